@@ -1,0 +1,71 @@
+/**
+ * Argument parsing for every command. One table of options; each command says which it takes,
+ * so an option given to the wrong command is a usage error naming it.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+
+export const GLOBAL_OPTIONS = ['root', 'connect', 'no-color', 'help', 'version'] as const;
+export const SPEC_OPTIONS = [
+  'preset', 'spec', 'name', 'vcpus', 'memory', 'hugepages', 'accel', 'disk', 'net', 'strategy',
+] as const;
+
+const OPTION_TYPES = {
+  root: { type: 'string' },
+  connect: { type: 'string' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  json: { type: 'boolean' },
+  preset: { type: 'string' },
+  spec: { type: 'string' },
+  name: { type: 'string' },
+  vcpus: { type: 'string' },
+  memory: { type: 'string' },
+  hugepages: { type: 'string' },
+  accel: { type: 'string' },
+  disk: { type: 'string', multiple: true },
+  net: { type: 'string' },
+  strategy: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  detach: { type: 'boolean' },
+  force: { type: 'boolean' },
+  timeout: { type: 'string' },
+  'only-problems': { type: 'boolean' },
+} as const;
+
+export type OptionName = keyof typeof OPTION_TYPES;
+
+export interface ParsedArgs {
+  command: string | null;
+  positionals: string[];
+  values: Partial<Record<OptionName, string | boolean | string[]>>;
+}
+
+export function parseCliArgs(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTION_TYPES, allowPositionals: true, strict: true });
+  } catch (error) {
+    // node's messages are multi-sentence; keep the first line and make it about our tool.
+    const message = String((error as Error).message).split('\n')[0]!.replace(/\. To specify.*$/, '');
+    throw new UsageError(message);
+  }
+  const [command = null, ...positionals] = parsed.positionals;
+  return { command, positionals, values: parsed.values as ParsedArgs['values'] };
+}
+
+/** Rejects options a command does not take, naming the first one. */
+export function allowOnly(args: ParsedArgs, allowed: readonly string[]): void {
+  const ok = new Set<string>([...GLOBAL_OPTIONS, ...allowed]);
+  for (const key of Object.keys(args.values)) {
+    if (!ok.has(key)) throw new UsageError(`${args.command ?? 'kvm-tui'}: unknown option --${key}`);
+  }
+}
+
+export function maxPositionals(args: ParsedArgs, count: number, what: string): void {
+  if (args.positionals.length > count) {
+    throw new UsageError(`${args.command}: unexpected argument "${args.positionals[count]}"${what ? ` (takes ${what})` : ''}`);
+  }
+}

@@ -1,0 +1,25 @@
+export const HELP = `kvm-tui — audit a KVM host, plan vCPU pinning on its real topology, generate
+QEMU / libvirt configuration, launch and monitor VMs.
+
+Usage:
+  kvm-tui                          the interactive wizard (this host)
+  kvm-tui audit      [--json] [--only-problems]
+  kvm-tui topology   [--json]
+  kvm-tui presets    [--json]
+  kvm-tui plan       (--preset NAME | --spec FILE) [overrides] [--json]
+  kvm-tui generate   (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json [--out FILE]
+  kvm-tui dump-host  DIR
+
+Overrides:
+  --name NAME  --vcpus N  --memory SIZE (4G, 4096M)  --hugepages none|2M|1G
+  --accel kvm|tcg  --disk PATH (repeatable)  --net user|none|tap[:IFNAME]  --strategy compact|spread
+
+Global options:
+  --root DIR     see the host as captured under DIR (DIR/sys, DIR/proc, DIR/dev), e.g. by dump-host
+  --no-color     plain output
+  -h, --help     this help
+  -V, --version  the version
+
+Exit codes: 0 success, 1 the command found a problem (failing check, impossible plan),
+2 bad usage or bad input.
+`;

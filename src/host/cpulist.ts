@@ -1,0 +1,74 @@
+/**
+ * Kernel CPU lists and masks.
+ *
+ * @example parseCpuList("0-3,8-11:2") // [0,1,2,3,8,10]
+ * @example parseCpuMask("00000000,00000f0f") // [0,1,2,3,8,9,10,11]
+ * @example formatCpuList([0,1,2,3,8,10]) // "0-3,8,10"
+ */
+
+export class CpuListError extends Error {}
+
+/** Upper bound for a CPU number we accept from a file; guards against "0-4294967295". */
+const MAX_CPU = 1 << 16;
+
+/**
+ * Parses a cpulist ("0-3,8-11", "0-62:2", "5", "" = none; the kernel's "0-63:2/4" group form
+ * is accepted too). Throws CpuListError naming the bad part; result is sorted and unique.
+ */
+export function parseCpuList(text: string): number[] {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === '(null)') return [];
+  const out = new Set<number>();
+  for (const part of trimmed.split(',')) {
+    const match = /^(\d+)(?:-(\d+)(?::(\d+)(?:\/(\d+))?)?)?$/.exec(part.trim());
+    if (!match) throw new CpuListError(`bad cpulist element "${part}" in "${truncate(trimmed)}"`);
+    const first = Number(match[1]);
+    const last = match[2] === undefined ? first : Number(match[2]);
+    const used = match[3] === undefined ? 1 : Number(match[3]);
+    const group = match[4] === undefined ? used : Number(match[4]);
+    if (last < first) throw new CpuListError(`bad cpulist range "${part}": end before start`);
+    if (last > MAX_CPU) throw new CpuListError(`bad cpulist range "${part}": CPU number too large`);
+    if (used < 1 || group < used) throw new CpuListError(`bad cpulist stride in "${part}"`);
+    for (let base = first; base <= last; base += group) {
+      for (let cpu = base; cpu < base + used && cpu <= last; cpu++) out.add(cpu);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Parses a hex cpumask ("ff,00000001": 32-bit words, most significant first). */
+export function parseCpuMask(text: string): number[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  const words = trimmed.split(',');
+  const out: number[] = [];
+  for (let w = 0; w < words.length; w++) {
+    const word = words[words.length - 1 - w]!;
+    if (!/^[0-9a-fA-F]{1,8}$/.test(word)) throw new CpuListError(`bad cpumask word "${word}" in "${truncate(trimmed)}"`);
+    const value = Number.parseInt(word, 16);
+    for (let bit = 0; bit < 32; bit++) {
+      if (value & (1 << bit)) out.push(w * 32 + bit);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Formats CPUs as the kernel would: ranges of 3+ consecutive numbers collapse ("0-3,8,10"). */
+export function formatCpuList(cpus: Iterable<number>): string {
+  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    if (j === i) parts.push(String(sorted[i]));
+    else if (j === i + 1) parts.push(`${sorted[i]},${sorted[j]}`);
+    else parts.push(`${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? text.slice(0, 37) + '...' : text;
+}

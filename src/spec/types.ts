@@ -1,0 +1,135 @@
+/**
+ * The resolved VM spec (after preset + spec file + CLI overrides + validation) and the Plan the
+ * planner makes from it. These two shapes are the contract between spec/, plan/, generate/ and
+ * run/. The zod schema in vm-spec.ts produces VmSpec; plan/ produces Plan.
+ */
+
+export type Accel = 'kvm' | 'tcg';
+export type MemoryBacking = 'ram' | 'hugepages-2M' | 'hugepages-1G';
+export type DiskCache = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
+export type DiskAio = 'native' | 'io_uring' | 'threads';
+export type PinStrategy = 'compact' | 'spread' | 'none';
+
+export interface VmSpec {
+  name: string;
+  accel: Accel;
+  /** QEMU machine type: "q35" (default), "pc", or a versioned one ("pc-q35-7.2"). */
+  machine: string;
+  cpu: {
+    /** "host" = host passthrough; otherwise a named QEMU model ("Skylake-Server", "EPYC", "qemu64"). */
+    model: string;
+    /** "+name" / "-name" feature toggles, in order. */
+    features: string[];
+    /** Pass host cache topology to the guest (host-passthrough only). */
+    cachePassthrough: boolean;
+  };
+  vcpus: {
+    count: number;
+    /** Guest topology; resolved so that sockets*dies*cores*threads === count. */
+    sockets: number;
+    dies: number;
+    cores: number;
+    threads: number;
+  };
+  memory: {
+    sizeMiB: number;
+    backing: MemoryBacking;
+    prealloc: boolean;
+    /** mlock guest memory (-overcommit mem-lock=on / <locked/>). */
+    lock: boolean;
+    /** share=on: needed by vhost-user / virtiofs. */
+    share: boolean;
+  };
+  /** Guest NUMA: empty = off. Each guest node lists its vCPUs and memory; hostNode binds it. */
+  numa: Array<{ vcpus: number[]; memMiB: number; hostNode: number | null }>;
+  disks: Array<{
+    path: string;
+    format: 'raw' | 'qcow2';
+    cache: DiskCache;
+    aio: DiskAio;
+    /** Give this disk its own iothread. */
+    iothread: boolean;
+    readonly: boolean;
+  }>;
+  network: {
+    mode: 'none' | 'user' | 'tap';
+    /** tap interface name (mode tap); null = let QEMU pick "tap%d"? No: tap requires a name. */
+    ifname: string | null;
+    vhost: boolean;
+    queues: number;
+    mac: string | null;
+  };
+  pinning: {
+    strategy: PinStrategy;
+    /** Explicit vCPU -> host CPU map; when set it wins over strategy (validated by the same rules). */
+    map: number[] | null;
+    /** Host CPUs kept free for the host per socket (default 1). */
+    housekeepingPerSocket: number;
+    /** Prefer CPUs listed in isolcpus / cpu/isolated. */
+    preferIsolated: boolean;
+    /** Refuse to plan rather than overcommit (the vCPUs must each get a CPU of their own). */
+    requireDedicated: boolean;
+    /** Restrict to one host NUMA node (compact) unless impossible; null = planner decides. */
+    hostNode: number | null;
+  };
+  /** Where QEMU's emulator (main loop) threads run. */
+  emulator: { placement: 'housekeeping' | 'with-vcpus' | 'dedicated'; cpus: number[] | null };
+  iothreads: { count: number; placement: 'housekeeping' | 'dedicated' | 'with-vcpus' };
+  extraArgs: string[];
+}
+
+/** A named preset: a partial spec plus a one-line description and its reasoning. */
+export interface Preset {
+  name: string;
+  description: string;
+  reasoning: string;
+  /** Where it came from: "builtin" or the file path of a user's preset. */
+  source: string;
+  spec: VmSpec;
+}
+
+export interface PlanVcpu {
+  vcpu: number;
+  /** Host CPU this vCPU is pinned to; null when pinning is off. */
+  hostCpu: number | null;
+  /** Guest topology position. */
+  socket: number;
+  die: number;
+  core: number;
+  thread: number;
+  /** Guest NUMA node, or null when guest NUMA is off. */
+  guestNode: number | null;
+}
+
+export interface PlanIothread {
+  id: string;
+  hostCpus: number[];
+}
+
+export interface PlanMessage {
+  code: string;
+  message: string;
+}
+
+export interface Plan {
+  spec: VmSpec;
+  vcpus: PlanVcpu[];
+  /** Host CPUs for the emulator threads ([] = not pinned). */
+  emulator: number[];
+  iothreads: PlanIothread[];
+  memory: {
+    hostNodes: number[];
+    backing: MemoryBacking;
+    sizeMiB: number;
+    /** Per guest NUMA node: host node it binds to. Empty when guest NUMA is off. */
+    guestNodes: Array<{ id: number; vcpus: number[]; memMiB: number; hostNodes: number[] }>;
+  };
+  /** Host facts the generators need (so they never read the host). */
+  host: {
+    vendor: 'intel' | 'amd' | 'other';
+    /** Host CPUs every vCPU may use when not pinned, and the housekeeping set. */
+    housekeeping: number[];
+  };
+  warnings: PlanMessage[];
+  errors: PlanMessage[];
+}
