@@ -1,0 +1,68 @@
+/**
+ * The wizard frame: a title bar with the host summary, numbered tabs (1..n or Tab/Shift-Tab to
+ * move, q to quit) and the active screen below, sized to the terminal.
+ */
+import React, { useState } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import { useTerminalSize } from './use-terminal-size.js';
+
+export interface ScreenSize {
+  width: number;
+  height: number;
+}
+
+export interface WizardScreen {
+  id: string;
+  title: string;
+  /** Rendered only while active; `size` is what is left below the tab bar. */
+  render: (size: ScreenSize) => React.ReactNode;
+  /** When true the screen uses letter keys itself; q still quits, digits still switch. */
+  capturesKeys?: boolean;
+}
+
+export interface AppProps {
+  hostSummary: string;
+  screens: WizardScreen[];
+  initialScreen?: string;
+}
+
+export function App({ hostSummary, screens, initialScreen }: AppProps) {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const [index, setIndex] = useState(() => Math.max(0, screens.findIndex((screen) => screen.id === initialScreen)));
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) {
+      exit();
+      return;
+    }
+    const digit = Number.parseInt(input, 10);
+    if (digit >= 1 && digit <= screens.length) setIndex(digit - 1);
+    else if (key.tab && key.shift) setIndex((value) => (value + screens.length - 1) % screens.length);
+    else if (key.tab) setIndex((value) => (value + 1) % screens.length);
+  });
+  const screen = screens[index]!;
+  const width = Math.max(20, columns);
+  // Title, tab bar and help line take three rows.
+  const height = Math.max(3, rows - 3);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate-end">
+        <Text bold color="cyan">kvm-tui</Text>
+        <Text color="gray"> · {hostSummary}</Text>
+      </Text>
+      <Box>
+        {screens.map((entry, position) => (
+          <Text key={entry.id} inverse={position === index} color={position === index ? 'cyan' : undefined}>
+            {` ${position + 1} ${entry.title} `}
+          </Text>
+        ))}
+      </Box>
+      <Box flexDirection="column" height={height}>
+        {screen.render({ width, height })}
+      </Box>
+      <Text color="gray" wrap="truncate-end">
+        1-{screens.length}/Tab switch · ↑↓ move · q quit
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,65 @@
+/** Scrollable core map (node > package > L3 > core > threads). Data in, keys scroll it. */
+import React, { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
+import type { Topology } from '../src/host/topology.js';
+import { buildCoreMapLines, type CpuMark, type SegmentTone } from './core-map-lines.js';
+
+const TONE_COLOR: Record<SegmentTone, string | undefined> = {
+  plain: undefined,
+  dim: 'gray',
+  heading: 'cyan',
+  isolated: 'magenta',
+  vcpu: 'green',
+  emulator: 'yellow',
+  iothread: 'blue',
+  taken: 'red',
+  warn: 'yellow',
+};
+
+export interface CoreMapProps {
+  topology: Topology;
+  width: number;
+  height: number;
+  marks?: Map<number, CpuMark[]>;
+  active?: boolean;
+}
+
+export function CoreMap({ topology, width, height, marks, active = true }: CoreMapProps) {
+  const lines = buildCoreMapLines(topology, width, marks);
+  const [top, setTop] = useState(0);
+  // When the map is taller than the pane, one row goes to the position footer.
+  const scrolling = lines.length > height;
+  const rowsForLines = scrolling ? Math.max(1, height - 1) : height;
+  const maxTop = Math.max(0, lines.length - rowsForLines);
+  useInput(
+    (input, key) => {
+      if (key.downArrow || input === 'j') setTop((value) => Math.min(maxTop, value + 1));
+      if (key.upArrow || input === 'k') setTop((value) => Math.max(0, value - 1));
+      if (key.pageDown || input === ' ') setTop((value) => Math.min(maxTop, value + rowsForLines));
+      if (key.pageUp) setTop((value) => Math.max(0, value - rowsForLines));
+      if (input === 'g') setTop(0);
+      if (input === 'G') setTop(maxTop);
+    },
+    { isActive: active },
+  );
+  const start = Math.min(top, maxTop);
+  const visible = lines.slice(start, start + rowsForLines);
+  return (
+    <Box flexDirection="column">
+      {visible.map((line, index) => (
+        <Text key={start + index} wrap="truncate-end">
+          {line.map((segment, segmentIndex) => (
+            <Text key={segmentIndex} color={TONE_COLOR[segment.tone]} bold={segment.tone === 'heading'}>
+              {segment.text}
+            </Text>
+          ))}
+        </Text>
+      ))}
+      {scrolling ? (
+        <Text color="gray">
+          lines {start + 1}-{Math.min(lines.length, start + rowsForLines)} of {lines.length} (↑↓ PgUp PgDn g G)
+        </Text>
+      ) : null}
+    </Box>
+  );
+}
