@@ -1,0 +1,42 @@
+// The published artefact: one bundled file, zero runtime dependencies, installs offline, runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+test('npm pack gives a dependency-free tarball that installs offline and runs', { timeout: 180_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'kvm-tui-pack-'));
+  try {
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    )[0];
+    const files = packed.files.map((file: { path: string }) => file.path).sort();
+    assert.ok(files.includes('dist/kvm-tui.js'), `tarball lacks the bundle: ${files.join(', ')}`);
+    assert.ok(files.includes('package.json'));
+    const javascript = files.filter((path: string) => path.endsWith('.js'));
+    assert.deepEqual(javascript, ['dist/kvm-tui.js'], 'exactly one JavaScript file is published');
+
+    const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!);
+    const manifest = JSON.parse(execFileSync('tar', ['-xOzf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+    assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
+    assert.equal(manifest.bin['kvm-tui'], 'dist/kvm-tui.js');
+
+    const prefix = join(work, 'prefix');
+    execFileSync('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, tarball], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, npm_config_cache: join(work, 'empty-cache') },
+    });
+    const bin = resolve(prefix, 'bin', 'kvm-tui');
+    const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+    assert.equal(version, manifest.version);
+    const tree = execFileSync(bin, ['topology'], { encoding: 'utf8' });
+    assert.match(tree, /CPUs online/);
+    assert.match(tree, /node \d+/);
+    const json = JSON.parse(execFileSync(bin, ['topology', '--json'], { encoding: 'utf8' }));
+    assert.ok(Array.isArray(json.cpus) && json.cpus.length > 0);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
