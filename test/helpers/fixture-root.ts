@@ -1,0 +1,55 @@
+/**
+ * Captured hosts for tests. The captures live in test/fixtures/topologies as tarballs (a sysfs
+ * tree has thousands of tiny files; one tarball per machine keeps the repository readable and
+ * preserves empty files and directory shapes exactly). Each tarball is unpacked at most once per
+ * test process into one temp dir, removed when the process exits.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const TOPOLOGY_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/topologies/', import.meta.url));
+
+/** Names of the captured machines ("hwloc-256ppc-8n8s4t", ...), sorted. */
+export function topologyFixtureNames(): string[] {
+  return fs
+    .readdirSync(TOPOLOGY_FIXTURE_DIR)
+    .filter((file) => file.endsWith('.tar.gz'))
+    .map((file) => file.slice(0, -'.tar.gz'.length))
+    .sort();
+}
+
+let extractDir: string | null = null;
+const rootByName = new Map<string, string>();
+
+function tempDir(): string {
+  if (extractDir === null) {
+    extractDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-fixtures-'));
+    const dir = extractDir;
+    // 'exit' handlers must be synchronous; rmSync is.
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return extractDir;
+}
+
+/** The root of a captured machine (a dir holding sys/, maybe proc/, and expected.json). */
+export function fixtureRoot(name: string): string {
+  const cached = rootByName.get(name);
+  if (cached) return cached;
+  const tarball = path.join(TOPOLOGY_FIXTURE_DIR, `${name}.tar.gz`);
+  if (!fs.existsSync(tarball)) throw new Error(`no topology fixture ${tarball}`);
+  const dir = tempDir();
+  execFileSync('tar', ['-xzf', tarball, '-C', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const root = path.join(dir, name);
+  if (!fs.existsSync(path.join(root, 'sys'))) throw new Error(`${tarball} did not unpack to ${name}/sys`);
+  rootByName.set(name, root);
+  return root;
+}
+
+/** A fresh empty temp dir for one test's hand-made files, removed at process exit. */
+export function scratchDir(label: string): string {
+  const dir = fs.mkdtempSync(path.join(tempDir(), `${label}-`));
+  return dir;
+}
