@@ -12,8 +12,9 @@ export class CpuListError extends Error {}
 const MAX_CPU = 1 << 16;
 
 /**
- * Parses a cpulist ("0-3,8-11", "0-62:2", "5", "" = none; the kernel's "0-63:2/4" group form
- * is accepted too). Throws CpuListError naming the bad part; result is sorted and unique.
+ * Parses a cpulist ("0-3,8-11", "5", "" = none), with strides: "0-62:2" is every second CPU
+ * (0,2,...,62), and the kernel's group form "0-63:2/4" is 2 CPUs of every 4 (0,1,4,5,...).
+ * Throws CpuListError naming the bad part; result is sorted and unique.
  */
 export function parseCpuList(text: string): number[] {
   const trimmed = text.trim();
@@ -24,8 +25,10 @@ export function parseCpuList(text: string): number[] {
     if (!match) throw new CpuListError(`bad cpulist element "${part}" in "${truncate(trimmed)}"`);
     const first = Number(match[1]);
     const last = match[2] === undefined ? first : Number(match[2]);
-    const used = match[3] === undefined ? 1 : Number(match[3]);
-    const group = match[4] === undefined ? used : Number(match[4]);
+    // Two stride forms: "a-b:S" (util-linux/taskset: every S-th CPU) and the kernel's
+    // "a-b:U/G" (the first U CPUs of every group of G). "a-b:S" is "a-b:1/S".
+    const used = match[3] === undefined || match[4] === undefined ? 1 : Number(match[3]);
+    const group = match[3] === undefined ? 1 : match[4] === undefined ? Number(match[3]) : Number(match[4]);
     if (last < first) throw new CpuListError(`bad cpulist range "${part}": end before start`);
     if (last > MAX_CPU) throw new CpuListError(`bad cpulist range "${part}": CPU number too large`);
     if (used < 1 || group < used) throw new CpuListError(`bad cpulist stride in "${part}"`);
