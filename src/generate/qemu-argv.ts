@@ -1,0 +1,305 @@
+/**
+ * Plan -> QEMU argv (an array; never a shell string), in today's spellings and a fixed option
+ * order so golden files diff cleanly.
+ *
+ * Choices worth knowing:
+ * - Every user string that ends up inside an option value (VM name, disk paths, tap name, run
+ *   dir) has its commas doubled: QEMU splits option values on ",", and ",," is its escape.
+ *   Values are always given with an explicit key (`guest=`, `path=`, `filename=`): in the
+ *   implied-key forms (`-qmp unix:PATH`, `-serial file:PATH`) an "=" in the path turns it into a
+ *   bogus key ("Invalid parameter '/tmp/x'"), and `file:` does not even honour ",,". So QMP and
+ *   the serial log are `-chardev ...,path=` + `-mon` / `-serial chardev:`.
+ * - Guest RAM is always an explicit `-object memory-backend-*` (`-machine memory-backend=`, or
+ *   one per guest NUMA node with `-numa node,memdev=`), never `-mem-path` / `-numa mem=`.
+ *   Huge pages use memory-backend-memfd with hugetlb=on,hugetlbsize=: the kernel's internal
+ *   hugetlbfs backs it, so it needs no mounted hugetlbfs and no file path, and the pages go back
+ *   to the pool when QEMU exits (memory-backend-file leaves that to a mount and a file name).
+ *   share=on without huge pages also uses memfd (an fd vhost-user/virtiofs can map).
+ * - Disks are `-blockdev` (protocol node + format node) + `-device virtio-blk-pci`, not `-drive`:
+ *   `filename=` is taken literally (no "protocol:" parsing of a path with a colon), and the
+ *   cache mode is spelled out as cache.direct / cache.no-flush / write-cache, as libvirt does.
+ * - `-S` always: the vCPU threads exist but do not run until pinned and resumed with QMP `cont`.
+ * - CPU features are `name=on|off` (the documented property form; "+name" is the legacy one).
+ */
+import type { Plan, PlanMessage, VmSpec } from '../spec/types.js';
+import { runDirPaths } from '../run/run-dir.js';
+
+export interface QemuArgsOptions {
+  /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
+  runDir: string;
+  qemuBinary?: string;
+}
+
+export const DEFAULT_QEMU_BINARY = 'qemu-system-x86_64';
+
+/** The plan cannot be turned into a QEMU command line; `problems` says why, each with a code. */
+export class QemuArgsError extends Error {
+  constructor(readonly problems: PlanMessage[]) {
+    super(problems.map((problem) => problem.message).join('; '));
+  }
+}
+
+/** Doubles commas: QEMU's escape for a "," inside an option value. @example optValue("a,b") // "a,,b" */
+export function optValue(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+/** Node lists as QEMU list properties: runs become "a-b", the rest repeat the key. */
+function listProp(key: string, values: readonly number[]): string {
+  const sorted = [...new Set(values)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(`${key}=${i === j ? sorted[i] : `${sorted[i]}-${sorted[j]}`}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+const HUGEPAGE_SIZE: Record<string, { option: string; mib: number }> = {
+  'hugepages-2M': { option: '2M', mib: 2 },
+  'hugepages-1G': { option: '1G', mib: 1024 },
+};
+
+/** Identifiers QEMU parses itself (machine, CPU model, features): no escaping exists for them. */
+const QEMU_IDENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/" or whitespace. */
+const IFNAME = /^[^/\s:]{1,15}$/;
+
+/** Reasons the plan cannot become a QEMU command line (empty = fine). */
+export function checkPlanForQemu(plan: Plan): PlanMessage[] {
+  const problems: PlanMessage[] = [...plan.errors];
+  const spec = plan.spec;
+  const add = (code: string, message: string) => problems.push({ code, message });
+
+  if (spec.name === '') add('bad-name', 'the VM name is empty');
+  if (spec.name.includes('\0')) add('bad-name', 'the VM name contains a NUL byte');
+  if (!QEMU_IDENT.test(spec.machine)) add('bad-machine', `machine type "${spec.machine}" is not a QEMU machine name`);
+  if (!QEMU_IDENT.test(spec.cpu.model)) add('bad-cpu-model', `CPU model "${spec.cpu.model}" is not a QEMU CPU model name`);
+  for (const feature of spec.cpu.features) {
+    if (!/^[+-][A-Za-z0-9][A-Za-z0-9_.-]*$/.test(feature)) {
+      add('bad-cpu-feature', `CPU feature "${feature}" must be +name or -name`);
+    }
+  }
+  if (spec.cpu.model === 'host' && spec.accel !== 'kvm') {
+    add('host-cpu-needs-kvm', 'CPU model "host" exists only with accel kvm; use a named model or "max" under TCG');
+  }
+  if (spec.cpu.cachePassthrough && spec.cpu.model !== 'host' && spec.cpu.model !== 'max') {
+    add('cache-passthrough-needs-host', `cache passthrough needs CPU model "host" (or "max"), not "${spec.cpu.model}"`);
+  }
+
+  const { count, sockets, dies, cores, threads } = spec.vcpus;
+  if (!(count >= 1)) add('bad-vcpus', `vCPU count ${count} is below 1`);
+  if (sockets * dies * cores * threads !== count) {
+    add('bad-topology', `sockets*dies*cores*threads = ${sockets * dies * cores * threads}, not the vCPU count ${count}`);
+  }
+  if (plan.vcpus.length !== count) add('bad-vcpus', `the plan places ${plan.vcpus.length} vCPUs for a ${count}-vCPU VM`);
+  plan.vcpus.forEach((entry, index) => {
+    if (entry.vcpu !== index) add('bad-vcpu-index', `plan entry ${index} is for vCPU ${entry.vcpu}: vCPUs must be listed 0..${count - 1} in order`);
+  });
+
+  const page = HUGEPAGE_SIZE[plan.memory.backing];
+  if (plan.memory.sizeMiB !== spec.memory.sizeMiB) {
+    add('bad-memory', `plan memory ${plan.memory.sizeMiB} MiB differs from the spec's ${spec.memory.sizeMiB} MiB`);
+  }
+  if (page && plan.memory.sizeMiB % page.mib !== 0) {
+    add('memory-not-page-multiple', `${plan.memory.sizeMiB} MiB is not a multiple of the ${page.option} huge page size`);
+  }
+  const guestNodes = plan.memory.guestNodes;
+  if (guestNodes.length > 0) {
+    const total = guestNodes.reduce((sum, node) => sum + node.memMiB, 0);
+    if (total !== plan.memory.sizeMiB) add('bad-numa', `guest NUMA nodes hold ${total} MiB, the VM has ${plan.memory.sizeMiB} MiB`);
+    const seen = new Set<number>();
+    for (const node of guestNodes) {
+      if (page && node.memMiB % page.mib !== 0) {
+        add('memory-not-page-multiple', `guest node ${node.id}: ${node.memMiB} MiB is not a multiple of the ${page.option} huge page size`);
+      }
+      for (const vcpu of node.vcpus) {
+        if (vcpu < 0 || vcpu >= count) add('bad-numa', `guest node ${node.id} lists vCPU ${vcpu}, which does not exist`);
+        else if (seen.has(vcpu)) add('bad-numa', `vCPU ${vcpu} is in two guest NUMA nodes`);
+        seen.add(vcpu);
+      }
+    }
+    if (seen.size !== count) add('bad-numa', `guest NUMA nodes cover ${seen.size} of ${count} vCPUs`);
+  }
+
+  const iothreadIds = new Set<string>();
+  for (const iothread of plan.iothreads) {
+    if (!QEMU_IDENT.test(iothread.id) || iothreadIds.has(iothread.id)) add('bad-iothread', `iothread id "${iothread.id}" is not a unique QEMU id`);
+    iothreadIds.add(iothread.id);
+  }
+  spec.disks.forEach((disk, index) => {
+    if (disk.path === '') add('bad-disk', `disk ${index}: empty path`);
+    if (disk.path.includes('\0')) add('bad-disk', `disk ${index}: path contains a NUL byte`);
+    if (disk.aio === 'native' && !cacheDirect(disk.cache)) {
+      // QEMU refuses aio=native on a page-cache file ("aio=native was specified, but it requires cache.direct=on").
+      add('aio-native-needs-direct', `disk ${index}: aio=native needs O_DIRECT (cache none or directsync), not cache ${disk.cache}`);
+    }
+    if (disk.iothread && plan.iothreads.length === 0) add('disk-iothread-missing', `disk ${index} asks for an iothread but the plan has none`);
+  });
+  // The planner may say which disks each iothread serves; the argv (and the libvirt XML) assign
+  // them round-robin, so a plan that says otherwise would be silently changed: refuse it.
+  const assigned = diskIothreads(plan);
+  for (const iothread of plan.iothreads) {
+    if (!iothread.disks) continue;
+    const expected = assigned.flatMap((id, disk) => (id === iothread.id ? [disk] : []));
+    if ([...iothread.disks].sort((a, b) => a - b).join(',') !== expected.join(',')) {
+      add('iothread-disks-mismatch', `iothread ${iothread.id} is planned for disks [${iothread.disks.join(', ')}] but disks are assigned round-robin: [${expected.join(', ')}]`);
+    }
+  }
+
+  const net = spec.network;
+  if (net.mode === 'tap') {
+    if (net.ifname === null || !IFNAME.test(net.ifname)) {
+      add('bad-tap', `tap networking needs an interface name of 1-15 characters without "/", ":" or spaces (got ${JSON.stringify(net.ifname)})`);
+    }
+  } else if (net.queues > 1) {
+    add('multiqueue-needs-tap', `${net.queues} network queues need tap networking, not ${net.mode}`);
+  }
+  if (!(net.queues >= 1)) add('bad-queues', `network queues ${net.queues} is below 1`);
+  if (net.mac !== null && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(net.mac)) add('bad-mac', `MAC address "${net.mac}" is not xx:xx:xx:xx:xx:xx`);
+  return problems;
+}
+
+function cacheDirect(cache: VmSpec['disks'][number]['cache']): boolean {
+  return cache === 'none' || cache === 'directsync';
+}
+
+/** QEMU's cache modes as the three knobs behind them (docs: "-drive cache=" table). */
+function cacheKnobs(cache: VmSpec['disks'][number]['cache']): { direct: boolean; noFlush: boolean; writeCache: boolean } {
+  switch (cache) {
+    case 'none':
+      return { direct: true, noFlush: false, writeCache: true };
+    case 'writeback':
+      return { direct: false, noFlush: false, writeCache: true };
+    case 'writethrough':
+      return { direct: false, noFlush: false, writeCache: false };
+    case 'directsync':
+      return { direct: true, noFlush: false, writeCache: false };
+    case 'unsafe':
+      return { direct: false, noFlush: true, writeCache: true };
+  }
+}
+
+const onOff = (value: boolean) => (value ? 'on' : 'off');
+
+/**
+ * Which iothread each disk uses (null = the main loop): disks asking for one take the plan's
+ * iothreads in order, wrapping around when there are more such disks than iothreads.
+ */
+export function diskIothreads(plan: Plan): Array<string | null> {
+  let next = 0;
+  return plan.spec.disks.map((disk) => {
+    if (!disk.iothread || plan.iothreads.length === 0) return null;
+    const id = plan.iothreads[next % plan.iothreads.length]!.id;
+    next += 1;
+    return id;
+  });
+}
+
+/** The QEMU argv for a plan. Throws QemuArgsError when the plan cannot be run (see checkPlanForQemu). */
+export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
+  const problems = checkPlanForQemu(plan);
+  if (problems.length > 0) throw new QemuArgsError(problems);
+  const spec = plan.spec;
+  const paths = runDirPaths(opts.runDir);
+  const args: string[] = [opts.qemuBinary ?? DEFAULT_QEMU_BINARY];
+  const add = (option: string, value?: string) => {
+    args.push(option);
+    if (value !== undefined) args.push(value);
+  };
+
+  // debug-threads=on names the threads ("CPU 0/KVM", "IO io0"): the pin script and the monitor
+  // tell vCPU, iothread and emulator threads apart by it in /proc/PID/task/TID/comm.
+  add('-name', `guest=${optValue(spec.name)},debug-threads=on`);
+
+  const guestNodes = plan.memory.guestNodes;
+  add('-machine', guestNodes.length > 0 ? spec.machine : `${spec.machine},memory-backend=mem0`);
+  // thread=multi: one host thread per vCPU under TCG too, so per-vCPU pinning means the same.
+  add('-accel', spec.accel === 'kvm' ? 'kvm' : 'tcg,thread=multi');
+
+  const cpu = [spec.cpu.model];
+  const featureNames = new Set<string>();
+  for (const feature of spec.cpu.features) {
+    featureNames.add(feature.slice(1));
+    cpu.push(`${feature.slice(1)}=${onOff(feature.startsWith('+'))}`);
+  }
+  // AMD guests only see SMT siblings as such with topoext (else QEMU warns and the guest sees
+  // separate cores). TCG cannot emulate topoext, so it is asked for under KVM only.
+  if (plan.host.vendor === 'amd' && spec.accel === 'kvm' && spec.vcpus.threads > 1 && !featureNames.has('topoext')) {
+    cpu.push('topoext=on');
+  }
+  if (spec.cpu.cachePassthrough) cpu.push('host-cache-info=on');
+  add('-cpu', cpu.join(','));
+
+  const { count, sockets, dies, cores, threads } = spec.vcpus;
+  add('-smp', `${count},sockets=${sockets},dies=${dies},cores=${cores},threads=${threads},maxcpus=${count}`);
+  add('-m', `${plan.memory.sizeMiB}M`);
+
+  const backend = (id: string, sizeMiB: number, hostNodes: readonly number[]) => {
+    const page = HUGEPAGE_SIZE[plan.memory.backing];
+    const type = page || spec.memory.share ? 'memory-backend-memfd' : 'memory-backend-ram';
+    const props = [type, `id=${id}`, `size=${sizeMiB}M`];
+    if (page) props.push('hugetlb=on', `hugetlbsize=${page.option}`);
+    if (spec.memory.share) props.push('share=on');
+    if (spec.memory.prealloc) props.push('prealloc=on');
+    if (hostNodes.length > 0) props.push(listProp('host-nodes', hostNodes), 'policy=bind');
+    add('-object', props.join(','));
+  };
+  if (guestNodes.length === 0) {
+    backend('mem0', plan.memory.sizeMiB, plan.memory.hostNodes);
+  } else {
+    guestNodes.forEach((node, index) => backend(`mem${index}`, node.memMiB, node.hostNodes));
+    guestNodes.forEach((node, index) => {
+      add('-numa', `node,nodeid=${index},${listProp('cpus', node.vcpus)},memdev=mem${index}`);
+    });
+  }
+  if (spec.memory.lock) add('-overcommit', 'mem-lock=on');
+
+  for (const iothread of plan.iothreads) add('-object', `iothread,id=${iothread.id}`);
+
+  const iothreadOfDisk = diskIothreads(plan);
+  spec.disks.forEach((disk, index) => {
+    const knobs = cacheKnobs(disk.cache);
+    const cache = `cache.direct=${onOff(knobs.direct)},cache.no-flush=${onOff(knobs.noFlush)}`;
+    const readOnly = `read-only=${onOff(disk.readonly)}`;
+    add('-blockdev', `driver=file,node-name=disk${index}-file,filename=${optValue(disk.path)},aio=${disk.aio},${cache},${readOnly}`);
+    add('-blockdev', `driver=${disk.format},node-name=disk${index},file=disk${index}-file,${cache},${readOnly}`);
+    const iothread = iothreadOfDisk[index];
+    add(
+      '-device',
+      `virtio-blk-pci,id=virtio-disk${index},drive=disk${index}${iothread ? `,iothread=${iothread}` : ''},write-cache=${onOff(knobs.writeCache)}`,
+    );
+  });
+
+  const net = spec.network;
+  const mac = net.mac ? `,mac=${net.mac}` : '';
+  if (net.mode === 'none') {
+    add('-nic', 'none');
+  } else if (net.mode === 'user') {
+    add('-netdev', 'user,id=net0');
+    add('-device', `virtio-net-pci,id=virtio-net0,netdev=net0${mac}`);
+  } else {
+    const queues = net.queues > 1 ? `,queues=${net.queues}` : '';
+    add('-netdev', `tap,id=net0,ifname=${optValue(net.ifname!)},script=no,downscript=no,vhost=${onOff(net.vhost)}${queues}`);
+    // One MSI-X vector per rx and tx queue, plus config and control: 2N+2.
+    const mq = net.queues > 1 ? `,mq=on,vectors=${2 * net.queues + 2}` : '';
+    add('-device', `virtio-net-pci,id=virtio-net0,netdev=net0${mq}${mac}`);
+  }
+
+  add('-chardev', `socket,id=qmp0,path=${optValue(paths.qmpSocket)},server=on,wait=off`);
+  add('-mon', 'chardev=qmp0,mode=control');
+  add('-chardev', `file,id=serial0,path=${optValue(paths.serialLog)}`);
+  add('-serial', 'chardev:serial0');
+  // -pidfile takes a plain path (not an option list): no comma doubling here.
+  add('-pidfile', paths.pidFile);
+  add('-S');
+  add('-display', 'none');
+  add('-nodefaults');
+  // Ignore /etc/qemu/*.conf: the command line alone says what the VM is.
+  add('-no-user-config');
+  args.push(...spec.extraArgs);
+  return args;
+}
