@@ -1,0 +1,162 @@
+/**
+ * The generated pin script run for real against a paused QEMU (TCG, so it needs no /dev/kvm):
+ * it must pin every vCPU, iothread and emulator thread as planned, prove it from /proc, and fail
+ * loudly when it talks to another VM, to a VM of another shape, or when pinning did not stick.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildPinScript } from '../../src/generate/pin-script.js';
+import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
+import { HostFs } from '../../src/host/host-fs.js';
+import { readTopology } from '../../src/host/topology.js';
+import { runDirPaths } from '../../src/run/run-dir.js';
+import type { Plan } from '../../src/spec/types.js';
+import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
+import { killAllQemu, QEMU_BINARY, requireTool, startQemu, stopQemu, threadAffinity, threadNames, type RunningQemu } from '../helpers/qemu-process.js';
+
+const online = readTopology(new HostFs('/')).online;
+const first = online[0]!;
+const last = online[online.length - 1]!;
+// A name that exercises the script's QMP string decoding: quotes, $(), a comma, unicode
+// (QEMU escapes it as \uXXXX, the rocket as a surrogate pair) and a newline.
+const NAME = `pin "quote' $(x) é ☃ 🚀\nline,comma`;
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-pin-'));
+const runDir = path.join(scratch, 'run');
+fs.mkdirSync(runDir, { mode: 0o700 });
+const scriptPath = path.join(scratch, 'pin.sh');
+
+function planFor(name: string, vcpus = 2): Plan {
+  const spec = qemuSpec({
+    name,
+    accel: 'tcg',
+    machine: 'pc',
+    cpu: { model: 'qemu64' },
+    vcpus: { count: vcpus, sockets: 1, dies: 1, cores: vcpus, threads: 1 },
+    memory: { sizeMiB: 64 },
+    network: { mode: 'none' },
+    iothreads: { count: 1 },
+  });
+  // Crossed on purpose (vCPU 0 on the last CPU): a default affinity can never pass for it.
+  return qemuPlan(spec, { hostCpus: [last, first, last].slice(0, vcpus), emulator: [first], iothreadCpus: [[last]] });
+}
+
+function runScript(plan: Plan, args: string[] = [], env: NodeJS.ProcessEnv = process.env) {
+  fs.writeFileSync(scriptPath, buildPinScript(plan, { runDir }), { mode: 0o755 });
+  return spawnSync(scriptPath, args, { encoding: 'utf8', env, timeout: 30_000 });
+}
+
+/** Every thread of the VM by role, with its affinity read from /proc (independent of the script). */
+function affinities(vm: RunningQemu): { vcpu: Map<number, number[]>; iothread: Map<string, number[]>; emulator: number[][] } {
+  const out = { vcpu: new Map<number, number[]>(), iothread: new Map<string, number[]>(), emulator: [] as number[][] };
+  for (const [tid, comm] of threadNames(vm.pid)) {
+    const affinity = threadAffinity(vm.pid, tid);
+    const vcpu = /^CPU (\d+)\/(TCG|KVM)$/.exec(comm);
+    const io = /^IO (.+)$/.exec(comm);
+    if (vcpu) out.vcpu.set(Number(vcpu[1]), affinity);
+    else if (io) out.iothread.set(io[1]!, affinity);
+    else out.emulator.push(affinity);
+  }
+  return out;
+}
+
+function resetAffinity(vm: RunningQemu): void {
+  const result = spawnSync('taskset', ['-a', '-pc', online.join(','), String(vm.pid)], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+}
+
+describe('pin script against a real paused QEMU', () => {
+  let vm: RunningQemu;
+  const plan = planFor(NAME);
+
+  before(async () => {
+    requireTool(QEMU_BINARY, 'qemu-system-x86');
+    requireTool('taskset', 'util-linux');
+    requireTool('perl', 'perl-base');
+    const argv = buildQemuArgs(plan, { runDir });
+    vm = await startQemu(argv, runDirPaths(runDir).qmpSocket);
+    // The QMP monitor serves one client at a time: the script needs it.
+    vm.qmp.close();
+  });
+
+  after(async () => {
+    if (vm) await stopQemuWithFreshQmp(vm);
+    await killAllQemu();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('pins vCPUs, iothreads and emulator threads as planned and verifies them (exit 0)', () => {
+    resetAffinity(vm);
+    if (online.length > 1) {
+      assert.deepEqual(affinities(vm).vcpu.get(0), online, 'before: vCPU 0 may run anywhere');
+    }
+    const result = runScript(plan);
+    assert.equal(result.status, 0, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+    const seen = affinities(vm);
+    assert.deepEqual([...seen.vcpu.keys()].sort(), [0, 1]);
+    assert.deepEqual(seen.vcpu.get(0), [last]);
+    assert.deepEqual(seen.vcpu.get(1), [first]);
+    assert.deepEqual(seen.iothread.get('io0'), [last]);
+    assert.ok(seen.emulator.length >= 1, 'the main thread at least');
+    for (const affinity of seen.emulator) assert.deepEqual(affinity, [first]);
+    assert.match(result.stdout, /vcpu 0 \(thread \d+\) on /);
+    assert.match(result.stdout, /iothread io0 \(thread \d+\) on /);
+    assert.match(result.stdout, /emulator \(thread \d+\) on /);
+  });
+
+  it('uses $1 as the QMP socket when given', () => {
+    resetAffinity(vm);
+    const moved = path.join(scratch, 'elsewhere.sock');
+    fs.symlinkSync(runDirPaths(runDir).qmpSocket, moved);
+    const result = runScript(planFor(NAME), [moved]);
+    fs.rmSync(moved);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(affinities(vm).vcpu.get(0), [last]);
+  });
+
+  it('exits 1 when a thread is not where the plan says (taskset that does nothing)', () => {
+    if (online.length < 2) assert.fail('this check needs a host with 2 CPUs or more');
+    resetAffinity(vm);
+    const fakeBin = path.join(scratch, 'fakebin');
+    fs.mkdirSync(fakeBin, { recursive: true });
+    fs.writeFileSync(path.join(fakeBin, 'taskset'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const result = runScript(plan, [], { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` });
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.match(result.stderr, new RegExp(`vcpu 0 \\(thread \\d+\\) may run on ${online[0]}-${last}, planned ${last}`));
+  });
+
+  it('exits 2 and touches nothing when the socket belongs to another VM', () => {
+    resetAffinity(vm);
+    const result = runScript(planFor('another-vm'));
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /not the one this script was made for/);
+    assert.deepEqual(affinities(vm).vcpu.get(0), online);
+  });
+
+  it('exits 2 when QEMU has a different number of vCPUs than the plan', () => {
+    const result = runScript(planFor(NAME, 3));
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /QEMU has 2 vCPUs, the plan has 3/);
+  });
+
+  it('exits 2 with a hint when nothing listens on the socket', () => {
+    const result = runScript(plan, [path.join(scratch, 'no-such.sock')]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /cannot connect to the QMP socket/);
+    assert.match(result.stderr, /is the VM running\?/);
+  });
+});
+
+async function stopQemuWithFreshQmp(vm: RunningQemu): Promise<void> {
+  const { QmpClient } = await import('../../src/run/qmp-client.js');
+  try {
+    vm.qmp = await QmpClient.connect(runDirPaths(runDir).qmpSocket, { timeoutMs: 2000 });
+  } catch {
+    // stopQemu falls back to SIGKILL
+  }
+  await stopQemu(vm);
+}
