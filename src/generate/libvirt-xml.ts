@@ -12,8 +12,7 @@
  *
  * Mapping decisions worth knowing:
  * - libvirt numbers iothreads 1..N; plan.iothreads[i] (id "io0", ...) becomes libvirt iothread
- *   i+1, and the k-th disk that asks for an iothread gets iothread (k mod N)+1, the same
- *   round-robin as the QEMU argv.
+ *   i+1, and a disk uses the iothread whose `disks` lists it (see diskIothreads).
  * - cpu model "host" -> `mode='host-passthrough'` (migratable off: a pinned VM is not migrated, and
  *   "on" would hide non-migratable host features such as invtsc); "max" -> `mode='maximum'`
  *   (libvirt's spelling of `-cpu max`); any other model -> `mode='custom'` with
@@ -90,8 +89,12 @@ export function findPlanXmlProblems(plan: Plan): string[] {
   }
 
   const declaredIothreads = spec.iothreads.count;
+  // The QEMU argv creates exactly plan.iothreads; the XML declares spec.iothreads.count. They must
+  // agree, or the two outputs would describe different VMs (and extra pins would be dropped).
   if (plan.iothreads.length > declaredIothreads) {
     problems.push(`iothreadpin for ${plan.iothreads.length} iothreads, but the domain declares ${declaredIothreads}`);
+  } else if (plan.iothreads.length < declaredIothreads) {
+    problems.push(`the spec declares ${declaredIothreads} iothreads, but the plan lists ${plan.iothreads.length}`);
   }
   const seenIothreads = new Set<string>();
   for (const iothread of plan.iothreads) {
@@ -103,6 +106,21 @@ export function findPlanXmlProblems(plan: Plan): string[] {
   }
   if (spec.disks.some((disk) => disk.iothread) && declaredIothreads < 1) {
     problems.push('a disk asks for an iothread, but the domain declares none');
+  }
+  if (plan.iothreads.some((iothread) => iothread.disks !== undefined)) {
+    const servedBy = new Map<number, string>();
+    for (const iothread of plan.iothreads) {
+      for (const diskIndex of iothread.disks ?? []) {
+        const disk = spec.disks[diskIndex];
+        if (disk === undefined) problems.push(`iothread ${JSON.stringify(iothread.id)} serves disk ${diskIndex}, but there are ${spec.disks.length} disks`);
+        else if (!disk.iothread) problems.push(`iothread ${JSON.stringify(iothread.id)} serves disk ${diskIndex}, which does not ask for an iothread`);
+        else if (servedBy.has(diskIndex)) problems.push(`disk ${diskIndex} is served by iothreads ${JSON.stringify(servedBy.get(diskIndex))} and ${JSON.stringify(iothread.id)}`);
+        else servedBy.set(diskIndex, iothread.id);
+      }
+    }
+    spec.disks.forEach((disk, diskIndex) => {
+      if (disk.iothread && !servedBy.has(diskIndex)) problems.push(`disk ${diskIndex} asks for an iothread, but no planned iothread serves it`);
+    });
   }
 
   for (const node of plan.memory.hostNodes) {
@@ -291,11 +309,12 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   const devices = ele(domain, 'devices');
   txt(ele(devices, 'emulator'), emulatorBinary);
 
-  let iothreadDisks = 0;
+  const iothreadOfDisk = diskIothreads(plan);
   spec.disks.forEach((disk, index) => {
     const element = ele(devices, 'disk', { type: 'file', device: 'disk' });
     const driver: Record<string, string> = { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.aio };
-    if (disk.iothread) driver.iothread = String((iothreadDisks++ % spec.iothreads.count) + 1);
+    const iothread = iothreadOfDisk.get(index);
+    if (iothread !== undefined) driver.iothread = String(iothread);
     ele(element, 'driver', driver);
     ele(element, 'source', { file: disk.path });
     ele(element, 'target', { dev: virtioDiskName(index), bus: 'virtio' });
@@ -320,6 +339,26 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   ele(ele(devices, 'console', { type: 'pty' }), 'target', { type: 'serial', port: '0' });
   // A balloon would hand pages back behind the pinning/hugepage plan's back.
   ele(devices, 'memballoon', { model: 'none' });
+}
+
+/**
+ * Disk index -> libvirt iothread id (1-based). The plan says which iothread serves which disk
+ * (PlanIothread.disks) when it knows; otherwise the k-th disk asking for one gets the k-th
+ * iothread, wrapping round when there are fewer (as the QEMU argv does).
+ */
+function diskIothreads(plan: Plan): Map<number, number> {
+  const out = new Map<number, number>();
+  if (plan.iothreads.some((iothread) => iothread.disks !== undefined)) {
+    plan.iothreads.forEach((iothread, index) => {
+      for (const diskIndex of iothread.disks ?? []) out.set(diskIndex, index + 1);
+    });
+    return out;
+  }
+  let k = 0;
+  plan.spec.disks.forEach((disk, index) => {
+    if (disk.iothread) out.set(index, (k++ % plan.spec.iothreads.count) + 1);
+  });
+  return out;
 }
 
 /**

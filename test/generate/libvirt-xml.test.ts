@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildDomainXml, checkPlanForXml, DomainXmlError, findPlanXmlProblems, virtioDiskName } from '../../src/generate/libvirt-xml.js';
 import type { Plan } from '../../src/spec/types.js';
+import { checkVmName } from '../../src/spec/vm-spec.js';
 import { all, attrs, childElements, decodeXmlText, one, parseDomain, rawAttributeValues, rawElementTexts } from '../helpers/libvirt-dom.js';
 import { handPlan, handSpec, HOSTILE_NAMES } from '../helpers/libvirt-plans.js';
 
@@ -170,7 +171,27 @@ describe('buildDomainXml: spec variants', () => {
     assert.deepEqual(childElements(huge).map((element) => element.tagName), ['hugepages', 'nosharepages', 'access']);
   });
 
-  test('disks: vda, vdb, vdc; iothreads round-robin over the declared ones; readonly; disks without iothread', () => {
+  test('disks use the iothread the plan says serves them', () => {
+    const disk = { format: 'raw' as const, cache: 'none' as const, aio: 'native' as const, readonly: false };
+    const spec = handSpec({
+      iothreads: { count: 2, placement: 'dedicated' },
+      disks: [
+        { ...disk, path: '/a.img', iothread: true },
+        { ...disk, path: '/b.img', iothread: false },
+        { ...disk, path: '/c.img', iothread: true },
+      ],
+    });
+    const plan = handPlan(spec, { iothreadCpus: [[0], [1]] });
+    // Served the other way round from the default order, to show the plan's word is followed.
+    plan.iothreads = [
+      { ...plan.iothreads[0]!, disks: [2] },
+      { ...plan.iothreads[1]!, disks: [0] },
+    ];
+    const disks = all(parseDomain(buildDomainXml(plan)), 'devices/disk');
+    assert.deepEqual(disks.map((element) => one(element, 'driver').getAttribute('iothread')), ['2', null, '1']);
+  });
+
+  test('disks: vda, vdb, vdc; without a disk map, iothreads round-robin over the declared ones; readonly', () => {
     const disk = { format: 'raw' as const, cache: 'none' as const, aio: 'io_uring' as const, readonly: false };
     const spec = handSpec({
       iothreads: { count: 2, placement: 'dedicated' },
@@ -181,7 +202,7 @@ describe('buildDomainXml: spec variants', () => {
         { ...disk, path: '/d.img', iothread: true, readonly: true },
       ],
     });
-    const domain = parseDomain(buildDomainXml(handPlan(spec, { iothreadCpus: [[0], [1]] })));
+    const domain = parseDomain(buildDomainXml(handPlan(spec, { iothreadCpus: [[0], [1]], withoutDiskMap: true })));
     const disks = all(domain, 'devices/disk');
     assert.deepEqual(disks.map((element) => one(element, 'target').getAttribute('dev')), ['vda', 'vdb', 'vdc', 'vdd']);
     assert.deepEqual(disks.map((element) => one(element, 'driver').getAttribute('iothread')), ['1', null, '2', '1']);
@@ -235,6 +256,10 @@ describe('buildDomainXml: spec variants', () => {
 });
 
 describe('buildDomainXml: hostile names and paths', () => {
+  test('the hostile names are ones the spec schema accepts', () => {
+    for (const name of HOSTILE_NAMES) assert.equal(checkVmName(name), null, name);
+  });
+
   for (const name of HOSTILE_NAMES) {
     test(`name ${JSON.stringify(name)} reads back unchanged`, () => {
       const spec = handSpec({ name, disks: [{ path: `/var/lib/vm/${name}.qcow2`, format: 'qcow2', cache: 'none', aio: 'native', iothread: true, readonly: false }] });
@@ -285,9 +310,22 @@ describe('buildDomainXml: refuses plans libvirt would silently change', () => {
     { what: 'some vCPUs pinned, others missing', edit: (plan) => ({ ...plan, vcpus: plan.vcpus.slice(0, 2) }), problem: /vCPUs 2,3 have no pin while others do/ },
     { what: 'emulatorpin to a negative CPU', edit: (plan) => ({ ...plan, emulator: [0, -1] }), problem: /emulatorpin to host CPU -1/ },
     { what: 'iothreadpin for an iothread not declared', edit: (plan) => ({ ...plan, iothreads: [...plan.iothreads, { id: 'io1', hostCpus: [1] }] }), problem: /iothreadpin for 2 iothreads, but the domain declares 1/ },
+    { what: 'a declared iothread the plan does not list', edit: (plan) => ({ ...plan, spec: { ...plan.spec, iothreads: { ...plan.spec.iothreads, count: 2 } } }), problem: /the spec declares 2 iothreads, but the plan lists 1/ },
     { what: 'an iothread listed twice', edit: (plan) => ({ ...plan, spec: { ...plan.spec, iothreads: { ...plan.spec.iothreads, count: 2 } }, iothreads: [plan.iothreads[0]!, plan.iothreads[0]!] }), problem: /iothread "io0" is listed twice/ },
     { what: 'iothreadpin to a negative CPU', edit: (plan) => ({ ...plan, iothreads: [{ id: 'io0', hostCpus: [-2] }] }), problem: /iothread "io0" is pinned to host CPU -2/ },
     { what: 'a disk asking for an iothread when none is declared', edit: (plan) => ({ ...plan, spec: { ...plan.spec, iothreads: { ...plan.spec.iothreads, count: 0 } }, iothreads: [] }), problem: /a disk asks for an iothread, but the domain declares none/ },
+    { what: 'an iothread serving a disk that does not exist', edit: (plan) => ({ ...plan, iothreads: [{ ...plan.iothreads[0]!, disks: [0, 3] }] }), problem: /iothread "io0" serves disk 3, but there are 1 disks/ },
+    {
+      what: 'an iothread serving a disk that asked for none',
+      edit: (plan) => ({ ...plan, spec: { ...plan.spec, disks: [{ ...plan.spec.disks[0]!, iothread: false }] } }),
+      problem: /iothread "io0" serves disk 0, which does not ask for an iothread/,
+    },
+    { what: 'a disk asking for an iothread that no iothread serves', edit: (plan) => ({ ...plan, iothreads: [{ ...plan.iothreads[0]!, disks: [] }] }), problem: /disk 0 asks for an iothread, but no planned iothread serves it/ },
+    {
+      what: 'a disk served by two iothreads',
+      edit: (plan) => ({ ...plan, spec: { ...plan.spec, iothreads: { ...plan.spec.iothreads, count: 2 } }, iothreads: [plan.iothreads[0]!, { id: 'io1', hostCpus: [1], disks: [0] }] }),
+      problem: /disk 0 is served by iothreads "io0" and "io1"/,
+    },
     { what: 'guest topology that does not multiply to the vCPU count', edit: (plan) => ({ ...plan, spec: { ...plan.spec, vcpus: { ...plan.spec.vcpus, cores: 3 } } }), problem: /1 sockets x 1 dies x 3 cores x 2 threads != 4 vCPUs/ },
     {
       what: 'guest NUMA cells that do not add up to the memory size',

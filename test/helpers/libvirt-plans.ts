@@ -49,6 +49,8 @@ export interface HandPlanOptions {
   hostNodes?: number[];
   /** Host nodes per guest NUMA cell (index = cell); default [0] each. */
   cellHostNodes?: number[][];
+  /** Leave PlanIothread.disks out (plans from before the planner said which disk each serves). */
+  withoutDiskMap?: boolean;
 }
 
 /**
@@ -68,9 +70,12 @@ export function handPlan(spec: VmSpec, options: HandPlanOptions = {}): Plan {
     thread: vcpu % threads,
     guestNode: spec.numa.length > 0 ? (cellOf.get(vcpu) ?? null) : null,
   }));
+  // As the planner does: the k-th disk asking for an iothread is served by io<k>.
+  const iothreadDisks = spec.disks.flatMap((disk, index) => (disk.iothread ? [index] : []));
   const iothreads: PlanIothread[] = Array.from({ length: spec.iothreads.count }, (_, index) => ({
     id: `io${index}`,
     hostCpus: options.iothreadCpus?.[index] ?? [1],
+    ...(options.withoutDiskMap ? {} : { disks: iothreadDisks[index] === undefined ? [] : [iothreadDisks[index]!] }),
   }));
   return {
     spec,
@@ -96,10 +101,10 @@ export function handPlan(spec: VmSpec, options: HandPlanOptions = {}): Plan {
 export const HOSTILE_NAMES = [
   'vm with spaces',
   `quote"double'single`,
-  'dollar $(touch /tmp/pwned) `id`',
+  'dollar $(touch pwned) `id` ${HOME}',
   'semi;colon && pipe | amp &',
   'unicode é ☃ 日本語 🚀',
-  '<tag attr="x">&amp;</tag>',
+  '<tag attr="x">&amp;<tag>',
   ']]> <![CDATA[ x',
   // Entity look-alikes: a serializer that skips "&" before "name;" would corrupt these.
   'amp &amp; &foo; &#38; &#x26; &lt',
