@@ -1,7 +1,100 @@
+/**
+ * `kvm-tui generate (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json
+ * [--out FILE]`: plan the VM on this host (or the --root capture) and print, or atomically
+ * write, one artefact. Exit 1 with the reasons when the plan (or a generator) refuses; nothing
+ * is written then. Exit 2 for bad usage.
+ */
+import { allowOnly, maxPositionals, SPEC_OPTIONS } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
-import { ActionError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { generateAll, type GeneratedVm } from '../generate/index.js';
+import { DomainXmlError } from '../generate/libvirt-xml.js';
+import { QemuArgsError } from '../generate/qemu-argv.js';
+import { formatShellPreview, quoteShellWord } from '../generate/shell-quote.js';
+import { readCpuInfo } from '../host/cpuinfo.js';
+import { readTopology, TopologyError } from '../host/topology.js';
+import { planVm } from '../plan/plan-vm.js';
+import { writeFileAtomic } from '../run/atomic-write.js';
+import { vmRunDir } from '../run/run-dir.js';
+import { resolveSpecWithSource } from '../spec/resolve.js';
 
-// Placeholder until this command lands; replaced by its implementation.
-export async function runGenerate(_ctx: CommandContext): Promise<number> {
-  throw new ActionError('generate: not implemented yet');
+export const GENERATE_FORMATS = ['qemu', 'xml', 'script', 'json'] as const;
+type Format = (typeof GENERATE_FORMATS)[number];
+
+export async function runGenerate(ctx: CommandContext): Promise<number> {
+  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out']);
+  maxPositionals(ctx.args, 0, 'no arguments');
+  // Usage is checked before any planning: a bad flag is exit 2 whatever the host looks like.
+  const format = parseFormat(ctx.args.values.format);
+  const out = ctx.args.values.out;
+  if (out !== undefined && (typeof out !== 'string' || out === '')) throw new UsageError('generate: --out needs a file path (given once)');
+
+  const { spec, source } = resolveSpecWithSource(ctx.args, { env: ctx.env });
+  let topology;
+  try {
+    topology = readTopology(ctx.hostFs);
+  } catch (error) {
+    if (error instanceof TopologyError) throw new UsageError(error.message);
+    throw error;
+  }
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec });
+  if (plan.errors.length > 0) {
+    ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
+    return 1;
+  }
+
+  const runDir = vmRunDir(plan.spec.name, { env: ctx.env });
+  let generated: GeneratedVm;
+  try {
+    generated = generateAll(plan, { runDir });
+  } catch (error) {
+    if (error instanceof QemuArgsError) {
+      ctx.stderr(error.problems.map((problem) => `kvm-tui: generate: ${problem.message} [${problem.code}]\n`).join(''));
+      return 1;
+    }
+    if (error instanceof DomainXmlError) {
+      ctx.stderr(error.problems.map((problem) => `kvm-tui: generate: ${problem}\n`).join('') + `hint: ${error.hint}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
+
+  const text = render(format, generated, runDir, source);
+  if (typeof out === 'string') {
+    // The pin script is meant to be run: make it executable.
+    writeFileAtomic(out, text, format === 'script' ? 0o755 : 0o644);
+    ctx.stderr(`kvm-tui: wrote ${out}\n`);
+  } else {
+    ctx.stdout(text);
+  }
+  return 0;
+}
+
+function parseFormat(value: unknown): Format {
+  if (value === undefined) throw new UsageError(`generate: --format is required (${GENERATE_FORMATS.join(', ')})`);
+  if (typeof value !== 'string') throw new UsageError('generate: --format given more than once');
+  if (!(GENERATE_FORMATS as readonly string[]).includes(value)) {
+    throw new UsageError(`generate: --format must be one of ${GENERATE_FORMATS.join(', ')}, got "${value}"`);
+  }
+  return value as Format;
+}
+
+function render(format: Format, generated: GeneratedVm, runDir: string, source: string): string {
+  switch (format) {
+    case 'qemu':
+      return [
+        `# kvm-tui: QEMU command for VM ${JSON.stringify(generated.plan.spec.name)} (${source}). It starts paused (-S):`,
+        '# pin it (kvm-tui generate ... --format script), then resume it with the QMP command "cont".',
+        // QEMU creates the QMP socket but not the directory holding it.
+        `mkdir -p -m 0700 -- ${quoteShellWord(runDir)}`,
+        formatShellPreview(generated.argv),
+      ].join('\n');
+    case 'xml':
+      return generated.xml;
+    case 'script':
+      return generated.script;
+    case 'json':
+      return JSON.stringify({ argv: generated.argv, xml: generated.xml, script: generated.script, plan: generated.plan }, null, 2) + '\n';
+  }
 }

@@ -8,18 +8,25 @@
  * @example quoteShellWord("-smp") // -smp (no quotes needed)
  */
 
-/** Characters that never mean anything to bash in any position of a word. */
+/** Characters that mean nothing to bash in an argument (Python's shlex.quote uses the same set). */
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-/** `NAME=value` as the first word of a command is an assignment, not a program: quote it. */
+/** `NAME=value` as the first word of a command is an assignment, not a program. */
 const LOOKS_LIKE_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
+/** Quotes a word for use as an argument or an assignment's value (not as a command name: see quoteShellCommand). */
 export function quoteShellWord(word: string): string {
   if (word.includes('\0')) {
     // No shell (and no execve) can carry a NUL inside an argument: refuse rather than truncate.
     throw new Error('a shell word cannot contain a NUL byte');
   }
-  if (SAFE_WORD.test(word) && !LOOKS_LIKE_ASSIGNMENT.test(word)) return word;
+  if (SAFE_WORD.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Quotes the program word of a command: also quotes `NAME=value`, which bash would take as an assignment. */
+export function quoteShellCommand(word: string): string {
+  const quoted = quoteShellWord(word);
+  return quoted === word && LOOKS_LIKE_ASSIGNMENT.test(word) ? `'${word}'` : quoted;
 }
 
 /**
@@ -29,7 +36,7 @@ export function quoteShellWord(word: string): string {
  */
 export function formatArgLines(argv: readonly string[]): string[] {
   if (argv.length === 0) return [];
-  const lines = [quoteShellWord(argv[0]!)];
+  const lines = [quoteShellCommand(argv[0]!)];
   let i = 1;
   while (i < argv.length) {
     const word = argv[i]!;

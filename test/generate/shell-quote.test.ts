@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { formatArgLines, formatShellPreview, quoteShellWord } from '../../src/generate/shell-quote.js';
+import { formatArgLines, formatShellPreview, quoteShellCommand, quoteShellWord } from '../../src/generate/shell-quote.js';
 import { HOSTILE_STRINGS, qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-shell-'));
@@ -41,10 +41,17 @@ describe('quoteShellWord', () => {
     assert.equal(quoteShellWord('a\nb'), "'a\nb'");
   });
 
-  it('quotes a word that bash would take as a variable assignment in command position', () => {
-    assert.equal(quoteShellWord('FOO=bar'), "'FOO=bar'");
-    assert.equal(quoteShellWord('guest=vm1,debug-threads=on'), "'guest=vm1,debug-threads=on'");
-    assert.deepEqual(argvFromBash(`${quoteShellWord('qemu-system-x86_64')} ${quoteShellWord('FOO=bar')}`), ['FOO=bar']);
+  it('leaves NAME=value arguments bare but quotes one in command position (bash would assign it)', () => {
+    assert.equal(quoteShellWord('guest=vm1,debug-threads=on'), 'guest=vm1,debug-threads=on');
+    assert.deepEqual(argvFromBash(`qemu-system-x86_64 ${quoteShellWord('FOO=bar')}`), ['FOO=bar']);
+    assert.equal(quoteShellCommand('FOO=bar'), "'FOO=bar'");
+    assert.equal(quoteShellCommand('/usr/bin/qemu-system-x86_64'), '/usr/bin/qemu-system-x86_64');
+    assert.equal(quoteShellCommand('a b'), "'a b'");
+    assert.equal(formatArgLines(['A=1', '-x', 'B=2'])[0], "'A=1'");
+    // Unquoted, bash runs no program at all: it assigns A and exits 0 without output.
+    const fake = path.join(fakeBin, 'A=1');
+    fs.writeFileSync(fake, '#!/bin/bash\nprintf \'%s\\0\' "$@"\n', { mode: 0o755 });
+    assert.deepEqual(argvFromBash(`cd ${quoteShellWord(fakeBin)} && PATH=.:$PATH ${formatShellPreview(['A=1', '-x', 'B=2'])}`), ['-x', 'B=2']);
   });
 
   it('refuses a NUL byte rather than truncating the word', () => {
