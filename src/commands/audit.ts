@@ -1,7 +1,24 @@
+/**
+ * kvm-tui audit [--json] [--only-problems]: every check once, concurrently; exit 1 when one
+ * fails. Plain text or JSON only: this module must not pull Ink or React into its import graph.
+ */
+import { allowOnly, maxPositionals } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
-import { ActionError } from '../errors.js';
+import { ALL_CHECKS } from '../audit/checks/index.js';
+import { buildProbeContext } from '../audit/probe-context.js';
+import { auditToJson, formatAuditText } from '../audit/report.js';
+import { runChecks } from '../audit/run-checks.js';
 
-// Placeholder until this command lands; replaced by its implementation.
-export async function runAudit(_ctx: CommandContext): Promise<number> {
-  throw new ActionError('audit: not implemented yet');
+export async function runAudit(ctx: CommandContext): Promise<number> {
+  allowOnly(ctx.args, ['json', 'only-problems']);
+  maxPositionals(ctx.args, 0, 'no arguments');
+  const probeCtx = buildProbeContext({ hostFs: ctx.hostFs, capturedRoot: ctx.capturedRoot, env: ctx.env });
+  const results = await runChecks(ALL_CHECKS, probeCtx);
+  const onlyProblems = Boolean(ctx.args.values['only-problems']);
+  if (ctx.args.values.json) {
+    ctx.stdout(JSON.stringify(auditToJson(results, onlyProblems), null, 2) + '\n');
+  } else {
+    ctx.stdout(formatAuditText(results, { onlyProblems, color: ctx.color }));
+  }
+  return results.some((result) => result.status === 'fail') ? 1 : 0;
 }

@@ -1,12 +1,28 @@
 /**
  * Runs every file-reading probe once against a HostFs, so its `touched` set holds every host
- * path the program reads (used by dump-host). Probes that run commands are not run here.
+ * path the program reads (used by dump-host). The audit's checks run with the command runner
+ * disabled: commands and PATH lookups are not part of a capture.
  */
+import { ALL_CHECKS } from '../audit/checks/index.js';
+import { buildProbeContext } from '../audit/probe-context.js';
+import { runChecks } from '../audit/run-checks.js';
 import type { HostFs } from './host-fs.js';
 
 export async function collectProbeReads(hostFs: HostFs): Promise<void> {
-  // The audit's file probes are added here as they land.
   hostFs.read('/proc/cpuinfo');
   hostFs.read('/proc/meminfo');
   hostFs.read('/proc/cmdline');
+  // Read like a live audit (capturedRoot false, so /dev/kvm's stat and access are recorded too),
+  // but with no runner: nothing is spawned and no cache is consulted.
+  const probeCtx = buildProbeContext({
+    hostFs,
+    capturedRoot: false,
+    env: {},
+    run: null,
+    runDisabledReason: 'dump-host: recording file reads only',
+    versionCacheFile: null,
+  });
+  // Identity for replay (checks read it from a capture's /proc/self/status).
+  hostFs.read('/proc/self/status');
+  await runChecks(ALL_CHECKS, probeCtx);
 }

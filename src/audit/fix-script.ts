@@ -1,0 +1,72 @@
+/**
+ * The fix script: every fix of the audit in one shell file for the user to review and run.
+ * Persistent changes live only here; kvm-tui never applies them itself. The file is written
+ * atomically (temp file + rename) and never replaces an existing file unless asked to.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ActionError } from '../errors.js';
+import type { CheckResult } from './types.js';
+
+export const DEFAULT_FIX_SCRIPT = 'kvm-tui-fixes.sh';
+
+export function buildFixScript(results: readonly CheckResult[], generatedAt: Date = new Date()): string {
+  const withFix = results.filter((result) => result.fix !== null && result.status !== 'pass');
+  const lines = [
+    '#!/bin/sh',
+    `# kvm-tui host fixes, generated ${generatedAt.toISOString()}.`,
+    '# REVIEW BEFORE RUNNING: each block says what the audit found. "Now" commands change the',
+    '# running system; "persistent" ones survive a reboot. Lines starting with # are instructions.',
+    '# Delete the blocks you do not want.',
+    'set -eu',
+    '',
+  ];
+  if (withFix.length === 0) lines.push('# nothing to fix: no check has a fix', '');
+  for (const result of withFix) {
+    const fix = result.fix!;
+    const flags = [fix.needsRoot ? 'needs root' : null, fix.reboot ? 'reboot needed' : null].filter(Boolean).join(', ');
+    lines.push(`# --- ${result.id} [${result.status}] ${result.title}${flags ? ` (${flags})` : ''}`);
+    lines.push(`# found: ${oneLine(result.evidence)}`);
+    if (fix.note) lines.push(`# note: ${oneLine(fix.note)}`);
+    if (fix.runtime.length > 0) {
+      lines.push('# now:');
+      lines.push(...fix.runtime);
+    }
+    if (fix.persistent.length > 0) {
+      lines.push('# persistent:');
+      lines.push(...fix.persistent);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * Writes the script with mode 0755. Throws an ActionError with code "exists" when the file is
+ * there and `overwrite` is false, so the caller can ask first.
+ */
+export function writeFixScript(file: string, content: string, options: { overwrite?: boolean } = {}): string {
+  const target = path.resolve(file);
+  if (!options.overwrite && fs.existsSync(target)) {
+    throw new FixScriptExists(target);
+  }
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(temp, content, { mode: 0o755 });
+    fs.renameSync(temp, target);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw new ActionError(`cannot write ${target}: ${(error as Error).message}`, 'choose another path');
+  }
+  return target;
+}
+
+export class FixScriptExists extends ActionError {
+  constructor(readonly target: string) {
+    super(`${target} already exists`, 'confirm to overwrite it, or choose another path');
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Builds what every check receives: host facts read once (cpuinfo, topology), the command
+ * runner (or none, on a captured host), and who is asking.
+ */
+import type { HostFs } from '../host/host-fs.js';
+import { readCpuInfo } from '../host/cpuinfo.js';
+import { readTopology } from '../host/topology.js';
+import { findExecutable, runCommand, type RunCommand } from '../run/run-command.js';
+import type { AuditUser, ProbeContext } from './types.js';
+import { makeVersionOf, versionCachePath } from './version-cache.js';
+
+export const CAPTURED_HOST_REASON = 'captured host: command not run';
+
+export interface ProbeContextOptions {
+  hostFs: HostFs;
+  /** A captured host (--root): nothing may look at the live machine. */
+  capturedRoot: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Defaults to the real runner on a live host; tests pass fakes. Ignored on a captured host. */
+  run?: RunCommand | null;
+  /** Why commands are off when `run` is null on a live host (dump-host: "recording file reads"). */
+  runDisabledReason?: string;
+  /** Defaults to this process's identity on a live host, /proc/self/status of a capture. */
+  user?: AuditUser;
+  which?: (name: string) => string | null;
+  versionCacheFile?: string | null;
+}
+
+export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
+  const { hostFs, capturedRoot, env } = options;
+  const cpuInfo = readCpuInfo(hostFs);
+  let topology = null;
+  let topologyError: string | null = null;
+  try {
+    topology = readTopology(hostFs);
+  } catch (error) {
+    topologyError = (error as Error).message;
+  }
+  const run = capturedRoot ? null : options.run === undefined ? runCommand : options.run;
+  const runDisabledReason = capturedRoot ? CAPTURED_HOST_REASON : (options.runDisabledReason ?? 'commands disabled');
+  const which = run === null ? () => null : (options.which ?? ((name: string) => findExecutable(name, env.PATH)));
+  const cacheFile = options.versionCacheFile === undefined ? versionCachePath(env) : options.versionCacheFile;
+  return {
+    hostFs,
+    cpuInfo,
+    topology,
+    topologyError,
+    capturedRoot,
+    run,
+    runDisabledReason,
+    which,
+    user: options.user ?? (capturedRoot ? readUserFromStatus(hostFs) : liveUser()),
+    env,
+    versionOf: makeVersionOf(run, runDisabledReason, cacheFile),
+  };
+}
+
+function liveUser(): AuditUser {
+  return {
+    uid: typeof process.getuid === 'function' ? process.getuid() : null,
+    gid: typeof process.getgid === 'function' ? process.getgid() : null,
+    groups: typeof process.getgroups === 'function' ? process.getgroups() : [],
+  };
+}
+
+/** The identity recorded in a capture (dump-host copies its own /proc/self/status). */
+export function readUserFromStatus(hostFs: HostFs): AuditUser {
+  const text = hostFs.read('/proc/self/status') ?? '';
+  const numbers = (label: string): number[] => {
+    const line = new RegExp(`^${label}:[ \\t]*(.*)$`, 'm').exec(text)?.[1] ?? '';
+    return line.split(/\s+/).filter((word) => /^\d+$/.test(word)).map(Number);
+  };
+  // Uid/Gid lines list real, effective, saved and fs ids: the effective one decides access.
+  const uids = numbers('Uid');
+  const gids = numbers('Gid');
+  return { uid: uids[1] ?? uids[0] ?? null, gid: gids[1] ?? gids[0] ?? null, groups: numbers('Groups') };
+}

@@ -1,0 +1,75 @@
+/**
+ * `binary --version` answers, cached per binary identity (path, size, mtime), so a warm audit
+ * spawns nothing: running qemu-system --version alone costs ~100 ms (it maps dozens of shared
+ * libraries), more than every file probe together. libvirt caches QEMU capabilities the same way.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RunCommand } from '../run/run-command.js';
+
+export interface VersionAnswer {
+  text: string | null;
+  error: string | null;
+  cached: boolean;
+}
+
+/** The cache file: $XDG_CACHE_HOME/kvm-tui/versions.json (default ~/.cache). */
+export function versionCachePath(env: NodeJS.ProcessEnv): string | null {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : os.homedir() ? path.join(os.homedir(), '.cache') : null);
+  return base ? path.join(base, 'kvm-tui', 'versions.json') : null;
+}
+
+export function makeVersionOf(
+  run: RunCommand | null,
+  disabledReason: string,
+  cacheFile: string | null,
+  timeoutMs = 2000,
+): (binaryPath: string, argv: string[]) => Promise<VersionAnswer> {
+  // Concurrent checks asking in one process share one read-modify-write chain.
+  let chain: Promise<unknown> = Promise.resolve();
+  return async (binaryPath, argv) => {
+    if (run === null) return { text: null, error: disabledReason, cached: false };
+    let key: string | null = null;
+    try {
+      const stat = fs.statSync(binaryPath);
+      key = `${argv.join('\u0000')}|${stat.size}|${Math.floor(stat.mtimeMs)}|${stat.ino}`;
+    } catch {
+      key = null;
+    }
+    const cache = key && cacheFile ? readCache(cacheFile) : {};
+    if (key && cache[key] !== undefined) return { text: cache[key]!, error: null, cached: true };
+    const result = await run(argv, { timeoutMs });
+    const text = result.ok ? `${result.stdout}${result.stdout && result.stderr ? '\n' : ''}${result.stderr}`.trim() : null;
+    if (text === null) return { text: null, error: result.error ?? 'failed', cached: false };
+    if (key && cacheFile) {
+      const write = chain.then(() => writeCacheEntry(cacheFile, key!, text));
+      chain = write.catch(() => undefined);
+      await chain;
+    }
+    return { text, error: null, cached: false };
+  };
+}
+
+function readCache(file: string): Record<string, string> {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a spawn. */
+function writeCacheEntry(file: string, key: string, text: string): void {
+  try {
+    const cache = readCache(file);
+    cache[key] = text;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, JSON.stringify(cache));
+    fs.renameSync(temp, file);
+  } catch {
+    // ignored on purpose (read-only home, full disk)
+  }
+}
