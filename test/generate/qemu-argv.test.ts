@@ -100,6 +100,9 @@ describe('buildQemuArgs', () => {
   it('runs TCG multi-threaded so every vCPU has its own thread', () => {
     const spec = qemuSpec({ accel: 'tcg', cpu: { model: 'qemu64' } });
     assert.equal(valueOf(buildQemuArgs(qemuPlan(spec), { runDir: RUN }), '-accel'), 'tcg,thread=multi');
+    // mem-lock would otherwise lock TCG's whole 1 GiB translation cache.
+    const locked = qemuSpec({ accel: 'tcg', cpu: { model: 'qemu64' }, memory: { lock: true } });
+    assert.equal(valueOf(buildQemuArgs(qemuPlan(locked), { runDir: RUN }), '-accel'), 'tcg,thread=multi,tb-size=64');
   });
 
   it('backs huge pages with memfd (no hugetlbfs mount needed), preallocated, shared, bound and locked as asked', () => {
@@ -108,7 +111,7 @@ describe('buildQemuArgs', () => {
     assert.equal(valueOf(argv, '-object'), 'memory-backend-memfd,id=mem0,size=2048M,hugetlb=on,hugetlbsize=2M,share=on,prealloc=on,host-nodes=0-1,host-nodes=3,policy=bind');
     assert.equal(valueOf(argv, '-overcommit'), 'mem-lock=on');
     const gig = qemuSpec({ memory: { sizeMiB: 4096, backing: 'hugepages-1G' } });
-    assert.equal(valueOf(buildQemuArgs(qemuPlan(gig, { hostNodes: [] }), { runDir: RUN }), '-object'), 'memory-backend-memfd,id=mem0,size=4096M,hugetlb=on,hugetlbsize=1G');
+    assert.equal(valueOf(buildQemuArgs(qemuPlan(gig, { hostNodes: [] }), { runDir: RUN }), '-object'), 'memory-backend-memfd,id=mem0,size=4096M,hugetlb=on,hugetlbsize=1G,share=off');
     assert.ok(!buildQemuArgs(qemuPlan(qemuSpec()), { runDir: RUN }).includes('-overcommit'));
   });
 
