@@ -68,7 +68,11 @@ const iommu: Check = {
     // says nothing about the IOMMU, a missing one (no ACPI) says there is no table.
     const tablesReadable = tables.length > 0 || ctx.hostFs.stat(tablesDir) === null || ctx.hostFs.canAccess(tablesDir, fs.constants.R_OK | fs.constants.X_OK);
     const acpiTable = tables.includes('DMAR') ? 'DMAR' : tables.includes('IVRS') ? 'IVRS' : null;
-    const groups = ctx.hostFs.list('/sys/kernel/iommu_groups').filter((name) => /^\d+$/.test(name)).length;
+    // exists() on each entry records it, so dump-host captures the entries and not just the directory.
+    if (acpiTable) ctx.hostFs.exists(`${tablesDir}/${acpiTable}`);
+    const groups = ctx.hostFs
+      .list('/sys/kernel/iommu_groups')
+      .filter((name) => /^\d+$/.test(name) && ctx.hostFs.exists(`/sys/kernel/iommu_groups/${name}`)).length;
     const cmdline = readCmdline(ctx.hostFs);
     const params = cmdline ? `; cmdline: ${cmdlineEvidence(cmdline, ['intel_iommu', 'amd_iommu', 'iommu'])}` : '';
     const enableParam = ctx.cpuInfo.vendor === 'amd' ? 'amd_iommu=on iommu=pt' : 'intel_iommu=on iommu=pt';

@@ -1,0 +1,111 @@
+/**
+ * `kvm-tui audit` as a user runs it: a real process, exit codes, the JSON contract of
+ * ../shared/CLI.md, text output, --only-problems, usage errors; and a check that the command's
+ * import graph stays free of Ink and React (it must start fast and work without a TTY).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const HOSTS = path.join(REPO, 'test/fixtures/hosts');
+
+function kvmTui(args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/bin.ts'), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('kvm-tui audit', () => {
+  test('--json on a well-tuned capture: the contract shape, exit 0', () => {
+    const { code, stdout, stderr } = kvmTui(['--root', path.join(HOSTS, 'well-tuned'), 'audit', '--json']);
+    assert.equal(code, 0, stderr);
+    const json = JSON.parse(stdout);
+    assert.ok(json.checks.length >= 25);
+    for (const check of json.checks) {
+      assert.deepEqual(
+        ['id', 'title', 'category', 'status', 'evidence', 'why', 'fix', 'needsRoot'].filter((key) => !(key in check)),
+        [],
+        check.id,
+      );
+      assert.ok(['pass', 'warn', 'fail', 'info', 'skip'].includes(check.status));
+      assert.ok(check.fix === null || typeof check.fix === 'string');
+      assert.equal(typeof check.needsRoot, 'boolean');
+      assert.ok(['virtualization', 'devices', 'memory', 'cpu', 'numa', 'storage', 'cgroups'].includes(check.category));
+    }
+    const kvm = json.checks.find((check: { id: string }) => check.id === 'kvm.device');
+    assert.equal(kvm.status, 'pass');
+    const summed = Object.values(json.summary as Record<string, number>).reduce((sum, value) => sum + value, 0);
+    assert.equal(summed, json.checks.length);
+    assert.equal(json.summary.fail, 0);
+  });
+
+  test('a failing check exits 1; text is grouped by category with fixes and a summary', () => {
+    const { code, stdout } = kvmTui(['--root', path.join(HOSTS, 'bare'), 'audit']);
+    assert.equal(code, 1);
+    const categories = stdout.split('\n').filter((line) => /^[a-z]+$/.test(line));
+    assert.deepEqual(categories, ['virtualization', 'devices', 'memory', 'cpu', 'numa', 'storage', 'cgroups']);
+    assert.match(stdout, /^ {2}FAIL {2}\/dev\/kvm present and usable \[kvm\.device\]$/m);
+    assert.match(stdout, /fix: now \(as root\): echo performance \| tee /);
+    assert.match(stdout, /^35 checks: 0 pass, 9 warn, 5 fail, 14 info, 7 skip$/m);
+  });
+
+  test('--only-problems keeps warn and fail rows (JSON and text); the summary still counts all', () => {
+    const json = JSON.parse(kvmTui(['--root', path.join(HOSTS, 'bare'), 'audit', '--json', '--only-problems']).stdout);
+    assert.ok(json.checks.length > 0);
+    assert.ok(json.checks.every((check: { status: string }) => check.status === 'warn' || check.status === 'fail'));
+    assert.equal(json.summary.info, 14);
+    const text = kvmTui(['--root', path.join(HOSTS, 'well-tuned'), 'audit', '--only-problems']);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^no problems found$/m);
+  });
+
+  test('the kvm_pvm capture explains itself in JSON', () => {
+    const { code, stdout } = kvmTui(['--root', path.join(HOSTS, 'pvm'), 'audit', '--json']);
+    assert.equal(code, 0, 'warnings only: no failing check');
+    const flags = JSON.parse(stdout).checks.find((check: { id: string }) => check.id === 'virt.cpu-flags');
+    assert.equal(flags.status, 'warn');
+    assert.match(flags.evidence, /kvm_pvm/);
+    assert.equal(typeof flags.fix, 'string');
+    assert.equal(typeof flags.fixDetail, 'object');
+  });
+
+  test('usage errors exit 2 with one line', () => {
+    for (const args of [['audit', '--bogus'], ['audit', 'extra'], ['audit', '--format', 'xml']]) {
+      const { code, stderr, stdout } = kvmTui(args);
+      assert.equal(code, 2, args.join(' '));
+      assert.equal(stdout, '');
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+      assert.doesNotMatch(stderr, /\n\s+at /);
+    }
+  });
+
+  test('the audit command never imports Ink, React or components', () => {
+    const seen = new Set<string>();
+    const offenders: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = fs.readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)) {
+        const specifier = match[1] ?? match[2] ?? match[3]!;
+        if (/^(ink|react)(\/|$)|^ink-/.test(specifier) || specifier.includes('components/')) offenders.push(`${path.relative(REPO, file)} -> ${specifier}`);
+        if (!specifier.startsWith('.')) continue;
+        const resolved = path.resolve(path.dirname(file), specifier).replace(/\.js$/, '');
+        const candidate = ['.ts', '.tsx'].map((ext) => resolved + ext).find((name) => fs.existsSync(name));
+        if (candidate) visit(candidate);
+      }
+    };
+    visit(path.join(REPO, 'src/commands/audit.ts'));
+    assert.ok(seen.size > 10, `walked ${seen.size} modules`);
+    assert.ok([...seen].some((file) => file.endsWith('src/audit/checks/cpu.ts')), 'the walk reaches the checks');
+    assert.deepEqual(offenders, []);
+  });
+});
