@@ -1,7 +1,36 @@
+import { allowOnly, maxPositionals, SPEC_OPTIONS } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
-import { ActionError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { readCpuInfo } from '../host/cpuinfo.js';
+import { readTopology, TopologyError } from '../host/topology.js';
+import { formatPlan } from '../plan/format-plan.js';
+import { planVm } from '../plan/plan-vm.js';
+import { resolveSpecWithSource } from '../spec/resolve.js';
 
-// Placeholder until this command lands; replaced by its implementation.
-export async function runPlan(_ctx: CommandContext): Promise<number> {
-  throw new ActionError('plan: not implemented yet');
+/**
+ * `kvm-tui plan (--preset NAME | --spec FILE) [overrides] [--json]`: exit 0 with a plan, 1 when
+ * the plan has errors (nothing else printed but the errors), 2 for bad input.
+ */
+export async function runPlan(ctx: CommandContext): Promise<number> {
+  allowOnly(ctx.args, [...SPEC_OPTIONS, 'json']);
+  maxPositionals(ctx.args, 0, 'no arguments');
+  const { spec, source } = resolveSpecWithSource(ctx.args, { env: ctx.env });
+  let topology;
+  try {
+    topology = readTopology(ctx.hostFs);
+  } catch (error) {
+    if (error instanceof TopologyError) throw new UsageError(error.message);
+    throw error;
+  }
+  const cpuInfo = readCpuInfo(ctx.hostFs);
+  // CPUs held by running VMs are not known to this command yet: it plans on an idle host.
+  const plan = planVm({ topology, cpuInfo, spec });
+  if (ctx.args.values.json) {
+    ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
+  } else if (plan.errors.length > 0) {
+    ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
+  } else {
+    ctx.stdout(formatPlan(plan, topology, source));
+  }
+  return plan.errors.length > 0 ? 1 : 0;
 }

@@ -30,6 +30,12 @@ export interface VmSpec {
     dies: number;
     cores: number;
     threads: number;
+    /**
+     * True when the spec gave only a count: the planner then chooses sockets/cores/threads from
+     * where the vCPUs land (guest threads = host SMT width when whole cores are used) and writes
+     * them into Plan.spec. Optional so specs built by hand stay valid (absent = explicit).
+     */
+    autoTopology?: boolean;
   };
   memory: {
     sizeMiB: number;
@@ -86,6 +92,11 @@ export interface Preset {
   /** Where it came from: "builtin" or the file path of a user's preset. */
   source: string;
   spec: VmSpec;
+  /**
+   * The preset's spec as written (partial, before defaults): overrides are merged into this and
+   * validated once, so e.g. --vcpus recomputes the guest topology and guest NUMA split.
+   */
+  input?: Record<string, unknown>;
 }
 
 export interface PlanVcpu {
@@ -104,6 +115,8 @@ export interface PlanVcpu {
 export interface PlanIothread {
   id: string;
   hostCpus: number[];
+  /** Indexes into spec.disks served by this iothread (the k-th disk with iothread:true gets io<k>). */
+  disks?: number[];
 }
 
 export interface PlanMessage {

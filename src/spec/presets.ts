@@ -1,0 +1,119 @@
+/**
+ * Presets: builtin ones (presets/*.json, bundled) and the user's own, from
+ * $XDG_CONFIG_HOME/kvm-tui/presets/*.json (default ~/.config/kvm-tui/presets).
+ *
+ * A preset file is `{ "name", "description", "reasoning", "spec": { ...a spec file... } }`.
+ * The spec is nested (not merged into the top level) because a spec has its own `name`, the VM's.
+ * Its VM name defaults to the preset's name. A user preset with a builtin's name replaces it
+ * (its `source` says which file). A broken user preset is an error naming its file and field,
+ * never skipped: silently dropping it would leave the user wondering where it went.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { BUILTIN_PRESET_FILES } from './builtin-presets.js';
+import type { Preset } from './types.js';
+import { formatPath, parseVmSpec, SpecError } from './vm-spec.js';
+
+export interface PresetOptions {
+  /** Directory of the user's presets; default from env (XDG_CONFIG_HOME, HOME). */
+  userDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const PRESET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const PresetFileSchema = z.strictObject(
+  {
+    name: z.string({ error: 'must be a string' }).regex(PRESET_NAME_RE, {
+      error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+    }),
+    description: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    reasoning: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    spec: z.record(z.string(), z.unknown(), { error: 'must be an object (a spec)' }),
+  },
+  { error: 'must be an object with name, description, reasoning and spec' },
+);
+
+/** Where the user's presets live. */
+export function userPresetDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  // The XDG spec says relative values are invalid and must be ignored.
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
+  return path.join(base, 'kvm-tui', 'presets');
+}
+
+/** Validates one preset file's content; `source` names it in errors. */
+export function parsePreset(data: unknown, source: string): Preset {
+  const result = PresetFileSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const at = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') throw new SpecError(source, at ? `${at}.${issue.keys[0]}` : issue.keys[0]!, 'unknown field');
+    throw new SpecError(source, at, issue.message);
+  }
+  const { name, description, reasoning } = result.data;
+  const input = { name, ...result.data.spec };
+  let spec;
+  try {
+    spec = parseVmSpec(input, source);
+  } catch (error) {
+    // Fields of the nested spec are reported with their full path in the file.
+    if (error instanceof SpecError) throw new SpecError(source, error.path ? `spec.${error.path}` : 'spec', error.detail);
+    throw error;
+  }
+  return { name, description, reasoning, source: 'builtin', spec, input };
+}
+
+function builtinPresets(): Preset[] {
+  return BUILTIN_PRESET_FILES.map(({ file, data }) => parsePreset(data, `presets/${file}.json`));
+}
+
+function userPresets(dir: string): Preset[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UsageError(`${dir}: cannot list user presets (${(error as Error).message})`);
+  }
+  return entries
+    .filter((entry) => entry.endsWith('.json'))
+    .sort()
+    .map((entry) => {
+      const file = path.join(dir, entry);
+      let data: unknown;
+      try {
+        data = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new SpecError(file, '', error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message);
+      }
+      return { ...parsePreset(data, file), source: file };
+    });
+}
+
+/** Builtin presets followed by the user's; a user preset replaces a builtin of the same name. */
+export function listPresets(opts: PresetOptions = {}): Preset[] {
+  const dir = opts.userDir ?? userPresetDir(opts.env);
+  const user = userPresets(dir);
+  const seen = new Map<string, string>();
+  for (const preset of user) {
+    const earlier = seen.get(preset.name);
+    if (earlier) throw new SpecError(preset.source, 'name', `"${preset.name}" is also the name of ${earlier}`);
+    seen.set(preset.name, preset.source);
+  }
+  const userNames = new Set(user.map((preset) => preset.name));
+  return [...builtinPresets().filter((preset) => !userNames.has(preset.name)), ...user];
+}
+
+/** The preset of that name, or a UsageError listing the valid names. */
+export function findPreset(name: string, opts: PresetOptions = {}): Preset {
+  const presets = listPresets(opts);
+  const found = presets.find((preset) => preset.name === name);
+  if (!found) {
+    throw new UsageError(`--preset: unknown preset "${name}" (valid: ${presets.map((preset) => preset.name).join(', ')})`);
+  }
+  return found;
+}

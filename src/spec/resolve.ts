@@ -1,0 +1,185 @@
+/**
+ * From command-line arguments to a validated VmSpec: a preset or a spec file, then the override
+ * flags. Overrides are merged into the spec as written (before defaults) and the result is
+ * validated once, so derived values follow: --vcpus recomputes the guest topology, the guest NUMA
+ * split and the tap queue count; --accel tcg turns a host-passthrough CPU into "max".
+ */
+import * as fs from 'node:fs';
+import type { ParsedArgs } from '../cli-args.js';
+import { UsageError } from '../errors.js';
+import { findPreset, type PresetOptions } from './presets.js';
+import { parseSizeMiB } from './size.js';
+import type { VmSpec } from './types.js';
+import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError } from './vm-spec.js';
+
+export interface ResolveOptions extends PresetOptions {
+  /** Reads a spec file (tests inject one); default node:fs. */
+  readFile?: (file: string) => string;
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Resolves --preset/--spec plus overrides.
+ * @throws UsageError naming the flag ("--memory: expected a size like 4G or 4096M") or SpecError
+ *   naming the field of the spec.
+ */
+export function resolveSpec(args: ParsedArgs, opts: ResolveOptions = {}): VmSpec {
+  return resolveSpecWithSource(args, opts).spec;
+}
+
+/** resolveSpec, also saying where the spec came from ("preset balanced", "vm.json"). */
+export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {}): { spec: VmSpec; source: string } {
+  const { values } = args;
+  const command = args.command ?? 'kvm-tui';
+  const preset = stringValue(values.preset, '--preset');
+  const specFile = stringValue(values.spec, '--spec');
+  if ((preset === undefined) === (specFile === undefined)) {
+    throw new UsageError(`${command}: give exactly one of --preset NAME or --spec FILE`);
+  }
+
+  let raw: Raw;
+  let source: string;
+  if (preset !== undefined) {
+    const found = findPreset(preset, opts);
+    raw = structuredClone(found.input ?? {}) as Raw;
+    source = `preset ${found.name}`;
+  } else {
+    source = specFile!;
+    let text: string;
+    try {
+      text = (opts.readFile ?? ((file) => fs.readFileSync(file, 'utf8')))(specFile!);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(`--spec ${specFile}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new SpecError(specFile!, '', `not valid JSON (${(error as Error).message})`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SpecError(specFile!, '', 'must be a JSON object');
+  }
+
+  const overridden = applyOverrides(raw, args);
+  return {
+    spec: parseVmSpec(overridden.raw, overridden.any ? `${source} with overrides` : source),
+    source,
+  };
+}
+
+function stringValue(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new UsageError(`${flag}: given more than once`);
+  return value;
+}
+
+function section(raw: Raw, key: string): Raw {
+  const value = raw[key];
+  // Shorthands ("memory": "4G", "vcpus": 8, "cpu": "host") are expanded here so one field can be
+  // replaced without losing the others.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ...(value as Raw) };
+  if (key === 'memory' && value !== undefined) return { size: value };
+  if (key === 'vcpus' && value !== undefined) return { count: value };
+  if (key === 'cpu' && value !== undefined) return { model: value };
+  return {};
+}
+
+function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean } {
+  const raw: Raw = { ...input };
+  const values = args.values;
+  let any = false;
+
+  const name = stringValue(values.name, '--name');
+  if (name !== undefined) {
+    const problem = checkVmName(name);
+    if (problem) throw new UsageError(`--name: ${problem}`);
+    raw.name = name;
+    any = true;
+  }
+
+  const vcpus = stringValue(values.vcpus, '--vcpus');
+  if (vcpus !== undefined) {
+    if (!/^\d+$/.test(vcpus) || Number(vcpus) < 1 || Number(vcpus) > MAX_VCPUS) {
+      throw new UsageError(`--vcpus: expected a whole number from 1 to ${MAX_VCPUS}, got "${vcpus}"`);
+    }
+    // A new count invalidates a written sockets/cores/threads split: let the planner choose again.
+    raw.vcpus = { count: Number(vcpus) };
+    any = true;
+  }
+
+  const memory = stringValue(values.memory, '--memory');
+  if (memory !== undefined) {
+    const sizeMiB = parseSizeMiB(memory);
+    if (sizeMiB === null) {
+      throw new UsageError(`--memory: expected a size like 4G or 4096M, got "${memory}"`);
+    }
+    raw.memory = { ...section(raw, 'memory'), size: sizeMiB };
+    any = true;
+  }
+
+  const hugepages = stringValue(values.hugepages, '--hugepages');
+  if (hugepages !== undefined) {
+    const backing = { none: 'ram', '2M': 'hugepages-2M', '1G': 'hugepages-1G' }[hugepages];
+    if (!backing) throw new UsageError(`--hugepages: expected none, 2M or 1G, got "${hugepages}"`);
+    const mem = section(raw, 'memory');
+    // prealloc follows the backing unless the spec set it: hugepages want it, RAM does not.
+    if (mem.backing !== backing && typeof mem.prealloc === 'boolean' && backing === 'ram') delete mem.prealloc;
+    raw.memory = { ...mem, backing };
+    any = true;
+  }
+
+  const accel = stringValue(values.accel, '--accel');
+  if (accel !== undefined) {
+    if (accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: expected kvm or tcg, got "${accel}"`);
+    raw.accel = accel;
+    const cpu = section(raw, 'cpu');
+    if (accel === 'tcg' && (cpu.model === undefined || cpu.model === 'host')) {
+      // -cpu host does not exist under TCG; "max" is its closest equivalent, and host cache info
+      // only applies to host passthrough.
+      raw.cpu = { ...cpu, model: 'max', cachePassthrough: false };
+    }
+    any = true;
+  }
+
+  const disks = values.disk;
+  if (disks !== undefined) {
+    const list = Array.isArray(disks) ? disks : [disks];
+    list.forEach((disk) => {
+      if (typeof disk !== 'string' || disk === '') throw new UsageError('--disk: expected a file path');
+    });
+    // The flags give the VM's disks (not additions): what you type is what it gets. The spec's
+    // diskDefaults still apply to them.
+    raw.disks = list.map((disk) => ({ path: disk }));
+    any = true;
+  }
+
+  const net = stringValue(values.net, '--net');
+  if (net !== undefined) {
+    const parsed = parseNetShorthand(net);
+    if (!parsed) throw new UsageError(`--net: expected user, none or tap:IFNAME, got "${net}"`);
+    const current = section(raw, 'network');
+    if (typeof raw.network === 'string') Object.assign(current, parseNetShorthand(raw.network) ?? {});
+    if (parsed.mode === 'tap') {
+      const ifname = parsed.ifname ?? (current.mode === 'tap' ? current.ifname : undefined);
+      if (typeof ifname !== 'string' || ifname === '') throw new UsageError('--net: tap needs an interface name: tap:IFNAME');
+      // Keep the spec's vhost/queues/mac choices when it was already a tap.
+      raw.network = current.mode === 'tap' ? { ...current, ifname } : { mode: 'tap', ifname, queues: 'auto' };
+    } else {
+      raw.network = { mode: parsed.mode };
+    }
+    any = true;
+  }
+
+  const strategy = stringValue(values.strategy, '--strategy');
+  if (strategy !== undefined) {
+    if (strategy !== 'compact' && strategy !== 'spread' && strategy !== 'none') {
+      throw new UsageError(`--strategy: expected compact, spread or none, got "${strategy}"`);
+    }
+    const pinning = section(raw, 'pinning');
+    // A strategy on the command line means "plan it that way": a written map would win otherwise.
+    raw.pinning = { ...pinning, strategy, map: null };
+    any = true;
+  }
+  return { raw, any };
+}

@@ -1,0 +1,453 @@
+/**
+ * The spec file format: a partial VmSpec in JSON, validated with zod and completed with defaults.
+ *
+ * Shorthands people reach for are accepted and expanded before validation, so every error can
+ * name one field: `"vcpus": 8` = `{"count": 8}`, `"memory": "16G"` = `{"size": "16G"}`,
+ * `"cpu": "host"` = `{"model": "host"}`, `"network": "tap:tap0"`, `"disks": ["a.qcow2"]`,
+ * `"numa": {"nodes": 2}` (split vCPUs and memory evenly). Unknown fields are errors (a typo in
+ * "hugepages" must not silently give a VM without them).
+ *
+ * Strings that end up in QEMU options (machine, CPU model, features, interface names) are limited
+ * to the characters those options allow, so a spec cannot smuggle ",opt=value" into an option.
+ * The VM name is free-form apart from "/" and control characters: generators must quote it.
+ */
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { parseCpuList, CpuListError } from '../host/cpulist.js';
+import { formatSizeMiB, parseSizeMiB } from './size.js';
+import type { DiskAio, DiskCache, MemoryBacking, VmSpec } from './types.js';
+
+/** An invalid spec: `source: path: what is wrong`, one line. Exit code 2 like any usage error. */
+export class SpecError extends UsageError {
+  constructor(
+    readonly source: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(path ? `${source}: ${path}: ${detail}` : `${source}: ${detail}`);
+  }
+}
+
+export const ACCELS = ['kvm', 'tcg'] as const;
+export const BACKINGS = ['ram', 'hugepages-2M', 'hugepages-1G'] as const;
+export const DISK_CACHES = ['none', 'writeback', 'writethrough', 'directsync', 'unsafe'] as const;
+export const DISK_AIOS = ['native', 'io_uring', 'threads'] as const;
+export const DISK_FORMATS = ['raw', 'qcow2'] as const;
+export const NET_MODES = ['none', 'user', 'tap'] as const;
+export const STRATEGIES = ['compact', 'spread', 'none'] as const;
+export const EMULATOR_PLACEMENTS = ['housekeeping', 'with-vcpus', 'dedicated'] as const;
+export const IOTHREAD_PLACEMENTS = ['housekeeping', 'dedicated', 'with-vcpus'] as const;
+
+export const MAX_VCPUS = 4096;
+export const NAME_RULE = '1-64 characters, no "/" and no control characters (newline, tab...)';
+/** Linux IFNAMSIZ is 16 including the NUL; the kernel refuses "/", ":" and whitespace. */
+const IFNAME_RE = /^[^/:\s]{1,15}$/;
+const QEMU_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const FEATURE_RE = /^[+-][A-Za-z0-9][A-Za-z0-9._-]*$/;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const bool = () => z.boolean({ error: 'must be true or false' });
+const str = () => z.string({ error: 'must be a string' });
+const int = (min: number, max: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+const size = () =>
+  z.union([z.string(), z.number()], { error: 'must be a size like "4G", "4096M" or a number of MiB' });
+const list = <T extends z.ZodType>(item: T) => z.array(item, { error: 'must be a list' });
+const obj = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, { error: 'must be an object' });
+
+const DiskInput = obj({
+  path: str(),
+  format: oneOf(DISK_FORMATS).optional(),
+  cache: oneOf(DISK_CACHES).optional(),
+  aio: oneOf(DISK_AIOS).optional(),
+  iothread: bool().optional(),
+  readonly: bool().optional(),
+});
+
+/** The raw (partial) spec, after shorthand expansion. Every field optional: defaults fill in. */
+export const SpecInputSchema = obj({
+  name: str().optional(),
+  accel: oneOf(ACCELS).optional(),
+  machine: str().optional(),
+  cpu: obj({
+    model: str().optional(),
+    features: list(str()).optional(),
+    cachePassthrough: bool().optional(),
+  }).optional(),
+  vcpus: obj({
+    count: int(1, MAX_VCPUS).optional(),
+    sockets: int(1, MAX_VCPUS).optional(),
+    dies: int(1, MAX_VCPUS).optional(),
+    cores: int(1, MAX_VCPUS).optional(),
+    threads: int(1, 16).optional(),
+  }).optional(),
+  memory: obj({
+    size: size().optional(),
+    backing: oneOf(BACKINGS).optional(),
+    prealloc: bool().optional(),
+    lock: bool().optional(),
+    share: bool().optional(),
+  }).optional(),
+  numa: z
+    .union([
+      obj({ nodes: int(1, 64) }),
+      list(
+        obj({
+          vcpus: z.union([list(int(0, MAX_VCPUS - 1)), z.string()], {
+            error: 'must be a list of vCPU numbers or a cpulist like "0-3"',
+          }),
+          memory: size(),
+          hostNode: z.union([int(0, 65535), z.null()], { error: 'must be a host node id or null' }).optional(),
+        }),
+      ),
+    ], { error: 'must be {"nodes": N} or a list of guest nodes' })
+    .optional(),
+  disks: list(DiskInput).optional(),
+  diskDefaults: obj({
+    format: oneOf(DISK_FORMATS).optional(),
+    cache: oneOf(DISK_CACHES).optional(),
+    aio: oneOf(DISK_AIOS).optional(),
+    iothread: bool().optional(),
+  }).optional(),
+  network: obj({
+    mode: oneOf(NET_MODES).optional(),
+    ifname: z.union([str(), z.null()], { error: 'must be an interface name or null' }).optional(),
+    vhost: bool().optional(),
+    queues: z.union([int(1, 64), z.literal('auto')], { error: 'must be a number of queues (1-64) or "auto"' }).optional(),
+    mac: z.union([str(), z.null()], { error: 'must be a MAC address or null' }).optional(),
+  }).optional(),
+  pinning: obj({
+    strategy: oneOf(STRATEGIES).optional(),
+    map: z.union([list(int(0, 1 << 20)), z.null()], { error: 'must be a list of host CPU numbers or null' }).optional(),
+    housekeepingPerSocket: int(0, 64).optional(),
+    preferIsolated: bool().optional(),
+    requireDedicated: bool().optional(),
+    hostNode: z.union([int(0, 65535), z.null()], { error: 'must be a host node id or null' }).optional(),
+  }).optional(),
+  emulator: obj({
+    placement: oneOf(EMULATOR_PLACEMENTS).optional(),
+    cpus: z.union([list(int(0, 1 << 20)), z.null()], { error: 'must be a list of host CPU numbers or null' }).optional(),
+  }).optional(),
+  iothreads: obj({
+    count: int(0, 64).optional(),
+    placement: oneOf(IOTHREAD_PLACEMENTS).optional(),
+  }).optional(),
+  extraArgs: list(str()).optional(),
+});
+
+export type SpecInput = z.infer<typeof SpecInputSchema>;
+
+/** Checks a VM name; returns what is wrong or null. */
+export function checkVmName(name: string): string | null {
+  const length = [...name].length;
+  if (length < 1 || length > 64) return `must be ${NAME_RULE}; got ${length} characters`;
+  if (name.includes('/')) return `must not contain "/" (${NAME_RULE})`;
+  if (CONTROL_RE.test(name)) return `must not contain control characters such as newline or tab (${NAME_RULE})`;
+  return null;
+}
+
+/** Parses "user" | "none" | "tap" | "tap:IFNAME" to a network object; null when not one of those. */
+export function parseNetShorthand(text: string): { mode: 'user' | 'none' | 'tap'; ifname?: string } | null {
+  if (text === 'user' || text === 'none' || text === 'tap') return { mode: text };
+  if (text.startsWith('tap:')) return { mode: 'tap', ifname: text.slice(4) };
+  return null;
+}
+
+/**
+ * Validates a spec (partial, as read from JSON) and fills every default.
+ * @param source names the input in errors ("spec.json", "preset high-performance").
+ * @throws SpecError naming the field: `spec.json: disks[0].aio: must be one of native, io_uring, threads`
+ */
+export function parseVmSpec(input: unknown, source: string): VmSpec {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new SpecError(source, '', 'must be a JSON object');
+  }
+  const expanded = expandShorthands(input as Record<string, unknown>, source);
+  const result = SpecInputSchema.safeParse(expanded);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const base = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0]!;
+      throw new SpecError(source, base ? `${base}.${key}` : key, 'unknown field');
+    }
+    throw new SpecError(source, base, issue.message);
+  }
+  return completeSpec(result.data, new Fail(source));
+}
+
+/** Formats a zod path the way people write it: disks[0].aio */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+class Fail {
+  constructor(readonly source: string) {}
+  at(path: string, detail: string): never {
+    throw new SpecError(this.source, path, detail);
+  }
+}
+
+function expandShorthands(raw: Record<string, unknown>, source: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  if (typeof out.cpu === 'string') out.cpu = { model: out.cpu };
+  if (typeof out.vcpus === 'number') out.vcpus = { count: out.vcpus };
+  if (typeof out.memory === 'string' || typeof out.memory === 'number') out.memory = { size: out.memory };
+  if (typeof out.network === 'string') {
+    const net = parseNetShorthand(out.network);
+    if (!net) throw new SpecError(source, 'network', 'must be "user", "none", "tap:IFNAME" or an object');
+    out.network = net;
+  }
+  if (Array.isArray(out.disks)) {
+    out.disks = out.disks.map((disk) => (typeof disk === 'string' ? { path: disk } : disk));
+  }
+  return out;
+}
+
+function completeSpec(input: SpecInput, fail: Fail): VmSpec {
+  const name = input.name ?? 'vm';
+  const nameProblem = checkVmName(name);
+  if (nameProblem) fail.at('name', nameProblem);
+
+  const accel = input.accel ?? 'kvm';
+  const machine = input.machine ?? 'q35';
+  if (!QEMU_TOKEN_RE.test(machine)) fail.at('machine', 'must be a QEMU machine type like q35, pc or pc-q35-7.2');
+
+  // -cpu host exists only with KVM; TCG's closest equivalent is "max".
+  const model = input.cpu?.model ?? (accel === 'kvm' ? 'host' : 'max');
+  if (!QEMU_TOKEN_RE.test(model)) fail.at('cpu.model', 'must be "host" or a QEMU CPU model name like Skylake-Server, EPYC, max');
+  if (model === 'host' && accel !== 'kvm') {
+    fail.at('cpu.model', 'host passthrough needs accel kvm; with tcg use "max" or a named model');
+  }
+  const features = input.cpu?.features ?? [];
+  features.forEach((feature, index) => {
+    if (!FEATURE_RE.test(feature)) fail.at(`cpu.features[${index}]`, `must look like +name or -name; got ${JSON.stringify(feature)}`);
+  });
+  const cachePassthrough = input.cpu?.cachePassthrough ?? false;
+  if (cachePassthrough && model !== 'host') fail.at('cpu.cachePassthrough', 'needs cpu.model "host" (host cache info is only passed through with host passthrough)');
+
+  const vcpus = completeVcpus(input.vcpus, fail);
+
+  const memory = completeMemory(input.memory, fail);
+  const numa = completeNuma(input.numa, vcpus.count, memory.sizeMiB, memory.backing, fail);
+
+  const disks = (input.disks ?? []).map((disk, index) => {
+    const at = `disks[${index}]`;
+    if (disk.path === '') fail.at(`${at}.path`, 'must not be empty');
+    if (CONTROL_RE.test(disk.path)) fail.at(`${at}.path`, 'must not contain control characters');
+    const cache: DiskCache = disk.cache ?? input.diskDefaults?.cache ?? 'none';
+    const aio: DiskAio = disk.aio ?? input.diskDefaults?.aio ?? 'threads';
+    // Linux native AIO only works on O_DIRECT files; QEMU refuses the combination otherwise.
+    if (aio === 'native' && cache !== 'none' && cache !== 'directsync') {
+      fail.at(`${at}.aio`, `native needs cache none or directsync (O_DIRECT); this disk has cache ${cache}`);
+    }
+    return {
+      path: disk.path,
+      format: disk.format ?? input.diskDefaults?.format ?? (/\.qcow2$/i.test(disk.path) ? 'qcow2' : 'raw'),
+      cache,
+      aio,
+      iothread: disk.iothread ?? input.diskDefaults?.iothread ?? false,
+      readonly: disk.readonly ?? false,
+    } as VmSpec['disks'][number];
+  });
+
+  const iothreadDisks = disks.filter((disk) => disk.iothread).length;
+  const iothreadCount = input.iothreads?.count ?? iothreadDisks;
+  if (iothreadCount < iothreadDisks) {
+    fail.at('iothreads.count', `${iothreadDisks} disks ask for an iothread of their own but count is ${iothreadCount}`);
+  }
+
+  const network = completeNetwork(input.network, vcpus.count, fail);
+
+  const map = input.pinning?.map ?? null;
+  if (map !== null && map.length !== vcpus.count) {
+    fail.at('pinning.map', `has ${map.length} entries for ${vcpus.count} vCPUs (one host CPU per vCPU)`);
+  }
+  const emulatorCpus = input.emulator?.cpus ?? null;
+  if (emulatorCpus !== null && emulatorCpus.length === 0) fail.at('emulator.cpus', 'must list at least one host CPU, or be null');
+
+  const extraArgs = input.extraArgs ?? [];
+  extraArgs.forEach((arg, index) => {
+    if (arg.includes('\0')) fail.at(`extraArgs[${index}]`, 'must not contain NUL');
+  });
+
+  return {
+    name,
+    accel,
+    machine,
+    cpu: { model, features, cachePassthrough },
+    vcpus,
+    memory,
+    numa,
+    disks,
+    network,
+    pinning: {
+      strategy: input.pinning?.strategy ?? 'compact',
+      map,
+      housekeepingPerSocket: input.pinning?.housekeepingPerSocket ?? 1,
+      preferIsolated: input.pinning?.preferIsolated ?? true,
+      requireDedicated: input.pinning?.requireDedicated ?? true,
+      hostNode: input.pinning?.hostNode ?? null,
+    },
+    emulator: { placement: input.emulator?.placement ?? 'housekeeping', cpus: emulatorCpus },
+    iothreads: { count: iothreadCount, placement: input.iothreads?.placement ?? 'housekeeping' },
+    extraArgs,
+  };
+}
+
+function completeVcpus(input: SpecInput['vcpus'], fail: Fail): VmSpec['vcpus'] {
+  const given = input ?? {};
+  const { sockets, dies, cores, threads } = given;
+  if (sockets === undefined && dies === undefined && cores === undefined && threads === undefined) {
+    const count = given.count ?? 2;
+    return { count, sockets: 1, dies: 1, cores: count, threads: 1, autoTopology: true };
+  }
+  const d = dies ?? 1;
+  const t = threads ?? 1;
+  let s = sockets;
+  let c = cores;
+  let count = given.count;
+  if (count === undefined) {
+    if (s === undefined || c === undefined) fail.at('vcpus.count', 'is needed unless sockets and cores are both given');
+    count = s * d * c * t;
+  }
+  // Fill the one missing factor from the count, so {"count": 16, "threads": 2} works.
+  if (s === undefined && c === undefined) s = 1;
+  if (s === undefined) {
+    if (count % (d * c! * t) !== 0) fail.at('vcpus.sockets', `count ${count} is not a multiple of dies*cores*threads (${d * c! * t})`);
+    s = count / (d * c! * t);
+  }
+  if (c === undefined) {
+    if (count % (s * d * t) !== 0) fail.at('vcpus.cores', `count ${count} is not a multiple of sockets*dies*threads (${s * d * t})`);
+    c = count / (s * d * t);
+  }
+  if (s * d * c * t !== count) {
+    fail.at('vcpus', `sockets*dies*cores*threads = ${s}*${d}*${c}*${t} = ${s * d * c * t}, but count is ${count}`);
+  }
+  if (count > MAX_VCPUS) fail.at('vcpus.count', `must be at most ${MAX_VCPUS}`);
+  return { count, sockets: s, dies: d, cores: c, threads: t, autoTopology: false };
+}
+
+const PAGE_MIB: Record<MemoryBacking, number> = { ram: 1, 'hugepages-2M': 2, 'hugepages-1G': 1024 };
+
+function completeMemory(input: SpecInput['memory'], fail: Fail): VmSpec['memory'] {
+  const sizeMiB = input?.size === undefined ? 2048 : parseSizeMiB(input.size);
+  if (sizeMiB === null) fail.at('memory.size', 'must be a size like "4G", "4096M" or a whole number of MiB');
+  if (sizeMiB < 16) fail.at('memory.size', 'must be at least 16 MiB');
+  const backing = input?.backing ?? 'ram';
+  const pageMiB = PAGE_MIB[backing];
+  if (sizeMiB % pageMiB !== 0) {
+    fail.at('memory.size', `${formatSizeMiB(sizeMiB)} is not a whole number of ${backing.slice(10)} pages`);
+  }
+  return {
+    sizeMiB,
+    backing,
+    // Hugepages are reserved up front anyway; preallocating makes a short pool fail at start
+    // instead of at a random guest page fault later.
+    prealloc: input?.prealloc ?? backing !== 'ram',
+    lock: input?.lock ?? false,
+    share: input?.share ?? false,
+  };
+}
+
+function completeNuma(
+  input: SpecInput['numa'],
+  vcpuCount: number,
+  sizeMiB: number,
+  backing: MemoryBacking,
+  fail: Fail,
+): VmSpec['numa'] {
+  if (input === undefined) return [];
+  const pageMiB = PAGE_MIB[backing];
+  if (!Array.isArray(input)) {
+    const nodes = input.nodes;
+    if (nodes > vcpuCount) fail.at('numa.nodes', `${nodes} guest nodes need at least ${nodes} vCPUs (have ${vcpuCount})`);
+    const pages = sizeMiB / pageMiB;
+    if (pages < nodes) fail.at('numa.nodes', `${formatSizeMiB(sizeMiB)} cannot be split into ${nodes} nodes of whole pages`);
+    const out: VmSpec['numa'] = [];
+    let nextVcpu = 0;
+    for (let index = 0; index < nodes; index++) {
+      const vcpuShare = Math.floor(vcpuCount / nodes) + (index < vcpuCount % nodes ? 1 : 0);
+      const pageShare = Math.floor(pages / nodes) + (index < pages % nodes ? 1 : 0);
+      out.push({
+        vcpus: Array.from({ length: vcpuShare }, (_, offset) => nextVcpu + offset),
+        memMiB: pageShare * pageMiB,
+        hostNode: null,
+      });
+      nextVcpu += vcpuShare;
+    }
+    return out;
+  }
+  if (input.length === 0) return [];
+  const seen = new Map<number, number>();
+  let totalMiB = 0;
+  const out = input.map((node, index) => {
+    const at = `numa[${index}]`;
+    let vcpus: number[];
+    if (typeof node.vcpus === 'string') {
+      try {
+        vcpus = parseCpuList(node.vcpus);
+      } catch (error) {
+        if (error instanceof CpuListError) fail.at(`${at}.vcpus`, error.message);
+        throw error;
+      }
+    } else {
+      vcpus = [...node.vcpus].sort((a, b) => a - b);
+    }
+    if (vcpus.length === 0) fail.at(`${at}.vcpus`, 'must list at least one vCPU');
+    for (const vcpu of vcpus) {
+      if (vcpu >= vcpuCount) fail.at(`${at}.vcpus`, `vCPU ${vcpu} does not exist (the VM has ${vcpuCount}: 0-${vcpuCount - 1})`);
+      if (seen.has(vcpu)) fail.at(`${at}.vcpus`, `vCPU ${vcpu} is already in numa[${seen.get(vcpu)}]`);
+      seen.set(vcpu, index);
+    }
+    const memMiB = parseSizeMiB(node.memory);
+    if (memMiB === null) fail.at(`${at}.memory`, 'must be a size like "4G", "4096M" or a whole number of MiB');
+    if (memMiB % pageMiB !== 0) fail.at(`${at}.memory`, `${formatSizeMiB(memMiB)} is not a whole number of ${backing.slice(10)} pages`);
+    totalMiB += memMiB;
+    return { vcpus, memMiB, hostNode: node.hostNode ?? null };
+  });
+  if (seen.size !== vcpuCount) {
+    const missing = Array.from({ length: vcpuCount }, (_, vcpu) => vcpu).filter((vcpu) => !seen.has(vcpu));
+    fail.at('numa', `every vCPU must be in a guest node; missing ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? '...' : ''}`);
+  }
+  if (totalMiB !== sizeMiB) {
+    fail.at('numa', `guest node memory adds up to ${formatSizeMiB(totalMiB)} but memory.size is ${formatSizeMiB(sizeMiB)}`);
+  }
+  return out;
+}
+
+function completeNetwork(input: SpecInput['network'], vcpuCount: number, fail: Fail): VmSpec['network'] {
+  const mode = input?.mode ?? 'user';
+  const ifname = input?.ifname ?? null;
+  if (mode === 'tap') {
+    if (ifname === null) fail.at('network.ifname', 'tap needs an interface name (tap:IFNAME)');
+    if (!IFNAME_RE.test(ifname)) fail.at('network.ifname', 'must be 1-15 characters without "/", ":" or spaces');
+  } else if (ifname !== null) {
+    fail.at('network.ifname', `only used with mode tap (mode is ${mode})`);
+  }
+  const vhost = input?.vhost ?? mode === 'tap';
+  if (vhost && mode !== 'tap') fail.at('network.vhost', `vhost-net needs mode tap (mode is ${mode})`);
+  // One queue pair per vCPU is what multiqueue virtio-net scales with; past 8 the returns drop
+  // while interrupt vectors (2 per queue) add up.
+  const queues = input?.queues === 'auto' ? (mode === 'tap' ? Math.min(vcpuCount, 8) : 1) : (input?.queues ?? 1);
+  if (queues > 1 && mode !== 'tap') fail.at('network.queues', `multiqueue needs mode tap (mode is ${mode})`);
+  const mac = input?.mac ?? null;
+  if (mac !== null) {
+    if (!MAC_RE.test(mac)) fail.at('network.mac', 'must look like 52:54:00:12:34:56');
+    if (parseInt(mac.slice(0, 2), 16) & 1) fail.at('network.mac', 'must be a unicast address (first octet even)');
+  }
+  return { mode, ifname, vhost, queues, mac };
+}
