@@ -1,0 +1,226 @@
+/**
+ * `kvm-tui generate` as a user runs it, on a captured host (--root) so the plans are the same
+ * everywhere. Most cases call the command in-process (spawning tsx costs seconds each on a small
+ * machine); the exit-code wiring of the real executable is checked by spawning it too.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { parseCliArgs } from '../../src/cli-args.js';
+import { runGenerate } from '../../src/commands/generate.js';
+import { ActionError, UsageError } from '../../src/errors.js';
+import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
+import { HostFs } from '../../src/host/host-fs.js';
+import { vmRunDir } from '../../src/run/run-dir.js';
+import type { Plan } from '../../src/spec/types.js';
+import { fixtureRoot } from '../helpers/fixture-root.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fixtureRoot('hwloc-32intel64-2p8co2t+8ve');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-gen-cli-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+// A home without user presets, and a runtime dir of our own, so only the builtins and this
+// test's paths are seen.
+const ENV = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: path.join(scratch, 'config'), XDG_RUNTIME_DIR: path.join(scratch, 'xdg') };
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The command in-process, with the entry point's error-to-exit-code rules (src/cli.tsx). */
+async function generateInProcess(args: string[]): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  let code: number;
+  try {
+    const parsed = parseCliArgs(['generate', ...args]);
+    code = await runGenerate({
+      args: parsed,
+      hostFs: new HostFs(ROOT),
+      capturedRoot: true,
+      env: ENV,
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      color: false,
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      stderr += `kvm-tui: ${error.message}\n`;
+      code = 2;
+    } else if (error instanceof ActionError) {
+      stderr += `kvm-tui: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`;
+      code = 1;
+    } else {
+      throw error;
+    }
+  }
+  return { code, stdout, stderr };
+}
+
+/** The real executable (src/bin.ts through tsx), from the repository so tsx resolves. */
+function kvmTui(args: string[]): Result {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/bin.ts'), ...args], {
+    cwd: REPO,
+    env: ENV,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const generate = (...args: string[]) => generateInProcess(['--root', ROOT, ...args]);
+
+describe('kvm-tui generate', async () => {
+  let json: Result;
+  let generated: { argv: string[]; xml: string; script: string; plan: Plan };
+  before(async () => {
+    json = await generate('--preset', 'balanced', '--disk', '/srv/vm disk.qcow2', '--format', 'json');
+    generated = JSON.parse(json.stdout);
+  });
+
+  it('--format json gives argv, xml, script and the plan, all of the same VM', async () => {
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(Object.keys(generated), ['argv', 'xml', 'script', 'plan']);
+    const runDir = vmRunDir('balanced', { env: ENV });
+    assert.deepEqual(generated.argv, buildQemuArgs(generated.plan, { runDir }));
+    assert.equal(generated.argv[0], 'qemu-system-x86_64');
+    assert.ok(generated.argv.includes(`socket,id=qmp0,path=${runDir}/qmp.sock,server=on,wait=off`));
+    assert.match(generated.xml, /^<domain type="kvm"/);
+    assert.match(generated.xml, /<name>balanced<\/name>/);
+    assert.match(generated.script, /^#!\/bin\/bash\n/);
+    assert.equal(generated.plan.spec.name, 'balanced');
+    assert.equal(generated.plan.vcpus.length, 4);
+    assert.equal(generated.plan.spec.disks[0]!.path, '/srv/vm disk.qcow2');
+    assert.deepEqual(generated.plan.errors, []);
+  });
+
+  it('--format qemu prints a preview that, pasted into bash, runs exactly that argv', async () => {
+    const result = await generate('--preset', 'balanced', '--disk', '/srv/vm disk.qcow2', '--format', 'qemu');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^# kvm-tui: QEMU command for VM "balanced" \(preset balanced\)\. It starts paused \(-S\):\n/);
+    assert.match(result.stdout, /\nmkdir -p -m 0700 -- \S+\nqemu-system-x86_64 \\\n  -name guest=balanced,debug-threads=on \\\n/);
+    const fakeBin = path.join(scratch, 'fakebin');
+    fs.mkdirSync(fakeBin, { recursive: true });
+    fs.writeFileSync(path.join(fakeBin, 'qemu-system-x86_64'), '#!/bin/bash\nprintf \'%s\\0\' "$@"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(fakeBin, 'mkdir'), '#!/bin/bash\nprintf \'mkdir\\0%s\\0\' "$@"\n', { mode: 0o755 });
+    const ran = spawnSync('bash', ['-c', result.stdout], { env: { PATH: `${fakeBin}:/usr/bin:/bin` }, encoding: 'utf8' });
+    assert.equal(ran.status, 0, ran.stderr);
+    const words = ran.stdout.slice(0, -1).split('\0');
+    assert.deepEqual(words.slice(0, 6), ['mkdir', '-p', 'mkdir', '-m', 'mkdir', '0700'], 'the run dir is created first');
+    const qemuArgs = words.slice(words.lastIndexOf('mkdir') + 2);
+    assert.deepEqual(qemuArgs, generated.argv.slice(1));
+  });
+
+  it('--format xml and --format script print just that artefact', async () => {
+    const xml = await generate('--preset', 'tiny-test', '--format', 'xml');
+    assert.equal(xml.code, 0, xml.stderr);
+    assert.match(xml.stdout, /^<domain type="qemu"[^]*<\/domain>\n$/);
+    const script = await generate('--preset', 'tiny-test', '--format', 'script');
+    assert.equal(script.code, 0, script.stderr);
+    assert.match(script.stdout, /^#!\/bin\/bash\n/);
+    assert.equal(spawnSync('bash', ['-n'], { input: script.stdout }).status, 0);
+  });
+
+  it('keeps a hostile --name exact in the argv', async () => {
+    const name = `x "q" 'q' $(id) ;& é,1 <a>`;
+    const result = await generate('--preset', 'tiny-test', '--name', name, '--format', 'json');
+    assert.equal(result.code, 0, result.stderr);
+    const argv = (JSON.parse(result.stdout) as { argv: string[] }).argv;
+    assert.equal(argv[argv.indexOf('-name') + 1], `guest=${name.replace(',', ',,')},debug-threads=on`);
+  });
+
+  it('reads --spec FILE', async () => {
+    const specFile = path.join(scratch, 'vm.json');
+    fs.writeFileSync(specFile, JSON.stringify({ name: 'from-file', accel: 'tcg', cpu: { model: 'qemu64' }, vcpus: 2, memory: '512M', network: 'none' }));
+    const result = await generate('--spec', specFile, '--format', 'json');
+    assert.equal(result.code, 0, result.stderr);
+    const argv = (JSON.parse(result.stdout) as { argv: string[] }).argv;
+    assert.equal(argv[argv.indexOf('-m') + 1], '512M');
+    assert.equal(argv[argv.indexOf('-accel') + 1], 'tcg,thread=multi');
+  });
+
+  it('--out writes the file atomically (script executable), prints nothing on stdout, leaves no temp file', async () => {
+    const dir = path.join(scratch, 'out');
+    fs.mkdirSync(dir);
+    const target = path.join(dir, 'pin.sh');
+    fs.writeFileSync(target, 'old content');
+    const result = await generate('--preset', 'tiny-test', '--format', 'script', '--out', target);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /wrote .*pin\.sh/);
+    assert.match(fs.readFileSync(target, 'utf8'), /^#!\/bin\/bash\n/);
+    assert.equal(fs.statSync(target).mode & 0o777, 0o755);
+    const argsFile = path.join(dir, 'vm.json');
+    assert.equal((await generate('--preset', 'tiny-test', '--format', 'json', '--out', argsFile)).code, 0);
+    assert.equal(fs.statSync(argsFile).mode & 0o777, 0o644);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['pin.sh', 'vm.json']);
+  });
+
+  it('--out into a missing directory fails (exit 1) with a hint and writes nothing', async () => {
+    const target = path.join(scratch, 'no-such-dir', 'vm.xml');
+    const result = await generate('--preset', 'tiny-test', '--format', 'xml', '--out', target);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cannot write .*vm\.xml/);
+    assert.match(result.stderr, /hint: create the directory/);
+    assert.ok(!fs.existsSync(path.dirname(target)));
+  });
+
+  it('exits 1 with the plan errors, and writes nothing, when the plan fails', async () => {
+    const target = path.join(scratch, 'refused.json');
+    const result = await generate('--preset', 'balanced', '--vcpus', '64', '--format', 'json', '--out', target);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /\[not-enough-cpus\]/);
+    assert.ok(!fs.existsSync(target));
+  });
+
+  it('refuses aio=native without O_DIRECT before planning (exit 2, the field named), writing nothing', async () => {
+    // The spec schema and the generators hold the same rule (QEMU would refuse it at start);
+    // the schema catches it first, so the user sees the field to fix.
+    const specFile = path.join(scratch, 'bad-aio.json');
+    fs.writeFileSync(specFile, JSON.stringify({ name: 'bad-aio', disks: [{ path: '/d.raw', format: 'raw', cache: 'writeback', aio: 'native' }] }));
+    const target = path.join(scratch, 'bad-aio.args');
+    const result = await generate('--spec', specFile, '--format', 'qemu', '--out', target);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /disks\[0\]\.aio: native needs cache none or directsync/);
+    assert.ok(!fs.existsSync(target));
+  });
+
+  it('exits 2 with one line for bad usage', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--preset', 'tiny-test', '--format', 'yaml'], /--format must be one of qemu, xml, script, json, got "yaml"/],
+      [['--preset', 'tiny-test'], /--format is required/],
+      [['--format', 'qemu'], /exactly one of --preset NAME or --spec FILE/],
+      [['--preset', 'tiny-test', '--format', 'qemu', '--json'], /unknown option --json/],
+      [['--preset', 'tiny-test', '--format', 'qemu', 'extra'], /unexpected argument "extra"/],
+      [['--preset', 'no-such-preset', '--format', 'qemu'], /no-such-preset/],
+      [['--spec', path.join(scratch, 'missing.json'), '--format', 'qemu'], /no such file/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await generate(...args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.equal(result.stdout, '');
+    }
+  });
+
+  it('the real executable exits 0 / 1 / 2 as the command says', () => {
+    const ok = kvmTui(['generate', '--root', ROOT, '--preset', 'tiny-test', '--format', 'json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(Object.keys(JSON.parse(ok.stdout)), ['argv', 'xml', 'script', 'plan']);
+    const refused = kvmTui(['generate', '--root', ROOT, '--preset', 'balanced', '--vcpus', '64', '--format', 'qemu']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /\[not-enough-cpus\]/);
+    const usage = kvmTui(['generate', '--root', ROOT, '--preset', 'tiny-test', '--format', 'yaml']);
+    assert.equal(usage.code, 2);
+    assert.equal(usage.stderr, 'kvm-tui: generate: --format must be one of qemu, xml, script, json, got "yaml"\n');
+  });
+});
