@@ -8,6 +8,9 @@
  * name: a domain named like a number or a UUID is ambiguous, so callers that define a domain
  * should keep using the UUID `define` returns.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ActionError } from '../errors.js';
 import { parseCpuList } from '../host/cpulist.js';
 import { runCommand, type CommandResult, type RunCommand } from './run-command.js';
@@ -41,7 +44,7 @@ export class VirshError extends ActionError {
 
 export interface VirshCallOptions {
   timeoutMs?: number;
-  /** Written to virsh's stdin (e.g. a domain XML read from /dev/stdin). */
+  /** Written to virsh's stdin. */
   input?: string;
 }
 
@@ -94,8 +97,16 @@ export class Virsh {
 
   /** Defines (or redefines) a persistent domain from XML; returns its UUID. */
   async define(xml: string, name: string): Promise<string> {
-    // /dev/stdin keeps the XML off the disk: no temp file to leak or to make readable.
-    await this.run(['define', '--file', '/dev/stdin'], { input: xml });
+    // A private temp file, not /dev/stdin: Node gives a child a socket as stdin, and a socket
+    // cannot be open()ed by path (ENXIO), which is how virsh reads its --file.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-virsh-'));
+    try {
+      const file = path.join(dir, 'domain.xml');
+      fs.writeFileSync(file, xml, { mode: 0o600 });
+      await this.run(['define', '--file', file]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     return (await this.run(['domuuid', `--domain=${name}`])).trim();
   }
 
