@@ -128,6 +128,7 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     `expected_name_hex=${quoteShellWord(nameHex)}`,
     '# Planned host CPUs: one entry per vCPU (index = vCPU; empty = not pinned).',
     `vcpu_cpus=(${words(vcpuCpus)})`,
+    '# iothreads by id, and the host CPUs of each (empty = not pinned).',
     `iothread_ids=(${words(plan.iothreads.map((iothread) => iothread.id))})`,
     `iothread_cpus=(${words(plan.iothreads.map((iothread) => cpuRanges(iothread.hostCpus)))})`,
     '# Host CPUs for every other thread of QEMU (empty = not pinned).',
@@ -210,7 +211,8 @@ for ((i = 0; i < ${"$"}{#vcpu_cpus[@]}; i++)); do
 done
 for ((i = 0; i < ${"$"}{#iothread_ids[@]}; i++)); do
   id=${"$"}{iothread_ids[$i]}
-  pin "iothread $id" "${"$"}{iothread_tid[$id]}" "${"$"}{iothread_cpus[$i]}"
+  role_of_tid[${"$"}{iothread_tid[$id]}]="iothread $id"
+  if [[ -n ${"$"}{iothread_cpus[$i]} ]]; then pin "iothread $id" "${"$"}{iothread_tid[$id]}" "${"$"}{iothread_cpus[$i]}"; fi
 done
 if [[ -n $emulator_cpus ]]; then
   for task in /proc/"$pid"/task/*; do

@@ -12,26 +12,27 @@ function poolDir(pageKiB: number): string {
 const readInt = (file: string) => Number(fs.readFileSync(file, 'utf8').trim());
 
 /**
- * Adds `pages` free huge pages of `pageKiB` to the pool; returns the undo, which puts the pool
- * back to the size it had. Throws (after undoing) when the kernel could not find the memory.
+ * Adds `pages` huge pages of `pageKiB` to the pool; returns the undo, which takes them back out.
+ * Both steps are relative to the pool's size at that moment, not absolute: another test file
+ * (the libvirt tests) may grow or shrink the same pool meanwhile. Throws (after giving back what
+ * it got) when the kernel could not find the memory.
  */
 export function reserveHugepages(pageKiB: number, pages: number): () => void {
-  const dir = poolDir(pageKiB);
-  if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: this kernel has no ${pageKiB} kB huge pages`);
-  const before = readInt(`${dir}/nr_hugepages`);
-  const freeBefore = readInt(`${dir}/free_hugepages`);
-  const restore = () => fs.writeFileSync(`${dir}/nr_hugepages`, String(before));
+  const file = `${poolDir(pageKiB)}/nr_hugepages`;
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: this kernel has no ${pageKiB} kB huge pages`);
+  const before = readInt(file);
   try {
-    fs.writeFileSync(`${dir}/nr_hugepages`, String(before + pages));
+    fs.writeFileSync(file, String(before + pages));
   } catch (error) {
     throw new Error(`cannot grow the ${pageKiB} kB huge page pool (needs root): ${(error as Error).message}`);
   }
-  const free = readInt(`${dir}/free_hugepages`);
-  if (free < freeBefore + pages) {
-    restore();
-    throw new Error(`asked the kernel for ${pages} more ${pageKiB} kB huge pages, it found memory for ${free - freeBefore}`);
+  const added = readInt(file) - before;
+  const release = () => fs.writeFileSync(file, String(Math.max(0, readInt(file) - added)));
+  if (added < pages) {
+    release();
+    throw new Error(`asked the kernel for ${pages} more ${pageKiB} kB huge pages, it found memory for ${added}`);
   }
-  return restore;
+  return release;
 }
 
 /** Creates a multiqueue tap device (needs root and /dev/net/tun); returns the undo. */

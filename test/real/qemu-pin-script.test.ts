@@ -10,10 +10,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPinScript } from '../../src/generate/pin-script.js';
+import { generateAll } from '../../src/generate/index.js';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
+import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
+import { planVm } from '../../src/plan/plan-vm.js';
 import { runDirPaths } from '../../src/run/run-dir.js';
+import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan } from '../../src/spec/types.js';
 import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
 import { killAllQemu, QEMU_BINARY, requireTool, startQemu, stopQemu, threadAffinity, threadNames, type RunningQemu } from '../helpers/qemu-process.js';
@@ -29,6 +33,10 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-pin-'));
 const runDir = path.join(scratch, 'run');
 fs.mkdirSync(runDir, { mode: 0o700 });
 const scriptPath = path.join(scratch, 'pin.sh');
+after(async () => {
+  await killAllQemu();
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
 
 function planFor(name: string, vcpus = 2): Plan {
   const spec = qemuSpec({
@@ -84,9 +92,7 @@ describe('pin script against a real paused QEMU', () => {
   });
 
   after(async () => {
-    if (vm) await stopQemuWithFreshQmp(vm);
-    await killAllQemu();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    if (vm) await stopQemuFresh(vm, runDirPaths(runDir).qmpSocket);
   });
 
   it('pins vCPUs, iothreads and emulator threads as planned and verifies them (exit 0)', () => {
@@ -106,6 +112,20 @@ describe('pin script against a real paused QEMU', () => {
     assert.match(result.stdout, /vcpu 0 \(thread \d+\) on /);
     assert.match(result.stdout, /iothread io0 \(thread \d+\) on /);
     assert.match(result.stdout, /emulator \(thread \d+\) on /);
+  });
+
+  it('leaves unpinned vCPUs and iothreads where they are (empty entries in the plan)', () => {
+    resetAffinity(vm);
+    const partial = planFor(NAME);
+    partial.vcpus[1]!.hostCpu = null;
+    partial.iothreads[0]!.hostCpus = [];
+    const result = runScript(partial);
+    assert.equal(result.status, 0, result.stderr);
+    const seen = affinities(vm);
+    assert.deepEqual(seen.vcpu.get(0), [last]);
+    assert.deepEqual(seen.vcpu.get(1), online, 'vCPU 1 not pinned');
+    assert.deepEqual(seen.iothread.get('io0'), online, 'io0 not pinned');
+    for (const affinity of seen.emulator) assert.deepEqual(affinity, [first]);
   });
 
   it('uses $1 as the QMP socket when given', () => {
@@ -151,10 +171,39 @@ describe('pin script against a real paused QEMU', () => {
   });
 });
 
-async function stopQemuWithFreshQmp(vm: RunningQemu): Promise<void> {
+
+describe('generate end to end: the tiny-test preset planned on this host, started, pinned by its script', () => {
+  it('pins the running VM exactly as planned', async () => {
+    requireTool(QEMU_BINARY, 'qemu-system-x86');
+    const hostFs = new HostFs('/');
+    const spec = resolveSpec({ command: 'generate', positionals: [], values: { preset: 'tiny-test', name: 'kvm-tui pin e2e' } }, { userDir: '/nonexistent/kvm-tui-presets' });
+    const plan = planVm({ topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs), spec });
+    assert.deepEqual(plan.errors, []);
+    const e2eRun = fs.mkdtempSync(path.join(scratch, 'e2e-'));
+    const generated = generateAll(plan, { runDir: e2eRun });
+    const vm = await startQemu(generated.argv, runDirPaths(e2eRun).qmpSocket);
+    try {
+      vm.qmp.close();
+      const script = path.join(e2eRun, 'pin.sh');
+      fs.writeFileSync(script, generated.script, { mode: 0o755 });
+      // No argument: the script finds the socket in the run dir it was generated for.
+      const result = spawnSync(script, [], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      const seen = affinities(vm);
+      for (const planned of plan.vcpus) {
+        assert.deepEqual(seen.vcpu.get(planned.vcpu), planned.hostCpu === null ? online : [planned.hostCpu], `vCPU ${planned.vcpu}`);
+      }
+      for (const affinity of seen.emulator) assert.deepEqual(affinity, plan.emulator.length > 0 ? plan.emulator : online);
+    } finally {
+      await stopQemuFresh(vm, runDirPaths(e2eRun).qmpSocket);
+    }
+  });
+});
+
+async function stopQemuFresh(vm: RunningQemu, socket: string): Promise<void> {
   const { QmpClient } = await import('../../src/run/qmp-client.js');
   try {
-    vm.qmp = await QmpClient.connect(runDirPaths(runDir).qmpSocket, { timeoutMs: 2000 });
+    vm.qmp = await QmpClient.connect(socket, { timeoutMs: 2000 });
   } catch {
     // stopQemu falls back to SIGKILL
   }
