@@ -10,7 +10,7 @@ import { allowOnly } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { ActionError, UsageError } from '../errors.js';
 import { HostFs } from '../host/host-fs.js';
-import { readTopology } from '../host/topology.js';
+import { readTopology, TopologyError } from '../host/topology.js';
 import { collectProbeReads } from '../host/probe-all.js';
 
 export async function runDumpHost(ctx: CommandContext): Promise<number> {
@@ -19,17 +19,23 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
   if (!dir) throw new UsageError('dump-host: missing DIR (where to write the capture)');
   if (extra !== undefined) throw new UsageError(`dump-host: unexpected argument "${extra}"`);
   const target = path.resolve(dir);
-  if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
-    throw new UsageError(`dump-host: ${dir} exists and is not empty`);
-  }
+  checkTarget(dir, target);
   const recorder = new HostFs(ctx.hostFs.root);
-  readTopology(recorder);
+  try {
+    readTopology(recorder);
+  } catch (error) {
+    if (error instanceof TopologyError) throw new UsageError(`dump-host: ${error.message}`);
+    throw error;
+  }
   await collectProbeReads(recorder);
 
-  const staging = path.join(path.dirname(target), `.${path.basename(target)}.dump-${process.pid}`);
-  fs.rmSync(staging, { recursive: true, force: true });
+  const parent = path.dirname(target);
+  const staging = path.join(parent, `.${path.basename(target)}.dump-${process.pid}`);
   let files = 0;
   try {
+    makeDirs(parent);
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging);
     for (const hostPath of [...recorder.touched].sort()) {
       const isDir = hostPath.endsWith('/');
       const clean = isDir ? hostPath.slice(0, -1) : hostPath;
@@ -43,6 +49,9 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
       }
       if (stat.isDirectory()) {
         fs.mkdirSync(destination, { recursive: true });
+        // A listed directory's subdirectories are facts too: an offline cpuN with nothing read
+        // inside still counts as a CPU the host has. Files in it are copied only if read.
+        if (isDir) copySubdirectories(source, destination);
         continue;
       }
       if (!stat.isFile() && !stat.isCharacterDevice()) continue;
@@ -61,7 +70,6 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
       }
       files++;
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
     if (fs.existsSync(target)) fs.rmdirSync(target);
     fs.renameSync(staging, target);
   } catch (error) {
@@ -70,4 +78,42 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
   }
   ctx.stdout(`wrote ${files} files to ${target}\nreplay with: kvm-tui --root ${JSON.stringify(target)} topology\n`);
   return 0;
+}
+
+/** DIR must be absent or an empty directory: a capture never mixes with other files. */
+function checkTarget(dir: string, target: string): void {
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    // absent: it will be created
+  }
+  if (stat && !stat.isDirectory()) throw new UsageError(`dump-host: ${dir} exists and is not a directory`);
+  if (stat && fs.readdirSync(target).length > 0) throw new UsageError(`dump-host: ${dir} exists and is not empty`);
+}
+
+/**
+ * mkdir -p without Node's recursive mkdir, which on Node 20 spins forever on paths under /proc
+ * (mkdir there fails with ENOENT even though the parent exists). One level at a time, so the
+ * first level that cannot be made throws.
+ */
+function makeDirs(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  fs.mkdirSync(dir);
+}
+
+function copySubdirectories(source: string, destination: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(source, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    // sysfs links (cpu0/node0 -> ../../node/node0, cpu0/subsystem) are not copied: following
+    // them would pull in unrelated trees, and no probe lists through them.
+    if (entry.isDirectory()) fs.mkdirSync(path.join(destination, entry.name), { recursive: true });
+  }
 }

@@ -1,0 +1,116 @@
+/**
+ * `kvm-tui dump-host DIR` through the real executable: a capture must replay with --root DIR to
+ * exactly the topology of the host it was taken from, and a bad DIR must not be written into.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function topologyJson(rootArgs: string[]): string {
+  const { status, stdout, stderr } = runCli([...rootArgs, 'topology', '--json']);
+  assert.equal(status, 0, stderr);
+  return stdout;
+}
+
+/** Every path under dir (relative), to prove that nothing was written. */
+function listTree(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+describe('kvm-tui dump-host', () => {
+  for (const name of ['hwloc-offline-cpu0-node0', 'hwloc-nvidiagpunumanodes']) {
+    test(`capture of the ${name} fixture replays to the same topology JSON`, () => {
+      const root = fixtureRoot(name);
+      const capture = path.join(scratchDir('dump'), 'capture');
+      const dump = runCli(['--root', root, 'dump-host', capture]);
+      assert.equal(dump.status, 0, dump.stderr);
+      assert.match(dump.stdout, /wrote \d+ files to /);
+      const original = topologyJson(['--root', root]);
+      assert.equal(topologyJson(['--root', capture]), original);
+      // Not vacuous: the capture holds the topology files themselves, and no staging dir is left.
+      assert.ok(fs.existsSync(path.join(capture, 'sys/devices/system/cpu/online')));
+      assert.deepEqual(fs.readdirSync(path.dirname(capture)), ['capture']);
+    });
+  }
+
+  test('capture of this live host replays to the same topology JSON', () => {
+    const capture = path.join(scratchDir('dump-live'), 'live');
+    const dump = runCli(['dump-host', capture]);
+    assert.equal(dump.status, 0, dump.stderr);
+    // Read the live host after the dump, as close in time as possible: free hugepage counts are
+    // the only values here that other processes change while the suite runs.
+    const live = topologyJson([]);
+    assert.equal(topologyJson(['--root', capture]), live);
+  });
+
+  test('an offline CPU whose dir has nothing readable still exists in the capture', () => {
+    // No cpu/present here, so the reader learns of cpu1 only from the cpu dir's listing; a dump
+    // that copied read files only would lose it.
+    const root = scratchDir('offline-empty');
+    const cpuDir = path.join(root, 'sys/devices/system/cpu');
+    fs.mkdirSync(path.join(cpuDir, 'cpu0/topology'), { recursive: true });
+    fs.mkdirSync(path.join(cpuDir, 'cpu1'), { recursive: true });
+    fs.writeFileSync(path.join(cpuDir, 'online'), '0\n');
+    fs.writeFileSync(path.join(cpuDir, 'cpu0/topology/physical_package_id'), '0\n');
+    fs.writeFileSync(path.join(cpuDir, 'cpu0/topology/core_id'), '0\n');
+    const capture = path.join(scratchDir('dump-offline'), 'capture');
+    const dump = runCli(['--root', root, 'dump-host', capture]);
+    assert.equal(dump.status, 0, dump.stderr);
+    const replayed = JSON.parse(topologyJson(['--root', capture]));
+    assert.deepEqual(replayed.cpus.map((cpu: { cpu: number; online: boolean }) => [cpu.cpu, cpu.online]), [[0, true], [1, false]]);
+    assert.equal(topologyJson(['--root', capture]), topologyJson(['--root', root]));
+  });
+
+  test('into a non-empty directory: exit 2, one line, nothing written', () => {
+    const root = fixtureRoot('hwloc-nvidia-dgx-gb10');
+    const dir = scratchDir('dump-nonempty');
+    fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep me\n');
+    // The parent too: a staging dir left beside DIR would be "something written".
+    const before = listTree(path.dirname(dir));
+    const { status, stdout, stderr } = runCli(['--root', root, 'dump-host', dir]);
+    assert.equal(status, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /^kvm-tui: dump-host: .* exists and is not empty\n$/);
+    assert.deepEqual(listTree(path.dirname(dir)), before);
+    assert.equal(fs.readFileSync(path.join(dir, 'precious.txt'), 'utf8'), 'keep me\n');
+  });
+
+  test('onto an existing file: exit 2, one line, the file untouched', () => {
+    const file = path.join(scratchDir('dump-file'), 'a-file');
+    fs.writeFileSync(file, 'data\n');
+    const { status, stderr } = runCli(['dump-host', file]);
+    assert.equal(status, 2);
+    assert.match(stderr, /^kvm-tui: dump-host: .* exists and is not a directory\n$/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'data\n');
+  });
+
+  test('without DIR: exit 2 naming what is missing', () => {
+    const { status, stderr } = runCli(['dump-host']);
+    assert.equal(status, 2);
+    assert.match(stderr, /^kvm-tui: dump-host: missing DIR.*\n$/);
+  });
+
+  test('where DIR cannot be created: exit 1 with one line, no stack trace, no hang', () => {
+    // Node 20's recursive mkdir spins forever under /proc; dump-host must not use it there.
+    const { status, stderr } = runCli(['dump-host', '/proc/kvm-tui-no-such-dir/capture']);
+    assert.equal(status, 1);
+    assert.match(stderr, /^kvm-tui: dump-host: could not write /);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+});
