@@ -188,7 +188,8 @@ export function parseVcpupinTable(text: string): Map<number, number[]> {
 
 /** Parses `virsh emulatorpin` output: `       *: 0-1`, or just `0-1` under --quiet. */
 export function parseEmulatorpin(text: string): number[] {
-  const match = /^\s*(?:\*:\s*)?([\d,\-]+)\s*$/m.exec(text);
+  // The cpulist starts with a digit: the "-----" rule under the header must not match.
+  const match = /^\s*(?:\*:\s*)?(\d[\d,\-]*)\s*$/m.exec(text);
   if (!match) throw new Error(`unexpected virsh emulatorpin output: ${JSON.stringify(text.slice(0, 200))}`);
   return parseCpuList(match[1]!);
 }
