@@ -55,8 +55,11 @@ const has1G = cpuInfo.flags.has('pdpe1gb') && fs.existsSync('/sys/kernel/mm/huge
 const presets = listPresets({ userDir: '/nonexistent/kvm-tui-presets' });
 const tapName = `kvt${process.pid}`.slice(0, 15);
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvt-'));
-const imageDir = fs.mkdtempSync(path.join('/var/tmp', 'kvm-tui-images-'));
+// A comma, "=" and a space in every path QEMU gets (run dir: QMP socket, serial log, pid file;
+// disk images): QEMU must see them exactly, which proves the ",," escaping and the explicit
+// path= keys for real.
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvt a,b=c-'));
+const imageDir = fs.mkdtempSync(path.join('/var/tmp', 'kvm-tui images,x=y-'));
 const undo: Array<() => void> = [];
 
 interface Case {
@@ -280,9 +283,12 @@ describe('every preset, planned on this host, built by real QEMU as planned', { 
       assert.ok(!plan.warnings.some((warning) => warning.code === 'hugepages-missing'), 'the reserved pages are seen');
       const runDir = fs.mkdtempSync(path.join(scratch, `${preset.name.slice(0, 8)}-`));
       const argv = buildQemuArgs(plan, { runDir });
-      const vm = await startQemu(argv, runDirPaths(runDir).qmpSocket);
+      const paths = runDirPaths(runDir);
+      const vm = await startQemu(argv, paths.qmpSocket);
       try {
         await assertBuiltAsPlanned(vm, plan);
+        assert.equal(fs.readFileSync(paths.pidFile, 'utf8').trim(), String(vm.pid), 'pid file at the exact path');
+        assert.ok(fs.existsSync(paths.serialLog), 'serial log at the exact path');
       } catch (error) {
         if (vm.stderr()) t.diagnostic(`QEMU stderr: ${vm.stderr()}`);
         throw error;
