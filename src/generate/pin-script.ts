@@ -38,9 +38,10 @@ use warnings;
 use IO::Socket::UNIX;
 use Socket qw(SOCK_STREAM);
 
-my ($path) = @ARGV;
-$SIG{ALRM} = sub { die "no answer on the QMP socket $path within 10 s\n" };
-alarm 10;
+my ($path, $timeout) = @ARGV;
+# QMP serves one client at a time: a second one is accepted but never greeted.
+$SIG{ALRM} = sub { die "no answer on the QMP socket $path within $timeout s (QMP serves one client at a time: is another one connected?)\n" };
+alarm $timeout;
 my $sock = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path)
   or die "cannot connect to the QMP socket $path: $!\n";
 $sock->autoflush(1);
@@ -125,6 +126,9 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     'set -euo pipefail',
     '',
     `qmp_socket=\${1:-${quoteShellWord(qmpSocket)}}`,
+    '# Seconds to wait for QMP answers; KVM_TUI_QMP_TIMEOUT overrides.',
+    'qmp_timeout=${KVM_TUI_QMP_TIMEOUT:-10}',
+    '[[ $qmp_timeout =~ ^[1-9][0-9]*$ ]] || { echo "pin: KVM_TUI_QMP_TIMEOUT must be a whole number of seconds" >&2; exit 2; }',
     `expected_name_hex=${quoteShellWord(nameHex)}`,
     '# Planned host CPUs: one entry per vCPU (index = vCPU; empty = not pinned).',
     `vcpu_cpus=(${words(vcpuCpus)})`,
@@ -167,7 +171,7 @@ allowed_cpus() { # TID -> its Cpus_allowed_list
   return 1
 }
 
-qmp_out=$(perl - "$qmp_socket" <<'PERL'
+qmp_out=$(perl - "$qmp_socket" "$qmp_timeout" <<'PERL'
 @QMP_PERL@
 PERL
 ) || die 2 "could not query QEMU over QMP (is the VM running? socket: $qmp_socket)"

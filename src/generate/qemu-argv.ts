@@ -222,17 +222,11 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   // and faulted in whole (~1.4 GB locked for a 128M guest, seconds to start): cap it at 64 MiB.
   add('-accel', spec.accel === 'kvm' ? 'kvm' : spec.memory.lock ? 'tcg,thread=multi,tb-size=64' : 'tcg,thread=multi');
 
+  // Features come from the plan as they are: the planner decides them (it adds +topoext for AMD
+  // guests with SMT, the leaves through which an AMD guest sees its siblings), so the argv and
+  // the libvirt XML cannot disagree about them.
   const cpu = [spec.cpu.model];
-  const featureNames = new Set<string>();
-  for (const feature of spec.cpu.features) {
-    featureNames.add(feature.slice(1));
-    cpu.push(`${feature.slice(1)}=${onOff(feature.startsWith('+'))}`);
-  }
-  // AMD guests only see SMT siblings as such with topoext (else QEMU warns and the guest sees
-  // separate cores). TCG cannot emulate topoext, so it is asked for under KVM only.
-  if (plan.host.vendor === 'amd' && spec.accel === 'kvm' && spec.vcpus.threads > 1 && !featureNames.has('topoext')) {
-    cpu.push('topoext=on');
-  }
+  for (const feature of spec.cpu.features) cpu.push(`${feature.slice(1)}=${onOff(feature.startsWith('+'))}`);
   if (spec.cpu.cachePassthrough) cpu.push('host-cache-info=on');
   add('-cpu', cpu.join(','));
 

@@ -163,6 +163,23 @@ describe('pin script against a real paused QEMU', () => {
     assert.match(result.stderr, /QEMU has 2 vCPUs, the plan has 3/);
   });
 
+  it('exits 2 naming the cause when another client holds the QMP monitor', async () => {
+    const { QmpClient } = await import('../../src/run/qmp-client.js');
+    const holder = await QmpClient.connect(runDirPaths(runDir).qmpSocket);
+    try {
+      const started = Date.now();
+      const result = runScript(plan, [], { ...process.env, KVM_TUI_QMP_TIMEOUT: '1' });
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /within 1 s \(QMP serves one client at a time: is another one connected\?\)/);
+      assert.ok(Date.now() - started < 5000, 'the timeout is honoured');
+    } finally {
+      holder.close();
+    }
+    const bad = runScript(plan, [], { ...process.env, KVM_TUI_QMP_TIMEOUT: '1; rm -rf /' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /KVM_TUI_QMP_TIMEOUT must be a whole number/);
+  });
+
   it('exits 2 with a hint when nothing listens on the socket', () => {
     const result = runScript(plan, [path.join(scratch, 'no-such.sock')]);
     assert.equal(result.status, 2);
