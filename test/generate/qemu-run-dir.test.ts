@@ -79,6 +79,26 @@ describe('assertSocketPathFits / ensureRunDir', () => {
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
   });
 
+  it('refuses a run dir reached through a symlink, or owned by someone else', () => {
+    const real = path.join(scratch, 'real');
+    fs.mkdirSync(path.join(real, 'vms'), { recursive: true });
+    const link = path.join(scratch, 'planted');
+    fs.symlinkSync(real, link);
+    assert.throws(() => ensureRunDir(path.join(link, 'vms', 'vm-1')), (error: unknown) => error instanceof ActionError && /planted is a symlink/.test(error.message));
+    const owned = path.join(scratch, 'owned', 'vms');
+    fs.mkdirSync(owned, { recursive: true });
+    // Root may use root-owned dirs, so as root the dir is given to another user (uid 4242);
+    // as a user, we run "as" uid 4242 and our own dirs are not theirs.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) fs.chownSync(owned, 4242, 4242);
+    assert.throws(() => ensureRunDir(path.join(owned, 'vm-1'), asRoot ? 0 : 4242), (error: unknown) => {
+      assert.ok(error instanceof ActionError);
+      assert.match(error.message, /belongs to uid \d+, not to you/);
+      assert.match(error.hint ?? '', /XDG_RUNTIME_DIR/);
+      return true;
+    });
+  });
+
   it('fails with an ActionError when the dir cannot be made', () => {
     const file = path.join(scratch, 'plain-file');
     fs.writeFileSync(file, '');
