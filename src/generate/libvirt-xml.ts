@@ -247,10 +247,13 @@ function addMemoryBacking(domain: XMLBuilder, plan: Plan): void {
   // KSM merging pages of a pinned, latency-sensitive guest costs it CPU time and latency.
   ele(backing, 'nosharepages');
   if (spec.memory.lock) ele(backing, 'locked');
-  if (spec.memory.share) {
-    // Shared mappings need a file: memfd for plain RAM; hugetlbfs already is one.
-    if (pageKiB === 0) ele(backing, 'source', { type: 'memfd' });
-    ele(backing, 'access', { mode: 'shared' });
+  if (pageKiB > 0 || spec.memory.share) {
+    // memfd, as in the QEMU argv: huge pages without a hugetlbfs mount (libvirt only sees mounts
+    // that existed when it started) that go back to the pool when QEMU exits, and an fd that
+    // vhost-user/virtiofs can map when shared.
+    ele(backing, 'source', { type: 'memfd' });
+    // memfd is shared unless told otherwise: say "private" too, so the mapping is what the spec says.
+    ele(backing, 'access', { mode: spec.memory.share ? 'shared' : 'private' });
   }
   if (spec.memory.prealloc) ele(backing, 'allocation', { mode: 'immediate' });
 }

@@ -132,11 +132,14 @@ describe('buildDomainXml: spec variants', () => {
     ]);
   });
 
-  test('2M hugepages, locked, prealloc', () => {
+  test('2M hugepages from a private memfd, locked, prealloc', () => {
     const spec = handSpec({ memory: { sizeMiB: 4096, backing: 'hugepages-2M', prealloc: true, lock: true, share: false } });
     const backing = one(parseDomain(buildDomainXml(handPlan(spec))), 'memoryBacking');
-    assert.deepEqual(childElements(backing).map((element) => element.tagName), ['hugepages', 'nosharepages', 'locked', 'allocation']);
+    assert.deepEqual(childElements(backing).map((element) => element.tagName), ['hugepages', 'nosharepages', 'locked', 'source', 'access', 'allocation']);
     assert.deepEqual(attrs(one(backing, 'hugepages/page')), { size: '2048', unit: 'KiB' });
+    assert.deepEqual(attrs(one(backing, 'source')), { type: 'memfd' });
+    // memfd defaults to shared: private must be said.
+    assert.deepEqual(attrs(one(backing, 'access')), { mode: 'private' });
     assert.deepEqual(attrs(one(backing, 'allocation')), { mode: 'immediate' });
   });
 
@@ -162,13 +165,14 @@ describe('buildDomainXml: spec variants', () => {
     ]);
   });
 
-  test('shared RAM uses a memfd source; shared hugepages need none (hugetlbfs is a file)', () => {
+  test('shared RAM and shared hugepages use a shared memfd', () => {
     const ram = one(parseDomain(buildDomainXml(handPlan(handSpec({ memory: { share: true } })))), 'memoryBacking');
     assert.deepEqual(childElements(ram).map((element) => element.tagName), ['nosharepages', 'source', 'access']);
     assert.deepEqual(attrs(one(ram, 'source')), { type: 'memfd' });
     assert.deepEqual(attrs(one(ram, 'access')), { mode: 'shared' });
     const huge = one(parseDomain(buildDomainXml(handPlan(handSpec({ memory: { share: true, backing: 'hugepages-2M' } })))), 'memoryBacking');
-    assert.deepEqual(childElements(huge).map((element) => element.tagName), ['hugepages', 'nosharepages', 'access']);
+    assert.deepEqual(childElements(huge).map((element) => element.tagName), ['hugepages', 'nosharepages', 'source', 'access']);
+    assert.deepEqual(attrs(one(huge, 'access')), { mode: 'shared' });
   });
 
   test('disks use the iothread the plan says serves them', () => {

@@ -16,8 +16,8 @@
  *   a finite hard limit, as in this container: libvirt then refuses to start the domain).
  * Every derivation is printed as a test diagnostic.
  *
- * Needs root and a running libvirtd with hugetlbfs mounted before it started (scripts/test-all.sh
- * does both); fails, never skips, when they are missing. Every domain is destroyed and undefined
+ * Needs root and a running libvirtd (scripts/test-all.sh starts one); fails, never skips, when
+ * they are missing. No hugetlbfs mount is needed: the XML backs huge pages with memfd. Every domain is destroyed and undefined
  * in after() hooks (and at process exit as a last resort), and the suite ends by checking that
  * no domain or QEMU process of this run survives.
  */
@@ -69,10 +69,6 @@ before(async () => {
   requireTool('qemu-img', 'qemu-utils');
   requireTool('qemu-system-x86_64', 'qemu-system-x86');
   requireTool('ip', 'iproute2');
-  const mounts = fs.readFileSync('/proc/mounts', 'utf8');
-  if (!/^\S+ \S+ hugetlbfs \S*pagesize=2M/m.test(mounts)) {
-    throw new Error('no 2M hugetlbfs is mounted: mount one (mount -t hugetlbfs -o pagesize=2M hugetlbfs /dev/hugepages) BEFORE starting libvirtd, as scripts/test-all.sh does');
-  }
   virsh = await connectTestLibvirt();
   // Which named CPU models libvirt can run under TCG here (its own answer, not a guess).
   const caps = await virsh.run(['domcapabilities', '--virttype', 'qemu', '--arch', 'x86_64']);
@@ -337,6 +333,18 @@ for (const preset of builtinPresetNames()) {
         assert.deepEqual(memdev['host-nodes'], hostNodes, JSON.stringify(memdev));
         assert.equal(memdev.share, plan.spec.memory.share, `share of ${memdev.id}`);
         if (plan.spec.memory.prealloc || plan.memory.backing !== 'ram') assert.equal(memdev.prealloc, true, `prealloc of ${memdev.id}`);
+      }
+      // The backend type is not in query-memdev: read it from the -object options libvirt gave QEMU.
+      const backends = processArgv(vm!.pid)
+        .filter((arg) => arg.startsWith('{') && arg.includes('"memory-backend-'))
+        .map((arg) => JSON.parse(arg) as { 'qom-type': string; hugetlb?: boolean; hugetlbsize?: number });
+      assert.equal(backends.length, memdevs.length);
+      for (const backend of backends) {
+        if (plan.memory.backing === 'hugepages-2M') {
+          assert.deepEqual([backend['qom-type'], backend.hugetlb, backend.hugetlbsize], ['memory-backend-memfd', true, 2 * 1024 * 1024]);
+        } else {
+          assert.equal(backend['qom-type'], plan.spec.memory.share ? 'memory-backend-memfd' : 'memory-backend-ram');
+        }
       }
     });
 
