@@ -475,24 +475,31 @@ function orderByL3(cores: Core[], units: number, threads: number): Core[] {
 
 /**
  * Takes `units` guest cores of `threads` CPUs from cores in the given order: one per host core
- * first; with packing, then further ones from leftover siblings, then across cores.
+ * first; with packing, then further ones from leftover siblings, then across cores. Housekeeping
+ * cores (present only when the host is too small to keep them) come after every other option.
  */
 function takeUnits(cores: Core[], units: number, config: ThreadConfig): number[][] | null {
   const { threads } = config;
   const out: number[][] = [];
-  const left = cores.map((core) => [...core.cpus]);
-  for (const cpus of left) {
+  const passes = [cores.filter((core) => !core.housekeeping), cores.filter((core) => core.housekeeping)];
+  for (const pass of passes) {
+    const left = pass.map((core) => [...core.cpus]);
+    for (const cpus of left) {
+      if (out.length === units) return out;
+      if (cpus.length >= threads) out.push(cpus.splice(0, threads));
+    }
     if (out.length === units) return out;
-    if (cpus.length >= threads) out.push(cpus.splice(0, threads));
+    if (!config.packing) continue;
+    for (const cpus of left) {
+      while (cpus.length >= threads && out.length < units) out.push(cpus.splice(0, threads));
+    }
+    if (out.length === units) return out;
+    const spill = left.flat();
+    while (spill.length >= threads && out.length < units) out.push(spill.splice(0, threads));
+    if (out.length === units) return out;
+    // Leftovers of this pass (fewer than `threads`) are not combined with the next pass's CPUs:
+    // a guest core half on a housekeeping core would be worse than spanning host cores.
   }
-  if (out.length === units) return out;
-  if (!config.packing) return null;
-  for (const cpus of left) {
-    while (cpus.length >= threads && out.length < units) out.push(cpus.splice(0, threads));
-  }
-  if (out.length === units) return out;
-  const spill = left.flat();
-  while (spill.length >= threads && out.length < units) out.push(spill.splice(0, threads));
   return out.length === units ? out : null;
 }
 
@@ -531,6 +538,7 @@ function placeGroupCompact(
       capacity: totalUnits(coresByNode.get(node) ?? [], config),
     };
   };
+  type NodeChoice = ReturnType<typeof nodeInfo>;
   const nodes = [...coresByNode.keys()].map(nodeInfo).sort(
     (a, b) => a.wanted - b.wanted || a.fresh - b.fresh || a.hugepagesFit - b.hugepagesFit || a.memoryFits - b.memoryFits || a.node - b.node,
   );
@@ -548,12 +556,21 @@ function placeGroupCompact(
   const ordered = [...nodes].sort(
     (a, b) => view.distance(start.node, a.node) - view.distance(start.node, b.node) || (a === start ? -1 : b === start ? 1 : 0) || a.node - b.node,
   );
-  const chosenCores: Core[] = [];
+  // Enough nodes to hold the VM without housekeeping cores; all of them if even that is short.
+  const chosen: NodeChoice[] = [];
   let remaining = units;
   for (const info of ordered) {
     if (remaining <= 0) break;
-    if (info.capacity === 0) continue;
-    chosenCores.push(...orderByL3(coresByNode.get(info.node)!, Math.min(remaining, info.capacity), config.threads));
+    const withoutHousekeeping = totalUnits(coresByNode.get(info.node)!.filter((core) => !core.housekeeping), config);
+    if (withoutHousekeeping === 0) continue;
+    chosen.push(info);
+    remaining -= withoutHousekeeping;
+  }
+  const nodesUsed = remaining > 0 ? ordered.filter((info) => info.capacity > 0) : chosen;
+  const chosenCores: Core[] = [];
+  remaining = units;
+  for (const info of nodesUsed) {
+    chosenCores.push(...orderByL3(coresByNode.get(info.node)!, Math.max(1, Math.min(remaining, info.capacity)), config.threads));
     remaining -= info.capacity;
   }
   return takeUnits(chosenCores, units, config);

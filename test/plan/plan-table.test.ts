@@ -1,0 +1,166 @@
+/**
+ * Issue 4's "done when": every preset x every real topology (the hwloc captures) and the
+ * synthetic 512-thread host, with the host's own /proc/cpuinfo and with Intel and AMD CPU facts,
+ * alone and beside another VM, yields either a plan that satisfies the rules - checked by
+ * rule-checker.ts, which shares no code with the planner - or typed errors that the checker
+ * confirms. Outcomes that must be plans (or errors) are asserted too, so a planner that always
+ * fails cannot pass.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import type { ParsedArgs } from '../../src/cli-args.js';
+import { readCpuInfo, type CpuInfo } from '../../src/host/cpuinfo.js';
+import { HostFs } from '../../src/host/host-fs.js';
+import { readTopology, type Topology } from '../../src/host/topology.js';
+import { planVm } from '../../src/plan/plan-vm.js';
+import { listPresets } from '../../src/spec/presets.js';
+import { resolveSpec } from '../../src/spec/resolve.js';
+import type { Plan, VmSpec } from '../../src/spec/types.js';
+import { fixtureRoot, scratchDir, topologyFixtureNames } from '../helpers/fixture-root.js';
+import { writeSyntheticHost } from '../make-synthetic-host.js';
+import { x86CpuInfo } from './_topology-builder.js';
+import { checkPlan } from './rule-checker.js';
+
+interface Host {
+  name: string;
+  topology: Topology;
+  cpuInfo: CpuInfo;
+}
+
+function loadHosts(): Host[] {
+  const hosts = topologyFixtureNames().map((name) => {
+    const hostFs = new HostFs(fixtureRoot(name));
+    return { name, topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs) };
+  });
+  const syntheticRoot = path.join(scratchDir('synthetic-512'), 'host');
+  writeSyntheticHost(syntheticRoot);
+  const hostFs = new HostFs(syntheticRoot);
+  hosts.push({ name: 'synthetic-512', topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs) });
+  return hosts;
+}
+
+const HOSTS = loadHosts();
+const NO_USER_PRESETS = { userDir: path.join(scratchDir('no-user-presets'), 'none') };
+const PRESETS = listPresets(NO_USER_PRESETS);
+
+const CPU_VARIANTS: Array<{ label: string; cpuInfo: (host: Host) => CpuInfo }> = [
+  { label: 'own cpuinfo', cpuInfo: (host) => host.cpuInfo },
+  { label: 'intel', cpuInfo: () => x86CpuInfo('intel') },
+  { label: 'amd without pdpe1gb', cpuInfo: () => x86CpuInfo('amd', ['lm', 'svm']) },
+];
+
+const SPEC_VARIANTS: Array<{ label: string; values: ParsedArgs['values'] }> = [
+  { label: 'as is', values: {} },
+  { label: 'two disks', values: { disk: ['/var/lib/vm/a b.qcow2', '/var/lib/vm/c.raw'] } },
+  { label: 'spread', values: { strategy: 'spread' } },
+  { label: 'unpinned', values: { strategy: 'none' } },
+  { label: '3 vCPUs', values: { vcpus: '3' } },
+  { label: '40 vCPUs', values: { vcpus: '40' } },
+];
+
+function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
+  return resolveSpec({ command: 'plan', positionals: [], values: { preset, ...values } }, NO_USER_PRESETS);
+}
+
+function plainly(plan: Plan): string {
+  return JSON.stringify({ vcpus: plan.vcpus.map((vcpu) => vcpu.hostCpu), warnings: plan.warnings, errors: plan.errors });
+}
+
+describe('every preset on every topology satisfies the rules (independent checker)', () => {
+  test('the table covers the 14 captures and the synthetic host', () => {
+    assert.equal(HOSTS.length, 15);
+    assert.equal(HOSTS.find((host) => host.name === 'synthetic-512')!.topology.online.length, 512);
+    assert.deepEqual(PRESETS.map((preset) => preset.name).sort(), [
+      'balanced', 'desktop-passthrough', 'high-performance', 'low-latency', 'migration-compatible', 'numa-guest', 'tiny-test',
+    ]);
+  });
+
+  for (const host of HOSTS) {
+    test(host.name, () => {
+      let plans = 0;
+      let failures = 0;
+      for (const preset of PRESETS) {
+        for (const variant of SPEC_VARIANTS) {
+          const spec = specFor(preset.name, variant.values);
+          for (const cpu of CPU_VARIANTS) {
+            const cpuInfo = cpu.cpuInfo(host);
+            const alone = planVm({ topology: host.topology, cpuInfo, spec });
+            const where = `${host.name} / ${preset.name} / ${variant.label} / ${cpu.label}`;
+            assert.deepEqual(checkPlan({ topology: host.topology, cpuInfo, spec, taken: new Map(), plan: alone }), [], `${where}: ${plainly(alone)}`);
+            if (alone.errors.length > 0) failures++;
+            else plans++;
+
+            // Beside another VM holding the CPUs of a first plan (and the second thread of
+            // every core of it, where it used only one): nothing of theirs may be handed out.
+            const taken = new Map<number, string>();
+            const first = planVm({ topology: host.topology, cpuInfo, spec: specFor('balanced', { vcpus: '5', accel: 'tcg' }) });
+            for (const vcpu of first.vcpus) if (vcpu.hostCpu !== null) taken.set(vcpu.hostCpu, 'other "vm"');
+            const beside = planVm({ topology: host.topology, cpuInfo, spec, taken });
+            assert.deepEqual(checkPlan({ topology: host.topology, cpuInfo, spec, taken, plan: beside }), [], `${where} beside a VM: ${plainly(beside)}`);
+          }
+        }
+      }
+      assert.ok(plans > 0 && failures > 0, `${host.name}: ${plans} plans, ${failures} refused`);
+    });
+  }
+});
+
+describe('outcomes that must hold on every topology', () => {
+  for (const host of HOSTS) {
+    test(`${host.name}: x86 facts plan balanced; 1G without pdpe1gb and oversized dedicated VMs fail`, () => {
+      const intel = x86CpuInfo('intel');
+      const balanced = planVm({ topology: host.topology, cpuInfo: intel, spec: specFor('balanced', {}) });
+      assert.deepEqual(balanced.errors, []);
+      assert.equal(balanced.vcpus.filter((vcpu) => vcpu.hostCpu !== null).length, 4);
+
+      const noGig = planVm({ topology: host.topology, cpuInfo: x86CpuInfo('amd', ['lm']), spec: specFor('low-latency', {}) });
+      assert.deepEqual(noGig.errors.map((error) => error.code), ['no-pdpe1gb']);
+
+      const huge = planVm({ topology: host.topology, cpuInfo: intel, spec: specFor('balanced', { vcpus: String(host.topology.online.length + 1) }) });
+      assert.deepEqual(huge.errors.map((error) => error.code), ['not-enough-cpus']);
+      assert.deepEqual(huge.vcpus, []);
+
+      // tiny-test runs anywhere: TCG, sharing allowed.
+      const tiny = planVm({ topology: host.topology, cpuInfo: host.cpuInfo, spec: specFor('tiny-test', {}) });
+      assert.deepEqual(tiny.errors, []);
+    });
+  }
+
+  test('KVM presets on ARM and POWER captures are refused with kvm-arch-mismatch', () => {
+    const foreign = HOSTS.filter((host) => host.cpuInfo.readable && host.cpuInfo.vendorId === null);
+    assert.ok(foreign.length >= 3, foreign.map((host) => host.name).join(', '));
+    for (const host of foreign) {
+      const plan = planVm({ topology: host.topology, cpuInfo: host.cpuInfo, spec: specFor('balanced', {}) });
+      assert.deepEqual(plan.errors.map((error) => error.code), ['kvm-arch-mismatch'], host.name);
+    }
+  });
+});
+
+describe('the 512-thread host', () => {
+  const host = HOSTS.find((entry) => entry.name === 'synthetic-512')!;
+  test('high-performance: one node, one L3 group, SMT pairs, not the housekeeping core', () => {
+    const spec = specFor('high-performance', {});
+    const plan = planVm({ topology: host.topology, cpuInfo: x86CpuInfo('amd'), spec });
+    assert.deepEqual(plan.errors, []);
+    const hostCpus = plan.vcpus.map((vcpu) => vcpu.hostCpu);
+    // Core 0 (CPUs 0 and 256) is housekeeping; cores 1-4 hold the four guest cores.
+    assert.deepEqual(hostCpus, [1, 257, 2, 258, 3, 259, 4, 260]);
+    assert.deepEqual([plan.spec.vcpus.sockets, plan.spec.vcpus.cores, plan.spec.vcpus.threads], [1, 4, 2]);
+    assert.ok(plan.spec.cpu.features.includes('+topoext'));
+    assert.deepEqual(plan.memory.hostNodes, [0]);
+    assert.deepEqual(plan.host.housekeeping, [0, 128, 256, 384]);
+  });
+
+  test('planning it takes a few milliseconds', () => {
+    const spec = specFor('numa-guest', { vcpus: '64' });
+    const cpuInfo = x86CpuInfo('intel');
+    planVm({ topology: host.topology, cpuInfo, spec });
+    const runs = 20;
+    const started = process.hrtime.bigint();
+    for (let run = 0; run < runs; run++) planVm({ topology: host.topology, cpuInfo, spec });
+    const perPlanMs = Number(process.hrtime.bigint() - started) / 1e6 / runs;
+    // Measured ~2-4 ms here; the bound leaves room for a slow CI machine, not for an O(n^3) bug.
+    assert.ok(perPlanMs < 50, `${perPlanMs.toFixed(1)} ms per plan`);
+  });
+});

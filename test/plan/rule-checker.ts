@@ -1,0 +1,400 @@
+/**
+ * An independent checker of the planner's rules (issue 4). It shares no code with src/plan: it
+ * reads the Topology itself and states each rule from the outside, so a planner bug cannot hide
+ * behind a helper that has the same bug. It returns violations as sentences; [] means the plan
+ * (or its errors) is right for that host, spec and set of taken CPUs.
+ *
+ * What "right" means here:
+ * - A plan with errors names only errors whose cause really holds, and a request whose cause
+ *   holds (1G pages without pdpe1gb, a map naming an offline CPU...) always gets that error.
+ * - A plan without errors places every vCPU on an online, free CPU, keeps the guest topology
+ *   consistent, and carries a warning for every rule it bends (cross-NUMA, split L3, shared
+ *   siblings, hugepages short, overcommit, housekeeping used), and bends a rule only when the
+ *   host leaves no way around it (e.g. spans nodes only when no single node could hold it).
+ */
+import type { CpuInfo } from '../../src/host/cpuinfo.js';
+import type { Topology } from '../../src/host/topology.js';
+import type { Plan, VmSpec } from '../../src/spec/types.js';
+
+export const KNOWN_ERROR_CODES = new Set([
+  'not-enough-cpus', 'no-free-cpus', 'no-pdpe1gb', 'unknown-cpu', 'offline-cpu', 'cpu-taken',
+  'duplicate-cpu', 'unknown-node', 'kvm-arch-mismatch',
+]);
+export const KNOWN_WARNING_CODES = new Set([
+  'cross-numa', 'split-l3', 'sibling-shared', 'hugepages-missing', 'overcommit', 'no-housekeeping',
+  'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
+  'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu',
+]);
+
+export interface CheckInput {
+  topology: Topology;
+  cpuInfo: CpuInfo;
+  /** The spec given to the planner (before it filled the guest topology). */
+  spec: VmSpec;
+  taken: Map<number, string>;
+  plan: Plan;
+}
+
+interface HostFacts {
+  online: Set<number>;
+  exists: Set<number>;
+  node: Map<number, number>;
+  l3: Map<number, number | null>;
+  socket: Map<number, string>;
+  /** Sorted sibling list per online CPU (its physical core). */
+  core: Map<number, number[]>;
+  isolated: Set<number>;
+  kind: Map<number, number>;
+}
+
+function facts(topology: Topology): HostFacts {
+  const online = new Set<number>();
+  const exists = new Set<number>();
+  const node = new Map<number, number>();
+  const l3 = new Map<number, number | null>();
+  const socket = new Map<number, string>();
+  const core = new Map<number, number[]>();
+  const isolated = new Set<number>();
+  const kind = new Map<number, number>();
+  // Node membership from the node lists (not HostCpu.node), as a second source of truth.
+  const nodeFromLists = new Map<number, number>();
+  for (const entry of topology.nodes) for (const cpu of entry.cpus) nodeFromLists.set(cpu, entry.id);
+  const defaultNode = topology.nodes.find((entry) => entry.cpus.length > 0)?.id ?? 0;
+  for (const cpu of topology.cpus) {
+    exists.add(cpu.cpu);
+    if (!cpu.online) continue;
+    online.add(cpu.cpu);
+    node.set(cpu.cpu, nodeFromLists.get(cpu.cpu) ?? cpu.node ?? defaultNode);
+    l3.set(cpu.cpu, cpu.l3);
+    socket.set(cpu.cpu, cpu.socket === null ? `node${node.get(cpu.cpu)}` : `socket${cpu.socket}`);
+    if (cpu.isolated) isolated.add(cpu.cpu);
+  }
+  for (const cpu of topology.cpus) {
+    if (!cpu.online) continue;
+    const siblings = cpu.siblings.filter((other) => online.has(other));
+    core.set(cpu.cpu, siblings.includes(cpu.cpu) ? [...siblings].sort((a, b) => a - b) : [cpu.cpu]);
+  }
+  topology.cpuKinds.forEach((entry) => entry.cpus.forEach((cpu) => kind.set(cpu, entry.rank)));
+  return { online, exists, node, l3, socket, core, isolated, kind };
+}
+
+const distinct = <T>(values: T[]): T[] => [...new Set(values)];
+const sameSet = (a: number[], b: number[]) => {
+  const left = distinct(a).sort((x, y) => x - y);
+  const right = distinct(b).sort((x, y) => x - y);
+  return left.length === right.length && left.every((value, index) => value === right[index]);
+};
+
+export function checkPlan(input: CheckInput): string[] {
+  const { topology, cpuInfo, spec, taken, plan } = input;
+  const host = facts(topology);
+  const problems: string[] = [];
+  const bad = (text: string) => problems.push(text);
+  const warned = (code: string) => plan.warnings.some((warning) => warning.code === code);
+  const erred = (code: string) => plan.errors.some((error) => error.code === code);
+
+  for (const message of [...plan.warnings, ...plan.errors]) {
+    if (!message.message || message.message.includes('\n')) bad(`message of ${message.code} must be one non-empty line`);
+  }
+  for (const warning of plan.warnings) if (!KNOWN_WARNING_CODES.has(warning.code)) bad(`unknown warning code ${warning.code}`);
+  for (const error of plan.errors) if (!KNOWN_ERROR_CODES.has(error.code)) bad(`unknown error code ${error.code}`);
+
+  const count = spec.vcpus.count;
+  const free = [...host.online].filter((cpu) => !taken.has(cpu));
+  const pinned = spec.pinning.map !== null || spec.pinning.strategy !== 'none';
+  const map = spec.pinning.map;
+
+  // --- Errors whose cause holds must be reported; reported errors must have their cause.
+  const causes = new Map<string, boolean>();
+  causes.set('kvm-arch-mismatch', spec.accel === 'kvm' && cpuInfo.readable && cpuInfo.vendorId === null);
+  causes.set('no-pdpe1gb', spec.memory.backing === 'hugepages-1G' && cpuInfo.readable && cpuInfo.vendor !== 'other' && !cpuInfo.flags.has('pdpe1gb'));
+  const nodesWithCpus = new Set(host.node.values());
+  const wantedNodes = [spec.pinning.hostNode, ...spec.numa.map((node) => node.hostNode)].filter((node): node is number => node !== null);
+  causes.set('unknown-node', wantedNodes.some((node) => !nodesWithCpus.has(node)));
+  const emulatorCpus = spec.emulator.cpus ?? [];
+  const listed = [...(map ?? []), ...emulatorCpus];
+  causes.set('unknown-cpu', listed.some((cpu) => !host.exists.has(cpu)));
+  causes.set('offline-cpu', listed.some((cpu) => host.exists.has(cpu) && !host.online.has(cpu)));
+  causes.set('cpu-taken', listed.some((cpu) => host.online.has(cpu) && taken.has(cpu)));
+  causes.set('duplicate-cpu', map !== null && spec.pinning.requireDedicated && distinct(map).length < map.length);
+  causes.set('no-free-cpus', free.length === 0);
+  causes.set('not-enough-cpus', map === null && spec.pinning.requireDedicated && free.length < count);
+  // Fact errors are checked before placement, so placement errors only arise without them.
+  const factErrors = ['kvm-arch-mismatch', 'no-pdpe1gb', 'unknown-node', 'unknown-cpu', 'offline-cpu', 'cpu-taken', 'duplicate-cpu'];
+  const anyFactCause = factErrors.some((code) => causes.get(code));
+  for (const error of plan.errors) {
+    if (causes.get(error.code) === false) bad(`error ${error.code} reported but its cause does not hold: ${error.message}`);
+  }
+  for (const [code, holds] of causes) {
+    if (!holds || erred(code)) continue;
+    const placementError = code === 'not-enough-cpus' || code === 'no-free-cpus';
+    // A placement error cannot show up when a fact error stopped the planner first; a map
+    // problem may be reported as one of its sibling codes (unknown before offline before taken).
+    if (placementError && anyFactCause) continue;
+    if (code === 'no-free-cpus' && erred('not-enough-cpus')) continue;
+    if (code === 'not-enough-cpus' && (erred('no-free-cpus') || !pinned)) {
+      if (!pinned && spec.pinning.requireDedicated && !erred('not-enough-cpus')) bad('unpinned dedicated VM larger than the free CPUs must fail with not-enough-cpus');
+      continue;
+    }
+    if (['offline-cpu', 'cpu-taken', 'duplicate-cpu'].includes(code) && plan.errors.length > 0) continue;
+    bad(`expected error ${code}`);
+  }
+
+  if (plan.errors.length > 0) {
+    if (plan.vcpus.length !== 0 || plan.emulator.length !== 0 || plan.iothreads.length !== 0) {
+      bad('a plan with errors must not carry a partial placement');
+    }
+    return problems;
+  }
+
+  // --- A plan: positions and guest topology.
+  const topo = plan.spec.vcpus;
+  if (plan.vcpus.length !== count) bad(`expected ${count} vCPUs, plan has ${plan.vcpus.length}`);
+  if (topo.sockets * topo.dies * topo.cores * topo.threads !== count) {
+    bad(`guest topology ${topo.sockets}x${topo.dies}x${topo.cores}x${topo.threads} != ${count}`);
+  }
+  if (!spec.vcpus.autoTopology) {
+    for (const key of ['sockets', 'dies', 'cores', 'threads'] as const) {
+      if (topo[key] !== spec.vcpus[key]) bad(`explicit guest ${key} ${spec.vcpus[key]} changed to ${topo[key]}`);
+    }
+  }
+  plan.vcpus.forEach((vcpu, index) => {
+    if (vcpu.vcpu !== index) bad(`vcpus[${index}] is vCPU ${vcpu.vcpu}`);
+    const expected = [
+      Math.floor(index / (topo.threads * topo.cores * topo.dies)),
+      Math.floor(index / (topo.threads * topo.cores)) % topo.dies,
+      Math.floor(index / topo.threads) % topo.cores,
+      index % topo.threads,
+    ];
+    const got = [vcpu.socket, vcpu.die, vcpu.core, vcpu.thread];
+    if (got.join('/') !== expected.join('/')) bad(`vCPU ${index} at guest ${got.join('/')}, expected ${expected.join('/')}`);
+  });
+
+  // --- CPU model facts.
+  const threadsPerCore = topo.threads;
+  const hasTopoext = plan.spec.cpu.features.some((feature) => feature.slice(1) === 'topoext');
+  if (cpuInfo.vendor === 'amd' && threadsPerCore > 1 && !hasTopoext) bad('AMD host, guest threads > 1, but no topoext feature');
+  if (cpuInfo.vendor !== 'amd' && plan.spec.cpu.features.includes('+topoext') && !spec.cpu.features.includes('+topoext')) {
+    bad('+topoext added on a non-AMD host');
+  }
+
+  // --- Memory facts that do not depend on pinning.
+  if (plan.memory.sizeMiB !== spec.memory.sizeMiB || plan.memory.backing !== spec.memory.backing) bad('plan.memory does not match the spec');
+
+  if (!pinned) {
+    if (plan.vcpus.some((vcpu) => vcpu.hostCpu !== null)) bad('strategy none must leave vCPUs unpinned');
+    if (count > free.length && !warned('overcommit')) bad('more vCPUs than free CPUs without an overcommit warning');
+    return problems;
+  }
+
+  const hosts = plan.vcpus.map((vcpu) => vcpu.hostCpu);
+  if (hosts.some((cpu) => cpu === null)) {
+    bad('a pinned plan has a vCPU without a host CPU');
+    return problems;
+  }
+  const vcpuHosts = hosts as number[];
+  for (const cpu of vcpuHosts) {
+    if (!host.online.has(cpu)) bad(`vCPU on host CPU ${cpu}, which is not online`);
+    if (taken.has(cpu)) bad(`vCPU on host CPU ${cpu}, held by ${taken.get(cpu)}`);
+  }
+  if (map !== null && vcpuHosts.join(',') !== map.join(',')) bad('manual map not followed');
+  const distinctHosts = distinct(vcpuHosts);
+  if (distinctHosts.length < count) {
+    if (spec.pinning.requireDedicated) bad('two vCPUs share a host CPU although requireDedicated');
+    if (!warned('overcommit')) bad('vCPUs share host CPUs without an overcommit warning');
+  }
+  const overcommitted = distinctHosts.length < count;
+
+  // --- Housekeeping.
+  const housekeeping = new Set(plan.host.housekeeping);
+  for (const cpu of housekeeping) if (!host.online.has(cpu) || taken.has(cpu)) bad(`housekeeping CPU ${cpu} is offline or taken`);
+  if (spec.pinning.housekeepingPerSocket > 0) {
+    const freeBySocket = new Map<string, number[]>();
+    for (const cpu of free) {
+      const key = host.socket.get(cpu)!;
+      freeBySocket.set(key, [...(freeBySocket.get(key) ?? []), cpu]);
+    }
+    for (const [socket, cpus] of freeBySocket) {
+      const kept = cpus.filter((cpu) => housekeeping.has(cpu)).length;
+      if (kept < Math.min(spec.pinning.housekeepingPerSocket, cpus.length)) bad(`${socket}: ${kept} housekeeping CPUs, wanted ${spec.pinning.housekeepingPerSocket}`);
+    }
+  }
+  const onHousekeeping = vcpuHosts.filter((cpu) => housekeeping.has(cpu));
+  const freeNonHousekeeping = free.filter((cpu) => !housekeeping.has(cpu));
+  if (onHousekeeping.length > 0) {
+    if (map !== null) {
+      if (!warned('housekeeping-used')) bad('manual map on housekeeping CPUs without housekeeping-used');
+    } else {
+      if (!warned('no-housekeeping') && !overcommitted) bad('vCPUs on housekeeping CPUs without no-housekeeping');
+      if (freeNonHousekeeping.length >= count) bad(`vCPUs on housekeeping CPUs although ${freeNonHousekeeping.length} other CPUs were free`);
+      // Housekeeping is the last resort: every other free CPU of the nodes used must be taken
+      // first (except the spare thread of a core too broken up to be a whole guest core).
+      const usedNodes = new Set(vcpuHosts.map((cpu) => host.node.get(cpu)));
+      const vcpuCpus = new Set(vcpuHosts);
+      const t = plan.spec.vcpus.threads;
+      const idle = freeNonHousekeeping.filter((cpu) => {
+        if (!usedNodes.has(host.node.get(cpu)) || vcpuCpus.has(cpu)) return false;
+        const freeOnCore = host.core.get(cpu)!.filter((other) => !taken.has(other) && !housekeeping.has(other) && !vcpuCpus.has(other));
+        return t === 1 || freeOnCore.length >= t;
+      });
+      if (idle.length > 0) bad(`vCPUs on housekeeping CPUs ${onHousekeeping} while CPUs ${idle} of the same nodes stay idle`);
+    }
+  }
+
+  // The CPUs the planner could use without bending the housekeeping or isolation rules.
+  const isolatedPool = freeNonHousekeeping.filter((cpu) => host.isolated.has(cpu));
+  const auto = map === null && !overcommitted;
+  if (auto && spec.pinning.preferIsolated && isolatedPool.length >= count && vcpuHosts.some((cpu) => !host.isolated.has(cpu))) {
+    bad(`${isolatedPool.length} free isolated CPUs, yet some vCPUs are on ordinary CPUs`);
+  }
+  if (host.isolated.size > 0 && spec.pinning.preferIsolated && map === null && vcpuHosts.some((cpu) => !host.isolated.has(cpu)) && !warned('not-isolated') && !overcommitted) {
+    bad('vCPUs off the isolated CPUs without not-isolated');
+  }
+  let pool: number[];
+  if (onHousekeeping.length > 0) pool = free;
+  else if (spec.pinning.preferIsolated && vcpuHosts.every((cpu) => host.isolated.has(cpu)) && isolatedPool.length > 0) pool = isolatedPool;
+  else pool = freeNonHousekeeping;
+  const poolSet = new Set(pool);
+
+  // --- NUMA.
+  const groups = spec.numa.length > 0 ? spec.numa.map((node) => node.vcpus) : [Array.from({ length: count }, (_, index) => index)];
+  const nodesOf = (vcpus: number[]) => distinct(vcpus.map((vcpu) => host.node.get(vcpuHosts[vcpu]!)!)).sort((a, b) => a - b);
+  groups.forEach((vcpus, index) => {
+    const nodes = nodesOf(vcpus);
+    if (nodes.length > 1 && !warned('cross-numa')) bad(`group ${index} spans nodes ${nodes.join(',')} without cross-numa`);
+    if (auto && spec.pinning.strategy === 'compact' && groups.length === 1 && nodes.length > 1) {
+      const byNode = new Map<number, number>();
+      for (const cpu of pool) byNode.set(host.node.get(cpu)!, (byNode.get(host.node.get(cpu)!) ?? 0) + 1);
+      const roomy = [...byNode.entries()].filter(([, size]) => size >= count).map(([node]) => node);
+      if (roomy.length > 0) bad(`compact VM spans nodes ${nodes.join(',')} although node ${roomy[0]} alone has room`);
+    }
+    const l3s = distinct(vcpus.map((vcpu) => host.l3.get(vcpuHosts[vcpu]!)).filter((l3): l3 is number => l3 !== null && l3 !== undefined));
+    if (l3s.length > 1 && !warned('split-l3')) bad(`group ${index} spans L3 groups ${l3s.join(',')} without split-l3`);
+    // (Not when the host is too small to keep housekeeping free: then using as few housekeeping
+    // CPUs as possible comes before cache locality.)
+    if (auto && spec.pinning.strategy === 'compact' && l3s.length > 1 && nodes.length === 1 && onHousekeeping.length === 0) {
+      // Could one L3 group of that node have held the group's guest cores, one per host core?
+      const t = threadsPerCore;
+      const coresByL3 = new Map<number, Set<string>>();
+      for (const cpu of pool) {
+        const l3 = host.l3.get(cpu);
+        if (l3 === null || l3 === undefined || host.node.get(cpu) !== nodes[0]) continue;
+        const members = host.core.get(cpu)!.filter((other) => poolSet.has(other));
+        if (members.length < t) continue;
+        if (!coresByL3.has(l3)) coresByL3.set(l3, new Set());
+        coresByL3.get(l3)!.add(members.join(','));
+      }
+      const fits = [...coresByL3.entries()].filter(([, cores]) => cores.size >= vcpus.length / t);
+      if (fits.length > 0) bad(`group ${index} split over L3 groups ${l3s.join(',')} although L3 group ${fits[0]![0]} could hold it`);
+    }
+  });
+  if (groups.length > 1) {
+    const all = groups.flatMap((vcpus) => nodesOf(vcpus));
+    if (distinct(all).length < all.length && !warned('guest-numa-shared-node')) bad('guest nodes share a host node without guest-numa-shared-node');
+  }
+  if (spec.pinning.strategy === 'spread' && auto && groups.length === 1 && count > 1) {
+    const nodesWithPool = distinct(pool.map((cpu) => host.node.get(cpu)!));
+    const used = nodesOf(groups[0]!);
+    if (used.length < Math.min(count, nodesWithPool.length)) bad(`spread used ${used.length} nodes of ${nodesWithPool.length}`);
+  }
+  const expectedNodes = distinct(vcpuHosts.map((cpu) => host.node.get(cpu)!)).sort((a, b) => a - b);
+  if (!sameSet(plan.memory.hostNodes, expectedNodes)) bad(`memory.hostNodes ${plan.memory.hostNodes} but vCPUs are on nodes ${expectedNodes}`);
+  if (spec.numa.length > 0) {
+    if (plan.memory.guestNodes.length !== spec.numa.length) bad('guestNodes count differs from spec.numa');
+    plan.memory.guestNodes.forEach((node, index) => {
+      if (!sameSet(node.hostNodes, nodesOf(spec.numa[index]!.vcpus))) bad(`guest node ${index} bound to ${node.hostNodes}, its vCPUs are on ${nodesOf(spec.numa[index]!.vcpus)}`);
+    });
+    plan.vcpus.forEach((vcpu) => {
+      const owner = spec.numa.findIndex((node) => node.vcpus.includes(vcpu.vcpu));
+      if (vcpu.guestNode !== owner) bad(`vCPU ${vcpu.vcpu} in guest node ${vcpu.guestNode}, spec says ${owner}`);
+    });
+  }
+
+  // --- SMT.
+  const coreKey = (cpu: number) => host.core.get(cpu)!.join(',');
+  for (let start = 0; start + threadsPerCore <= count && threadsPerCore > 1 && spec.vcpus.autoTopology; start += threadsPerCore) {
+    const cores = distinct(vcpuHosts.slice(start, start + threadsPerCore).map(coreKey));
+    if (cores.length !== 1) bad(`guest core of vCPUs ${start}-${start + threadsPerCore - 1} is not one host core`);
+  }
+  const guestCoreOfHostCore = new Map<string, Set<number>>();
+  vcpuHosts.forEach((cpu, vcpu) => {
+    const key = coreKey(cpu);
+    if (!guestCoreOfHostCore.has(key)) guestCoreOfHostCore.set(key, new Set());
+    guestCoreOfHostCore.get(key)!.add(Math.floor(vcpu / threadsPerCore));
+  });
+  if ([...guestCoreOfHostCore.values()].some((cores) => cores.size > 1) && !warned('smt-hidden') && !overcommitted) {
+    bad('two guest cores on one host core without smt-hidden');
+  }
+  if (auto && spec.vcpus.autoTopology && spec.pinning.strategy === 'compact' && groups.length === 1) {
+    // Guest threads = host SMT width when the count is a multiple of it and whole free cores
+    // of that width in one node can hold the VM.
+    const widths = new Map<number, number>();
+    for (const cpu of host.online) widths.set(host.core.get(cpu)!.length, (widths.get(host.core.get(cpu)!.length) ?? 0) + 1);
+    const width = [...widths.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+    if (width > 1 && count % width === 0) {
+      const wholeByNode = new Map<number, Set<string>>();
+      for (const cpu of pool) {
+        const members = host.core.get(cpu)!;
+        if (members.length < width || !members.slice(0, width).every((other) => poolSet.has(other))) continue;
+        const node = host.node.get(cpu)!;
+        if (!wholeByNode.has(node)) wholeByNode.set(node, new Set());
+        wholeByNode.get(node)!.add(members.join(','));
+      }
+      const roomy = [...wholeByNode.values()].some((cores) => cores.size >= count / width);
+      if (roomy && threadsPerCore !== width) bad(`guest threads ${threadsPerCore}, expected the host SMT width ${width}`);
+    }
+  }
+
+  // --- Emulator and iothreads.
+  const vcpuSet = new Set(vcpuHosts);
+  const helpers: Array<{ what: string; cpus: number[]; placement: string }> = [
+    { what: 'emulator', cpus: plan.emulator, placement: spec.emulator.cpus ? 'explicit' : spec.emulator.placement },
+    ...plan.iothreads.map((thread) => ({ what: `iothread ${thread.id}`, cpus: thread.hostCpus, placement: spec.iothreads.placement })),
+  ];
+  if (plan.iothreads.length !== spec.iothreads.count) bad(`${plan.iothreads.length} iothreads, spec has ${spec.iothreads.count}`);
+  if (distinct(plan.iothreads.map((thread) => thread.id)).length !== plan.iothreads.length) bad('iothread ids repeat');
+  const dedicatedSeen = new Set<number>();
+  for (const helper of helpers) {
+    if (helper.cpus.length === 0) bad(`${helper.what} not pinned in a pinned plan`);
+    for (const cpu of helper.cpus) if (!host.online.has(cpu) || taken.has(cpu)) bad(`${helper.what} on CPU ${cpu}, offline or taken`);
+    if (helper.placement === 'explicit' && !sameSet(helper.cpus, spec.emulator.cpus!)) bad('emulator.cpus not followed');
+    if (helper.placement === 'with-vcpus' && !sameSet(helper.cpus, vcpuHosts)) bad(`${helper.what} with-vcpus is not on the vCPUs' CPUs`);
+    if (helper.placement === 'housekeeping' && housekeeping.size > 0 && helper.cpus.some((cpu) => !housekeeping.has(cpu))) {
+      bad(`${helper.what} placed off the housekeeping CPUs`);
+    }
+    if (helper.placement === 'dedicated' && !warned('no-dedicated-cpu')) {
+      if (helper.cpus.some((cpu) => vcpuSet.has(cpu) || dedicatedSeen.has(cpu))) bad(`${helper.what} dedicated CPU is shared`);
+      helper.cpus.forEach((cpu) => dedicatedSeen.add(cpu));
+    }
+  }
+  const helperCpus = new Set(
+    helpers.filter((helper) => helper.placement !== 'with-vcpus').flatMap((helper) => helper.cpus),
+  );
+  for (const cpu of vcpuSet) {
+    for (const sibling of host.core.get(cpu)!) {
+      if (sibling === cpu || vcpuSet.has(sibling)) continue;
+      if ((taken.has(sibling) || helperCpus.has(sibling)) && !warned('sibling-shared')) {
+        bad(`host CPU ${cpu}'s sibling ${sibling} is used by ${taken.get(sibling) ?? 'a helper thread'} without sibling-shared`);
+      }
+    }
+  }
+
+  // --- Hugepages: warned exactly when the pool on the bound nodes is short.
+  if (spec.memory.backing !== 'ram') {
+    const sizeKiB = spec.memory.backing === 'hugepages-2M' ? '2048' : '1048576';
+    const pageMiB = spec.memory.backing === 'hugepages-2M' ? 2 : 1024;
+    const needs = spec.numa.length > 0
+      ? spec.numa.map((node, index) => ({ memMiB: node.memMiB, nodes: plan.memory.guestNodes[index]!.hostNodes }))
+      : [{ memMiB: spec.memory.sizeMiB, nodes: plan.memory.hostNodes }];
+    const short = needs.some(({ memMiB, nodes }) => {
+      const freePages = topology.nodes.filter((node) => nodes.includes(node.id)).reduce((sum, node) => sum + (node.hugepages[sizeKiB]?.free ?? 0), 0);
+      return freePages * pageMiB < memMiB;
+    });
+    if (short !== warned('hugepages-missing')) bad(short ? 'hugepage pool short without hugepages-missing' : 'hugepages-missing although the pool suffices');
+  } else if (warned('hugepages-missing')) {
+    bad('hugepages-missing for a VM on ordinary memory');
+  }
+  const kinds = distinct(vcpuHosts.map((cpu) => host.kind.get(cpu) ?? -1));
+  if (topology.cpuKinds.length > 0 && kinds.length > 1 && !warned('mixed-cpu-kinds')) bad('vCPUs on several CPU kinds without mixed-cpu-kinds');
+  return problems;
+}
