@@ -66,6 +66,8 @@ export interface CpuKind {
   label: string;
   /** Where the split came from ("cpu_core/cpu_atom", "cpu_capacity", "CPU part", "max frequency"). */
   source: string;
+  /** This kind's value in that source ("cpu_atom", "718", "0xd85", "3900000"). */
+  value: string;
   /** Higher = faster; ranks the kinds. */
   rank: number;
   cpus: number[];
@@ -79,7 +81,7 @@ export interface Topology {
   isolated: number[];
   nohzFull: number[];
   l3Groups: L3Group[];
-  /** Empty on non-hybrid hosts. */
+  /** Slowest first (rank 0); empty on non-hybrid hosts and where nothing tells kinds apart. */
   cpuKinds: CpuKind[];
   /** Things read that looked wrong and how they were handled (stale lists, garbage). */
   notes: string[];
@@ -334,8 +336,8 @@ function readCpuKinds(hostFs: HostFs, online: number[]): CpuKind[] {
   if (pCores !== null && eCores !== null) {
     try {
       return [
-        { label: 'performance', source: 'cpu_core/cpu_atom', rank: 1, cpus: parseCpuList(pCores).filter((c) => onlineSet.has(c)) },
-        { label: 'efficiency', source: 'cpu_core/cpu_atom', rank: 0, cpus: parseCpuList(eCores).filter((c) => onlineSet.has(c)) },
+        { label: 'efficiency', source: 'cpu_core/cpu_atom', value: 'cpu_atom', rank: 0, cpus: parseCpuList(eCores).filter((c) => onlineSet.has(c)) },
+        { label: 'performance', source: 'cpu_core/cpu_atom', value: 'cpu_core', rank: 1, cpus: parseCpuList(pCores).filter((c) => onlineSet.has(c)) },
       ];
     } catch {
       // fall through to the other sources
@@ -403,7 +405,8 @@ function rankKinds(source: string, groups: Map<string, number[]>): CpuKind[] {
         : rank === 0
           ? 'efficiency'
           : `middle ${rank}`,
-    source: source === 'CPU part' ? `CPU part ${value}` : source,
+    source,
+    value,
     rank,
     cpus: cpus.sort((a, b) => a - b),
   }));

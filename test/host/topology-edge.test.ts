@@ -290,6 +290,41 @@ describe('readTopology edge cases', () => {
     assert.deepEqual(topology.cpus.map((entry) => entry.l3), [null, null]);
   });
 
+  test('Intel hybrid: cpu_core/cpu_atom PMU lists split P- from E-cores, slowest kind first', () => {
+    const root = writeRoot('intel-hybrid', {
+      [`${CPU}/online`]: '0-3\n',
+      ...cpuFiles(0, { core: 0, siblings: '0-1' }), ...cpuFiles(1, { core: 0, siblings: '0-1' }),
+      ...cpuFiles(2, { core: 8 }), ...cpuFiles(3, { core: 9 }),
+      'sys/devices/cpu_core/cpus': '0-1\n',
+      'sys/devices/cpu_atom/cpus': '2-3\n',
+      ...nodeFiles(0, '0-3', 1024 * 1024, '10'),
+    });
+    const topology = read(root);
+    assert.deepEqual(
+      topology.cpuKinds.map((kind) => [kind.label, kind.value, kind.rank, kind.cpus]),
+      [['efficiency', 'cpu_atom', 0, [2, 3]], ['performance', 'cpu_core', 1, [0, 1]]],
+    );
+    assert.deepEqual(topology.cpus.map((entry) => entry.kind), [1, 1, 0, 0]);
+  });
+
+  test('Arm big.LITTLE: cpu_capacity values rank the kinds; equal capacity everywhere means not hybrid', () => {
+    const capacity = (values: string[]): Tree =>
+      Object.fromEntries(values.map((value, cpu) => [`${CPU}/cpu${cpu}/cpu_capacity`, `${value}\n`]));
+    const base = {
+      [`${CPU}/online`]: '0-3\n',
+      ...cpuFiles(0), ...cpuFiles(1), ...cpuFiles(2), ...cpuFiles(3),
+      ...nodeFiles(0, '0-3', 1024 * 1024, '10'),
+    };
+    const hybrid = read(writeRoot('capacity', { ...base, ...capacity(['1024', '446', '1024', '446']) }));
+    // Numeric order, not string order ("1024" < "446" as strings).
+    assert.deepEqual(
+      hybrid.cpuKinds.map((kind) => [kind.label, kind.source, kind.value, kind.cpus]),
+      [['efficiency', 'cpu_capacity', '446', [1, 3]], ['performance', 'cpu_capacity', '1024', [0, 2]]],
+    );
+    const uniform = read(writeRoot('capacity-uniform', { ...base, ...capacity(['1024', '1024', '1024', '1024']) }));
+    assert.deepEqual(uniform.cpuKinds, []);
+  });
+
   test('a root without any cpuN dir throws TopologyError (the CLI turns it into exit 2)', () => {
     const root = writeRoot('no-cpus', { [`${CPU}/online`]: '\n' });
     assert.throws(() => read(root), TopologyError);
