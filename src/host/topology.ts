@@ -351,8 +351,9 @@ function readCpuKinds(hostFs: HostFs, online: number[]): CpuKind[] {
       if (!groups.has(value)) groups.set(value, []);
       groups.get(value)!.push(cpu);
     }
-    if (groups.size < 2) return null;
-    return rankKinds(source, groups);
+    const merged = mergeNearValues(groups);
+    if (merged.size < 2) return null;
+    return rankKinds(source, merged);
   };
   return (
     byValue('cpu_capacity', (cpu) => hostFs.readLine(`${CPU_DIR}/cpu${cpu}/cpu_capacity`)) ??
@@ -360,6 +361,32 @@ function readCpuKinds(hostFs: HostFs, online: number[]): CpuKind[] {
     byValue('max frequency', (cpu) => hostFs.readLine(`${CPU_DIR}/cpu${cpu}/cpufreq/cpuinfo_max_freq`)) ??
     []
   );
+}
+
+/** Values closer than this (relative to the smaller) are one kind, not two. */
+const SAME_KIND_RATIO = 1.1;
+
+/**
+ * Merges numeric values that differ by less than 10% into one group (keyed by the smallest).
+ * Homogeneous parts still show small per-core differences: Intel Turbo Boost Max 3.0 and AMD
+ * preferred cores give a few cores a higher cpuinfo_max_freq (4.5 vs 4.3 GHz), and some Arm
+ * servers (NVIDIA Grace) expose slightly uneven cpu_capacity. Real hybrids differ by 20% or more
+ * (Raptor Lake P/E 5.0 vs 3.9 GHz, GB10 capacity 997 vs 718, big.LITTLE 1024 vs 446).
+ */
+function mergeNearValues(groups: Map<string, number[]>): Map<string, number[]> {
+  const values = [...groups.keys()];
+  if (!values.every((value) => /^\d+(\.\d+)?$/.test(value))) return groups;
+  values.sort((a, b) => Number(a) - Number(b));
+  const merged = new Map<string, number[]>();
+  let key = values[0]!;
+  let previous = Number(key);
+  for (const value of values) {
+    if (Number(value) > previous * SAME_KIND_RATIO) key = value;
+    previous = Number(value);
+    if (!merged.has(key)) merged.set(key, []);
+    merged.get(key)!.push(...groups.get(value)!);
+  }
+  return merged;
 }
 
 function cpuPartKinds(hostFs: HostFs, online: number[]): CpuKind[] | null {

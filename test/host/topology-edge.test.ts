@@ -325,6 +325,25 @@ describe('readTopology edge cases', () => {
     assert.deepEqual(uniform.cpuKinds, []);
   });
 
+  test('max frequency splits kinds only when it differs by 10% or more (Turbo Boost Max 3.0 is not hybrid)', () => {
+    const maxFreqKHz = (values: number[]): Tree =>
+      Object.fromEntries(values.map((value, cpu) => [`${CPU}/cpu${cpu}/cpufreq/cpuinfo_max_freq`, `${value}\n`]));
+    const base = {
+      [`${CPU}/online`]: '0-3\n',
+      ...cpuFiles(0), ...cpuFiles(1), ...cpuFiles(2), ...cpuFiles(3),
+      ...nodeFiles(0, '0-3', 1024 * 1024, '10'),
+    };
+    // Two favoured cores at 4.5 GHz, the rest at 4.3 GHz: one kind of core, so no kinds at all.
+    const favoured = read(writeRoot('turbo-max-3', { ...base, ...maxFreqKHz([4_500_000, 4_300_000, 4_300_000, 4_500_000]) }));
+    assert.deepEqual(favoured.cpuKinds, []);
+    // P-cores at 5.0 GHz and E-cores at 3.9 GHz (Raptor Lake without the PMU dirs): two kinds.
+    const hybrid = read(writeRoot('pe-freq', { ...base, ...maxFreqKHz([5_000_000, 5_000_000, 3_900_000, 3_900_000]) }));
+    assert.deepEqual(
+      hybrid.cpuKinds.map((kind) => [kind.label, kind.source, kind.cpus]),
+      [['efficiency', 'max frequency', [2, 3]], ['performance', 'max frequency', [0, 1]]],
+    );
+  });
+
   test('a root without any cpuN dir throws TopologyError (the CLI turns it into exit 2)', () => {
     const root = writeRoot('no-cpus', { [`${CPU}/online`]: '\n' });
     assert.throws(() => read(root), TopologyError);
