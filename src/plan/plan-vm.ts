@@ -395,7 +395,7 @@ function placeInPool(ctx: PlaceContext, groups: VcpuGroup[], poolCpus: number[],
   return null;
 }
 
-function buildCores(view: HostView, cpus: number[], taken: Map<number, string>, housekeeping: Set<number>): Core[] {
+function buildCores(view: HostView, cpus: number[], taken: Map<number, string>, housekeeping: Set<number>, preferIsolated: boolean): Core[] {
   const byKey = new Map<string, number[]>();
   for (const cpu of cpus) {
     const key = view.coreKeyOf.get(cpu)!;
@@ -410,7 +410,8 @@ function buildCores(view: HostView, cpus: number[], taken: Map<number, string>, 
       node: view.nodeOf.get(first)!,
       l3: view.l3KeyOf.get(first)!,
       clean: all.every((cpu) => !taken.has(cpu)),
-      isolated: free.every((cpu) => view.byCpu.get(cpu)!.isolated),
+      // Without preferIsolated, isolated CPUs are neither sought nor avoided.
+      isolated: preferIsolated && free.every((cpu) => view.byCpu.get(cpu)!.isolated),
       kindRank: view.kindRankOf.get(first) ?? 0,
       housekeeping: free.some((cpu) => housekeeping.has(cpu)),
     };
@@ -519,7 +520,7 @@ function placeGroupCompact(
   multiNode: boolean,
 ): number[][] | null {
   const { view, spec } = ctx;
-  const cores = buildCores(view, available, ctx.taken, ctx.housekeeping);
+  const cores = buildCores(view, available, ctx.taken, ctx.housekeeping, ctx.spec.pinning.preferIsolated);
   const coresByNode = new Map<number, Core[]>();
   for (const core of cores) {
     if (!coresByNode.has(core.node)) coresByNode.set(core.node, []);
@@ -585,7 +586,7 @@ function placeGroupSpread(
   perGuestNode: boolean,
 ): number[][] | null {
   const { view } = ctx;
-  let cores = buildCores(view, available, ctx.taken, ctx.housekeeping);
+  let cores = buildCores(view, available, ctx.taken, ctx.housekeeping, ctx.spec.pinning.preferIsolated);
   if (perGuestNode) {
     // A guest NUMA node still belongs on one host node; spread then applies within it.
     const byNode = new Map<number, Core[]>();
@@ -813,7 +814,9 @@ function checkPlacementRules(
   });
   for (const vcpusOnCore of coreOwners.values()) {
     const guestCores = unique(vcpusOnCore.map((vcpu) => Math.floor(vcpu / threads)));
-    if (guestCores.length > 1) {
+    // vCPUs on the very same CPU are overcommit (warned as such), not hidden SMT.
+    const distinctCpus = unique(vcpusOnCore.map((vcpu) => hosts[vcpu]!));
+    if (guestCores.length > 1 && distinctCpus.length > 1) {
       messages.warn('smt-hidden', `vCPUs ${vcpusOnCore.join(', ')} are on one host core (SMT siblings) but on different guest cores: the guest schedules them as if they did not compete`);
     }
   }

@@ -61,7 +61,7 @@ const int = (min: number, max: number) =>
 const size = () =>
   z.union([z.string(), z.number()], { error: 'must be a size like "4G", "4096M" or a number of MiB' });
 const list = <T extends z.ZodType>(item: T) => z.array(item, { error: 'must be a list' });
-const obj = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, { error: 'must be an object' });
+const obj = <T extends z.ZodRawShape>(shape: T, error = 'must be an object') => z.strictObject(shape, { error });
 
 const DiskInput = obj({
   path: str(),
@@ -70,7 +70,7 @@ const DiskInput = obj({
   aio: oneOf(DISK_AIOS).optional(),
   iothread: bool().optional(),
   readonly: bool().optional(),
-});
+}, 'must be a path or an object with a path');
 
 /** The raw (partial) spec, after shorthand expansion. Every field optional: defaults fill in. */
 export const SpecInputSchema = obj({
@@ -81,21 +81,21 @@ export const SpecInputSchema = obj({
     model: str().optional(),
     features: list(str()).optional(),
     cachePassthrough: bool().optional(),
-  }).optional(),
+  }, 'must be a CPU model name or an object').optional(),
   vcpus: obj({
     count: int(1, MAX_VCPUS).optional(),
     sockets: int(1, MAX_VCPUS).optional(),
     dies: int(1, MAX_VCPUS).optional(),
     cores: int(1, MAX_VCPUS).optional(),
     threads: int(1, 16).optional(),
-  }).optional(),
+  }, 'must be a number of vCPUs or an object like {"count": 8, "threads": 2}').optional(),
   memory: obj({
     size: size().optional(),
     backing: oneOf(BACKINGS).optional(),
     prealloc: bool().optional(),
     lock: bool().optional(),
     share: bool().optional(),
-  }).optional(),
+  }, 'must be a size like "4G" or an object like {"size": "4G", "backing": "hugepages-2M"}').optional(),
   numa: z
     .union([
       obj({ nodes: int(1, 64) }),
