@@ -5,10 +5,11 @@
  * Element and attribute order is fixed by the code below (libvirt's own formatting order), so the
  * same Plan always produces byte-identical XML and golden files diff cleanly.
  *
- * Pins are checked before any XML is built: libvirt validates a domain's XML against its schema,
- * but it silently drops a `<vcpupin>` for a vCPU the domain does not have, keeps only one of two
- * pins for the same vCPU, and `virt-xml-validate` accepts both. A plan that would lose a pin this
- * way is refused with a DomainXmlError listing every problem.
+ * Pins are checked before any XML is built. `virt-xml-validate` accepts a `<vcpupin>` for a vCPU
+ * the domain does not have, two pins for one vCPU and an `<iothreadpin>` for an undeclared
+ * iothread; libvirt 9.0 then refuses the last two at define time but silently drops the first
+ * (measured; test/real/libvirt-domains.test.ts keeps checking it). A plan with any of them is
+ * refused here, with a DomainXmlError listing every problem, so no XML with a lost pin exists.
  *
  * Mapping decisions worth knowing:
  * - libvirt numbers iothreads 1..N; plan.iothreads[i] (id "io0", ...) becomes libvirt iothread

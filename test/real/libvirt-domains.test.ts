@@ -364,3 +364,27 @@ for (const preset of builtinPresetNames()) {
     });
   });
 }
+
+describe('why buildDomainXml refuses a vcpupin for a vCPU the domain lacks', () => {
+  const name = `${RUN_PREFIX}dropped-pin`;
+  after(async () => {
+    if ((await virsh.domainState(name)) !== null) await virsh.undefine(name);
+  });
+
+  it('libvirt accepts such a pin and silently drops it; the generator refuses the plan', async () => {
+    const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }, BUILTIN_ONLY);
+    const plan = planVm({ topology, cpuInfo, spec });
+    assert.deepEqual(plan.errors, []);
+    const xml = buildDomainXml(plan);
+    // The same XML with one more pin, for vCPU 7 of a 2-vCPU guest (edited as text on purpose:
+    // the generator cannot produce it).
+    const extra = xml.replace('</cputune>', '  <vcpupin vcpu="7" cpuset="0"/>\n  </cputune>');
+    assert.notEqual(extra, xml);
+    trackDomain(name);
+    const uuid = await virsh.define(extra, name);
+    const stored = await virsh.dumpXml(uuid, { inactive: true });
+    assert.deepEqual([...stored.matchAll(/<vcpupin vcpu='(\d+)'/g)].map((match) => Number(match[1])), plan.vcpus.map((vcpu) => vcpu.vcpu), 'libvirt kept only the real vCPUs');
+    const broken = { ...plan, vcpus: [...plan.vcpus, { ...plan.vcpus[0]!, vcpu: 7 }] };
+    assert.throws(() => buildDomainXml(broken), /vcpupin for vCPU 7, but the guest has vCPUs 0-1/);
+  });
+});
