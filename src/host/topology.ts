@@ -177,7 +177,9 @@ export function readTopology(hostFs: HostFs): Topology {
     const l3 = readL3(hostFs, base, notes);
     if (l3) {
       const shared = keepOnline(l3.cpus);
-      const key = shared.includes(cpu) ? shared.join(',') : `id:${l3.cacheId ?? 'cpu' + cpu}`;
+      // Without a usable shared list, the cache id (unique per package at least) keys it; the
+      // package is part of the key because older kernels restart ids in each package.
+      const key = shared.includes(cpu) ? shared.join(',') : l3.cacheId !== null ? `id:${socketRaw}/${l3.cacheId}` : `cpu:${cpu}`;
       if (!l3ByKey.has(key)) l3ByKey.set(key, { cacheId: l3.cacheId, cpus: [] });
       l3ByKey.get(key)!.cpus.push(cpu);
       l3KeyOfCpu.set(cpu, key);

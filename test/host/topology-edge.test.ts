@@ -279,6 +279,20 @@ describe('readTopology edge cases', () => {
     assert.deepEqual(topology.cpus.map((entry) => entry.l3), [0, 0, 1, 1]);
   });
 
+  test('L3 without a shared CPU list: grouped by cache id within each package', () => {
+    const l3IdOnly = (cpu: number, pkg: string, id: number): Tree => ({
+      ...cpuFiles(cpu, { pkg, core: cpu }),
+      [`${CPU}/cpu${cpu}/cache/index3/level`]: '3\n',
+      [`${CPU}/cpu${cpu}/cache/index3/id`]: `${id}\n`,
+    });
+    const root = writeRoot('l3-id-only', {
+      [`${CPU}/online`]: '0-3\n',
+      ...l3IdOnly(0, '0', 0), ...l3IdOnly(1, '0', 0), ...l3IdOnly(2, '1', 0), ...l3IdOnly(3, '1', 0),
+      ...nodeFiles(0, '0-3', 1024 * 1024, '10'),
+    });
+    assert.deepEqual(read(root).l3Groups.map((group) => group.cpus), [[0, 1], [2, 3]]);
+  });
+
   test('no cache files: every CPU has l3 null (unknown), and there are no L3 groups', () => {
     const root = writeRoot('no-cache', {
       [`${CPU}/online`]: '0-1\n',
