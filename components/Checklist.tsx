@@ -9,7 +9,7 @@
  * `AuditChecklist` wires it to the real checks through the useAudit hook.
  */
 import React, { useMemo, useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, type Key } from 'ink';
 import Spinner from 'ink-spinner';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -169,7 +169,7 @@ export function Checklist(props: ChecklistProps) {
     );
   };
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key) => {
     const mode = modeRef.current;
     if (mode.kind === 'applying') return;
     if (mode.kind === 'confirm-apply') {
@@ -212,10 +212,16 @@ export function Checklist(props: ChecklistProps) {
     else if (input === 'a') startApply();
     else if (input === 'c' && props.onContinue) props.onContinue();
     else if (key.escape && props.onExit) props.onExit();
+  };
+  useInput((input, key) => {
+    // A slow render lets typed keys pile up and arrive as one chunk ("jjj"): handle each one.
+    const plainChars = input.length > 1 && !key.ctrl && !key.meta && !key.escape && !key.return && /^[\x20-\x7e]+$/.test(input);
+    if (plainChars) for (const char of input) handleKey(char, { ...key, return: false });
+    else handleKey(input, key);
   });
 
   // Layout: header, list (scrolled), optional confirmation panel, message line, key help.
-  const panel = mode.kind === 'confirm-apply' || mode.kind === 'applying' ? applyPanel(rows.find((row) => row.id === mode.id), width) : [];
+  const panel = mode.kind === 'confirm-apply' || mode.kind === 'applying' ? applyPanel(rows.find((row) => row.id === mode.id), width, height - 6) : [];
   const footer =
     mode.kind === 'confirm-overwrite'
       ? { text: `${path.basename(mode.file)} exists: o overwrite · n write ${path.basename(mode.alternative)} · esc cancel`, color: 'yellow' }
@@ -387,11 +393,15 @@ function detailLines(row: AuditRow | undefined, width: number): { kind: 'detail'
   return out;
 }
 
-function applyPanel(row: AuditRow | undefined, width: number): { text: string; color?: string }[] {
+function applyPanel(row: AuditRow | undefined, width: number, maxLines: number): { text: string; color?: string }[] {
   const fix = row?.result?.fix;
   if (!row || !fix) return [];
   const lines: { text: string; color?: string }[] = [{ text: `Apply the runtime fix for "${row.title}"? kvm-tui will run:`, color: 'yellow' }];
-  for (const step of fix.apply) wrapText(`$ ${stepToShell(step)}`, width - 2, '    ').forEach((text) => lines.push({ text: `  ${text}` }));
+  const commands = fix.apply.flatMap((step) => wrapText(`$ ${stepToShell(step)}`, width - 2, '    ').map((text) => `  ${text}`));
+  // A many-CPU host has long tee lists: keep the question and the answer keys on screen.
+  const room = Math.max(1, maxLines - 3);
+  const shown = commands.length > room ? [...commands.slice(0, room - 1), `  … ${commands.length - room + 1} more lines (the fix script has them all)`] : commands;
+  for (const text of shown) lines.push({ text });
   if (fix.persistent.length > 0) lines.push({ text: 'The persistent part is not applied: w writes it to the fix script.', color: 'gray' });
   lines.push({ text: 'y run these commands · n cancel', color: 'yellow' });
   return lines;

@@ -273,3 +273,33 @@ describe('Checklist', () => {
     for (const line of frame.split('\n')) assert.ok([...line].length <= 150);
   });
 });
+
+describe('Checklist input', () => {
+  test('keys that arrive together in one chunk are each handled', async () => {
+    const rows = await fixtureRows('bare');
+    const { lastFrame, stdin } = render(<Checklist rows={rows} width={80} height={24} />);
+    await waitFor(() => plain(lastFrame()).includes('Host audit'), 'first frame');
+    await press(stdin, 'jjj');
+    await waitFor(() => /›▸ FAIL KVM kernel modules/.test(plain(lastFrame())), 'three rows down');
+  });
+});
+
+describe('Checklist apply panel', () => {
+  test('a fix with more commands than fit keeps the question and the answer keys on screen', async () => {
+    const rows = await fixtureRows('bare');
+    const many = rows.map((row) => {
+      if (row.id !== 'cpu.governor') return row;
+      const fix = row.result!.fix!;
+      const files = Array.from({ length: 256 }, (_, cpu) => `/sys/devices/system/cpu/cpu${cpu}/cpufreq/scaling_governor`);
+      return { ...row, result: { ...row.result!, fix: { ...fix, apply: [{ argv: ['tee', ...files], input: 'performance\n' }] } } };
+    });
+    const { lastFrame, stdin } = render(<Checklist rows={many} width={80} height={24} applyFix={async () => ({ ok: true, log: [], error: null })} />);
+    await waitFor(() => plain(lastFrame()).includes('Host audit'), 'first frame');
+    await press(stdin, ...Array.from({ length: many.findIndex((row) => row.id === 'cpu.governor') }, () => 'j'), 'a');
+    await waitFor(() => plain(lastFrame()).includes('y run these commands'), 'confirmation');
+    const lines = plain(lastFrame()).split('\n');
+    assert.ok(lines.length <= 24, `${lines.length} lines`);
+    assert.match(plain(lastFrame()), /… \d+ more lines \(the fix script has them all\)/);
+    assert.match(plain(lastFrame()), /›▸ WARN CPU frequency governor/, 'the row being fixed stays visible');
+  });
+});

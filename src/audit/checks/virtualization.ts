@@ -16,6 +16,7 @@ import {
   moduleLoadingBlocked,
   moduleParam,
   parseKernelBool,
+  readCmdline,
   unknownOutcome,
   userName,
 } from '../probe-helpers.js';
@@ -234,7 +235,9 @@ const kvmBackend: Check = {
     }
     if (facts.pvm) {
       const device = facts.device ? '/dev/kvm exists' : 'but no /dev/kvm is registered, so KVM is not usable at all';
-      return { status: 'warn', evidence: `/sys/module/kvm_pvm: loaded, ${device}. ${PVM_EXPLANATION}`, fix: nestedFix(ctx) };
+      const nestedPvm = readCmdline(ctx.hostFs)?.params.get('nested_pvm');
+      const cmdline = nestedPvm !== undefined ? ` (kernel command line: nested_pvm=${nestedPvm})` : '';
+      return { status: 'warn', evidence: `/sys/module/kvm_pvm: loaded${cmdline}, ${device}. ${PVM_EXPLANATION}`, fix: nestedFix(ctx) };
     }
     if (facts.modules.includes('kvm') && ctx.cpuInfo.vendor === 'other') {
       return { status: 'pass', evidence: 'kvm built in (non-x86 hardware virtualization)', fix: null };
