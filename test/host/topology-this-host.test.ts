@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { HostFs } from '../../src/host/host-fs.js';
-import { readTopology } from '../../src/host/topology.js';
+import { readTopology, topologyToJson } from '../../src/host/topology.js';
 import { parseLscpu } from './lscpu.js';
 
 function runLscpu(): string {
@@ -98,4 +99,14 @@ test('this host: L3 groups equal lscpu where it shows an L3, and none where it s
   const lscpuL3 = grouping(rows.filter((row) => row.l3 !== null).map((row) => [row.l3!, row.cpu]));
   const ourL3 = grouping(online.filter((entry) => entry.l3 !== null).map((entry) => [String(entry.l3), entry.cpu]));
   assert.deepEqual(ourL3, lscpuL3);
+});
+
+test('this host: `kvm-tui topology --json` prints this same reading (so it too agrees with lscpu)', () => {
+  const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'topology', '--json'], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    encoding: 'utf8',
+  });
+  const printed = JSON.parse(stdout) as { cpus: unknown[] };
+  // Per-CPU facts only: node hugepage counts are live state other test files change meanwhile.
+  assert.deepEqual(printed.cpus, JSON.parse(JSON.stringify(topologyToJson(topology))).cpus);
 });
