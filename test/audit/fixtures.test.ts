@@ -4,25 +4,13 @@
  * added without its expected status here fails the "covers every check" assertion.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ALL_CHECKS } from '../../src/audit/checks/index.js';
 import { fixText } from '../../src/audit/fix.js';
-import { buildProbeContext, CAPTURED_HOST_REASON } from '../../src/audit/probe-context.js';
-import { runChecks } from '../../src/audit/run-checks.js';
-import type { CheckResult, CheckStatus } from '../../src/audit/types.js';
-import { HostFs } from '../../src/host/host-fs.js';
+import { CAPTURED_HOST_REASON } from '../../src/audit/probe-context.js';
+import type { CheckStatus } from '../../src/audit/types.js';
 import type { RunCommand } from '../../src/run/run-command.js';
-
-export const HOSTS_DIR = fileURLToPath(new URL('../fixtures/hosts/', import.meta.url));
-
-export async function auditFixture(name: string, run?: RunCommand): Promise<Map<string, CheckResult>> {
-  const hostFs = new HostFs(path.join(HOSTS_DIR, name));
-  const ctx = buildProbeContext({ hostFs, capturedRoot: true, env: {}, run, versionCacheFile: null });
-  const results = await runChecks(ALL_CHECKS, ctx);
-  return new Map(results.map((result) => [result.id, result]));
-}
+import { auditFixture } from './fixture-hosts.js';
 
 const EXPECTED: Record<string, Record<string, CheckStatus>> = {
   'well-tuned': {

@@ -18,7 +18,7 @@ import type { Check, CheckResult } from '../../src/audit/types.js';
 import { makeVersionOf } from '../../src/audit/version-cache.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { runCommand, type CommandResult, type RunCommand } from '../../src/run/run-command.js';
-import { HOSTS_DIR } from './fixtures.test.js';
+import { HOSTS_DIR } from './fixture-hosts.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-audit-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -108,6 +108,33 @@ describe('check isolation', () => {
     assert.equal(results.find((result) => result.id === 'numa.nodes')!.status, 'skip');
     assert.match(results.find((result) => result.id === 'virt.cpu-flags')!.evidence, /^unknown: \/proc\/cpuinfo: missing/);
     assert.equal(countStatuses(results).fail > 0, true, 'no /dev/kvm is still a finding');
+  });
+});
+
+describe('live /dev/kvm access', () => {
+  test('a device this user cannot open fails with the group to join', async () => {
+    // Root opens anything, so the host's answer is faked: a char device of group kvm (gid 108
+    // in the fixture's /etc/group) that access(2) refuses to uid 1000 (alice in /etc/passwd).
+    class RefusingHostFs extends HostFs {
+      override canAccess(): boolean {
+        return false;
+      }
+      override stat(hostPath: string): fs.Stats | null {
+        if (hostPath !== '/dev/kvm') return super.stat(hostPath);
+        return { isCharacterDevice: () => true, rdev: (10 << 8) | 232, mode: 0o20660, gid: 108 } as unknown as fs.Stats;
+      }
+    }
+    const ctx = buildProbeContext({
+      hostFs: new RefusingHostFs(path.join(HOSTS_DIR, 'well-tuned')),
+      capturedRoot: false,
+      env: {},
+      run: null,
+      user: { uid: 1000, gid: 1000, groups: [1000] },
+    });
+    const result = await runCheck(ALL_CHECKS.find((check) => check.id === 'kvm.device')!, ctx);
+    assert.equal(result.status, 'fail');
+    assert.equal(result.evidence, '/dev/kvm: char device 10:232, mode 660, group kvm: not read-write for uid 1000 (not in group kvm)');
+    assert.deepEqual(result.fix!.persistent, ['usermod -aG kvm alice', '# then log out and in again (group membership is read at login)']);
   });
 });
 

@@ -18,7 +18,7 @@ import { buildProbeContext } from '../../src/audit/probe-context.js';
 import { runChecks } from '../../src/audit/run-checks.js';
 import type { Check, CheckOutcome, CheckResult, Fix } from '../../src/audit/types.js';
 import { HostFs } from '../../src/host/host-fs.js';
-import { HOSTS_DIR } from '../audit/fixtures.test.js';
+import { HOSTS_DIR } from '../audit/fixture-hosts.js';
 
 afterEach(() => cleanup());
 
@@ -301,5 +301,18 @@ describe('Checklist apply panel', () => {
     assert.ok(lines.length <= 24, `${lines.length} lines`);
     assert.match(plain(lastFrame()), /… \d+ more lines \(the fix script has them all\)/);
     assert.match(plain(lastFrame()), /›▸ WARN CPU frequency governor/, 'the row being fixed stays visible');
+  });
+});
+
+describe('AuditChecklist', () => {
+  test('runs the real checks on a captured host and refuses to apply to it', async () => {
+    const { AuditChecklist } = await import('../../components/Checklist.js');
+    const { lastFrame, stdin } = render(
+      <AuditChecklist hostFs={new HostFs(path.join(HOSTS_DIR, 'bare'))} capturedRoot env={{}} width={80} height={24} />,
+    );
+    await waitFor(() => /35 checks: 0 pass, 9 warn, 5 fail, 14 info, 7 skip$/m.test(plain(lastFrame())), 'every check done');
+    const index = ALL_CHECKS.findIndex((check) => check.id === 'mem.hugepages');
+    await press(stdin, ...Array.from({ length: index }, () => 'j'), 'a');
+    await waitFor(() => plain(lastFrame()).includes('captured host (--root): fixes cannot be applied'), 'refusal');
   });
 });
