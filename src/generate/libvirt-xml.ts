@@ -296,7 +296,7 @@ function addCpu(domain: XMLBuilder, plan: Plan): void {
   if (spec.cpu.cachePassthrough) ele(cpu, 'cache', { mode: 'passthrough' });
   for (const feature of spec.cpu.features) {
     const disable = feature.startsWith('-');
-    const name = feature.replace(/^[+-]/, '');
+    const name = libvirtFeatureName(feature.replace(/^[+-]/, ''));
     ele(cpu, 'feature', { policy: disable ? 'disable' : 'require', name });
   }
   const cells = plan.memory.guestNodes;
@@ -343,6 +343,32 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   ele(ele(devices, 'console', { type: 'pty' }), 'target', { type: 'serial', port: '0' });
   // A balloon would hand pages back behind the pinning/hugepage plan's back.
   ele(devices, 'memballoon', { model: 'none' });
+}
+
+/**
+ * QEMU feature spellings (as in a spec and on -cpu) whose libvirt cpu_map name differs. libvirt
+ * refuses the QEMU spelling at start ("unknown CPU feature: lahf-lm", measured with 9.0), while
+ * QEMU accepts both, so the spec keeps QEMU's names and the XML gets libvirt's. The list is every
+ * libvirt x86 feature name that `qemu-system-x86_64 -cpu help` (7.2) spells differently.
+ */
+const LIBVIRT_FEATURE_NAMES: Readonly<Record<string, string>> = {
+  'cmp-legacy': 'cmp_legacy',
+  'ds-cpl': 'ds_cpl',
+  'fxsr-opt': 'fxsr_opt',
+  'lahf-lm': 'lahf_lm',
+  'nodeid-msr': 'nodeid_msr',
+  pclmulqdq: 'pclmuldq',
+  'perfctr-core': 'perfctr_core',
+  'perfctr-nb': 'perfctr_nb',
+  'tsc-adjust': 'tsc_adjust',
+  // QEMU's legacy aliases for the SSE4 flags.
+  sse4_1: 'sse4.1',
+  sse4_2: 'sse4.2',
+};
+
+/** The libvirt name of a CPU feature given in QEMU's spelling ("lahf-lm" -> "lahf_lm"). */
+export function libvirtFeatureName(qemuName: string): string {
+  return LIBVIRT_FEATURE_NAMES[qemuName] ?? qemuName;
 }
 
 /**

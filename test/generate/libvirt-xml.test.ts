@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildDomainXml, checkPlanForXml, DomainXmlError, findPlanXmlProblems, virtioDiskName } from '../../src/generate/libvirt-xml.js';
+import { buildDomainXml, checkPlanForXml, DomainXmlError, findPlanXmlProblems, libvirtFeatureName, virtioDiskName } from '../../src/generate/libvirt-xml.js';
 import type { Plan } from '../../src/spec/types.js';
 import { checkVmName } from '../../src/spec/vm-spec.js';
 import { all, attrs, childElements, decodeXmlText, one, parseDomain, rawAttributeValues, rawElementTexts } from '../helpers/libvirt-dom.js';
@@ -113,6 +113,14 @@ describe('buildDomainXml: spec variants', () => {
       { policy: 'require', name: 'ssse3' },
     ]);
     assert.deepEqual(childElements(one(domain, 'cpu')).map((element) => element.tagName), ['model', 'topology', 'feature', 'feature', 'feature']);
+  });
+
+  test('features in QEMU spelling get libvirt\'s cpu_map names', () => {
+    const spec = handSpec({ accel: 'tcg', cpu: { model: 'qemu64', features: ['+lahf-lm', '+pclmulqdq', '-perfctr-core', '+sse4_2', '+lahf_lm', '+avx2'], cachePassthrough: false } });
+    const domain = parseDomain(buildDomainXml(handPlan(spec)));
+    assert.deepEqual(all(domain, 'cpu/feature').map((element) => element.getAttribute('name')), ['lahf_lm', 'pclmuldq', 'perfctr_core', 'sse4.2', 'lahf_lm', 'avx2']);
+    assert.equal(libvirtFeatureName('tsc-adjust'), 'tsc_adjust');
+    assert.equal(libvirtFeatureName('topoext'), 'topoext');
   });
 
   test('model max -> mode maximum (libvirt spelling of -cpu max), usable under TCG', () => {

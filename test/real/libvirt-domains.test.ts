@@ -388,3 +388,28 @@ describe('why buildDomainXml refuses a vcpupin for a vCPU the domain lacks', () 
     assert.throws(() => buildDomainXml(broken), /vcpupin for vCPU 7, but the guest has vCPUs 0-1/);
   });
 });
+
+describe('CPU features written in QEMU spelling start under libvirt', () => {
+  const name = `${RUN_PREFIX}features`;
+  after(async () => {
+    const state = await virsh.domainState(name);
+    if (state !== null && state !== 'shut off') await virsh.destroy(name);
+    if (state !== null) await virsh.undefine(name);
+  });
+
+  it('lahf-lm, pclmulqdq (required) and perfctr-core (disabled) reach QEMU', async () => {
+    const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }, BUILTIN_ONLY);
+    // Features TCG emulates, in the spellings QEMU documents; libvirt knows them by other names.
+    spec.cpu = { ...spec.cpu, model: 'qemu64', features: ['+lahf-lm', '+pclmulqdq', '-perfctr-core'] };
+    const plan = planVm({ topology, cpuInfo, spec });
+    assert.deepEqual(plan.errors, []);
+    trackDomain(name);
+    const uuid = await virsh.define(buildDomainXml(plan), name);
+    await virsh.start(uuid);
+    const cpus = (await virsh.qmp(uuid, 'query-cpus-fast')) as Array<{ 'thread-id': number }>;
+    const argv = processArgv(threadGroupOf(cpus[0]!['thread-id']));
+    const cpuArg = argv[argv.indexOf('-cpu') + 1]!;
+    assert.match(cpuArg, /^qemu64,/);
+    for (const flag of ['pclmulqdq=on', 'lahf-lm=on', 'perfctr-core=off']) assert.ok(cpuArg.split(',').includes(flag), `${flag} in -cpu ${cpuArg}`);
+  });
+});
