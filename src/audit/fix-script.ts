@@ -28,13 +28,18 @@ export function buildFixScript(results: readonly CheckResult[], generatedAt: Dat
     lines.push(`# --- ${result.id} [${result.status}] ${result.title}${flags ? ` (${flags})` : ''}`);
     lines.push(`# found: ${oneLine(result.evidence)}`);
     if (fix.note) lines.push(`# note: ${oneLine(fix.note)}`);
+    // Warn/fail fixes are live lines; the rest (info: trade-offs such as nested=1 or KSM off)
+    // stay commented out so running the script unreviewed changes only what the audit flagged.
+    const optional = result.status !== 'warn' && result.status !== 'fail';
+    const emit = (line: string) => (optional && !line.startsWith('#') ? `# ${line}` : line);
+    if (optional) lines.push('# optional (not a problem): uncomment to apply');
     if (fix.runtime.length > 0) {
       lines.push('# now:');
-      lines.push(...fix.runtime);
+      lines.push(...fix.runtime.map(emit));
     }
     if (fix.persistent.length > 0) {
       lines.push('# persistent:');
-      lines.push(...fix.persistent);
+      lines.push(...fix.persistent.map(emit));
     }
     lines.push('');
   }
