@@ -51,7 +51,8 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
         fs.mkdirSync(destination, { recursive: true });
         // A listed directory's subdirectories are facts too: an offline cpuN with nothing read
         // inside still counts as a CPU the host has. Files in it are copied only if read.
-        if (isDir) copySubdirectories(source, destination);
+        // Not under /proc: a listing there is of processes, whose dirs matter only if read.
+        if (isDir && !clean.startsWith('/proc')) copySubdirectories(source, destination);
         continue;
       }
       if (!stat.isFile() && !stat.isCharacterDevice()) continue;
