@@ -749,9 +749,13 @@ function placeHelper(
   if (explicit !== null) return unique(explicit);
   const vcpuSet = unique(vcpuHosts);
   if (placement === 'with-vcpus') return vcpuSet;
+  // Nearest first: on the VM's nodes, else on its sockets, else wherever they are.
+  const vcpuSockets = new Set(vcpuHosts.map((cpu) => view.byCpu.get(cpu)!.socket));
   const onNodes = (cpus: number[]) => {
     const local = cpus.filter((cpu) => hostNodes.includes(view.nodeOf.get(cpu)!));
-    return local.length > 0 ? local : cpus;
+    if (local.length > 0) return local;
+    const sameSocket = cpus.filter((cpu) => vcpuSockets.has(view.byCpu.get(cpu)!.socket));
+    return sameSocket.length > 0 ? sameSocket : cpus;
   };
   const housekeepingCpus = (): number[] => {
     if (housekeeping.length > 0) return onNodes(housekeeping);

@@ -28,7 +28,7 @@ export function resolveSpec(args: ParsedArgs, opts: ResolveOptions = {}): VmSpec
   return resolveSpecWithSource(args, opts).spec;
 }
 
-/** resolveSpec, also saying where the spec came from ("preset balanced", "vm.json"). */
+/** resolveSpec, also saying where the spec came from ("preset balanced", "vm.json with overrides"). */
 export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {}): { spec: VmSpec; source: string } {
   const { values } = args;
   const command = args.command ?? 'kvm-tui';
@@ -62,10 +62,8 @@ export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {
   }
 
   const overridden = applyOverrides(raw, args);
-  return {
-    spec: parseVmSpec(overridden.raw, overridden.any ? `${source} with overrides` : source),
-    source,
-  };
+  const label = overridden.any ? `${source} with overrides` : source;
+  return { spec: parseVmSpec(overridden.raw, label), source: label };
 }
 
 function stringValue(value: unknown, flag: string): string | undefined {
