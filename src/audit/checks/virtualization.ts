@@ -234,10 +234,12 @@ const kvmBackend: Check = {
       return { status: 'pass', evidence: `${facts.vendorModule}: hardware ${facts.vendorModule === 'kvm_intel' ? 'VT-x' : 'AMD-V'}`, fix: null };
     }
     if (facts.pvm) {
-      const device = facts.device ? '/dev/kvm exists' : 'but no /dev/kvm is registered, so KVM is not usable at all';
       const nestedPvm = readCmdline(ctx.hostFs)?.params.get('nested_pvm');
       const cmdline = nestedPvm !== undefined ? ` (kernel command line: nested_pvm=${nestedPvm})` : '';
-      return { status: 'warn', evidence: `/sys/module/kvm_pvm: loaded${cmdline}, ${device}. ${PVM_EXPLANATION}`, fix: nestedFix(ctx) };
+      const evidence = facts.device
+        ? `/sys/module/kvm_pvm: loaded${cmdline}, /dev/kvm exists. ${PVM_EXPLANATION}`
+        : `/sys/module/kvm_pvm: loaded${cmdline}, but it registered no /dev/kvm, so KVM is not usable here. kvm_pvm is KVM on paravirtualized page tables for CPUs without VT-x/AMD-V (nested cloud VMs); even where it provides /dev/kvm, guest kernels under it crawl: boot guests with -accel tcg (kvm-tui: --accel tcg)`;
+      return { status: 'warn', evidence, fix: nestedFix(ctx) };
     }
     if (facts.modules.includes('kvm') && ctx.cpuInfo.vendor === 'other') {
       return { status: 'pass', evidence: 'kvm built in (non-x86 hardware virtualization)', fix: null };
