@@ -316,3 +316,31 @@ describe('AuditChecklist', () => {
     await waitFor(() => plain(lastFrame()).includes('captured host (--root): fixes cannot be applied'), 'refusal');
   });
 });
+
+describe('useAudit', () => {
+  test('rerun reads the host afresh, so a fixed setting turns the row green', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-rerun-'));
+    try {
+      fs.cpSync(path.join(HOSTS_DIR, 'bare'), root, { recursive: true });
+      const checks = ALL_CHECKS.filter((check) => check.id === 'mem.thp' || check.id === 'mem.ksm');
+      let rerun: ((id: string) => Promise<CheckResult | null>) | null = null;
+      function Harness() {
+        const audit = useAudit({ checks, makeContext: () => buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} }) });
+        rerun = audit.rerun;
+        return <Checklist rows={audit.rows} width={80} height={24} />;
+      }
+      const { lastFrame } = render(<Harness />);
+      await waitFor(() => /WARN Transparent huge pages/.test(plain(lastFrame())), 'THP warns');
+      // What `a` would do on a live host: the setting changes underneath.
+      fs.writeFileSync(path.join(root, 'sys/kernel/mm/transparent_hugepage/enabled'), 'always [madvise] never\n');
+      const result = await rerun!('mem.thp');
+      assert.equal(result!.status, 'pass');
+      await waitFor(() => /PASS Transparent huge pages/.test(plain(lastFrame())), 'THP passes');
+      assert.match(plain(lastFrame()), /INFO Kernel samepage merging/, 'the other row is untouched');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
