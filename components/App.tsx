@@ -2,7 +2,7 @@
  * The wizard frame: a title bar with the host summary, numbered tabs (1..n or Tab/Shift-Tab to
  * move, q to quit) and the active screen below, sized to the terminal.
  */
-import React, { useState } from 'react';
+import React from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import { useTerminalSize } from './use-terminal-size.js';
 
@@ -16,20 +16,24 @@ export interface WizardScreen {
   title: string;
   /** Rendered only while active; `size` is what is left below the tab bar. */
   render: (size: ScreenSize) => React.ReactNode;
-  /** When true the screen uses letter keys itself; q still quits, digits still switch. */
-  capturesKeys?: boolean;
 }
 
 export interface AppProps {
   hostSummary: string;
   screens: WizardScreen[];
-  initialScreen?: string;
+  /** The active screen's id (controlled, so a screen can move the wizard on). */
+  screen: string;
+  onScreenChange: (id: string) => void;
 }
 
-export function App({ hostSummary, screens, initialScreen }: AppProps) {
+export function App({ hostSummary, screens, screen: activeId, onScreenChange }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
-  const [index, setIndex] = useState(() => Math.max(0, screens.findIndex((screen) => screen.id === initialScreen)));
+  const index = Math.max(0, screens.findIndex((entry) => entry.id === activeId));
+  const setIndex = (next: number | ((value: number) => number)) => {
+    const value = typeof next === 'function' ? next(index) : next;
+    onScreenChange(screens[value]!.id);
+  };
   useInput((input, key) => {
     if (input === 'q' || (key.ctrl && input === 'c')) {
       exit();

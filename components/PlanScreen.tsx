@@ -1,0 +1,92 @@
+/**
+ * Plan step: pick a preset, see where its vCPUs, emulator and iothreads land on the core map,
+ * with the planner's warnings and errors. `p` opens the preset picker (ink-select-input).
+ */
+import React, { useState } from 'react';
+import { Box, Text, useInput } from 'ink';
+import SelectInput from 'ink-select-input';
+import type { Topology } from '../src/host/topology.js';
+import { formatCpuList } from '../src/host/cpulist.js';
+import type { Plan, Preset } from '../src/spec/types.js';
+import { CoreMap } from './CoreMap.js';
+import { planMarks } from './plan-marks.js';
+
+export interface PlanScreenProps {
+  topology: Topology;
+  presets: Preset[];
+  selected: string;
+  plan: Plan;
+  onSelect: (name: string) => void;
+  width: number;
+  height: number;
+}
+
+export function PlanScreen({ topology, presets, selected, plan, onSelect, width, height }: PlanScreenProps) {
+  const [picking, setPicking] = useState(false);
+  useInput(
+    (input) => {
+      if (input === 'p') setPicking(true);
+    },
+    { isActive: !picking },
+  );
+  useInput(
+    (_input, key) => {
+      if (key.escape) setPicking(false);
+    },
+    { isActive: picking },
+  );
+  const preset = presets.find((entry) => entry.name === selected);
+  if (picking) {
+    const items = presets.map((entry) => ({ key: entry.name, label: `${entry.name.padEnd(22)} ${entry.description}`.slice(0, width - 4), value: entry.name }));
+    return (
+      <Box flexDirection="column">
+        <Text bold>Choose a preset (Enter picks, Esc cancels)</Text>
+        <SelectInput
+          items={items}
+          initialIndex={Math.max(0, presets.findIndex((entry) => entry.name === selected))}
+          limit={Math.max(3, height - 2)}
+          onSelect={(item) => {
+            onSelect(item.value);
+            setPicking(false);
+          }}
+        />
+      </Box>
+    );
+  }
+  const pinned = plan.vcpus.filter((vcpu) => vcpu.hostCpu !== null);
+  const summary = [
+    `${plan.spec.vcpus.count} vCPUs (${plan.spec.vcpus.sockets}s/${plan.spec.vcpus.cores}c/${plan.spec.vcpus.threads}t)`,
+    pinned.length ? `on ${formatCpuList(pinned.map((vcpu) => vcpu.hostCpu!))}` : 'unpinned',
+    plan.emulator.length ? `emulator ${formatCpuList(plan.emulator)}` : null,
+    plan.iothreads.length ? `io ${plan.iothreads.map((io) => formatCpuList(io.hostCpus) || '-').join('/')}` : null,
+    `${plan.memory.sizeMiB} MiB ${plan.memory.backing} node ${plan.memory.hostNodes.join(',') || '-'}`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  const messages = [
+    ...plan.errors.map((entry) => ({ color: 'red', text: `error: ${entry.message}` })),
+    ...plan.warnings.map((entry) => ({ color: 'yellow', text: `warn: ${entry.message}` })),
+  ];
+  const messageRows = Math.min(messages.length, Math.max(1, Math.floor(height / 4)));
+  const mapHeight = Math.max(3, height - 3 - messageRows - (messages.length > messageRows ? 1 : 0));
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold>preset {selected}</Text>
+        <Text color="gray"> (p: change) · {preset?.description ?? ''}</Text>
+      </Text>
+      <Text wrap="truncate-end">{summary}</Text>
+      {messages.slice(0, messageRows).map((entry, index) => (
+        <Text key={index} color={entry.color} wrap="truncate-end">
+          {entry.text}
+        </Text>
+      ))}
+      {messages.length > messageRows ? <Text color="gray">… {messages.length - messageRows} more (kvm-tui plan shows all)</Text> : null}
+      <Text color="gray" wrap="truncate-end">
+        map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
+        <Text color="magenta">isolated</Text>
+      </Text>
+      <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan)} />
+    </Box>
+  );
+}
