@@ -44,7 +44,7 @@ export interface ChecklistProps {
   scriptPath?: string;
   /** For the script header; tests pass a fixed clock. */
   now?: () => Date;
-  /** Esc (and q when standalone): leave the screen. */
+  /** Esc: leave the screen (the wizard frame handles q itself). */
   onExit?: () => void;
   /** `c`: go on to the next wizard step. */
   onContinue?: () => void;

@@ -14,7 +14,6 @@ import {
   missingReason,
   moduleLoaded,
   moduleLoadingBlocked,
-  moduleParam,
   parseKernelBool,
   readCmdline,
   unknownOutcome,
