@@ -53,6 +53,8 @@ export const PLAN_WARNING_CODES = [
   'cpu-model-vendor',
   /** An iothread or the emulator asked for a dedicated CPU and none was free: put on housekeeping. */
   'no-dedicated-cpu',
+  /** pinning.hostNode / numa[].hostNode had no room: the vCPUs went to other nodes. */
+  'host-node-unavailable',
 ] as const;
 
 export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];

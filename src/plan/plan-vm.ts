@@ -793,6 +793,9 @@ function checkPlacementRules(
   groups.forEach((group, index) => {
     const nodes = placement.groupNodes[index]!;
     const label = groups.length > 1 ? `guest node ${index}'s vCPUs` : 'the vCPUs';
+    if (group.hostNode !== null && !nodes.includes(group.hostNode)) {
+      messages.warn('host-node-unavailable', `${label} asked for host node ${group.hostNode}, which has no room for them: placed on node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`);
+    }
     if (nodes.length > 1) {
       messages.warn('cross-numa', `${label} span host NUMA nodes ${nodes.join(', ')}: memory accesses from some vCPUs go to a remote node${groups.length > 1 ? '' : ' (give the guest NUMA nodes, like the numa-guest preset)'}`);
     }

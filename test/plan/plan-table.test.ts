@@ -59,6 +59,25 @@ const SPEC_VARIANTS: Array<{ label: string; values: ParsedArgs['values'] }> = [
   { label: '40 vCPUs', values: { vcpus: '40' } },
 ];
 
+/**
+ * The same host as an admin would prepare it for VMs: the upper half of the last node's CPUs
+ * isolated (isolcpus) and that node's hugepage pools filled.
+ */
+function prepared(topology: Topology): Topology {
+  const last = topology.nodes.filter((node) => node.cpus.length > 0).at(-1)!;
+  const isolated = new Set(last.cpus.slice(Math.floor(last.cpus.length / 2)));
+  return {
+    ...topology,
+    cpus: topology.cpus.map((cpu) => ({ ...cpu, isolated: isolated.has(cpu.cpu) })),
+    isolated: [...isolated].sort((a, b) => a - b),
+    nodes: topology.nodes.map((node) =>
+      node.id === last.id
+        ? { ...node, hugepages: { '2048': { total: 100_000, free: 100_000 }, '1048576': { total: 64, free: 64 } } }
+        : node,
+    ),
+  };
+}
+
 function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
   return resolveSpec({ command: 'plan', positionals: [], values: { preset, ...values } }, NO_USER_PRESETS);
 }
@@ -98,6 +117,10 @@ describe('every preset on every topology satisfies the rules (independent checke
             for (const vcpu of first.vcpus) if (vcpu.hostCpu !== null) taken.set(vcpu.hostCpu, 'other "vm"');
             const beside = planVm({ topology: host.topology, cpuInfo, spec, taken });
             assert.deepEqual(checkPlan({ topology: host.topology, cpuInfo, spec, taken, plan: beside }), [], `${where} beside a VM: ${plainly(beside)}`);
+
+            const ready = prepared(host.topology);
+            const onReady = planVm({ topology: ready, cpuInfo, spec });
+            assert.deepEqual(checkPlan({ topology: ready, cpuInfo, spec, taken: new Map(), plan: onReady }), [], `${where} on a prepared host: ${plainly(onReady)}`);
           }
         }
       }

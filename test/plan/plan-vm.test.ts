@@ -70,6 +70,9 @@ describe('compact placement', () => {
     assert.deepEqual(hostCpus(small), [5, 13, 6, 14]);
     assert.deepEqual(small.memory.hostNodes, [1]);
     assert.deepEqual(small.emulator, [4, 12]);
+    const full = plan(numa, { vcpus: 4, pinning: { hostNode: 1 } }, { taken: new Map([[5, 'a'], [6, 'a'], [7, 'a']]) });
+    assert.deepEqual(full.memory.hostNodes, [0]);
+    assert.deepEqual(codes(full.warnings), ['host-node-unavailable']);
     const big = plan(numa, { vcpus: 8 });
     assert.deepEqual(hostCpus(big), [1, 9, 2, 10, 3, 11, 5, 13]);
     assert.deepEqual(big.memory.hostNodes, [0, 1]);

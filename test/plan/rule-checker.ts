@@ -23,7 +23,7 @@ export const KNOWN_ERROR_CODES = new Set([
 export const KNOWN_WARNING_CODES = new Set([
   'cross-numa', 'split-l3', 'sibling-shared', 'hugepages-missing', 'overcommit', 'no-housekeeping',
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
-  'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu',
+  'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
 ]);
 
 export interface CheckInput {
@@ -286,6 +286,12 @@ export function checkPlan(input: CheckInput): string[] {
       }
       const fits = [...coresByL3.entries()].filter(([, cores]) => cores.size >= vcpus.length / t);
       if (fits.length > 0) bad(`group ${index} split over L3 groups ${l3s.join(',')} although L3 group ${fits[0]![0]} could hold it`);
+    }
+  });
+  const askedNodes = spec.numa.length > 0 ? spec.numa.map((node) => node.hostNode) : [spec.pinning.hostNode];
+  askedNodes.forEach((asked, index) => {
+    if (asked !== null && !nodesOf(groups[index]!).includes(asked) && !warned('host-node-unavailable')) {
+      bad(`group ${index} asked for host node ${asked} and is elsewhere without host-node-unavailable`);
     }
   });
   if (groups.length > 1) {
