@@ -339,16 +339,20 @@ function orderForOvercommit(view: HostView, free: number[]): number[] {
 
 /** Which guest-threads settings to try, best first. */
 function threadConfigs(view: HostView, spec: VmSpec, groups: VcpuGroup[]): ThreadConfig[] {
-  if (!spec.vcpus.autoTopology) return [{ threads: spec.vcpus.threads, packing: true }];
+  // Placing by guest cores needs every group to be whole guest cores of consecutive vCPUs.
+  const aligned = (width: number) =>
+    groups.every((group) =>
+      group.vcpus.length % width === 0 &&
+      group.vcpus[0]! % width === 0 &&
+      group.vcpus.every((vcpu, index) => index === 0 || vcpu === group.vcpus[index - 1]! + 1),
+    );
+  if (!spec.vcpus.autoTopology) {
+    // A guest NUMA split through the middle of a guest core: place vCPU by vCPU.
+    return [{ threads: aligned(spec.vcpus.threads) ? spec.vcpus.threads : 1, packing: true }];
+  }
   const width = view.smtWidth;
   if (spec.pinning.strategy === 'spread' || width <= 1) return [{ threads: 1, packing: true }];
-  // Whole host cores as guest cores needs every group to be whole cores of consecutive vCPUs.
-  const aligned = groups.every((group) =>
-    group.vcpus.length % width === 0 &&
-    group.vcpus[0]! % width === 0 &&
-    group.vcpus.every((vcpu, index) => index === 0 || vcpu === group.vcpus[index - 1]! + 1),
-  );
-  return aligned ? [{ threads: width, packing: false }, { threads: 1, packing: true }] : [{ threads: 1, packing: true }];
+  return aligned(width) ? [{ threads: width, packing: false }, { threads: 1, packing: true }] : [{ threads: 1, packing: true }];
 }
 
 /** What every placement step needs to know. */

@@ -57,6 +57,8 @@ const SPEC_VARIANTS: Array<{ label: string; values: ParsedArgs['values'] }> = [
   { label: 'unpinned', values: { strategy: 'none' } },
   { label: '3 vCPUs', values: { vcpus: '3' } },
   { label: '40 vCPUs', values: { vcpus: '40' } },
+  { label: 'explicit 2x1x2x2', values: { vcpus: '8', topology: '2x1x2x2' } as ParsedArgs['values'] },
+  { label: 'explicit 1x1x3x2', values: { vcpus: '6', topology: '1x1x3x2' } as ParsedArgs['values'] },
 ];
 
 /**
@@ -79,7 +81,14 @@ function prepared(topology: Topology): Topology {
 }
 
 function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
-  return resolveSpec({ command: 'plan', positionals: [], values: { preset, ...values } }, NO_USER_PRESETS);
+  const { topology, ...flags } = values as ParsedArgs['values'] & { topology?: string };
+  const spec = resolveSpec({ command: 'plan', positionals: [], values: { preset, ...flags } }, NO_USER_PRESETS);
+  if (topology) {
+    // An explicit guest topology, as a spec file would give it (no flag sets one).
+    const [sockets, dies, cores, threads] = topology.split('x').map(Number) as [number, number, number, number];
+    spec.vcpus = { count: sockets * dies * cores * threads, sockets, dies, cores, threads, autoTopology: false };
+  }
+  return spec;
 }
 
 function plainly(plan: Plan): string {

@@ -274,7 +274,9 @@ export function checkPlan(input: CheckInput): string[] {
     // CPUs as possible comes before cache locality.)
     if (auto && spec.pinning.strategy === 'compact' && l3s.length > 1 && nodes.length === 1 && onHousekeeping.length === 0) {
       // Could one L3 group of that node have held the group's guest cores, one per host core?
-      const t = threadsPerCore;
+      // (Guest NUMA nodes that cut through guest cores are placed vCPU by vCPU.)
+      const wholeCores = groups.every((members) => members.length % threadsPerCore === 0 && members[0]! % threadsPerCore === 0);
+      const t = wholeCores ? threadsPerCore : 1;
       const coresByL3 = new Map<number, Set<string>>();
       for (const cpu of pool) {
         const l3 = host.l3.get(cpu);
