@@ -18,6 +18,7 @@
  *   "on" would hide non-migratable host features such as invtsc); "max" -> `mode='maximum'`
  *   (libvirt's spelling of `-cpu max`); any other model -> `mode='custom'` with
  *   `fallback='forbid'`, so libvirt never silently swaps the model for another.
+ * - spec.extraArgs go to `<qemu:commandline>` (libvirt's pass-through), in order.
  * - Guest NUMA cells carry their own memory; libvirt then recomputes `<memory>` from the cells, so
  *   a plan whose cells do not add up to its size is refused rather than silently resized.
  */
@@ -27,6 +28,9 @@ import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
+
+/** libvirt's namespace for QEMU pass-through elements (`<qemu:commandline>`). */
+const QEMU_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0';
 
 export interface DomainXmlOptions {
   /** Absolute path of the QEMU binary libvirt should run (`<emulator>`). */
@@ -201,7 +205,10 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
   const emulatorBinary = opts.emulatorBinary ?? DEFAULT_EMULATOR_BINARY;
 
   const document = create();
-  const domain = ele(document, 'domain', { type: spec.accel === 'kvm' ? 'kvm' : 'qemu' });
+  const domainAttributes: Record<string, string> = { type: spec.accel === 'kvm' ? 'kvm' : 'qemu' };
+  // Only when used: a domain with <qemu:commandline> is marked "tainted" by libvirt.
+  if (spec.extraArgs.length > 0) domainAttributes['xmlns:qemu'] = QEMU_NAMESPACE;
+  const domain = ele(document, 'domain', domainAttributes);
   txt(ele(domain, 'name'), spec.name);
   txt(ele(domain, 'memory', { unit: 'KiB' }), String(plan.memory.sizeMiB * 1024));
   txt(ele(domain, 'currentMemory', { unit: 'KiB' }), String(plan.memory.sizeMiB * 1024));
@@ -231,6 +238,12 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
   txt(ele(domain, 'on_crash'), 'destroy');
 
   addDevices(domain, plan, emulatorBinary);
+  if (spec.extraArgs.length > 0) {
+    // The spec's extra QEMU arguments, passed through as the argv passes them (dropping them
+    // would make the libvirt VM silently differ from the QEMU one).
+    const commandline = eleQemu(domain, 'qemu:commandline');
+    for (const arg of spec.extraArgs) eleQemu(commandline, 'qemu:arg', { value: arg });
+  }
   return document.end({ prettyPrint: true, headless: true, indent: '  ' }) + '\n';
 }
 
@@ -408,6 +421,13 @@ function ele(parent: XMLBuilder, name: string, attributes: Record<string, string
   const safe: Record<string, string> = {};
   for (const [key, value] of Object.entries(attributes)) safe[key] = ampersandsEscaped(value);
   return parent.ele(name, safe);
+}
+
+/** Appends a child element in libvirt's QEMU namespace (`qemu:...`), escaped as in `ele`. */
+function eleQemu(parent: XMLBuilder, qualifiedName: string, attributes: Record<string, string> = {}): XMLBuilder {
+  const safe: Record<string, string> = {};
+  for (const [key, value] of Object.entries(attributes)) safe[key] = ampersandsEscaped(value);
+  return parent.ele(QEMU_NAMESPACE, qualifiedName, safe);
 }
 
 /** Sets an element's text (escaped as in `ele`). */

@@ -252,6 +252,17 @@ describe('buildDomainXml: spec variants', () => {
     assert.equal(all(nic, 'mac').length, 0);
   });
 
+  test('extraArgs pass through <qemu:commandline> in order, exactly; none -> no QEMU namespace at all', () => {
+    const extraArgs = ['-smbios', 'type=1,product=a "b" & <c>', '-kernel', '/boot/vm linuz'];
+    const xml = buildDomainXml(handPlan(handSpec({ extraArgs })));
+    const domain = parseDomain(xml);
+    assert.equal(domain.getAttribute('xmlns:qemu'), 'http://libvirt.org/schemas/domain/qemu/1.0');
+    assert.equal(childElements(domain).at(-1)!.tagName, 'qemu:commandline');
+    assert.deepEqual(rawAttributeValues(xml, 'qemu:arg', 'value').map(decodeXmlText), extraArgs);
+    const plain = buildDomainXml(handPlan(handSpec()));
+    assert.doesNotMatch(plain, /qemu:/);
+  });
+
   test('network none: no interface at all', () => {
     const domain = parseDomain(buildDomainXml(handPlan(handSpec({ network: { mode: 'none', ifname: null, vhost: false, queues: 1, mac: null } }))));
     assert.equal(all(domain, 'devices/interface').length, 0);

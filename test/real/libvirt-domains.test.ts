@@ -389,7 +389,7 @@ describe('why buildDomainXml refuses a vcpupin for a vCPU the domain lacks', () 
   });
 });
 
-describe('CPU features written in QEMU spelling start under libvirt', () => {
+describe('CPU features in QEMU spelling and extra QEMU arguments reach QEMU through libvirt', () => {
   const name = `${RUN_PREFIX}features`;
   after(async () => {
     const state = await virsh.domainState(name);
@@ -397,10 +397,12 @@ describe('CPU features written in QEMU spelling start under libvirt', () => {
     if (state !== null) await virsh.undefine(name);
   });
 
-  it('lahf-lm, pclmulqdq (required) and perfctr-core (disabled) reach QEMU', async () => {
+  it('lahf-lm, pclmulqdq (required), perfctr-core (disabled) and an -smbios argument reach QEMU', async () => {
     const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }, BUILTIN_ONLY);
     // Features TCG emulates, in the spellings QEMU documents; libvirt knows them by other names.
     spec.cpu = { ...spec.cpu, model: 'qemu64', features: ['+lahf-lm', '+pclmulqdq', '-perfctr-core'] };
+    const extraArgs = ['-smbios', `type=1,product=kvm-tui "test" & <${RUN_ID}>`];
+    spec.extraArgs = extraArgs;
     const plan = planVm({ topology, cpuInfo, spec });
     assert.deepEqual(plan.errors, []);
     trackDomain(name);
@@ -411,5 +413,8 @@ describe('CPU features written in QEMU spelling start under libvirt', () => {
     const cpuArg = argv[argv.indexOf('-cpu') + 1]!;
     assert.match(cpuArg, /^qemu64,/);
     for (const flag of ['pclmulqdq=on', 'lahf-lm=on', 'perfctr-core=off']) assert.ok(cpuArg.split(',').includes(flag), `${flag} in -cpu ${cpuArg}`);
+    const at = argv.indexOf(extraArgs[0]!);
+    assert.ok(at > 0, `-smbios in ${argv.join(' ')}`);
+    assert.deepEqual(argv.slice(at, at + extraArgs.length), extraArgs);
   });
 });

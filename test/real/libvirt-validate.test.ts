@@ -86,6 +86,7 @@ describe('virt-xml-validate accepts every generated domain XML', () => {
         { hostNodes: [0, 1] },
       ),
     ],
+    ['extra QEMU arguments through <qemu:commandline>', handPlan(handSpec({ extraArgs: ['-smbios', 'type=1,product=a "b" & <c>'] }))],
     ['pinning off', handPlan(handSpec({ pinning: { strategy: 'none' } }), { hostCpus: [null, null, null, null], emulator: [], iothreadCpus: [[]], hostNodes: [] })],
     [
       'four disks (qcow2, raw, readonly), two iothreads, dies',
