@@ -83,6 +83,11 @@ after(async () => {
   const problems = virsh ? await removeTestDomains(virsh) : [];
   for (const tap of taps) deleteTap(tap);
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  // libvirt keeps one QEMU log per domain name forever; this run's names are never reused.
+  const logDir = '/var/log/libvirt/qemu';
+  if (fs.existsSync(logDir)) {
+    for (const file of fs.readdirSync(logDir)) if (file.startsWith(RUN_PREFIX)) fs.rmSync(path.join(logDir, file), { force: true });
+  }
   assert.deepEqual(problems, [], 'every test domain destroyed and undefined');
   if (virsh) {
     const left = (await virsh.listAllNames()).filter((name) => name.startsWith(RUN_PREFIX));
