@@ -24,11 +24,16 @@ export interface AppProps {
   /** The active screen's id (controlled, so a screen can move the wizard on). */
   screen: string;
   onScreenChange: (id: string) => void;
+  /** Fixed terminal size (tests); default: the real terminal's, following resizes. */
+  size?: { columns: number; rows: number };
+  /** While a screen shows a modal (a picker that takes digits), digits and Tab stay with it. */
+  navigationLocked?: boolean;
 }
 
-export function App({ hostSummary, screens, screen: activeId, onScreenChange }: AppProps) {
+export function App({ hostSummary, screens, screen: activeId, onScreenChange, size, navigationLocked = false }: AppProps) {
   const { exit } = useApp();
-  const { columns, rows } = useTerminalSize();
+  const terminal = useTerminalSize();
+  const { columns, rows } = size ?? terminal;
   const index = Math.max(0, screens.findIndex((entry) => entry.id === activeId));
   const setIndex = (next: number | ((value: number) => number)) => {
     const value = typeof next === 'function' ? next(index) : next;
@@ -39,6 +44,7 @@ export function App({ hostSummary, screens, screen: activeId, onScreenChange }: 
       exit();
       return;
     }
+    if (navigationLocked) return;
     const digit = Number.parseInt(input, 10);
     if (digit >= 1 && digit <= screens.length) setIndex(digit - 1);
     else if (key.tab && key.shift) setIndex((value) => (value + screens.length - 1) % screens.length);

@@ -2,7 +2,7 @@
  * Plan step: pick a preset, see where its vCPUs, emulator and iothreads land on the core map,
  * with the planner's warnings and errors. `p` opens the preset picker (ink-select-input).
  */
-import React, { useState } from 'react';
+import React from 'react';
 import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Topology } from '../src/host/topology.js';
@@ -16,13 +16,16 @@ export interface PlanScreenProps {
   presets: Preset[];
   selected: string;
   plan: Plan;
+  /** A preset was chosen in the picker; the owner closes the picker. */
   onSelect: (name: string) => void;
+  /** Whether the preset picker is open (owned by the wizard: it locks screen switching). */
+  picking: boolean;
+  onPickingChange: (open: boolean) => void;
   width: number;
   height: number;
 }
 
-export function PlanScreen({ topology, presets, selected, plan, onSelect, width, height }: PlanScreenProps) {
-  const [picking, setPicking] = useState(false);
+export function PlanScreen({ topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, width, height }: PlanScreenProps) {
   useInput(
     (input) => {
       if (input === 'p') setPicking(true);
@@ -40,14 +43,13 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, width,
     const items = presets.map((entry) => ({ key: entry.name, label: `${entry.name.padEnd(22)} ${entry.description}`.slice(0, width - 4), value: entry.name }));
     return (
       <Box flexDirection="column">
-        <Text bold>Choose a preset (Enter picks, Esc cancels)</Text>
+        <Text bold>Choose a preset (↑↓ and Enter, or its number; Esc cancels)</Text>
         <SelectInput
           items={items}
           initialIndex={Math.max(0, presets.findIndex((entry) => entry.name === selected))}
           limit={Math.max(3, height - 2)}
           onSelect={(item) => {
             onSelect(item.value);
-            setPicking(false);
           }}
         />
       </Box>

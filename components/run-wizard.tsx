@@ -3,7 +3,7 @@
  * (audit -> topology -> plan -> preview). Loaded lazily by src/cli.tsx so non-interactive
  * commands never load Ink or React.
  */
-import React, { useMemo, useState } from 'react';
+import React, { useMemo, useRef, useState } from 'react';
 import { render } from 'ink';
 import type { CommandContext } from '../src/context.js';
 import { UsageError } from '../src/errors.js';
@@ -40,9 +40,10 @@ export interface WizardProps {
   cpuInfo: CpuInfo;
   presets: Preset[];
   initialScreen?: string;
+  size?: { columns: number; rows: number };
 }
 
-export function Wizard({ ctx, topology, cpuInfo, presets, initialScreen }: WizardProps) {
+export function Wizard({ ctx, topology, cpuInfo, presets, initialScreen, size }: WizardProps) {
   // Start on the default preset when it fits this host, else on the first one that does (a
   // 2-CPU host cannot pin balanced's 4 vCPUs), so the first plan shown is a usable one.
   const [selected, setSelected] = useState(() => {
@@ -51,6 +52,19 @@ export function Wizard({ ctx, topology, cpuInfo, presets, initialScreen }: Wizar
     return (ordered.find(fits) ?? ordered[0]!).name;
   });
   const [screen, setScreen] = useState(initialScreen ?? 'audit');
+  const [picking, setPickingState] = useState(false);
+  // A closing picker's input handler can outlive its last frame for a moment; a ref (not the
+  // state captured by that handler) decides whether a selection still counts.
+  const pickingRef = useRef(false);
+  const setPicking = (open: boolean) => {
+    pickingRef.current = open;
+    setPickingState(open);
+  };
+  const choosePreset = (name: string) => {
+    if (!pickingRef.current) return;
+    setSelected(name);
+    setPicking(false);
+  };
   const plan = useMemo(() => {
     const preset = presets.find((entry) => entry.name === selected)!;
     return planVm({ topology, cpuInfo, spec: preset.spec });
@@ -77,10 +91,10 @@ export function Wizard({ ctx, topology, cpuInfo, presets, initialScreen }: Wizar
       id: 'plan',
       title: 'Plan',
       render: ({ width, height }) => (
-        <PlanScreen topology={topology} presets={presets} selected={selected} plan={plan} onSelect={setSelected} width={width} height={height} />
+        <PlanScreen topology={topology} presets={presets} selected={selected} plan={plan} onSelect={choosePreset} picking={picking} onPickingChange={setPicking} width={width} height={height} />
       ),
     },
     { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} width={width} height={height} /> },
   ];
-  return <App hostSummary={summarizeTopology(topology)} screens={screens} screen={screen} onScreenChange={setScreen} />;
+  return <App hostSummary={summarizeTopology(topology)} screens={screens} screen={screen} onScreenChange={setScreen} size={size} navigationLocked={picking} />;
 }

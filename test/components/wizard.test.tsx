@@ -1,0 +1,148 @@
+/**
+ * The wizard on a captured 2-socket Xeon (ink-testing-library): it opens on the audit, number
+ * keys switch to the core map, the plan (vCPUs drawn on the map, preset picker) and the preview
+ * of the generated QEMU command, XML and pin script. Also the pure core-map layout.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import React from 'react';
+import { cleanup, render } from 'ink-testing-library';
+import { Wizard } from '../../components/run-wizard.js';
+import { buildCoreMapLines } from '../../components/core-map-lines.js';
+import { planMarks } from '../../components/plan-marks.js';
+import { HostFs } from '../../src/host/host-fs.js';
+import { readCpuInfo } from '../../src/host/cpuinfo.js';
+import { readTopology } from '../../src/host/topology.js';
+import { planVm } from '../../src/plan/plan-vm.js';
+import { listPresets } from '../../src/spec/presets.js';
+import { fixtureRoot } from '../helpers/fixture-root.js';
+
+afterEach(() => cleanup());
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
+const plain = (frame: string | undefined) => (frame ?? '').replace(ANSI, '');
+
+async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function press(stdin: { write: (data: string) => void }, ...keys: string[]): Promise<void> {
+  for (const key of keys) {
+    stdin.write(key);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+/**
+ * Sends a key until the screen shows its effect: a key that arrives between a screen's first
+ * frame and its input hook's subscription is dropped by Ink (a person is never that fast; a
+ * loaded test machine's scheduler can be that slow). Resending is harmless for these keys.
+ */
+async function pressUntil(stdin: { write: (data: string) => void }, key: string, predicate: () => boolean, what: string): Promise<void> {
+  for (let attempt = 0; attempt < 5 && !predicate(); attempt++) {
+    stdin.write(key);
+    const started = Date.now();
+    while (!predicate() && Date.now() - started < 1000) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
+}
+
+const XEON = 'hwloc-32intel64-2p8co2t+8ve';
+const BUILTIN_ONLY = { userDir: '/nonexistent/kvm-tui-presets' };
+
+function setup() {
+  const hostFs = new HostFs(fixtureRoot(XEON));
+  const topology = readTopology(hostFs);
+  const cpuInfo = readCpuInfo(hostFs);
+  const presets = listPresets(BUILTIN_ONLY);
+  return { hostFs, topology, cpuInfo, presets };
+}
+
+describe('wizard on a captured 2-socket Xeon', () => {
+  test('opens on the audit, then the core map, plan and preview follow the number keys', async () => {
+    const { hostFs, topology, cpuInfo, presets } = setup();
+    const app = render(
+      <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} />,
+    );
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    assert.match(frame(), /1 Audit/);
+    assert.match(frame(), /32 CPUs online, 2 NUMA nodes/);
+
+    await pressUntil(app.stdin, '2', () => /node 1/.test(frame()), 'the core map');
+    assert.match(frame(), /\[ 0\|16\]/, 'core 0 with its sibling 16');
+
+    await pressUntil(app.stdin, '3', () => /preset balanced/.test(frame()), 'the plan screen');
+    const plan = planVm({ topology, cpuInfo, spec: presets.find((preset) => preset.name === 'balanced')!.spec });
+    assert.equal(plan.errors.length, 0);
+    for (const vcpu of plan.vcpus) {
+      assert.ok(frame().includes(`${vcpu.hostCpu}:v${vcpu.vcpu}`), `vCPU ${vcpu.vcpu} drawn on CPU ${vcpu.hostCpu}`);
+    }
+
+    await pressUntil(app.stdin, 'p', () => /Choose a preset/.test(frame()), 'the preset picker');
+    // Arrows are not idempotent: let the picker subscribe first, then send each key once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    app.stdin.write('\u001B[B');
+    await waitFor(() => /❯ high-performance/.test(frame()), 'the cursor on high-performance');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    app.stdin.write('\r');
+    await waitFor(() => /preset high-performance/.test(frame()), 'high-performance chosen');
+
+    await pressUntil(app.stdin, '4', () => /qemu-system-x86_64/.test(frame()), 'the QEMU preview');
+    // The digit switched screens; it must not also have picked preset 4 in the closed picker.
+    assert.match(frame(), /-name guest=high-perf/);
+    await pressUntil(app.stdin, 'x', () => /<domain type="kvm">/.test(frame()), 'the XML preview');
+    await pressUntil(app.stdin, 's', () => /#!\/bin\/bash|#!\/usr\/bin\/env bash/.test(frame()), 'the pin script preview');
+  });
+
+  test('in the preset picker a digit picks that preset and does not switch screens', async () => {
+    const { hostFs, topology, cpuInfo, presets } = setup();
+    const app = render(
+      <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" />,
+    );
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /preset balanced/.test(frame()), 'the plan screen');
+    await pressUntil(app.stdin, 'p', () => /Choose a preset/.test(frame()), 'the preset picker');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    app.stdin.write('2');
+    await waitFor(() => new RegExp(`preset ${presets[1]!.name} `).test(frame()), `preset 2 (${presets[1]!.name}) chosen`);
+    assert.match(frame(), /map: vN vCPU/, 'still on the plan screen');
+  });
+
+  test('every frame fits 80 columns', async () => {
+    const { hostFs, topology, cpuInfo, presets } = setup();
+    const app = render(
+      <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" size={{ columns: 80, rows: 24 }} />,
+    );
+    await waitFor(() => /preset balanced/.test(plain(app.lastFrame())), 'the plan screen');
+    for (const key of ['2', '3', '4', '1']) {
+      await press(app.stdin, key);
+      for (const line of plain(app.lastFrame()).split('\n')) assert.ok(line.length <= 80, `too wide after ${key}: ${line}`);
+    }
+  });
+});
+
+describe('core map layout', () => {
+  test('marks land on the planned CPUs and no line exceeds the width', () => {
+    const { topology, cpuInfo, presets } = setup();
+    const plan = planVm({ topology, cpuInfo, spec: presets.find((preset) => preset.name === 'balanced')!.spec });
+    for (const width of [40, 80, 200]) {
+      const lines = buildCoreMapLines(topology, width, planMarks(plan));
+      const text = lines.map((line) => line.map((segment) => segment.text).join(''));
+      for (const line of text) assert.ok(line.length <= width, `${width}: ${line}`);
+      const all = text.join('\n');
+      for (const vcpu of plan.vcpus) assert.ok(all.includes(`${vcpu.hostCpu}:v${vcpu.vcpu}`));
+      for (const cpu of plan.emulator) assert.match(all, new RegExp(`\\b${cpu}:[^ \\]]*E`));
+      // Every online CPU appears exactly once.
+      for (const cpu of topology.online) {
+        const count = (all.match(new RegExp(`(?<![0-9A-Za-z])${cpu}(?=[:|\\]])`, 'g')) ?? []).length;
+        assert.equal(count, 1, `cpu ${cpu} drawn ${count} times at width ${width}`);
+      }
+    }
+  });
+});
