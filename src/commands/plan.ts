@@ -14,7 +14,7 @@ import { resolveSpecWithSource } from '../spec/resolve.js';
 export async function runPlan(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'json']);
   maxPositionals(ctx.args, 0, 'no arguments');
-  const { spec, source } = resolveSpecWithSource(ctx.args, { env: ctx.env });
+  const { spec, label } = resolveSpecWithSource(ctx.args, { env: ctx.env });
   let topology;
   try {
     topology = readTopology(ctx.hostFs);
@@ -30,7 +30,7 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   } else if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
   } else {
-    ctx.stdout(formatPlan(plan, topology, source));
+    ctx.stdout(formatPlan(plan, topology, label));
   }
   return plan.errors.length > 0 ? 1 : 0;
 }

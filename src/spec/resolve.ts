@@ -28,8 +28,11 @@ export function resolveSpec(args: ParsedArgs, opts: ResolveOptions = {}): VmSpec
   return resolveSpecWithSource(args, opts).spec;
 }
 
-/** resolveSpec, also saying where the spec came from ("preset balanced", "vm.json with overrides"). */
-export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {}): { spec: VmSpec; source: string } {
+/**
+ * resolveSpec, also saying where the spec came from: `source` ("preset balanced", "vm.json") and
+ * `label`, which adds " with overrides" when flags changed it.
+ */
+export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {}): { spec: VmSpec; source: string; label: string } {
   const { values } = args;
   const command = args.command ?? 'kvm-tui';
   const preset = stringValue(values.preset, '--preset');
@@ -63,7 +66,7 @@ export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {
 
   const overridden = applyOverrides(raw, args);
   const label = overridden.any ? `${source} with overrides` : source;
-  return { spec: parseVmSpec(overridden.raw, label), source: label };
+  return { spec: parseVmSpec(overridden.raw, label), source, label };
 }
 
 function stringValue(value: unknown, flag: string): string | undefined {
