@@ -28,6 +28,7 @@ import * as path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { ParsedArgs } from '../../src/cli-args.js';
 import { buildDomainXml } from '../../src/generate/libvirt-xml.js';
+import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
@@ -36,6 +37,7 @@ import type { Virsh } from '../../src/run/virsh.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan, VmSpec } from '../../src/spec/types.js';
 import { checkVmName } from '../../src/spec/vm-spec.js';
+import { vmShape } from '../helpers/libvirt-argv.js';
 import { BUILTIN_ONLY, builtinPresetNames } from '../helpers/libvirt-cases.js';
 import { decodeXmlText, rawElementTexts } from '../helpers/libvirt-dom.js';
 import {
@@ -361,6 +363,14 @@ for (const preset of builtinPresetNames()) {
         assert.ok(taken >= plan.memory.sizeMiB / 2, `${taken} free 2M pages taken for ${plan.memory.sizeMiB} MiB`);
       });
     }
+
+    it('libvirt started QEMU with the VM the QEMU argv generator describes for the same plan', () => {
+      // Two generators, one plan: topology, CPU model, memory backends (type, size, huge pages,
+      // sharing, prealloc, binding), iothreads, disks (aio, cache) and network queues must agree.
+      const ours = vmShape(buildQemuArgs(vm!.plan, { runDir: path.join(scratch, 'run') }));
+      const libvirts = vmShape(processArgv(vm!.pid));
+      assert.deepEqual(libvirts, ours);
+    });
 
     it('libvirt reads back the same hostile name', async () => {
       const xml = await virsh.dumpXml(vm!.uuid);
