@@ -3,7 +3,8 @@
  * and the kernel report equals the plan: `virsh vcpupin` / `emulatorpin` / `iothreadinfo`, the
  * Cpus_allowed_list of every QEMU thread in /proc (vCPU and iothread threads identified by the
  * thread ids QEMU itself reports through QMP, not by name), QMP query-memdev for the memory
- * binding, the hugepage pool for hugepage-backed presets, and the hostile domain name read back.
+ * binding, the hugepage pool for hugepage-backed presets, the hostile domain name read back, and
+ * the QEMU command line libvirt built compared with kvm-tui's own argv for the same plan.
  *
  * The TCG variant is derived by overriding the spec before planning (what a user would do with
  * flags), never by changing the generator:
