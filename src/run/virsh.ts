@@ -97,17 +97,26 @@ export class Virsh {
 
   /** Defines (or redefines) a persistent domain from XML; returns its UUID. */
   async define(xml: string, name: string): Promise<string> {
+    await this.withXmlFile(xml, (file) => this.run(['define', '--file', file]));
+    return (await this.run(['domuuid', `--domain=${name}`])).trim();
+  }
+
+  /** libvirt's QEMU command line for a domain XML (as a shell string), without starting anything. */
+  async domxmlToNative(xml: string): Promise<string> {
+    return this.withXmlFile(xml, (file) => this.run(['domxml-to-native', '--format', 'qemu-argv', '--xml', file]));
+  }
+
+  private async withXmlFile<T>(xml: string, use: (file: string) => Promise<T>): Promise<T> {
     // A private temp file, not /dev/stdin: Node gives a child a socket as stdin, and a socket
-    // cannot be open()ed by path (ENXIO), which is how virsh reads its --file.
+    // cannot be open()ed by path (ENXIO), which is how virsh reads an XML file argument.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-virsh-'));
     try {
       const file = path.join(dir, 'domain.xml');
       fs.writeFileSync(file, xml, { mode: 0o600 });
-      await this.run(['define', '--file', file]);
+      return await use(file);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    return (await this.run(['domuuid', `--domain=${name}`])).trim();
   }
 
   async start(domain: string): Promise<void> {

@@ -434,3 +434,15 @@ describe('CPU features in QEMU spelling and extra QEMU arguments reach QEMU thro
     assert.deepEqual(argv.slice(at, at + extraArgs.length), extraArgs);
   });
 });
+
+describe('a memory lock that cannot start here still reaches libvirt\'s command line', () => {
+  it('low-latency (TCG variant, lock kept) -> -overcommit mem-lock=on', async () => {
+    const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'low-latency', name: `${RUN_PREFIX}lock`, accel: 'tcg', memory: '256M', vcpus: '2', hugepages: '2M' } }, BUILTIN_ONLY);
+    assert.equal(spec.memory.lock, true, 'the preset locks its memory');
+    const plan = planVm({ topology, cpuInfo, spec });
+    assert.deepEqual(plan.errors, []);
+    // domxml-to-native builds the command line without starting QEMU (nor raising RLIMIT_MEMLOCK).
+    const native = await virsh.domxmlToNative(buildDomainXml(plan));
+    assert.match(native, /(^|\s)-overcommit mem-lock=on(\s|$)/);
+  });
+});
