@@ -772,10 +772,11 @@ function placeHelper(
   const housekeepingSet = new Set(housekeeping);
   const candidates = view.online
     .filter((cpu) => !taken.has(cpu) && !reserved.has(cpu) && !housekeepingSet.has(cpu))
+    // Off the vCPUs' cores first (a sibling would steal from a vCPU), then near the VM.
     .sort(
       (a, b) =>
-        Number(!hostNodes.includes(view.nodeOf.get(a)!)) - Number(!hostNodes.includes(view.nodeOf.get(b)!)) ||
         Number(vcpuCores.has(view.coreKeyOf.get(a))) - Number(vcpuCores.has(view.coreKeyOf.get(b))) ||
+        Number(!hostNodes.includes(view.nodeOf.get(a)!)) - Number(!hostNodes.includes(view.nodeOf.get(b)!)) ||
         a - b,
     );
   if (candidates.length > 0) return [candidates[0]!];

@@ -373,6 +373,12 @@ export function checkPlan(input: CheckInput): string[] {
     if (helper.placement === 'dedicated' && !warned('no-dedicated-cpu')) {
       if (helper.cpus.some((cpu) => vcpuSet.has(cpu) || dedicatedSeen.has(cpu))) bad(`${helper.what} dedicated CPU is shared`);
       helper.cpus.forEach((cpu) => dedicatedSeen.add(cpu));
+      // On a vCPU's sibling only when every CPU off the vCPUs' cores was already in use.
+      const onVcpuCore = (cpu: number) => host.core.get(cpu)!.some((other) => vcpuSet.has(other));
+      if (helper.cpus.some(onVcpuCore)) {
+        const better = free.filter((cpu) => !housekeeping.has(cpu) && !vcpuSet.has(cpu) && !onVcpuCore(cpu) && !helpers.some((other) => other.placement === 'dedicated' && other.cpus.includes(cpu)));
+        if (better.length > 0) bad(`${helper.what} on a vCPU's sibling although CPUs ${better.slice(0, 4)} were off the vCPUs' cores`);
+      }
     }
   }
   const helperCpus = new Set(
