@@ -142,8 +142,3 @@ export function releaseHugepages2M(pages: number): void {
   const now = Number(fs.readFileSync(file, 'utf8'));
   fs.writeFileSync(file, String(Math.max(0, now - pages)));
 }
-
-/** Free 2M pages right now. */
-export function freeHugepages2M(): number {
-  return Number(fs.readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
-}
