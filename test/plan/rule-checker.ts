@@ -408,6 +408,15 @@ export function checkPlan(input: CheckInput): string[] {
   } else if (warned('hugepages-missing')) {
     bad('hugepages-missing for a VM on ordinary memory');
   }
+  // Node memory: warned exactly when the bound nodes are known to be smaller than the VM.
+  const memoryNeeds = spec.numa.length > 0
+    ? spec.numa.map((node, index) => ({ memMiB: node.memMiB, nodes: plan.memory.guestNodes[index]!.hostNodes }))
+    : [{ memMiB: spec.memory.sizeMiB, nodes: plan.memory.hostNodes }];
+  const tooSmall = memoryNeeds.some(({ memMiB, nodes }) => {
+    const sizes = topology.nodes.filter((node) => nodes.includes(node.id)).map((node) => node.memMiB);
+    return sizes.length === nodes.length && sizes.every((size) => size !== null) && sizes.reduce((sum, size) => sum! + size!, 0)! < memMiB;
+  });
+  if (tooSmall !== warned('memory-exceeds-node')) bad(tooSmall ? 'node memory short without memory-exceeds-node' : 'memory-exceeds-node although the nodes are big enough');
   const kinds = distinct(vcpuHosts.map((cpu) => host.kind.get(cpu) ?? -1));
   if (topology.cpuKinds.length > 0 && kinds.length > 1 && !warned('mixed-cpu-kinds')) bad('vCPUs on several CPU kinds without mixed-cpu-kinds');
   return problems;
