@@ -11,15 +11,8 @@ import { writeSyntheticHost } from '../make-synthetic-host.js';
 
 describe('synthetic 2-socket, 8-node, 512-thread host', () => {
   const root = scratchDir('synthetic');
-  const writeStartMs = performance.now();
   const host = writeSyntheticHost(root);
-  const writeMs = performance.now() - writeStartMs;
-  // CPU time, not wall time: the suite runs files in parallel on small CI machines, where a
-  // wall-clock budget measures the neighbours' load rather than the reader.
-  const cpuStart = process.cpuUsage();
   const topology = readTopology(new HostFs(root));
-  const cpuUsed = process.cpuUsage(cpuStart);
-  const readCpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
   const ours = new Map(topology.cpus.map((entry) => [entry.cpu, entry]));
 
   test('the generator made the shape it promises', () => {
@@ -62,10 +55,5 @@ describe('synthetic 2-socket, 8-node, 512-thread host', () => {
       topology.nodes.map((node) => ({ ...node })),
       host.nodes.map((node) => ({ ...node })),
     );
-  });
-
-  test('reading 512 threads stays cheap (< 1000 ms of CPU), so startup on big hosts is not dominated by it', () => {
-    // Writing 5000+ files is the disk's business (slow on some VMs); reading is ours.
-    assert.ok(readCpuMs < 1000, `readTopology used ${readCpuMs.toFixed(0)} ms of CPU (writing took ${writeMs.toFixed(0)} ms)`);
   });
 });

@@ -183,16 +183,4 @@ describe('the 512-thread host', () => {
     assert.deepEqual(plan.memory.hostNodes, [0]);
     assert.deepEqual(plan.host.housekeeping, [0, 128, 256, 384]);
   });
-
-  test('planning it takes a few milliseconds', () => {
-    const spec = specFor('numa-guest', { vcpus: '64' });
-    const cpuInfo = x86CpuInfo('intel');
-    planVm({ topology: host.topology, cpuInfo, spec });
-    const runs = 20;
-    const started = process.hrtime.bigint();
-    for (let run = 0; run < runs; run++) planVm({ topology: host.topology, cpuInfo, spec });
-    const perPlanMs = Number(process.hrtime.bigint() - started) / 1e6 / runs;
-    // Measured ~2-4 ms here; the bound leaves room for a slow CI machine, not for an O(n^3) bug.
-    assert.ok(perPlanMs < 50, `${perPlanMs.toFixed(1)} ms per plan`);
-  });
 });
