@@ -103,7 +103,6 @@ export function Checklist(props: ChecklistProps) {
     return rowsNow.find((row) => row.id === selectedRef.current) ?? rowsNow[0];
   };
   const selected = currentRow();
-  const selectedIndex = Math.max(0, visible.findIndex((row) => row.id === selected?.id));
   const finished = rows.filter((row) => row.result !== null).map((row) => row.result!);
   const pending = rows.length - finished.length;
 

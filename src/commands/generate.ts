@@ -12,7 +12,7 @@ import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { formatShellPreview, quoteShellWord } from '../generate/shell-quote.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
-import { readTopology, TopologyError } from '../host/topology.js';
+import { readCommandTopology } from './host-topology.js';
 import { planVm } from '../plan/plan-vm.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { vmRunDir } from '../run/run-dir.js';
@@ -30,13 +30,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   if (out !== undefined && (typeof out !== 'string' || out === '')) throw new UsageError('generate: --out needs a file path (given once)');
 
   const { spec, source } = resolveSpecWithSource(ctx.args, { env: ctx.env });
-  let topology;
-  try {
-    topology = readTopology(ctx.hostFs);
-  } catch (error) {
-    if (error instanceof TopologyError) throw new UsageError(error.message);
-    throw error;
-  }
+  const topology = readCommandTopology(ctx.hostFs);
   const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec });
   if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));

@@ -1,8 +1,7 @@
 import { allowOnly, maxPositionals, SPEC_OPTIONS } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
-import { UsageError } from '../errors.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
-import { readTopology, TopologyError } from '../host/topology.js';
+import { readCommandTopology } from './host-topology.js';
 import { formatPlan } from '../plan/format-plan.js';
 import { planVm } from '../plan/plan-vm.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
@@ -15,13 +14,7 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'json']);
   maxPositionals(ctx.args, 0, 'no arguments');
   const { spec, label } = resolveSpecWithSource(ctx.args, { env: ctx.env });
-  let topology;
-  try {
-    topology = readTopology(ctx.hostFs);
-  } catch (error) {
-    if (error instanceof TopologyError) throw new UsageError(error.message);
-    throw error;
-  }
+  const topology = readCommandTopology(ctx.hostFs);
   const cpuInfo = readCpuInfo(ctx.hostFs);
   // CPUs held by running VMs are not known to this command yet: it plans on an idle host.
   const plan = planVm({ topology, cpuInfo, spec });

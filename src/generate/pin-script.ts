@@ -6,6 +6,7 @@
  *
  * Every planned value is put in the script through quoteShellWord; the only other input is $1.
  */
+import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { runDirPaths } from '../run/run-dir.js';
 import { quoteShellWord } from './shell-quote.js';
@@ -15,19 +16,6 @@ export interface PinScriptOptions {
   runDir: string;
 }
 
-/** CPU list in range form, sorted: "0-3,8". Bash expands it back the same way the kernel's list expands. */
-function cpuRanges(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
 
 const words = (values: readonly string[]) => values.map(quoteShellWord).join(' ');
 
@@ -134,9 +122,9 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     `vcpu_cpus=(${words(vcpuCpus)})`,
     '# iothreads by id, and the host CPUs of each (empty = not pinned).',
     `iothread_ids=(${words(plan.iothreads.map((iothread) => iothread.id))})`,
-    `iothread_cpus=(${words(plan.iothreads.map((iothread) => cpuRanges(iothread.hostCpus)))})`,
+    `iothread_cpus=(${words(plan.iothreads.map((iothread) => formatCpuList(iothread.hostCpus)))})`,
     '# Host CPUs for every other thread of QEMU (empty = not pinned).',
-    `emulator_cpus=${quoteShellWord(cpuRanges(plan.emulator))}`,
+    `emulator_cpus=${quoteShellWord(formatCpuList(plan.emulator))}`,
     '',
     // A function replacer: the perl code is full of $1, which a string replacement would expand.
     PIN_BODY.replace('@QMP_PERL@', () => QMP_PERL.trimEnd()),

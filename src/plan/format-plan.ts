@@ -5,7 +5,7 @@
 import type { Topology } from '../host/topology.js';
 import { formatSizeMiB } from '../spec/size.js';
 import type { Plan } from '../spec/types.js';
-import { formatCpus } from './plan-vm.js';
+import { formatCpuList } from '../host/cpulist.js';
 
 export function formatPlan(plan: Plan, topology: Topology, source: string): string {
   const { spec } = plan;
@@ -27,7 +27,7 @@ export function formatPlan(plan: Plan, topology: Topology, source: string): stri
       vcpu.hostCpu === null ? 'any' : String(vcpu.hostCpu),
       host?.node == null ? '-' : String(host.node),
       host?.l3 == null ? '-' : String(host.l3),
-      host ? formatCpus(host.siblings) : '-',
+      host ? formatCpuList(host.siblings) : '-',
       `${vcpu.socket}/${vcpu.die}/${vcpu.core}/${vcpu.thread}`,
       ...(spec.numa.length > 0 ? [String(vcpu.guestNode)] : []),
     ];
@@ -35,7 +35,7 @@ export function formatPlan(plan: Plan, topology: Topology, source: string): stri
   out.push(...table(header, rows).map((line) => `  ${line}`));
   out.push('');
 
-  const pinned = (cpus: number[]) => (cpus.length === 0 ? 'not pinned' : formatCpus(cpus));
+  const pinned = (cpus: number[]) => (cpus.length === 0 ? 'not pinned' : formatCpuList(cpus));
   out.push(`  emulator:     ${pinned(plan.emulator)} (${spec.emulator.cpus ? 'as given' : spec.emulator.placement})`);
   if (plan.iothreads.length === 0) out.push('  iothreads:    none');
   for (const thread of plan.iothreads) {
@@ -46,9 +46,9 @@ export function formatPlan(plan: Plan, topology: Topology, source: string): stri
   const nodes = plan.memory.hostNodes.length === 0 ? 'any host node' : `host node${plan.memory.hostNodes.length === 1 ? '' : 's'} ${plan.memory.hostNodes.join(', ')}`;
   out.push(`  memory:       ${formatSizeMiB(plan.memory.sizeMiB)} ${plan.memory.backing} on ${nodes}${memoryFlags.length > 0 ? ` (${memoryFlags.join(', ')})` : ''}`);
   for (const node of plan.memory.guestNodes) {
-    out.push(`    guest node ${node.id}: vCPUs ${formatCpus(node.vcpus)}, ${formatSizeMiB(node.memMiB)} on host node ${node.hostNodes.join(', ') || 'any'}`);
+    out.push(`    guest node ${node.id}: vCPUs ${formatCpuList(node.vcpus)}, ${formatSizeMiB(node.memMiB)} on host node ${node.hostNodes.join(', ') || 'any'}`);
   }
-  out.push(`  housekeeping: ${plan.host.housekeeping.length > 0 ? formatCpus(plan.host.housekeeping) : 'none kept'} (host vendor ${plan.host.vendor})`);
+  out.push(`  housekeeping: ${plan.host.housekeeping.length > 0 ? formatCpuList(plan.host.housekeeping) : 'none kept'} (host vendor ${plan.host.vendor})`);
 
   if (plan.warnings.length > 0) {
     out.push('', 'Warnings:');

@@ -20,6 +20,7 @@
  * Spread interleaves nodes and L3 groups, one vCPU per core while cores last. A manual map is
  * checked against the same rules and gets the same warnings.
  */
+import { formatCpuList } from '../host/cpulist.js';
 import type { CpuInfo } from '../host/cpuinfo.js';
 import type { Topology } from '../host/topology.js';
 import type { MemoryBacking, Plan, PlanIothread, PlanMessage, PlanVcpu, VmSpec } from '../spec/types.js';
@@ -306,12 +307,12 @@ function placeAuto(
     if (pool.usesHousekeeping) {
       const used = result.vcpuHost.filter((cpu) => housekeepingSet.has(cpu));
       if (used.length > 0) {
-        messages.warn('no-housekeeping', `the host is too small to keep housekeeping CPUs free: vCPUs placed on ${formatCpus(used)}, which the host needs for its own work`);
+        messages.warn('no-housekeeping', `the host is too small to keep housekeeping CPUs free: vCPUs placed on ${formatCpuList(used)}, which the host needs for its own work`);
       }
     }
     if (spec.pinning.preferIsolated && view.topology.isolated.length > 0 && !pool.isolatedOnly) {
       const plain = result.vcpuHost.filter((cpu) => !view.byCpu.get(cpu)!.isolated);
-      if (plain.length > 0) messages.warn('not-isolated', `only ${isolatedFree.length} isolated CPUs are free for ${count} vCPUs: ${formatCpus(plain)} are not isolated`);
+      if (plain.length > 0) messages.warn('not-isolated', `only ${isolatedFree.length} isolated CPUs are free for ${count} vCPUs: ${formatCpuList(plain)} are not isolated`);
     }
     return result;
   }
@@ -644,7 +645,7 @@ function placeManual(
   const firstUse = new Map<number, number>();
   map.forEach((cpu, vcpu) => {
     const at = `pinning.map[${vcpu}]`;
-    if (!view.byCpu.has(cpu)) messages.fail('unknown-cpu', `${at}: host CPU ${cpu} does not exist (host CPUs: ${formatCpus([...view.byCpu.keys()])})`);
+    if (!view.byCpu.has(cpu)) messages.fail('unknown-cpu', `${at}: host CPU ${cpu} does not exist (host CPUs: ${formatCpuList([...view.byCpu.keys()])})`);
     else if (!onlineSet.has(cpu)) messages.fail('offline-cpu', `${at}: host CPU ${cpu} is offline`);
     else if (taken.has(cpu)) messages.fail('cpu-taken', `${at}: host CPU ${cpu} is held by VM "${taken.get(cpu)}"`);
     else if (firstUse.has(cpu)) {
@@ -660,7 +661,7 @@ function placeManual(
   const housekeepingSet = new Set(housekeeping);
   const onHousekeeping = [...firstUse.keys()].filter((cpu) => housekeepingSet.has(cpu));
   if (onHousekeeping.length > 0) {
-    messages.warn('housekeeping-used', `the manual map uses housekeeping CPUs ${formatCpus(onHousekeeping)}; the host's own work will interrupt those vCPUs`);
+    messages.warn('housekeeping-used', `the manual map uses housekeeping CPUs ${formatCpuList(onHousekeeping)}; the host's own work will interrupt those vCPUs`);
   }
   // With an automatic topology, consecutive vCPUs that fill exactly one host core become
   // threads of one guest core.
@@ -883,15 +884,3 @@ function unique(values: number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-/** "0-3,8,10-11": compact CPU list for messages. */
-export function formatCpus(cpus: number[]): string {
-  const sorted = unique(cpus);
-  const parts: string[] = [];
-  for (let index = 0; index < sorted.length; index++) {
-    const start = sorted[index]!;
-    let end = start;
-    while (index + 1 < sorted.length && sorted[index + 1] === end + 1) end = sorted[++index]!;
-    parts.push(end === start ? String(start) : end === start + 1 ? `${start},${end}` : `${start}-${end}`);
-  }
-  return parts.join(',');
-}

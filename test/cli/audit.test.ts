@@ -4,24 +4,16 @@
  * import graph stays free of Ink and React (it must start fast and work without a TTY).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/run-cli.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HOSTS = path.join(REPO, 'test/fixtures/hosts');
 
-function kvmTui(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/bin.ts'), ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const kvmTui = (args: string[]) => runCli(args);
 
 describe('kvm-tui audit', () => {
   test('--json on a well-tuned capture: the contract shape, exit 0', () => {

@@ -3,27 +3,20 @@
  * exactly the topology of the host it was taken from, and a bad DIR must not be written into.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
+import { runCli } from '../helpers/run-cli.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function runCliStatus(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const { code, stdout, stderr } = runCli(args);
+  return { status: code, stdout, stderr };
 }
 
 function topologyJson(rootArgs: string[]): string {
-  const { status, stdout, stderr } = runCli([...rootArgs, 'topology', '--json']);
+  const { status, stdout, stderr } = runCliStatus([...rootArgs, 'topology', '--json']);
   assert.equal(status, 0, stderr);
   return stdout;
 }
@@ -38,7 +31,7 @@ describe('kvm-tui dump-host', () => {
     test(`capture of the ${name} fixture replays to the same topology JSON`, () => {
       const root = fixtureRoot(name);
       const capture = path.join(scratchDir('dump'), 'capture');
-      const dump = runCli(['--root', root, 'dump-host', capture]);
+      const dump = runCliStatus(['--root', root, 'dump-host', capture]);
       assert.equal(dump.status, 0, dump.stderr);
       assert.match(dump.stdout, /wrote \d+ files to /);
       const original = topologyJson(['--root', root]);
@@ -57,7 +50,7 @@ describe('kvm-tui dump-host', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const capture = path.join(scratchDir('dump-live'), 'live');
       const before = topologyJson([]);
-      const dump = runCli(['dump-host', capture]);
+      const dump = runCliStatus(['dump-host', capture]);
       assert.equal(dump.status, 0, dump.stderr);
       const after = topologyJson([]);
       const replayed = topologyJson(['--root', capture]);
@@ -78,7 +71,7 @@ describe('kvm-tui dump-host', () => {
     fs.writeFileSync(path.join(cpuDir, 'cpu0/topology/physical_package_id'), '0\n');
     fs.writeFileSync(path.join(cpuDir, 'cpu0/topology/core_id'), '0\n');
     const capture = path.join(scratchDir('dump-offline'), 'capture');
-    const dump = runCli(['--root', root, 'dump-host', capture]);
+    const dump = runCliStatus(['--root', root, 'dump-host', capture]);
     assert.equal(dump.status, 0, dump.stderr);
     const replayed = JSON.parse(topologyJson(['--root', capture]));
     assert.deepEqual(replayed.cpus.map((cpu: { cpu: number; online: boolean }) => [cpu.cpu, cpu.online]), [[0, true], [1, false]]);
@@ -91,7 +84,7 @@ describe('kvm-tui dump-host', () => {
     fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep me\n');
     // The parent too: a staging dir left beside DIR would be "something written".
     const before = listTree(path.dirname(dir));
-    const { status, stdout, stderr } = runCli(['--root', root, 'dump-host', dir]);
+    const { status, stdout, stderr } = runCliStatus(['--root', root, 'dump-host', dir]);
     assert.equal(status, 2);
     assert.equal(stdout, '');
     assert.match(stderr, /^kvm-tui: dump-host: .* exists and is not empty\n$/);
@@ -102,21 +95,21 @@ describe('kvm-tui dump-host', () => {
   test('onto an existing file: exit 2, one line, the file untouched', () => {
     const file = path.join(scratchDir('dump-file'), 'a-file');
     fs.writeFileSync(file, 'data\n');
-    const { status, stderr } = runCli(['dump-host', file]);
+    const { status, stderr } = runCliStatus(['dump-host', file]);
     assert.equal(status, 2);
     assert.match(stderr, /^kvm-tui: dump-host: .* exists and is not a directory\n$/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'data\n');
   });
 
   test('without DIR: exit 2 naming what is missing', () => {
-    const { status, stderr } = runCli(['dump-host']);
+    const { status, stderr } = runCliStatus(['dump-host']);
     assert.equal(status, 2);
     assert.match(stderr, /^kvm-tui: dump-host: missing DIR.*\n$/);
   });
 
   test('where DIR cannot be created: exit 1 with one line, no stack trace, no hang', () => {
     // Node 20's recursive mkdir spins forever under /proc; dump-host must not use it there.
-    const { status, stderr } = runCli(['dump-host', '/proc/kvm-tui-no-such-dir/capture']);
+    const { status, stderr } = runCliStatus(['dump-host', '/proc/kvm-tui-no-such-dir/capture']);
     assert.equal(status, 1);
     assert.match(stderr, /^kvm-tui: dump-host: could not write /);
     assert.doesNotMatch(stderr, /\n\s+at /);

@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parseCliArgs } from '../../src/cli-args.js';
 import { runGenerate } from '../../src/commands/generate.js';
@@ -18,8 +17,8 @@ import { HostFs } from '../../src/host/host-fs.js';
 import { vmRunDir } from '../../src/run/run-dir.js';
 import type { Plan } from '../../src/spec/types.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
+import { runCli } from '../helpers/run-cli.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ROOT = fixtureRoot('hwloc-32intel64-2p8co2t+8ve');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-gen-cli-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -64,16 +63,8 @@ async function generateInProcess(args: string[]): Promise<Result> {
   return { code, stdout, stderr };
 }
 
-/** The real executable (src/bin.ts through tsx), from the repository so tsx resolves. */
-function kvmTui(args: string[]): Result {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/bin.ts'), ...args], {
-    cwd: REPO,
-    env: ENV,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+/** The real executable (src/bin.ts through tsx). */
+const kvmTui = (args: string[]): Result => runCli(args, ENV);
 
 const generate = (...args: string[]) => generateInProcess(['--root', ROOT, ...args]);
 

@@ -4,26 +4,18 @@
  * 2 bad input with a one-line error naming the flag or field).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const AMD = fixtureRoot('hwloc-64amd64-4s2n4ca2co');
 const ARM = fixtureRoot('hwloc-128arm-2pa2n8cluster4co');
 
-function kvmTui(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/bin.ts'), ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: path.join(scratchDir('plan-xdg'), 'none') },
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const kvmTui = (args: string[]) => runCli(args, { XDG_CONFIG_HOME: path.join(scratchDir('plan-xdg'), 'none') });
 
 describe('kvm-tui plan', () => {
   test('--json: the contract shape, exit 0', () => {

@@ -11,19 +11,13 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { scratchDir } from '../helpers/fixture-root.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BUILTIN = ['balanced', 'high-performance', 'low-latency', 'numa-guest', 'desktop-passthrough', 'migration-compatible', 'tiny-test'];
 
-function kvmTui(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/bin.ts'), ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: path.join(scratchDir('xdg'), 'empty'), ...env },
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const kvmTui = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(args, { XDG_CONFIG_HOME: path.join(scratchDir('xdg'), 'empty'), ...env });
 
 describe('kvm-tui presets', () => {
   test('text: one entry per preset with its description', () => {

@@ -3,26 +3,19 @@
  * script runs it: exit codes, stdout/stderr separation, the JSON contract in ../shared/CLI.md.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology, topologyToJson } from '../../src/host/topology.js';
 import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
 import { writeSyntheticHost } from '../make-synthetic-host.js';
+import { runCli } from '../helpers/run-cli.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
-    cwd: REPO,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function runCliStatus(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const { code, stdout, stderr } = runCli(args);
+  return { status: code, stdout, stderr };
 }
 
 /** A usage error is one line naming the problem, never a stack trace. */
@@ -39,7 +32,7 @@ const OFFLINE_HOST = 'hwloc-offline-cpu0-node0';
 describe('kvm-tui topology --json', () => {
   test(`on ${OFFLINE_HOST}: the CLI.md shape, offline CPUs with null fields, exit 0`, () => {
     const root = fixtureRoot(OFFLINE_HOST);
-    const { status, stdout, stderr } = runCli(['--root', root, 'topology', '--json']);
+    const { status, stdout, stderr } = runCliStatus(['--root', root, 'topology', '--json']);
     assert.equal(status, 0, stderr);
     assert.equal(stderr, '');
     const json = JSON.parse(stdout);
@@ -76,7 +69,7 @@ describe('kvm-tui topology --json', () => {
   test('on the synthetic 512-thread host: node hugepages keyed by KiB page size with total/free, distances by node id', () => {
     const root = scratchDir('cli-synthetic');
     const host = writeSyntheticHost(root);
-    const { status, stdout, stderr } = runCli(['--root', root, 'topology', '--json']);
+    const { status, stdout, stderr } = runCliStatus(['--root', root, 'topology', '--json']);
     assert.equal(status, 0, stderr);
     const json = JSON.parse(stdout);
     assert.equal(json.cpus.length, 512);
@@ -98,7 +91,7 @@ describe('kvm-tui topology --json', () => {
 
 describe('kvm-tui topology (text tree)', () => {
   test('on the Kunpeng 920 capture: node, package and L3 lines, compact, fits 80 columns', () => {
-    const { status, stdout, stderr } = runCli(['--root', fixtureRoot('hwloc-128arm-2pa2n8cluster4co'), 'topology']);
+    const { status, stdout, stderr } = runCliStatus(['--root', fixtureRoot('hwloc-128arm-2pa2n8cluster4co'), 'topology']);
     assert.equal(status, 0, stderr);
     const lines = stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^128 CPUs online, 4 NUMA nodes, 2 packages, 4 L3 groups, 128 cores, no SMT/);
@@ -120,7 +113,7 @@ describe('kvm-tui topology (text tree)', () => {
 
 describe('kvm-tui topology: bad input exits 2 with one line and no stack trace', () => {
   test('--root at a missing directory', () => {
-    const { status, stdout, stderr } = runCli(['--root', '/nonexistent', 'topology']);
+    const { status, stdout, stderr } = runCliStatus(['--root', '/nonexistent', 'topology']);
     assert.equal(status, 2);
     assert.equal(stdout, '');
     assertOneLineError(stderr, /--root \/nonexistent: missing/);
@@ -129,7 +122,7 @@ describe('kvm-tui topology: bad input exits 2 with one line and no stack trace',
   test('--root at a directory without sys/devices/system/cpu', () => {
     const dir = scratchDir('not-a-host');
     fs.writeFileSync(path.join(dir, 'README'), 'not a host\n');
-    const { status, stderr } = runCli(['--root', dir, 'topology', '--json']);
+    const { status, stderr } = runCliStatus(['--root', dir, 'topology', '--json']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /no sys\/devices\/system\/cpu/);
   });
@@ -137,26 +130,26 @@ describe('kvm-tui topology: bad input exits 2 with one line and no stack trace',
   test('--root at a tree whose cpu dir has no CPUs in it', () => {
     const dir = scratchDir('no-cpus');
     fs.mkdirSync(path.join(dir, 'sys/devices/system/cpu'), { recursive: true });
-    const { status, stderr } = runCli(['--root', dir, 'topology']);
+    const { status, stderr } = runCliStatus(['--root', dir, 'topology']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /no CPUs found/);
   });
 
   test('an unknown flag is named', () => {
-    const { status, stdout, stderr } = runCli(['topology', '--bogus-flag']);
+    const { status, stdout, stderr } = runCliStatus(['topology', '--bogus-flag']);
     assert.equal(status, 2);
     assert.equal(stdout, '');
     assertOneLineError(stderr, /bogus-flag/);
   });
 
   test('an option of another command is named', () => {
-    const { status, stderr } = runCli(['topology', '--vcpus', '4']);
+    const { status, stderr } = runCliStatus(['topology', '--vcpus', '4']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /topology: unknown option --vcpus/);
   });
 
   test('a stray argument is named', () => {
-    const { status, stderr } = runCli(['topology', 'extra']);
+    const { status, stderr } = runCliStatus(['topology', 'extra']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /"extra"/);
   });
