@@ -5,7 +5,7 @@
  */
 import { formatCpuList } from '../src/host/cpulist.js';
 import type { HostCpu, Topology } from '../src/host/topology.js';
-import { formatGiB, pageLabel } from '../src/host/topology-text.js';
+import { formatGiB, groupBy, pageLabel } from '../src/host/topology-text.js';
 
 export type SegmentTone = 'plain' | 'dim' | 'heading' | 'isolated' | 'vcpu' | 'emulator' | 'iothread' | 'taken' | 'warn';
 
@@ -118,14 +118,4 @@ function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, Cp
 
 function segmentsWidth(segments: Segment[]): number {
   return segments.reduce((sum, segment) => sum + segment.text.length, 0);
-}
-
-function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    if (!out.has(key)) out.set(key, []);
-    out.get(key)!.push(item);
-  }
-  return out;
 }

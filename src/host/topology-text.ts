@@ -236,7 +236,8 @@ export function pageLabel(sizeKiB: number): string {
   return `${sizeKiB}K`;
 }
 
-function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
+/** Items grouped by key, groups and items in first-seen order. */
+export function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
   const out = new Map<K, T[]>();
   for (const item of items) {
     const key = keyOf(item);
