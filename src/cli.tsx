@@ -4,7 +4,7 @@
  * screens are imported lazily.
  */
 import { parseCliArgs, type ParsedArgs } from './cli-args.js';
-import { ActionError, UsageError } from './errors.js';
+import { isActionError, isUsageError, UsageError } from './errors.js';
 import { checkHostRoot, HostFs } from './host/host-fs.js';
 import { HELP } from './help.js';
 import type { CommandContext, CommandRunner } from './context.js';
@@ -71,11 +71,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     return await (await load())(ctx);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (isUsageError(error)) {
       stderr(`kvm-tui: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof ActionError) {
+    if (isActionError(error)) {
       stderr(`kvm-tui: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       return 1;
     }

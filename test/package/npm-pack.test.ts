@@ -1,7 +1,7 @@
 // The published artefact: one bundled file, zero runtime dependencies, installs offline, runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,6 +36,22 @@ test('npm pack gives a dependency-free tarball that installs offline and runs', 
     assert.match(tree, /node \d+/);
     const json = JSON.parse(execFileSync(bin, ['topology', '--json'], { encoding: 'utf8' }));
     assert.ok(Array.isArray(json.cpus) && json.cpus.length > 0);
+
+    // plan, presets, generate and the wizard live in bundles embedded in the one file: each
+    // must load from it, and their errors must keep their exit codes across that boundary.
+    const presets = JSON.parse(execFileSync(bin, ['presets', '--json'], { encoding: 'utf8' }));
+    assert.ok(presets.presets.some((preset: { name: string }) => preset.name === 'tiny-test'));
+    const plan = JSON.parse(execFileSync(bin, ['plan', '--preset', 'tiny-test', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(plan.vcpus.length, plan.spec.vcpus.count);
+    const xml = execFileSync(bin, ['generate', '--preset', 'tiny-test', '--format', 'xml'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(xml, /^<domain type="qemu">/);
+    const badPreset = spawnSync(bin, ['plan', '--preset', 'no-such-preset'], { encoding: 'utf8' });
+    assert.equal(badPreset.status, 2, badPreset.stderr);
+    assert.equal(badPreset.stderr.trim().split('\n').length, 1, badPreset.stderr);
+    assert.match(badPreset.stderr, /unknown preset "no-such-preset"/);
+    const noTerminal = spawnSync(bin, [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(noTerminal.status, 2, noTerminal.stderr);
+    assert.match(noTerminal.stderr, /^kvm-tui: the wizard needs an interactive terminal/);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
