@@ -19,29 +19,9 @@ import { runChecks } from '../../src/audit/run-checks.js';
 import type { Check, CheckOutcome, CheckResult, Fix } from '../../src/audit/types.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { HOSTS_DIR } from '../audit/fixture-hosts.js';
+import { KEY, plain, press, waitFor } from '../helpers/ink.js';
 
 afterEach(() => cleanup());
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
-const plain = (frame: string | undefined) => (frame ?? '').replace(ANSI, '');
-const KEY = { down: '\u001B[B', up: '\u001B[A', enter: '\r', escape: '\u001B' };
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Sends one key and lets Ink process it before the next (keys sent together parse as one). */
-async function press(stdin: { write: (data: string) => void }, ...keys: string[]): Promise<void> {
-  for (const key of keys) {
-    stdin.write(key);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function fixtureRows(name: string): Promise<AuditRow[]> {
   const ctx = buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, name)), capturedRoot: true, env: {} });

@@ -16,27 +16,9 @@ import { readTopology } from '../../src/host/topology.js';
 import { planVm } from '../../src/plan/plan-vm.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
+import { plain, waitFor } from '../helpers/ink.js';
 
 afterEach(() => cleanup());
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001B\[[0-9;?]*[ -/]*[@-~]/g;
-const plain = (frame: string | undefined) => (frame ?? '').replace(ANSI, '');
-
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function press(stdin: { write: (data: string) => void }, ...keys: string[]): Promise<void> {
-  for (const key of keys) {
-    stdin.write(key);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 /**
  * Sends a key until the screen shows its effect: a key that arrives between a screen's first
@@ -120,9 +102,16 @@ describe('wizard on a captured 2-socket Xeon', () => {
       <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" size={{ columns: 80, rows: 24 }} />,
     );
     await waitFor(() => /preset balanced/.test(plain(app.lastFrame())), 'the plan screen');
-    for (const key of ['2', '3', '4', '1']) {
-      await press(app.stdin, key);
-      for (const line of plain(app.lastFrame()).split('\n')) assert.ok(line.length <= 80, `too wide after ${key}: ${line}`);
+    const frame = () => plain(app.lastFrame());
+    const screens: Array<[string, RegExp]> = [
+      ['2', /node 1/],
+      ['3', /preset balanced/],
+      ['4', /qemu-system-x86_64/],
+      ['1', /Host audit/],
+    ];
+    for (const [key, shows] of screens) {
+      await pressUntil(app.stdin, key, () => shows.test(frame()), `screen ${key}`);
+      for (const line of frame().split('\n')) assert.ok(line.length <= 80, `too wide after ${key}: ${line}`);
     }
   });
 });

@@ -4,8 +4,8 @@
  * planner may never produce and broken plans the generators must refuse.
  */
 import type { Plan, VmSpec } from '../../src/spec/types.js';
+import { deepMerge, type DeepPartial } from './deep-merge.js';
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<unknown> ? T[K] : T[K] extends object | null ? DeepPartial<T[K]> : T[K] };
 
 /** A complete, valid spec: 4 vCPUs (1 socket x 2 cores x 2 threads), 4 GiB RAM, no disk, user net. */
 export function qemuSpec(overrides: DeepPartial<VmSpec> = {}): VmSpec {
@@ -24,20 +24,7 @@ export function qemuSpec(overrides: DeepPartial<VmSpec> = {}): VmSpec {
     iothreads: { count: 0, placement: 'housekeeping' },
     extraArgs: [],
   };
-  return merge(base, overrides);
-}
-
-function merge<T>(base: T, overrides: DeepPartial<T>): T {
-  const out = { ...base } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(overrides as Record<string, unknown>)) {
-    const current = out[key];
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && current !== null && typeof current === 'object' && !Array.isArray(current)) {
-      out[key] = merge(current, value as DeepPartial<typeof current>);
-    } else if (value !== undefined) {
-      out[key] = value;
-    }
-  }
-  return out as T;
+  return deepMerge(base, overrides);
 }
 
 export interface QemuPlanOptions {
