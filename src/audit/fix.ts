@@ -45,6 +45,19 @@ export function makeFix(parts: FixParts): Fix {
 }
 
 /**
+ * Loads a kernel module now (modprobe) and at every boot (/etc/modules-load.d/BOOTFILE.conf).
+ * `applicable`: the UI may run the modprobe after confirmation.
+ */
+export function loadModuleFix(module: string, options: { bootFile?: string; applicable: boolean; note?: string }): Fix {
+  return makeFix({
+    steps: [{ argv: ['modprobe', module] }],
+    persistent: [`echo ${module} > /etc/modules-load.d/${options.bootFile ?? module}.conf`],
+    applicable: options.applicable,
+    note: options.note,
+  });
+}
+
+/**
  * The CLI contract's `fix` string: runtime and persistent parts on their own lines, flagged
  * when root or a reboot is needed.
  */

@@ -3,7 +3,7 @@
  * confidential-computing extensions (AMD SEV, Intel TDX) where the CPU has them.
  */
 import * as fs from 'node:fs';
-import { makeFix } from '../fix.js';
+import { loadModuleFix, makeFix } from '../fix.js';
 import { cmdlineEvidence, missingReason, moduleLoaded, moduleLoadingBlocked, moduleParam, parseKernelBool, readCmdline } from '../probe-helpers.js';
 import type { Check } from '../types.js';
 
@@ -23,9 +23,7 @@ const vhostNet: Check = {
     return {
       status: 'warn',
       evidence: `/dev/vhost-net: ${missingReason(ctx.hostFs, '/dev/vhost-net')}; ${module}${blocked ? `; ${blocked}` : ''} (tap networking must use vhost=off)`,
-      fix: makeFix({
-        steps: [{ argv: ['modprobe', 'vhost_net'] }],
-        persistent: ['echo vhost_net > /etc/modules-load.d/vhost_net.conf'],
+      fix: loadModuleFix('vhost_net', {
         applicable: blocked === null,
         note: blocked ? `${blocked}: needs a kernel built with CONFIG_VHOST_NET` : undefined,
       }),
@@ -45,9 +43,7 @@ const tun: Check = {
     return {
       status: 'fail',
       evidence: `/dev/net/tun: ${missingReason(ctx.hostFs, '/dev/net/tun')}${blocked ? `; ${blocked}` : ''} (only -netdev user works)`,
-      fix: makeFix({
-        steps: [{ argv: ['modprobe', 'tun'] }],
-        persistent: ['echo tun > /etc/modules-load.d/tun.conf'],
+      fix: loadModuleFix('tun', {
         applicable: blocked === null,
         note: blocked ? `${blocked}: needs a kernel built with CONFIG_TUN` : undefined,
       }),

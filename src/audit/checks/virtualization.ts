@@ -7,7 +7,7 @@
  * hardware virtualization"; we say what actually happens there: KVM opens, guests crawl.
  */
 import * as fs from 'node:fs';
-import { makeFix } from '../fix.js';
+import { loadModuleFix, makeFix } from '../fix.js';
 import {
   commandsDisabledOutcome,
   groupName,
@@ -155,11 +155,7 @@ const kvmDevice: Check = {
       else reason = 'no device node (no udev to create it?)';
       const module = vendorModuleName(ctx);
       if (facts.hwFlag && module && !facts.vendorModule) {
-        fix = makeFix({
-          runtime: [`modprobe ${module}`],
-          persistent: [`echo ${module} > /etc/modules-load.d/kvm.conf`],
-          note: moduleLoadingBlocked(ctx.hostFs) ?? undefined,
-        });
+        fix = loadModuleFix(module, { bootFile: 'kvm', applicable: false, note: moduleLoadingBlocked(ctx.hostFs) ?? undefined });
       } else if (facts.hwFlag && facts.vendorModule) {
         // Module loaded but no node: the device exists in sysfs; create the node by hand.
         fix = makeFix({ runtime: ['mknod /dev/kvm c 10 232 && chgrp kvm /dev/kvm && chmod 660 /dev/kvm'], persistent: ['# install udev (its rules create /dev/kvm at boot)'] });
@@ -211,11 +207,7 @@ const kvmModules: Check = {
     const module = vendorModuleName(ctx);
     const blocked = moduleLoadingBlocked(ctx.hostFs);
     const fix = facts.hwFlag && module
-      ? makeFix({
-          runtime: [`modprobe ${module}`],
-          persistent: [`echo ${module} > /etc/modules-load.d/kvm.conf`],
-          note: blocked ?? undefined,
-        })
+      ? loadModuleFix(module, { bootFile: 'kvm', applicable: false, note: blocked ?? undefined })
       : null;
     return { status: 'fail', evidence: `/sys/module: ${loaded}${facts.hwFlag ? '' : ' (no vmx/svm: see virt.cpu-flags)'}`, fix };
   },
