@@ -35,7 +35,7 @@ export async function runWizard(ctx: CommandContext): Promise<number> {
 }
 
 export interface WizardProps {
-  ctx: Pick<CommandContext, 'hostFs' | 'capturedRoot' | 'env'>;
+  ctx: Pick<CommandContext, 'hostFs' | 'capturedRoot' | 'env' | 'identity' | 'run'>;
   topology: Topology;
   cpuInfo: CpuInfo;
   presets: Preset[];
@@ -72,7 +72,7 @@ export function Wizard({ ctx, topology, cpuInfo, presets, initialScreen, size }:
   const artefacts = useMemo<PreviewScreenProps['artefacts']>(() => {
     if (plan.errors.length) return { error: plan.errors.map((entry) => entry.message).join('; ') };
     try {
-      const generated = generateAll(plan, { runDir: vmRunDir(plan.spec.name, { env: ctx.env }) });
+      const generated = generateAll(plan, { runDir: vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid }) });
       return { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script };
     } catch (error) {
       return { error: (error as Error).message };

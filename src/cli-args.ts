@@ -5,15 +5,16 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
-export const GLOBAL_OPTIONS = ['root', 'connect', 'no-color', 'help', 'version'] as const;
+export const GLOBAL_OPTIONS = ['root', 'connect', 'no-color', 'debug', 'help', 'version'] as const;
 export const SPEC_OPTIONS = [
   'preset', 'spec', 'name', 'vcpus', 'memory', 'hugepages', 'accel', 'disk', 'net', 'strategy',
 ] as const;
 
 const OPTION_TYPES = {
   root: { type: 'string' },
-  connect: { type: 'string' },
+  connect: { type: 'string', multiple: true },
   'no-color': { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
   json: { type: 'boolean' },
@@ -46,11 +47,21 @@ export interface ParsedArgs {
 export function parseCliArgs(argv: string[]): ParsedArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTION_TYPES, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: OPTION_TYPES, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     // node's messages are multi-sentence; keep the first line and make it about our tool.
     const message = String((error as Error).message).split('\n')[0]!.replace(/\. To specify.*$/, '');
     throw new UsageError(message);
+  }
+  // parseArgs keeps the last of a repeated flag; a flag given twice is more likely a mistake
+  // (two --memory values) than a wish, so it is refused. --disk and --connect are lists.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    const type = OPTION_TYPES[token.name as OptionName] as { multiple?: boolean } | undefined;
+    if (type?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} given more than once`);
+    seen.add(token.name);
   }
   const [command = null, ...positionals] = parsed.positionals;
   return { command, positionals, values: parsed.values as ParsedArgs['values'] };

@@ -1,28 +1,21 @@
 /**
- * The entry: parses arguments, builds the real host root, then either renders the interactive
- * app or runs a non-interactive command. Non-interactive commands never load Ink or React: the
- * screens are imported lazily.
+ * The composition root: parses arguments, builds the one CommandContext (host root, process
+ * runner, detached spawner, clock, identity, environment, output streams) from the services it
+ * is given, then runs the command the table names. Non-interactive commands never load Ink or
+ * React: every command module is imported on first use (src/commands/table.ts).
  */
 import { parseCliArgs, type ParsedArgs } from './cli-args.js';
 import { isActionError, isUsageError, UsageError } from './errors.js';
 import { checkHostRoot, HostFs } from './host/host-fs.js';
 import { HELP } from './help.js';
-import type { CommandContext, CommandRunner } from './context.js';
+import type { CommandContext, Services } from './context.js';
+import { findCommand } from './commands/table.js';
 
 declare const KVM_TUI_VERSION: string | undefined;
 
-const COMMANDS: Record<string, () => Promise<CommandRunner>> = {
-  topology: async () => (await import('./commands/topology.js')).runTopology,
-  'dump-host': async () => (await import('./commands/dump-host.js')).runDumpHost,
-  audit: async () => (await import('./commands/audit.js')).runAudit,
-  presets: async () => (await import('./commands/presets.js')).runPresets,
-  plan: async () => (await import('./commands/plan.js')).runPlan,
-  generate: async () => (await import('./commands/generate.js')).runGenerate,
-};
-
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const stdout = (text: string) => void process.stdout.write(text);
-  const stderr = (text: string) => void process.stderr.write(text);
+/** Runs one command line; returns the exit code. Tests call it with fake services. */
+export async function main(argv: string[], services: Services): Promise<number> {
+  const { env, stdout, stderr } = services;
   let args: ParsedArgs;
   try {
     args = parseCliArgs(argv);
@@ -49,39 +42,50 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 2;
     }
   }
-  const color = !args.values['no-color'] && !env.NO_COLOR && Boolean(process.stdout.isTTY);
+  const connectArg = args.values.connect;
+  if (Array.isArray(connectArg) && connectArg.length > 1 && args.command !== 'monitor') {
+    stderr(`kvm-tui: --connect given more than once (only monitor watches several hosts)\n`);
+    return 2;
+  }
+  const connectUri = typeof connectArg === 'string' ? connectArg : Array.isArray(connectArg) ? (connectArg[0] ?? null) : env.LIBVIRT_DEFAULT_URI || null;
   const ctx: CommandContext = {
+    ...services,
     args,
     hostFs: new HostFs(rootArg ?? '/'),
     capturedRoot: rootArg !== null,
-    env,
-    stdout,
-    stderr,
-    color,
+    color: !args.values['no-color'] && !env.NO_COLOR && env.TERM !== 'dumb' && services.terminal.stdoutIsTty,
+    connectUri,
+    debug: Boolean(args.values.debug),
   };
   try {
-    if (args.command === null) {
-      const { runWizard } = await import('../components/run-wizard.js');
-      return await runWizard(ctx);
-    }
-    const load = COMMANDS[args.command];
-    if (!load) {
+    const entry = findCommand(args.command ?? '');
+    if (!entry) {
       stderr(`kvm-tui: unknown command "${args.command}" (try kvm-tui --help)\n`);
       return 2;
     }
-    return await (await load())(ctx);
+    return await (await entry.load())(ctx);
   } catch (error) {
-    if (isUsageError(error)) {
-      stderr(`kvm-tui: ${error.message}\n`);
-      return 2;
-    }
-    if (isActionError(error)) {
-      stderr(`kvm-tui: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
-      return 1;
-    }
-    stderr(`kvm-tui: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
-    return 70;
+    return reportError(error, ctx);
   }
+}
+
+/** Usage errors exit 2, failed actions 1 with their hint; anything else is a bug: one line and where to report it. */
+export function reportError(error: unknown, ctx: Pick<CommandContext, 'stderr' | 'debug'>): number {
+  if (isUsageError(error)) {
+    ctx.stderr(`kvm-tui: ${error.message}\n`);
+    return 2;
+  }
+  if (isActionError(error)) {
+    ctx.stderr(`kvm-tui: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+    return 1;
+  }
+  const message = ((error as Error)?.message ?? String(error)).split('\n')[0]!.slice(0, 300);
+  if (ctx.debug) {
+    ctx.stderr(`kvm-tui: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  } else {
+    ctx.stderr(`kvm-tui: internal error: ${message}\nhint: this is a bug in kvm-tui; run again with --debug for the full trace and report it with the output of kvm-tui dump-host\n`);
+  }
+  return 70;
 }
 
 async function sourceVersion(): Promise<string> {

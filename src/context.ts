@@ -1,16 +1,67 @@
-/** What a non-interactive command gets from the entry point: parsed args and the real world. */
+/**
+ * The composition root's one context. `src/cli.tsx` builds it once from the real world
+ * (`src/run/real-services.ts`) or a test builds it from fakes; everything below receives what it
+ * needs from here and never falls back to a real default (no `process.*`, `Date.now` or real
+ * process runner below the root).
+ */
 import type { ParsedArgs } from './cli-args.js';
 import type { HostFs } from './host/host-fs.js';
+import type { RunCommand } from './run/run-command.js';
 
-export interface CommandContext {
+/** Time and timers, injectable so the sampler, QMP waits and deadlines run on a fake clock in tests. */
+export interface Clock {
+  /** Milliseconds since the epoch (wall time, for timestamps and deadlines). */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Who runs kvm-tui: decides run-dir locations and what the audit may expect to open. */
+export interface Identity {
+  uid: number | null;
+  gid: number | null;
+  groups: number[];
+  pid: number;
+}
+
+export interface DetachedSpawnOptions {
+  /** stdout and stderr go to this file (appended); stdin is /dev/null. */
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Starts a process in its own session (setsid), detached from the terminal, so it survives the
+ * TUI exiting, crashing or losing its SSH session (SIGHUP). Resolves with its pid once spawned.
+ */
+export type SpawnDetached = (argv: readonly string[], options: DetachedSpawnOptions) => Promise<number>;
+
+/** The side-effecting services, independent of the command line. */
+export interface Services {
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Terminal facts of the real streams (false/null in tests and pipes). */
+  terminal: { stdinIsTty: boolean; stdoutIsTty: boolean; columns: number | null };
+  run: RunCommand;
+  spawnDetached: SpawnDetached;
+  clock: Clock;
+  identity: Identity;
+}
+
+/** What every command (and the interactive app) receives: parsed args, the host root and the services. */
+export interface CommandContext extends Services {
   args: ParsedArgs;
   hostFs: HostFs;
   /** True when --root points at a captured host: nothing may touch the live machine. */
   capturedRoot: boolean;
-  env: NodeJS.ProcessEnv;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
   color: boolean;
+  /** `--connect URI` (or LIBVIRT_DEFAULT_URI): the libvirt backend; null = direct QEMU. */
+  connectUri: string | null;
+  /** `--debug`: full traces for internal errors. */
+  debug: boolean;
 }
 
 export type CommandRunner = (ctx: CommandContext) => Promise<number>;

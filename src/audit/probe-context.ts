@@ -5,7 +5,7 @@
 import type { HostFs } from '../host/host-fs.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readTopology } from '../host/topology.js';
-import { findExecutable, runCommand, type RunCommand } from '../run/run-command.js';
+import { findExecutable, type RunCommand } from '../run/run-command.js';
 import type { AuditUser, ProbeContext } from './types.js';
 import { makeVersionOf, versionCachePath } from './version-cache.js';
 
@@ -16,11 +16,11 @@ export interface ProbeContextOptions {
   /** A captured host (--root): nothing may look at the live machine. */
   capturedRoot: boolean;
   env: NodeJS.ProcessEnv;
-  /** Defaults to the real runner on a live host; tests pass fakes. Ignored on a captured host. */
+  /** The process runner; absent or null: commands off (`runDisabledReason` says why). Ignored on a captured host. */
   run?: RunCommand | null;
   /** Why commands are off when `run` is null on a live host (dump-host: "recording file reads"). */
   runDisabledReason?: string;
-  /** Defaults to this process's identity on a live host, /proc/self/status of a capture. */
+  /** Who asks, on a live host (the composition root's identity); a capture's comes from its /proc/self/status. */
   user?: AuditUser;
   which?: (name: string) => string | null;
   versionCacheFile?: string | null;
@@ -36,7 +36,7 @@ export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
   } catch (error) {
     topologyError = (error as Error).message;
   }
-  const run = capturedRoot ? null : options.run === undefined ? runCommand : options.run;
+  const run = capturedRoot ? null : (options.run ?? null);
   const runDisabledReason = capturedRoot ? CAPTURED_HOST_REASON : (options.runDisabledReason ?? 'commands disabled');
   const which = run === null ? () => null : (options.which ?? ((name: string) => findExecutable(name, env.PATH)));
   const cacheFile = options.versionCacheFile === undefined ? versionCachePath(env) : options.versionCacheFile;
@@ -49,19 +49,12 @@ export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
     run,
     runDisabledReason,
     which,
-    user: options.user ?? (capturedRoot ? readUserFromStatus(hostFs) : liveUser()),
+    user: capturedRoot ? readUserFromStatus(hostFs) : (options.user ?? { uid: null, gid: null, groups: [] }),
     env,
     versionOf: makeVersionOf(run, runDisabledReason, cacheFile),
   };
 }
 
-function liveUser(): AuditUser {
-  return {
-    uid: typeof process.getuid === 'function' ? process.getuid() : null,
-    gid: typeof process.getgid === 'function' ? process.getgid() : null,
-    groups: typeof process.getgroups === 'function' ? process.getgroups() : [],
-  };
-}
 
 /** The identity recorded in a capture (dump-host copies its own /proc/self/status). */
 export function readUserFromStatus(hostFs: HostFs): AuditUser {

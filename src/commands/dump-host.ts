@@ -11,7 +11,7 @@ import type { CommandContext } from '../context.js';
 import { ActionError, UsageError } from '../errors.js';
 import { HostFs } from '../host/host-fs.js';
 import { readTopology, TopologyError } from '../host/topology.js';
-import { collectProbeReads } from '../host/probe-all.js';
+import { collectProbeReads } from '../audit/probe-all.js';
 
 export async function runDumpHost(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, []);

@@ -37,7 +37,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     return 1;
   }
 
-  const runDir = vmRunDir(plan.spec.name, { env: ctx.env });
+  const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   let generated: GeneratedVm;
   try {
     generated = generateAll(plan, { runDir });

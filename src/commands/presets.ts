@@ -12,7 +12,7 @@ export async function runPresets(ctx: CommandContext): Promise<number> {
     ctx.stdout(JSON.stringify({ presets: presets.map(presetToJson) }, null, 2) + '\n');
     return 0;
   }
-  ctx.stdout(formatPresets(presets, process.stdout.columns || 100));
+  ctx.stdout(formatPresets(presets, ctx.terminal.columns ?? 100));
   return 0;
 }
 

@@ -11,7 +11,7 @@ export async function runTopology(ctx: CommandContext): Promise<number> {
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(topologyToJson(topology), null, 2) + '\n');
   } else {
-    ctx.stdout(formatTopologyTree(topology, process.stdout.columns || 80));
+    ctx.stdout(formatTopologyTree(topology, ctx.terminal.columns ?? 80));
   }
   return 0;
 }

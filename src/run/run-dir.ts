@@ -34,21 +34,21 @@ export function vmSlug(name: string): string {
 
 export interface RunDirOptions {
   env?: NodeJS.ProcessEnv;
-  /** Effective uid; defaults to the current process's. */
-  uid?: number;
+  /** Effective uid (the composition root's identity); 0 picks /run/kvm-tui. */
+  uid: number | null;
 }
 
 /** The directory holding every VM's run dir for this user. */
-export function runtimeBase(options: RunDirOptions = {}): string {
-  const env = options.env ?? process.env;
-  const uid = options.uid ?? process.getuid?.() ?? 0;
+export function runtimeBase(options: RunDirOptions): string {
+  const env = options.env ?? {};
+  const uid = options.uid ?? 0;
   if (uid === 0) return '/run/kvm-tui/vms';
   const xdg = env.XDG_RUNTIME_DIR;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'kvm-tui', 'vms');
   return `/tmp/kvm-tui-${uid}/vms`;
 }
 
-export function vmRunDir(name: string, options: RunDirOptions = {}): string {
+export function vmRunDir(name: string, options: RunDirOptions): string {
   return path.join(runtimeBase(options), vmSlug(name));
 }
 
@@ -85,7 +85,7 @@ export function assertSocketPathFits(socketPath: string): void {
  * /tmp fallback another user could otherwise pre-create them, or plant a symlink, and own or
  * redirect our sockets.
  */
-export function ensureRunDir(dir: string, uid: number = process.getuid?.() ?? 0): RunDirPaths {
+export function ensureRunDir(dir: string, uid: number): RunDirPaths {
   const paths = runDirPaths(dir);
   assertSocketPathFits(paths.qmpSocket);
   try {

@@ -13,7 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ActionError } from '../errors.js';
 import { parseCpuList } from '../host/cpulist.js';
-import { runCommand, type CommandResult, type RunCommand } from './run-command.js';
+import type { Clock } from '../context.js';
+import type { CommandResult, RunCommand } from './run-command.js';
 
 export const DEFAULT_VIRSH_TIMEOUT_MS = 30_000;
 /** The first connection to a fresh libvirtd waits for its QEMU capability probe (~8 s here). */
@@ -22,8 +23,11 @@ export const DEFAULT_VIRSH_READY_TIMEOUT_MS = 60_000;
 export interface VirshOptions {
   /** libvirt connection URI ("qemu:///system", "qemu:///session"). */
   uri: string;
-  /** Process runner; tests inject a fake. */
-  run?: RunCommand;
+  /** Process runner (the composition root's; tests inject a fake). */
+  run: RunCommand;
+  /** Environment virsh runs with (LC_ALL=C is added). */
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
   /** virsh binary; default "virsh" from PATH. */
   binary?: string;
   /** Default per-call timeout. */
@@ -53,10 +57,14 @@ export class Virsh {
   private readonly runner: RunCommand;
   private readonly binary: string;
   private readonly timeoutMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly clock: Clock;
 
   constructor(options: VirshOptions) {
     this.uri = options.uri;
-    this.runner = options.run ?? runCommand;
+    this.runner = options.run;
+    this.env = options.env;
+    this.clock = options.clock;
     this.binary = options.binary ?? 'virsh';
     this.timeoutMs = options.timeoutMs ?? DEFAULT_VIRSH_TIMEOUT_MS;
   }
@@ -66,7 +74,7 @@ export class Virsh {
     return this.runner([this.binary, '--quiet', '--connect', this.uri, ...args], {
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       input: options.input,
-      env: { ...process.env, LC_ALL: 'C' },
+      env: { ...this.env, LC_ALL: 'C' },
     });
   }
 
@@ -83,13 +91,13 @@ export class Virsh {
    * daemon's capability probe; failures (daemon still starting) are retried until the deadline.
    */
   async waitUntilReady(timeoutMs = DEFAULT_VIRSH_READY_TIMEOUT_MS): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     let last: CommandResult | null = null;
-    while (Date.now() < deadline) {
-      last = await this.tryRun(['version'], { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    while (this.clock.now() < deadline) {
+      last = await this.tryRun(['version'], { timeoutMs: Math.max(1000, deadline - this.clock.now()) });
       if (last.ok) return last.stdout;
       // A refused connection returns at once: pause briefly so the retry loop does not spin.
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await this.clock.sleep(250);
     }
     const detail = last ? virshMessage(last) : 'no attempt finished';
     throw new VirshError(`libvirt at ${this.uri} did not answer within ${Math.round(timeoutMs / 1000)} s: ${detail}`, ['version'], last ?? emptyResult(), hintFor(last ?? emptyResult(), this.uri));

@@ -38,7 +38,7 @@ const PresetFileSchema = z.strictObject(
 );
 
 /** Where the user's presets live. */
-export function userPresetDir(env: NodeJS.ProcessEnv = process.env): string {
+export function userPresetDir(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG spec says relative values are invalid and must be ignored.
   const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
@@ -96,7 +96,7 @@ function userPresets(dir: string): Preset[] {
 
 /** Builtin presets followed by the user's; a user preset replaces a builtin of the same name. */
 export function listPresets(opts: PresetOptions = {}): Preset[] {
-  const dir = opts.userDir ?? userPresetDir(opts.env);
+  const dir = opts.userDir ?? userPresetDir(opts.env ?? {});
   const user = userPresets(dir);
   const seen = new Map<string, string>();
   for (const preset of user) {

@@ -235,17 +235,10 @@ describe('fixes', () => {
 
 describe('dump-host captures what the checks read', () => {
   test('a capture of each fixture host replays to the same audit', async () => {
-    const { main } = await import('../../src/cli.js');
+    const { runMain } = await import('../helpers/test-services.js');
     for (const name of ['well-tuned', 'bare', 'pvm', 'hugepages-one-node']) {
       const capture = path.join(scratch, `capture-${name}`);
-      const write = process.stdout.write;
-      process.stdout.write = (() => true) as typeof process.stdout.write;
-      let code: number;
-      try {
-        code = await main(['--root', path.join(HOSTS_DIR, name), 'dump-host', capture]);
-      } finally {
-        process.stdout.write = write;
-      }
+      const { code } = await runMain(['--root', path.join(HOSTS_DIR, name), 'dump-host', capture]);
       assert.equal(code, 0);
       const audit = async (root: string) => {
         const ctx = buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} });

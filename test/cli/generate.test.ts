@@ -9,15 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseCliArgs } from '../../src/cli-args.js';
-import { runGenerate } from '../../src/commands/generate.js';
-import { ActionError, UsageError } from '../../src/errors.js';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { HostFs } from '../../src/host/host-fs.js';
 import { vmRunDir } from '../../src/run/run-dir.js';
 import type { Plan } from '../../src/spec/types.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { runCli } from '../helpers/run-cli.js';
+import { runMain } from '../helpers/test-services.js';
 
 const ROOT = fixtureRoot('hwloc-32intel64-2p8co2t+8ve');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-gen-cli-'));
@@ -33,35 +30,8 @@ interface Result {
   stderr: string;
 }
 
-/** The command in-process, with the entry point's error-to-exit-code rules (src/cli.tsx). */
-async function generateInProcess(args: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  let code: number;
-  try {
-    const parsed = parseCliArgs(['generate', ...args]);
-    code = await runGenerate({
-      args: parsed,
-      hostFs: new HostFs(ROOT),
-      capturedRoot: true,
-      env: ENV,
-      stdout: (text) => void (stdout += text),
-      stderr: (text) => void (stderr += text),
-      color: false,
-    });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      stderr += `kvm-tui: ${error.message}\n`;
-      code = 2;
-    } else if (error instanceof ActionError) {
-      stderr += `kvm-tui: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`;
-      code = 1;
-    } else {
-      throw error;
-    }
-  }
-  return { code, stdout, stderr };
-}
+/** The command in-process through the entry point (src/cli.tsx main), output captured. */
+const generateInProcess = (args: string[]): Promise<Result> => runMain(['generate', ...args], { env: ENV });
 
 /** The real executable (src/bin.ts through tsx). */
 const kvmTui = (args: string[]): Result => runCli(args, ENV);
@@ -79,7 +49,7 @@ describe('kvm-tui generate', async () => {
   it('--format json gives argv, xml, script and the plan, all of the same VM', async () => {
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(Object.keys(generated), ['argv', 'xml', 'script', 'plan']);
-    const runDir = vmRunDir('balanced', { env: ENV });
+    const runDir = vmRunDir('balanced', { env: ENV, uid: process.getuid?.() ?? 0 });
     assert.deepEqual(generated.argv, buildQemuArgs(generated.plan, { runDir }));
     assert.equal(generated.argv[0], 'qemu-system-x86_64');
     assert.ok(generated.argv.includes(`socket,id=qmp0,path=${runDir}/qmp.sock,server=on,wait=off`));

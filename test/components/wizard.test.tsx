@@ -49,7 +49,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
   test('opens on the audit, then the core map, plan and preview follow the number keys', async () => {
     const { hostFs, topology, cpuInfo, presets } = setup();
     const app = render(
-      <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} />,
+      <Wizard ctx={{ hostFs, capturedRoot: true, env: {}, identity: { uid: 0, gid: 0, groups: [], pid: 1 }, run: async () => { throw new Error('no commands in this test'); } }} topology={topology} cpuInfo={cpuInfo} presets={presets} />,
     );
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
@@ -85,7 +85,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
   test('in the preset picker a digit picks that preset and does not switch screens', async () => {
     const { hostFs, topology, cpuInfo, presets } = setup();
     const app = render(
-      <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" />,
+      <Wizard ctx={{ hostFs, capturedRoot: true, env: {}, identity: { uid: 0, gid: 0, groups: [], pid: 1 }, run: async () => { throw new Error('no commands in this test'); } }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" />,
     );
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /preset balanced/.test(frame()), 'the plan screen');
@@ -99,7 +99,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
   test('every frame fits 80 columns', async () => {
     const { hostFs, topology, cpuInfo, presets } = setup();
     const app = render(
-      <Wizard ctx={{ hostFs, capturedRoot: true, env: {} }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" size={{ columns: 80, rows: 24 }} />,
+      <Wizard ctx={{ hostFs, capturedRoot: true, env: {}, identity: { uid: 0, gid: 0, groups: [], pid: 1 }, run: async () => { throw new Error('no commands in this test'); } }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" size={{ columns: 80, rows: 24 }} />,
     );
     await waitFor(() => /preset balanced/.test(plain(app.lastFrame())), 'the plan screen');
     const frame = () => plain(app.lastFrame());

@@ -71,11 +71,11 @@ describe('assertSocketPathFits / ensureRunDir', () => {
 
   it('creates the dir private (0700), also when it exists with a looser mode', () => {
     const dir = path.join(scratch, 'a', 'vm-12345678');
-    const paths = ensureRunDir(dir);
+    const paths = ensureRunDir(dir, process.getuid?.() ?? 0);
     assert.equal(paths.qmpSocket, path.join(dir, 'qmp.sock'));
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
     fs.chmodSync(dir, 0o755);
-    ensureRunDir(dir);
+    ensureRunDir(dir, process.getuid?.() ?? 0);
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
   });
 
@@ -84,7 +84,7 @@ describe('assertSocketPathFits / ensureRunDir', () => {
     fs.mkdirSync(path.join(real, 'vms'), { recursive: true });
     const link = path.join(scratch, 'planted');
     fs.symlinkSync(real, link);
-    assert.throws(() => ensureRunDir(path.join(link, 'vms', 'vm-1')), (error: unknown) => error instanceof ActionError && /planted is a symlink/.test(error.message));
+    assert.throws(() => ensureRunDir(path.join(link, 'vms', 'vm-1'), process.getuid?.() ?? 0), (error: unknown) => error instanceof ActionError && /planted is a symlink/.test(error.message));
     const owned = path.join(scratch, 'owned', 'vms');
     fs.mkdirSync(owned, { recursive: true });
     // Root may use root-owned dirs, so as root the dir is given to another user (uid 4242);
@@ -102,6 +102,6 @@ describe('assertSocketPathFits / ensureRunDir', () => {
   it('fails with an ActionError when the dir cannot be made', () => {
     const file = path.join(scratch, 'plain-file');
     fs.writeFileSync(file, '');
-    assert.throws(() => ensureRunDir(path.join(file, 'vm')), (error: unknown) => error instanceof ActionError && /cannot create run dir/.test(error.message));
+    assert.throws(() => ensureRunDir(path.join(file, 'vm'), process.getuid?.() ?? 0), (error: unknown) => error instanceof ActionError && /cannot create run dir/.test(error.message));
   });
 });

@@ -4,6 +4,8 @@
  * never skip), domain names unique to this run, and cleanup that destroys and undefines every
  * domain this process defined, even when a test failed half-way.
  */
+import { realClock } from '../../src/run/real-services.js';
+import { runCommand } from '../../src/run/run-command.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,7 +31,7 @@ export function requireTool(binary: string, apt: string): void {
 /** A Virsh on the test connection, after waiting (with a limit) for the daemon to answer. */
 export async function connectTestLibvirt(): Promise<Virsh> {
   requireTool('virsh', 'libvirt-clients');
-  const virsh = new Virsh({ uri: LIBVIRT_URI, timeoutMs: 60_000 });
+  const virsh = new Virsh({ uri: LIBVIRT_URI, timeoutMs: 60_000, run: runCommand, env: process.env, clock: realClock });
   try {
     await virsh.waitUntilReady(90_000);
   } catch (error) {

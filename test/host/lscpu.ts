@@ -13,9 +13,10 @@ export interface LscpuRow {
 }
 
 /**
- * The last '#' line names the printed columns. The cache column's header is the cache names
- * joined by ':' ("L1d:L1i:L2:L3"), and each row's cache field holds one id per name in the same
- * order; lscpu drops that column altogether on hosts without cache info.
+ * The last '#' line names the printed columns. lscpu prints the caches in one of two shapes: one
+ * column whose header is the cache names joined by ':' ("L1d:L1i:L2:L3", each row's field one id
+ * per name), or, as util-linux 2.38.1 does on some hosts, an empty column and then one column per
+ * cache ("Node,,L1d,L1i,L2,L3"). lscpu drops the caches altogether on hosts without cache info.
  */
 export function parseLscpu(text: string): LscpuRow[] {
   const lines = text.split('\n');
@@ -27,8 +28,9 @@ export function parseLscpu(text: string): LscpuRow[] {
   if ([cpuColumn, coreColumn, socketColumn, nodeColumn].some((index) => index < 0)) {
     throw new Error(`unexpected lscpu header: ${header}`);
   }
-  const cacheColumn = columns.findIndex((name) => /^l\d/.test(name) || name === 'cache');
-  const l3Position = cacheColumn < 0 ? -1 : columns[cacheColumn]!.split(':').indexOf('l3');
+  const ownL3Column = columns.indexOf('l3');
+  const cacheColumn = ownL3Column >= 0 ? ownL3Column : columns.findIndex((name) => /^l\d/.test(name) || name === 'cache');
+  const l3Position = ownL3Column >= 0 ? 0 : cacheColumn < 0 ? -1 : columns[cacheColumn]!.split(':').indexOf('l3');
   return lines
     .filter((line) => line.trim() !== '' && !line.startsWith('#'))
     .map((line) => {

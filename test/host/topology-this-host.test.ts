@@ -63,6 +63,11 @@ test('parseLscpu reads lscpu output with caches (this host may have none to show
   assert.equal(parseLscpu('# CPU,Core,Socket,Node,L1d:L1i:L2\n0,0,0,0,0:0:0\n')[0]!.l3, null);
   assert.equal(parseLscpu('# CPU,Core,Socket,Node\n0,0,0,,\n')[0]!.l3, null);
   assert.equal(parseLscpu('# CPU,Core,Socket,Node\n0,0,0,\n')[0]!.node, null);
+  // The other shape util-linux 2.38.1 prints (seen on a 2-CPU VM): one column per cache.
+  assert.deepEqual(parseLscpu('# CPU,Core,Socket,Node,,L1d,L1i,L2,L3\n0,0,0,0,,0,0,0,0\n1,1,0,0,,1,1,1,0\n'), [
+    { cpu: 0, core: '0', socket: '0', node: 0, l3: '0' },
+    { cpu: 1, core: '1', socket: '0', node: 0, l3: '0' },
+  ]);
 });
 
 test('this host: lscpu -p lists at least one CPU (the comparison below is not vacuous)', () => {

@@ -3,10 +3,10 @@
  * path the program reads (used by dump-host). The audit's checks run with the command runner
  * disabled: commands and PATH lookups are not part of a capture.
  */
-import { ALL_CHECKS } from '../audit/checks/index.js';
-import { buildProbeContext } from '../audit/probe-context.js';
-import { runChecks } from '../audit/run-checks.js';
-import type { HostFs } from './host-fs.js';
+import { ALL_CHECKS } from './checks/index.js';
+import { buildProbeContext } from './probe-context.js';
+import { runChecks } from './run-checks.js';
+import type { HostFs } from '../host/host-fs.js';
 
 export async function collectProbeReads(hostFs: HostFs): Promise<void> {
   hostFs.read('/proc/cpuinfo');

@@ -1,0 +1,83 @@
+/**
+ * What the interactive app may do to the world, built once from the CommandContext by the
+ * composition side and handed to the screens' hooks. Components never import node:fs, a process
+ * runner or a host reader: they call these.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeApplyFix, type ApplyFix } from '../audit/apply-fix.js';
+import { writeFixScript } from '../audit/fix-script.js';
+import { buildProbeContext } from '../audit/probe-context.js';
+import type { ProbeContext } from '../audit/types.js';
+import type { CommandContext } from '../context.js';
+import { ActionError } from '../errors.js';
+import { readCpuInfo, type CpuInfo } from '../host/cpuinfo.js';
+import { HostFs } from '../host/host-fs.js';
+import { readTopology, TopologyError, type Topology } from '../host/topology.js';
+import { vmRunDir } from '../run/run-dir.js';
+import { listPresets } from '../spec/presets.js';
+import type { Preset } from '../spec/types.js';
+
+export interface HostFacts {
+  topology: Topology;
+  cpuInfo: CpuInfo;
+}
+
+/** Writes a fix script; throws FixScriptExists when the file is there and overwrite is false. */
+export type WriteScript = (file: string, content: string, options: { overwrite: boolean }) => string;
+
+export interface WizardServices {
+  capturedRoot: boolean;
+  /** Reads topology and CPU facts afresh (after a fix reserved huge pages, say). */
+  readHost(): HostFacts;
+  /** A fresh probe context per audit run: a re-check must see new values, not cached errors. */
+  makeProbeContext(): ProbeContext;
+  /** Runs a fix's runtime steps; null on a captured host (`applyDisabledReason` says why). */
+  applyFix: ApplyFix | null;
+  applyDisabledReason: string | null;
+  writeScript: WriteScript;
+  /** kvm-tui-fixes.sh -> kvm-tui-fixes-2.sh: the first name not taken. */
+  nextFreeName(file: string): string;
+  presets: Preset[];
+  runDirFor(vmName: string): string;
+  now(): Date;
+}
+
+/** The real services for the wizard on ctx's host. Throws an ActionError when the host has no readable CPU topology. */
+export function buildWizardServices(ctx: CommandContext): WizardServices {
+  const readHost = (): HostFacts => {
+    // A fresh HostFs each time: its error cache must not outlive a fix.
+    const hostFs = new HostFs(ctx.hostFs.root);
+    try {
+      return { topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs) };
+    } catch (error) {
+      if (error instanceof TopologyError) {
+        throw new ActionError(`cannot read the host's CPU topology: ${error.message}`, ctx.capturedRoot ? 'is --root a capture made by kvm-tui dump-host?' : 'is /sys mounted?');
+      }
+      throw error;
+    }
+  };
+  return {
+    capturedRoot: ctx.capturedRoot,
+    readHost,
+    makeProbeContext: () =>
+      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, run: ctx.run, user: ctx.identity }),
+    applyFix: ctx.capturedRoot ? null : makeApplyFix(ctx.run),
+    applyDisabledReason: ctx.capturedRoot ? 'captured host (--root): fixes cannot be applied to it; w writes them to a script' : null,
+    writeScript: (file, content, options) => writeFixScript(file, content, options),
+    nextFreeName,
+    presets: listPresets({ env: ctx.env }),
+    runDirFor: (vmName) => vmRunDir(vmName, { env: ctx.env, uid: ctx.identity.uid }),
+    now: () => new Date(ctx.clock.now()),
+  };
+}
+
+function nextFreeName(file: string): string {
+  const ext = path.extname(file);
+  const base = file.slice(0, file.length - ext.length);
+  for (let n = 2; n < 1000; n++) {
+    const candidate = `${base}-${n}${ext}`;
+    if (!fs.existsSync(candidate)) return candidate;
+  }
+  return `${base}-${process.pid}${ext}`;
+}

@@ -1,0 +1,71 @@
+/**
+ * The real world, built once by the composition root (src/cli.tsx). Nothing else in the program
+ * reads `process.env`, the process's identity or the wall clock on its own.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { ActionError } from '../errors.js';
+import type { Clock, DetachedSpawnOptions, Identity, Services } from '../context.js';
+import { runCommand } from './run-command.js';
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export function realIdentity(): Identity {
+  return {
+    uid: typeof process.getuid === 'function' ? process.getuid() : null,
+    gid: typeof process.getgid === 'function' ? process.getgid() : null,
+    groups: typeof process.getgroups === 'function' ? process.getgroups() : [],
+    pid: process.pid,
+  };
+}
+
+/**
+ * spawn(..., {detached: true}) calls setsid(): the child leads its own session with no
+ * controlling terminal, so the terminal's SIGHUP never reaches it (nohup is not enough for QEMU,
+ * which installs its own SIGHUP handler). stdio goes to the log file, never to our pipes.
+ */
+export async function spawnDetachedReal(argv: readonly string[], options: DetachedSpawnOptions): Promise<number> {
+  if (argv.length === 0) throw new ActionError('nothing to start (empty command)');
+  const logFd = fs.openSync(options.logFile, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: options.env,
+      cwd: options.cwd,
+    });
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        reject(new ActionError(`cannot start ${argv[0]}: ${error.code === 'ENOENT' ? 'not found' : error.message}`, error.code === 'ENOENT' ? `install it or put it on PATH` : undefined));
+      });
+      child.once('spawn', () => {
+        child.unref();
+        resolve(child.pid!);
+      });
+    });
+  } finally {
+    fs.closeSync(logFd);
+  }
+}
+
+export function realServices(): Services {
+  return {
+    env: process.env,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    terminal: {
+      stdinIsTty: Boolean(process.stdin.isTTY),
+      stdoutIsTty: Boolean(process.stdout.isTTY),
+      columns: process.stdout.isTTY ? process.stdout.columns || null : null,
+    },
+    run: runCommand,
+    spawnDetached: spawnDetachedReal,
+    clock: realClock,
+    identity: realIdentity(),
+  };
+}
