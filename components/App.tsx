@@ -1,10 +1,13 @@
 /**
  * The wizard frame: a title bar with the host summary, numbered tabs (1..n or Tab/Shift-Tab to
- * move, q to quit) and the active screen below, sized to the terminal.
+ * move, q to quit), an error banner when there is one, and the active screen below, sized to the
+ * terminal. Which screen is active is app state: keys go to the reducer as `nav/key`.
  */
 import React from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
-import { useTerminalSize } from './use-terminal-size.js';
+import type { Banner } from '../src/state/app-state.js';
+import type { KeyPress } from '../src/state/keys.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
 
 export interface ScreenSize {
   width: number;
@@ -21,39 +24,33 @@ export interface WizardScreen {
 export interface AppProps {
   hostSummary: string;
   screens: WizardScreen[];
-  /** The active screen's id (controlled, so a screen can move the wizard on). */
+  /** The active screen's id. */
   screen: string;
-  onScreenChange: (id: string) => void;
+  /** Every key that is not q / Ctrl-C, for the reducer to decide (digits, Tab). */
+  onNavigationKey: (key: KeyPress, screenIds: readonly string[]) => void;
+  banner?: Banner | null;
   /** Fixed terminal size (tests); default: the real terminal's, following resizes. */
   size?: { columns: number; rows: number };
-  /** While a screen shows a modal (a picker that takes digits), digits and Tab stay with it. */
-  navigationLocked?: boolean;
 }
 
-export function App({ hostSummary, screens, screen: activeId, onScreenChange, size, navigationLocked = false }: AppProps) {
+export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size }: AppProps) {
   const { exit } = useApp();
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
   const index = Math.max(0, screens.findIndex((entry) => entry.id === activeId));
-  const setIndex = (next: number | ((value: number) => number)) => {
-    const value = typeof next === 'function' ? next(index) : next;
-    onScreenChange(screens[value]!.id);
-  };
+  const screenIds = screens.map((entry) => entry.id);
   useInput((input, key) => {
     if (input === 'q' || (key.ctrl && input === 'c')) {
       exit();
       return;
     }
-    if (navigationLocked) return;
-    const digit = Number.parseInt(input, 10);
-    if (digit >= 1 && digit <= screens.length) setIndex(digit - 1);
-    else if (key.tab && key.shift) setIndex((value) => (value + screens.length - 1) % screens.length);
-    else if (key.tab) setIndex((value) => (value + 1) % screens.length);
+    onNavigationKey({ input, ...key }, screenIds);
   });
   const screen = screens[index]!;
   const width = Math.max(20, columns);
-  // Title, tab bar and help line take three rows.
-  const height = Math.max(3, rows - 3);
+  const bannerLines = banner ? 1 : 0;
+  // Title, tab bar and help line take three rows; a banner one more.
+  const height = Math.max(3, rows - 3 - bannerLines);
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
@@ -67,6 +64,12 @@ export function App({ hostSummary, screens, screen: activeId, onScreenChange, si
           </Text>
         ))}
       </Box>
+      {banner ? (
+        <Text color="red" wrap="truncate-end">
+          {banner.text}
+          {banner.hint ? <Text color="gray"> · {banner.hint}</Text> : null}
+        </Text>
+      ) : null}
       <Box flexDirection="column" height={height}>
         {screen.render({ width, height })}
       </Box>

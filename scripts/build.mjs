@@ -10,7 +10,7 @@
 //     hundred KB of string literal cost far less to load than the MBs of code they stand for.
 // An embedded bundle carries its own copies of shared modules, so errors crossing the boundary
 // are recognised by their brand (src/errors.ts), never by instanceof.
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,16 +20,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /**
- * Modules cli.tsx imports lazily that go to embedded bundles, one each: a shared bundle would
- * make `plan` pay for generate's XML library and the wizard's Ink, React and yoga WASM (compiled
- * at import). The duplicated shared code costs only compressed bytes.
+ * The command table (src/commands/table.ts) says which command goes where: `bundle: null` is
+ * light start-up code, any other name an embedded bundle of its own (a shared bundle would make
+ * `plan` pay for generate's XML library and the wizard's Ink, React and yoga WASM, compiled at
+ * import; the duplicated shared code costs only compressed bytes). The table is compiled on its
+ * own here; its `load` functions are never called, so nothing else is imported.
  */
-const EMBEDDED = [
-  { bundle: 'plan', entries: [{ file: 'src/commands/plan.ts', exports: 'runPlan' }] },
-  { bundle: 'presets', entries: [{ file: 'src/commands/presets.ts', exports: 'runPresets' }] },
-  { bundle: 'generate', entries: [{ file: 'src/commands/generate.ts', exports: 'runGenerate' }] },
-  { bundle: 'wizard', entries: [{ file: 'components/run-wizard.tsx', exports: 'runWizard' }] },
-];
+const tableSource = (await transform(readFileSync(join(root, 'src/commands/table.ts'), 'utf8'), { loader: 'ts', format: 'esm' })).code;
+const { COMMAND_TABLE } = await import(`data:text/javascript;base64,${Buffer.from(tableSource).toString('base64')}`);
+const EMBEDDED = [];
+for (const command of COMMAND_TABLE) {
+  if (command.bundle === null) continue;
+  let group = EMBEDDED.find((entry) => entry.bundle === command.bundle);
+  if (!group) EMBEDDED.push((group = { bundle: command.bundle, entries: [] }));
+  group.entries.push({ file: command.file, exports: command.exportName });
+}
 
 const common = {
   bundle: true,
@@ -63,7 +68,7 @@ for (const group of EMBEDDED) {
   embedded.set(group.bundle, gzipSync(Buffer.from(result.outputFiles[0].text), { level: 9 }).toString('base64'));
 }
 
-// 2. The CLI: each embedded module's import becomes a stub that loads its bundle once.
+// 2. The CLI: each embedded module's import in the table becomes a stub that loads its bundle once.
 const entryFor = (specifier) =>
   EMBEDDED.flatMap((group) => group.entries.map((entry) => ({ ...entry, bundle: group.bundle }))).find((entry) =>
     specifier.endsWith(entry.file.replace(/^(src|components)\//, '').replace(/\.tsx?$/, '.js')),
@@ -72,7 +77,7 @@ const embedPlugin = {
   name: 'embed-bundles',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /\.js$/ }, (args) => {
-      if (!args.importer.endsWith(join('src', 'cli.tsx'))) return undefined;
+      if (!args.importer.endsWith(join('src', 'commands', 'table.ts'))) return undefined;
       const entry = entryFor(args.path);
       return entry ? { path: `${entry.bundle}/${entry.exports}`, namespace: 'kvm-tui-stub' } : undefined;
     });

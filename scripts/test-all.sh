@@ -41,6 +41,18 @@ fi
 if ! pgrep -x libvirtd >/dev/null; then
   getent group libvirt-qemu >/dev/null || as_root groupadd --system libvirt-qemu
   id libvirt-qemu >/dev/null 2>&1 || as_root useradd --system -g libvirt-qemu -d /var/lib/libvirt -M -s /usr/sbin/nologin libvirt-qemu
+  # Without udev, /dev/kvm stays root:root 0600. libvirtd probes QEMU as root (KVM works), then
+  # finds KVM unusable for the libvirt-qemu user, declares its capability cache stale and
+  # re-probes on every define (~30 s each here). Do what Debian's udev rule does
+  # (GROUP="kvm", MODE="0660") for the test run, and put it back afterwards.
+  if [ -c /dev/kvm ] && ! as_root runuser -u libvirt-qemu -- test -r /dev/kvm -a -w /dev/kvm 2>/dev/null; then
+    kvm_owner=$(stat -c '%U:%G' /dev/kvm); kvm_mode=$(stat -c '%a' /dev/kvm)
+    echo "test-all: /dev/kvm is $kvm_owner $kvm_mode (no udev): group kvm, mode 0660 for this run, as udev would set it"
+    getent group kvm >/dev/null || as_root groupadd --system kvm
+    id -nG libvirt-qemu | tr ' ' '\n' | grep -qx kvm || as_root usermod -aG kvm libvirt-qemu
+    as_root chgrp kvm /dev/kvm && as_root chmod 0660 /dev/kvm
+    cleanup+=("as_root chown $kvm_owner /dev/kvm; as_root chmod $kvm_mode /dev/kvm")
+  fi
   as_root mkdir -p /var/log/libvirt
   pgrep -x virtlogd >/dev/null || { as_root virtlogd -d; cleanup+=("as_root pkill -x virtlogd"); }
   as_root libvirtd -d

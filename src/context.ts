@@ -44,7 +44,13 @@ export interface Services {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** Terminal facts of the real streams (false/null in tests and pipes). */
-  terminal: { stdinIsTty: boolean; stdoutIsTty: boolean; columns: number | null };
+  terminal: {
+    stdinIsTty: boolean;
+    stdoutIsTty: boolean;
+    columns: number | null;
+    /** The streams the interactive app draws on and reads keys from; null where there is no terminal (tests, pipes). */
+    streams: { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream } | null;
+  };
   run: RunCommand;
   spawnDetached: SpawnDetached;
   clock: Clock;

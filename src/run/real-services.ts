@@ -62,6 +62,7 @@ export function realServices(): Services {
       stdinIsTty: Boolean(process.stdin.isTTY),
       stdoutIsTty: Boolean(process.stdout.isTTY),
       columns: process.stdout.isTTY ? process.stdout.columns || null : null,
+      streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
     },
     run: runCommand,
     spawnDetached: spawnDetachedReal,

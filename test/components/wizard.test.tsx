@@ -7,16 +7,13 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
-import { Wizard } from '../../components/run-wizard.js';
-import { buildCoreMapLines } from '../../components/core-map-lines.js';
-import { planMarks } from '../../components/plan-marks.js';
-import { HostFs } from '../../src/host/host-fs.js';
-import { readCpuInfo } from '../../src/host/cpuinfo.js';
-import { readTopology } from '../../src/host/topology.js';
+import { Wizard } from '../../components/Wizard.js';
+import { buildCoreMapLines } from '../../components/present/core-map-lines.js';
+import { planMarks } from '../../components/present/plan-marks.js';
 import { planVm } from '../../src/plan/plan-vm.js';
-import { listPresets } from '../../src/spec/presets.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { plain, waitFor } from '../helpers/ink.js';
+import { capturedHostServices } from '../helpers/wizard-services.js';
 
 afterEach(() => cleanup());
 
@@ -35,21 +32,18 @@ async function pressUntil(stdin: { write: (data: string) => void }, key: string,
 }
 
 const XEON = 'hwloc-32intel64-2p8co2t+8ve';
-const BUILTIN_ONLY = { userDir: '/nonexistent/kvm-tui-presets' };
 
 function setup() {
-  const hostFs = new HostFs(fixtureRoot(XEON));
-  const topology = readTopology(hostFs);
-  const cpuInfo = readCpuInfo(hostFs);
-  const presets = listPresets(BUILTIN_ONLY);
-  return { hostFs, topology, cpuInfo, presets };
+  const services = capturedHostServices(fixtureRoot(XEON));
+  const host = services.readHost();
+  return { services, host, topology: host.topology, cpuInfo: host.cpuInfo, presets: services.presets };
 }
 
 describe('wizard on a captured 2-socket Xeon', () => {
   test('opens on the audit, then the core map, plan and preview follow the number keys', async () => {
-    const { hostFs, topology, cpuInfo, presets } = setup();
+    const { services, host, topology, cpuInfo, presets } = setup();
     const app = render(
-      <Wizard ctx={{ hostFs, capturedRoot: true, env: {}, identity: { uid: 0, gid: 0, groups: [], pid: 1 }, run: async () => { throw new Error('no commands in this test'); } }} topology={topology} cpuInfo={cpuInfo} presets={presets} />,
+      <Wizard services={services} host={host} />,
     );
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
@@ -83,9 +77,9 @@ describe('wizard on a captured 2-socket Xeon', () => {
   });
 
   test('in the preset picker a digit picks that preset and does not switch screens', async () => {
-    const { hostFs, topology, cpuInfo, presets } = setup();
+    const { services, host, topology, cpuInfo, presets } = setup();
     const app = render(
-      <Wizard ctx={{ hostFs, capturedRoot: true, env: {}, identity: { uid: 0, gid: 0, groups: [], pid: 1 }, run: async () => { throw new Error('no commands in this test'); } }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" />,
+      <Wizard services={services} host={host} initialScreen="plan" />,
     );
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /preset balanced/.test(frame()), 'the plan screen');
@@ -97,9 +91,9 @@ describe('wizard on a captured 2-socket Xeon', () => {
   });
 
   test('every frame fits 80 columns', async () => {
-    const { hostFs, topology, cpuInfo, presets } = setup();
+    const { services, host, topology, cpuInfo, presets } = setup();
     const app = render(
-      <Wizard ctx={{ hostFs, capturedRoot: true, env: {}, identity: { uid: 0, gid: 0, groups: [], pid: 1 }, run: async () => { throw new Error('no commands in this test'); } }} topology={topology} cpuInfo={cpuInfo} presets={presets} initialScreen="plan" size={{ columns: 80, rows: 24 }} />,
+      <Wizard services={services} host={host} initialScreen="plan" size={{ columns: 80, rows: 24 }} />,
     );
     await waitFor(() => /preset balanced/.test(plain(app.lastFrame())), 'the plan screen');
     const frame = () => plain(app.lastFrame());

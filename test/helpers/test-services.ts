@@ -19,7 +19,7 @@ export function makeTestServices(overrides: Partial<Services> = {}): CapturedSer
     env: { NO_COLOR: '1' },
     stdout: (text) => void (output.stdout += text),
     stderr: (text) => void (output.stderr += text),
-    terminal: { stdinIsTty: false, stdoutIsTty: false, columns: null },
+    terminal: { stdinIsTty: false, stdoutIsTty: false, columns: null, streams: null },
     run: runCommand,
     spawnDetached: spawnDetachedReal,
     clock: realClock,

@@ -1,8 +1,8 @@
 /** Scrollable core map (node > package > L3 > core > threads). Data in, keys scroll it. */
 import React, { useState } from 'react';
 import { Box, Text, useInput } from 'ink';
-import type { Topology } from '../src/host/topology.js';
-import { buildCoreMapLines, type CpuMark, type SegmentTone } from './core-map-lines.js';
+import type { Topology } from '../../src/host/topology.js';
+import { buildCoreMapLines, type CpuMark, type SegmentTone } from '../present/core-map-lines.js';
 
 const TONE_COLOR: Record<SegmentTone, string | undefined> = {
   plain: undefined,

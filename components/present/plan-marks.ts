@@ -1,6 +1,6 @@
 /** Which host CPUs a plan occupies, as core-map marks (pure). */
-import type { Plan } from '../src/spec/types.js';
-import type { CpuMark } from './core-map-lines.js';
+import type { Plan } from '../../src/spec/types.js';
+import type { CpuMark } from '../present/core-map-lines.js';
 
 export function planMarks(plan: Plan): Map<number, CpuMark[]> {
   const marks = new Map<number, CpuMark[]>();

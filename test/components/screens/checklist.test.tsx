@@ -7,21 +7,32 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import React from 'react';
+import React, { useReducer } from 'react';
 import { cleanup, render } from 'ink-testing-library';
-import { Checklist, type AuditRow, type WriteScript } from '../../components/Checklist.js';
-import { useAudit } from '../../components/use-audit.js';
-import type { ApplyFix } from '../../src/audit/apply-fix.js';
-import { ALL_CHECKS } from '../../src/audit/checks/index.js';
-import { FixScriptExists } from '../../src/audit/fix-script.js';
-import { buildProbeContext } from '../../src/audit/probe-context.js';
-import { runChecks } from '../../src/audit/run-checks.js';
-import type { Check, CheckOutcome, CheckResult, Fix } from '../../src/audit/types.js';
-import { HostFs } from '../../src/host/host-fs.js';
-import { HOSTS_DIR } from '../audit/fixture-hosts.js';
-import { KEY, plain, press, waitFor } from '../helpers/ink.js';
+import { Checklist, type AuditRow, type WriteScript } from '../../../components/screens/Checklist.js';
+import { auditRows, useAudit } from '../../../components/hooks/use-audit.js';
+import { Wizard } from '../../../components/Wizard.js';
+import type { ApplyFix } from '../../../src/audit/apply-fix.js';
+import { ALL_CHECKS } from '../../../src/audit/checks/index.js';
+import { FixScriptExists } from '../../../src/audit/fix-script.js';
+import { buildProbeContext } from '../../../src/audit/probe-context.js';
+import { runChecks } from '../../../src/audit/run-checks.js';
+import type { Check, CheckOutcome, CheckResult, Fix, ProbeContext } from '../../../src/audit/types.js';
+import { HostFs } from '../../../src/host/host-fs.js';
+import { appReducer, initialAppState } from '../../../src/state/app-state.js';
+import { HOSTS_DIR } from '../../audit/fixture-hosts.js';
+import { KEY, plain, press, waitFor } from '../../helpers/ink.js';
+import { capturedHostServices } from '../../helpers/wizard-services.js';
 
 afterEach(() => cleanup());
+
+/** The real useAudit hook feeding the app reducer, drawn by the checklist (as the wizard does). */
+function AuditHarness({ checks, makeContext, onRerun }: { checks: readonly Check[]; makeContext: () => ProbeContext; onRerun?: (rerun: (id: string) => Promise<CheckResult | null>) => void }) {
+  const [state, dispatch] = useReducer(appReducer, undefined, () => initialAppState({ screen: 'audit', presetName: 'balanced' }));
+  const audit = useAudit({ checks, makeContext, dispatch });
+  onRerun?.(audit.rerun);
+  return <Checklist rows={auditRows(checks, state.audit.results)} width={80} height={24} />;
+}
 
 async function fixtureRows(name: string): Promise<AuditRow[]> {
   const ctx = buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, name)), capturedRoot: true, env: {} });
@@ -38,11 +49,7 @@ describe('Checklist', () => {
     });
     const checks = [gated('t.one', 'First check', 'cpu'), gated('t.two', 'Second check', 'memory'), gated('t.three', 'Third check', 'storage')];
     const makeContext = () => buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
-    function Harness() {
-      const audit = useAudit({ checks, makeContext });
-      return <Checklist rows={audit.rows} width={80} height={24} />;
-    }
-    const { lastFrame } = render(<Harness />);
+    const { lastFrame } = render(<AuditHarness checks={checks} makeContext={makeContext} />);
     await waitFor(() => gates.size === 3, 'all checks started');
     let frame = plain(lastFrame());
     assert.match(frame, /3 checks: 0 pass, 0 warn, 0 fail, 0 info, 0 skip, 3 running/);
@@ -284,12 +291,10 @@ describe('Checklist apply panel', () => {
   });
 });
 
-describe('AuditChecklist', () => {
+describe('the audit in the wizard', () => {
   test('runs the real checks on a captured host and refuses to apply to it', async () => {
-    const { AuditChecklist } = await import('../../components/Checklist.js');
-    const { lastFrame, stdin } = render(
-      <AuditChecklist hostFs={new HostFs(path.join(HOSTS_DIR, 'bare'))} capturedRoot env={{}} width={80} height={24} />,
-    );
+    const services = capturedHostServices(path.join(HOSTS_DIR, 'bare'));
+    const { lastFrame, stdin } = render(<Wizard services={services} host={services.readHost()} size={{ columns: 80, rows: 27 }} />);
     await waitFor(() => /35 checks: 0 pass, 9 warn, 5 fail, 14 info, 7 skip$/m.test(plain(lastFrame())), 'every check done');
     const index = ALL_CHECKS.findIndex((check) => check.id === 'mem.hugepages');
     await press(stdin, ...Array.from({ length: index }, () => 'j'), 'a');
@@ -306,12 +311,9 @@ describe('useAudit', () => {
       fs.cpSync(path.join(HOSTS_DIR, 'bare'), root, { recursive: true });
       const checks = ALL_CHECKS.filter((check) => check.id === 'mem.thp' || check.id === 'mem.ksm');
       let rerun: ((id: string) => Promise<CheckResult | null>) | null = null;
-      function Harness() {
-        const audit = useAudit({ checks, makeContext: () => buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} }) });
-        rerun = audit.rerun;
-        return <Checklist rows={audit.rows} width={80} height={24} />;
-      }
-      const { lastFrame } = render(<Harness />);
+      const { lastFrame } = render(
+        <AuditHarness checks={checks} makeContext={() => buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} })} onRerun={(fn) => (rerun = fn)} />,
+      );
       await waitFor(() => /WARN Transparent huge pages/.test(plain(lastFrame())), 'THP warns');
       // What `a` would do on a live host: the setting changes underneath.
       fs.writeFileSync(path.join(root, 'sys/kernel/mm/transparent_hugepage/enabled'), 'always [madvise] never\n');

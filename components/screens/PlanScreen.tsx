@@ -5,11 +5,11 @@
 import React from 'react';
 import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
-import type { Topology } from '../src/host/topology.js';
-import { formatCpuList } from '../src/host/cpulist.js';
-import type { Plan, Preset } from '../src/spec/types.js';
-import { CoreMap } from './CoreMap.js';
-import { planMarks } from './plan-marks.js';
+import type { Topology } from '../../src/host/topology.js';
+import { formatCpuList } from '../../src/host/cpulist.js';
+import type { Plan, Preset } from '../../src/spec/types.js';
+import { CoreMap } from '../widgets/CoreMap.js';
+import { planMarks } from '../present/plan-marks.js';
 
 export interface PlanScreenProps {
   topology: Topology;

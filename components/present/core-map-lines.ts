@@ -3,9 +3,9 @@
  * coloured segments that a viewport can slice. Marks (vCPU, emulator, iothread, taken by another
  * VM) are drawn on the threads they occupy. No Ink here, so it is tested as plain data.
  */
-import { formatCpuList } from '../src/host/cpulist.js';
-import type { HostCpu, Topology } from '../src/host/topology.js';
-import { formatGiB, groupBy, pageLabel } from '../src/host/topology-text.js';
+import { formatCpuList } from '../../src/host/cpulist.js';
+import type { HostCpu, Topology } from '../../src/host/topology.js';
+import { formatGiB, groupBy, pageLabel } from '../../src/host/topology-text.js';
 
 export type SegmentTone = 'plain' | 'dim' | 'heading' | 'isolated' | 'vcpu' | 'emulator' | 'iothread' | 'taken' | 'warn';
 

@@ -1,0 +1,125 @@
+/**
+ * The interactive app: one reducer holds its state (src/state/app-state.ts); hooks run the audit
+ * and the effects its keys ask for through the services they are given; the screens render from
+ * the state. Audit -> topology -> plan -> preview.
+ */
+import React, { useCallback, useMemo, useReducer } from 'react';
+import type { WizardServices, HostFacts } from '../src/app/wizard-services.js';
+import { ALL_CHECKS } from '../src/audit/checks/index.js';
+import type { Check } from '../src/audit/types.js';
+import { DEFAULT_FIX_SCRIPT } from '../src/audit/fix-script.js';
+import { generateAll } from '../src/generate/index.js';
+import { formatShellPreview } from '../src/generate/shell-quote.js';
+import { summarizeTopology } from '../src/host/topology-text.js';
+import { planVm } from '../src/plan/plan-vm.js';
+import { appReducer, initialAppState } from '../src/state/app-state.js';
+import type { Preset } from '../src/spec/types.js';
+import { App, type WizardScreen } from './App.js';
+import { auditRows, useAudit } from './hooks/use-audit.js';
+import { useAuditEffects } from './hooks/use-audit-effects.js';
+import { ChecklistView } from './screens/Checklist.js';
+import { PlanScreen } from './screens/PlanScreen.js';
+import { PreviewScreen, type PreviewScreenProps } from './screens/PreviewScreen.js';
+import { CoreMap } from './widgets/CoreMap.js';
+
+export interface WizardProps {
+  services: WizardServices;
+  host: HostFacts;
+  initialScreen?: string;
+  size?: { columns: number; rows: number };
+  /** The audit's checks (default: all of them). */
+  checks?: readonly Check[];
+}
+
+/**
+ * The default preset when it fits this host, else the first that does (a 2-CPU host cannot pin
+ * balanced's 4 vCPUs), so the first plan shown is a usable one.
+ */
+export function initialPreset(presets: readonly Preset[], host: HostFacts): string {
+  const fits = (preset: Preset) => planVm({ topology: host.topology, cpuInfo: host.cpuInfo, spec: preset.spec }).errors.length === 0;
+  const ordered = [...presets.filter((preset) => preset.name === 'balanced'), ...presets];
+  return (ordered.find(fits) ?? ordered[0]!).name;
+}
+
+export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECKS }: WizardProps) {
+  const { presets } = services;
+  const { topology, cpuInfo } = host;
+  const [state, dispatch] = useReducer(appReducer, undefined, () =>
+    initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPreset(presets, host) }),
+  );
+  const { rerun } = useAudit({ checks, makeContext: services.makeProbeContext, dispatch });
+  const rows = useMemo(() => auditRows(checks, state.audit.results), [checks, state.audit.results]);
+  const showTopology = useCallback(() => dispatch({ type: 'nav/show', screen: 'topology' }), []);
+  useAuditEffects(state.audit.view.request, rows, dispatch, {
+    applyFix: services.applyFix,
+    writeScript: services.writeScript,
+    nextFreeName: services.nextFreeName,
+    now: services.now,
+    rerun,
+    onContinue: showTopology,
+  });
+
+  const plan = useMemo(() => {
+    const preset = presets.find((entry) => entry.name === state.presetName)!;
+    return planVm({ topology, cpuInfo, spec: preset.spec });
+  }, [state.presetName, presets, topology, cpuInfo]);
+  const artefacts = useMemo<PreviewScreenProps['artefacts']>(() => {
+    if (plan.errors.length) return { error: plan.errors.map((entry) => entry.message).join('; ') };
+    try {
+      const generated = generateAll(plan, { runDir: services.runDirFor(plan.spec.name) });
+      return { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  }, [plan, services]);
+
+  const screens: WizardScreen[] = [
+    {
+      id: 'audit',
+      title: 'Audit',
+      render: ({ width, height }) => (
+        <ChecklistView
+          rows={rows}
+          view={state.audit.view}
+          dispatch={dispatch}
+          width={width}
+          height={height}
+          scriptPath={`./${DEFAULT_FIX_SCRIPT}`}
+          canApply={services.applyFix !== null}
+          applyDisabledReason={services.applyDisabledReason}
+          canContinue
+          canExit={false}
+        />
+      ),
+    },
+    { id: 'topology', title: 'Topology', render: ({ width, height }) => <CoreMap topology={topology} width={width} height={height} /> },
+    {
+      id: 'plan',
+      title: 'Plan',
+      render: ({ width, height }) => (
+        <PlanScreen
+          topology={topology}
+          presets={presets}
+          selected={state.presetName}
+          plan={plan}
+          onSelect={(presetName) => dispatch({ type: 'plan/choose', presetName })}
+          picking={state.picking}
+          onPickingChange={(open) => dispatch({ type: open ? 'plan/open-picker' : 'plan/close-picker' })}
+          width={width}
+          height={height}
+        />
+      ),
+    },
+    { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} width={width} height={height} /> },
+  ];
+  return (
+    <App
+      hostSummary={summarizeTopology(topology)}
+      screens={screens}
+      screen={state.screen}
+      onNavigationKey={(key, screenIds) => dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking })}
+      banner={state.banner}
+      size={size}
+    />
+  );
+}

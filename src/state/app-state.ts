@@ -1,0 +1,100 @@
+/**
+ * The interactive app's one state and its reducer: which screen is shown, the spec being edited
+ * (today: the chosen preset), the preset picker, the audit (results and view state, kept across
+ * screen switches), and an error banner. Screens render from it; keys and effects change it
+ * only through `appReducer`, so a key press always acts on the latest state. Pure: no Ink, no I/O.
+ */
+import type { CheckResult } from '../audit/types.js';
+import { auditViewReducer, initialAuditView, type AuditViewAction, type AuditViewState } from './audit-view.js';
+import type { KeyPress } from './keys.js';
+
+export interface Banner {
+  text: string;
+  hint?: string;
+}
+
+export interface AppState {
+  screen: string;
+  /** The preset the plan and preview show. */
+  presetName: string;
+  /** The preset picker is open: it owns digits and arrows, screen switching is locked. */
+  picking: boolean;
+  audit: {
+    /** Finished checks by id; a check missing here is still running. */
+    results: ReadonlyMap<string, CheckResult>;
+    view: AuditViewState;
+  };
+  banner: Banner | null;
+}
+
+export type AppAction =
+  | AuditViewAction
+  | { type: 'audit/result'; result: CheckResult }
+  | { type: 'audit/rerun-started'; id: string }
+  /**
+   * `lockedWhenTyped`: the picker was open on the frame the key was typed on. Both the picker and
+   * the frame see a digit; when the picker takes it (and closes), the same digit must not also
+   * switch screens, though by then the state says the picker is closed.
+   */
+  | { type: 'nav/key'; key: KeyPress; screenIds: readonly string[]; lockedWhenTyped: boolean }
+  | { type: 'nav/show'; screen: string }
+  | { type: 'plan/open-picker' }
+  | { type: 'plan/close-picker' }
+  | { type: 'plan/choose'; presetName: string }
+  | { type: 'banner/show'; banner: Banner }
+  | { type: 'banner/dismiss' };
+
+export function initialAppState(options: { screen: string; presetName: string }): AppState {
+  return {
+    screen: options.screen,
+    presetName: options.presetName,
+    picking: false,
+    audit: { results: new Map(), view: initialAuditView },
+    banner: null,
+  };
+}
+
+export function appReducer(state: AppState, action: AppAction): AppState {
+  switch (action.type) {
+    case 'audit/result':
+      return { ...state, audit: { ...state.audit, results: new Map(state.audit.results).set(action.result.id, action.result) } };
+    case 'audit/rerun-started': {
+      const results = new Map(state.audit.results);
+      results.delete(action.id);
+      return { ...state, audit: { ...state.audit, results } };
+    }
+    case 'nav/key':
+      return action.lockedWhenTyped ? state : navigate(state, action.key, action.screenIds);
+    case 'nav/show':
+      return state.picking ? state : { ...state, screen: action.screen };
+    case 'plan/open-picker':
+      return { ...state, picking: true };
+    case 'plan/close-picker':
+      return { ...state, picking: false };
+    case 'plan/choose':
+      // A closing picker's input handler can fire once more after its last frame: a choice
+      // counts only while the picker is open.
+      return state.picking ? { ...state, presetName: action.presetName, picking: false } : state;
+    case 'banner/show':
+      return { ...state, banner: action.banner };
+    case 'banner/dismiss':
+      return { ...state, banner: null };
+    default: {
+      const view = auditViewReducer(state.audit.view, action);
+      return view === state.audit.view ? state : { ...state, audit: { ...state.audit, view } };
+    }
+  }
+}
+
+/** Digits 1..n pick a screen, Tab / Shift-Tab cycle; nothing moves while the picker is open. */
+function navigate(state: AppState, key: KeyPress, screenIds: readonly string[]): AppState {
+  if (state.picking || screenIds.length === 0) return state;
+  const index = Math.max(0, screenIds.indexOf(state.screen));
+  const digit = Number.parseInt(key.input, 10);
+  let next = index;
+  if (/^[1-9]$/.test(key.input) && digit <= screenIds.length) next = digit - 1;
+  else if (key.tab && key.shift) next = (index + screenIds.length - 1) % screenIds.length;
+  else if (key.tab) next = (index + 1) % screenIds.length;
+  else return state;
+  return next === index && state.screen === screenIds[index] ? state : { ...state, screen: screenIds[next]! };
+}
