@@ -1,0 +1,44 @@
+/**
+ * Whether the memory fits where the vCPUs went: each group's host nodes (all nodes when unpinned)
+ * need enough free hugepages for a hugepage backing, and enough memory.
+ */
+import { formatSizeMiB } from '../spec/size.js';
+import type { MemoryBacking } from '../spec/types.js';
+import { hugepageFreeMiB, nodeMemMiB, PAGE_KIB, PAGE_MIB } from './hugepage-pools.js';
+import type { HostView } from './host-view.js';
+import type { VcpuPlacement } from './placement.js';
+import type { PlanMessages } from './plan-messages.js';
+import type { VcpuGroup } from './vcpu-groups.js';
+
+export interface MemoryCheckInput {
+  view: HostView;
+  backing: MemoryBacking;
+  groups: VcpuGroup[];
+  placement: VcpuPlacement | null;
+  messages: PlanMessages;
+}
+
+/** Records hugepages-missing (with the command that reserves them) and memory-exceeds-node warnings. */
+export function checkMemory({ view, backing, groups, placement, messages }: MemoryCheckInput): void {
+  const allNodes = view.topology.nodes.map((node) => node.id);
+  const perGroup = groups.map((group, index) => ({
+    memMiB: group.memMiB,
+    nodes: placement && placement.groupNodes[index]!.length > 0 ? placement.groupNodes[index]! : allNodes,
+  }));
+  for (const { memMiB, nodes } of perGroup) {
+    const where = nodes.length === 1 ? `node ${nodes[0]}` : `nodes ${nodes.join(', ')}`;
+    if (backing !== 'ram') {
+      const freeMiB = nodes.reduce((sum, node) => sum + (hugepageFreeMiB(view, node, backing) ?? 0), 0);
+      if (freeMiB < memMiB) {
+        const pages = memMiB / PAGE_MIB[backing];
+        const freePages = freeMiB / PAGE_MIB[backing];
+        messages.warn('hugepages-missing', `${where}: ${freePages} free ${backing.slice(10)} hugepages, ${pages} needed for ${formatSizeMiB(memMiB)}; reserve them first (e.g. echo ${pages} > /sys/devices/system/node/node${nodes[0]}/hugepages/hugepages-${PAGE_KIB[backing]}kB/nr_hugepages)`);
+      }
+    }
+    const sizes = nodes.map((node) => nodeMemMiB(view, node));
+    if (sizes.every((sizeMiB) => sizeMiB !== null)) {
+      const totalMiB = sizes.reduce((sum, sizeMiB) => sum! + sizeMiB!, 0)!;
+      if (totalMiB < memMiB) messages.warn('memory-exceeds-node', `${where} ha${nodes.length === 1 ? 's' : 've'} ${formatSizeMiB(totalMiB)} of memory, less than the ${formatSizeMiB(memMiB)} asked for`);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The rules a placement may have had to bend, each said as a warning: vCPUs across NUMA nodes or
+ * L3 groups, a host node asked for and not used, guest nodes sharing a host node, mixed CPU kinds,
+ * SMT siblings the guest cannot see as such, and siblings shared with other VMs or helpers.
+ * Automatic and manual placements are checked alike.
+ */
+import type { PlanIothread, VmSpec } from '../spec/types.js';
+import type { HostOffer } from './host-offer.js';
+import { coreOf } from './host-view.js';
+import { unique } from './number-lists.js';
+import type { VcpuPlacement } from './placement.js';
+import type { PlanMessages } from './plan-messages.js';
+import type { VcpuGroup } from './vcpu-groups.js';
+
+export interface PlacementRulesInput {
+  offer: HostOffer;
+  spec: VmSpec;
+  placement: VcpuPlacement;
+  groups: VcpuGroup[];
+  /** Guest threads per core, as the guest will see them (the effective topology). */
+  guestThreads: number;
+  emulator: number[];
+  iothreads: PlanIothread[];
+  messages: PlanMessages;
+}
+
+/** Records every bent rule of the placement as a warning. */
+export function checkPlacementRules(input: PlacementRulesInput): void {
+  checkLocality(input);
+  checkSmtVisibility(input);
+  checkSharedSiblings(input);
+}
+
+/** host-node-unavailable, cross-numa, split-l3, guest-numa-shared-node, mixed-cpu-kinds. */
+function checkLocality({ offer, placement, groups, messages }: PlacementRulesInput): void {
+  const { view } = offer;
+  const hosts = placement.vcpuHost;
+  groups.forEach((group, index) => {
+    const nodes = placement.groupNodes[index]!;
+    const label = groups.length > 1 ? `guest node ${index}'s vCPUs` : 'the vCPUs';
+    if (group.hostNode !== null && !nodes.includes(group.hostNode)) {
+      messages.warn('host-node-unavailable', `${label} asked for host node ${group.hostNode}, which has no room for them: placed on node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`);
+    }
+    if (nodes.length > 1) {
+      messages.warn('cross-numa', `${label} span host NUMA nodes ${nodes.join(', ')}: memory accesses from some vCPUs go to a remote node${groups.length > 1 ? '' : ' (give the guest NUMA nodes, like the numa-guest preset)'}`);
+    }
+    const l3s = unique(group.vcpus.map((vcpu) => view.byCpu.get(hosts[vcpu]!)!.l3).filter((l3): l3 is number => l3 !== null));
+    if (l3s.length > 1) messages.warn('split-l3', `${label} span ${l3s.length} L3 cache groups: data shared between vCPUs in different groups goes through memory`);
+  });
+  const shared = groups.flatMap((_, index) => placement.groupNodes[index]!);
+  if (groups.length > 1 && unique(shared).length < shared.length) {
+    messages.warn('guest-numa-shared-node', 'two guest NUMA nodes sit on the same host node: the guest sees a NUMA layout the host does not have');
+  }
+  const kinds = unique(hosts.map((cpu) => view.kindRankOf.get(cpu) ?? 0));
+  if (view.topology.cpuKinds.length > 0 && kinds.length > 1) {
+    messages.warn('mixed-cpu-kinds', 'the vCPUs run on different CPU kinds (performance and efficiency cores): the guest sees them as equal and their speed differs');
+  }
+}
+
+/** smt-hidden: vCPUs on SMT siblings of one host core that the guest sees as separate cores. */
+function checkSmtVisibility({ offer, placement, guestThreads, messages }: PlacementRulesInput): void {
+  const hosts = placement.vcpuHost;
+  const coreOwners = new Map<string, number[]>();
+  hosts.forEach((cpu, vcpu) => {
+    const key = offer.view.coreKeyOf.get(cpu)!;
+    if (!coreOwners.has(key)) coreOwners.set(key, []);
+    coreOwners.get(key)!.push(vcpu);
+  });
+  for (const vcpusOnCore of coreOwners.values()) {
+    const guestCores = unique(vcpusOnCore.map((vcpu) => Math.floor(vcpu / guestThreads)));
+    // vCPUs on the very same CPU are overcommit (warned as such), not hidden SMT.
+    const distinctCpus = unique(vcpusOnCore.map((vcpu) => hosts[vcpu]!));
+    if (guestCores.length > 1 && distinctCpus.length > 1) {
+      messages.warn('smt-hidden', `vCPUs ${vcpusOnCore.join(', ')} are on one host core (SMT siblings) but on different guest cores: the guest schedules them as if they did not compete`);
+    }
+  }
+}
+
+/** sibling-shared: a vCPU's sibling runs another VM's vCPU, or this VM's emulator or an iothread. */
+function checkSharedSiblings({ offer, spec, placement, emulator, iothreads, messages }: PlacementRulesInput): void {
+  const { view, taken } = offer;
+  const hosts = placement.vcpuHost;
+  const vcpuSet = new Set(hosts);
+  const helperCpus = new Map<number, string>();
+  if (spec.emulator.placement !== 'with-vcpus') for (const cpu of emulator) helperCpus.set(cpu, 'the emulator thread');
+  if (spec.iothreads.placement !== 'with-vcpus') for (const thread of iothreads) for (const cpu of thread.hostCpus) if (!helperCpus.has(cpu)) helperCpus.set(cpu, `iothread ${thread.id}`);
+  for (const cpu of unique(hosts)) {
+    for (const sibling of coreOf(view, cpu)) {
+      if (sibling === cpu || vcpuSet.has(sibling)) continue;
+      if (taken.has(sibling)) {
+        messages.warn('sibling-shared', `host CPU ${cpu} shares its core with CPU ${sibling}, held by VM "${taken.get(sibling)}": the two VMs slow each other down`);
+      } else if (helperCpus.has(sibling)) {
+        messages.warn('sibling-shared', `host CPU ${cpu} shares its core with CPU ${sibling}, where ${helperCpus.get(sibling)} runs`);
+      }
+    }
+  }
+}

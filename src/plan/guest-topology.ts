@@ -1,0 +1,94 @@
+/**
+ * The topology the guest sees: sockets/dies/cores/threads, where each vCPU sits in it, and the
+ * CPU features that make its SMT visible. With an automatic topology it follows the placement, so
+ * vCPUs the guest sees as threads of one core are threads of one host core.
+ */
+import type { CpuInfo } from '../host/cpuinfo.js';
+import type { PlanVcpu, VmSpec } from '../spec/types.js';
+import type { HostView } from './host-view.js';
+import { range } from './number-lists.js';
+import type { VcpuPlacement } from './placement.js';
+import type { VcpuGroup } from './vcpu-groups.js';
+
+/** sockets * dies * cores * threads = the vCPU count. */
+export interface GuestTopology {
+  sockets: number;
+  dies: number;
+  cores: number;
+  threads: number;
+}
+
+/** The topology the spec states (explicit, or the parser's default for an automatic one). */
+export function declaredGuestTopology(spec: VmSpec): GuestTopology {
+  const { sockets, dies, cores, threads } = spec.vcpus;
+  return { sockets, dies, cores, threads };
+}
+
+export interface GuestTopologyInput {
+  view: HostView;
+  vcpuCount: number;
+  groups: VcpuGroup[];
+  /** null when the vCPUs are not pinned: one socket of single-thread cores. */
+  placement: VcpuPlacement | null;
+}
+
+/**
+ * The topology chosen from the placement when the spec gave only a count: threads as placed; one
+ * guest socket per guest NUMA node when the nodes are equal, contiguous runs of vCPUs; else one
+ * guest socket per host socket when the vCPUs sit in equal, consecutive runs per host socket;
+ * else one socket.
+ */
+export function chooseGuestTopology({ view, vcpuCount, groups, placement }: GuestTopologyInput): GuestTopology {
+  const threads = placement?.threads ?? 1;
+  const guestCores = vcpuCount / threads;
+  let sockets = 1;
+  if (groups.length > 1) {
+    const size = groups[0]!.vcpus.length;
+    const contiguous = groups.every((group, index) => group.vcpus.length === size && group.vcpus[0] === index * size && group.vcpus.every((vcpu, offset) => vcpu === index * size + offset));
+    if (contiguous && size % threads === 0) sockets = groups.length;
+  } else if (placement) {
+    const socketOf = (cpu: number) => view.byCpu.get(cpu)!.socket ?? -1;
+    const runs: number[] = [];
+    let previous: number | null = null;
+    for (const cpu of placement.vcpuHost) {
+      const socket = socketOf(cpu);
+      if (socket !== previous) runs.push(0);
+      runs[runs.length - 1]! += 1;
+      previous = socket;
+    }
+    const distinct = new Set(placement.vcpuHost.map(socketOf)).size;
+    if (runs.length > 1 && runs.length === distinct && runs.every((run) => run === runs[0] && run % threads === 0)) sockets = runs.length;
+  }
+  return { sockets, dies: 1, cores: guestCores / sockets, threads };
+}
+
+/**
+ * The guest CPU's feature toggles for this topology. AMD CPUs report SMT to the guest through the
+ * topoext CPUID leaves; without them a guest with threads=2 sees single-thread cores (and Windows
+ * warns about the topology). So +topoext is added on AMD with threads > 1, unless the spec already
+ * toggles topoext either way. Returns a new list.
+ */
+export function guestCpuFeatures(cpuInfo: CpuInfo, features: string[], topology: GuestTopology): string[] {
+  const toggled = features.some((feature) => feature.slice(1) === 'topoext');
+  if (cpuInfo.vendor === 'amd' && topology.threads > 1 && !toggled) return [...features, '+topoext'];
+  return [...features];
+}
+
+/**
+ * Each vCPU's place: its host CPU (null when unpinned), its socket/die/core/thread in the guest
+ * (consecutive vCPUs are threads of one core, as QEMU numbers them) and its guest NUMA node.
+ */
+export function buildPlanVcpus(spec: VmSpec, topology: GuestTopology, placement: VcpuPlacement | null): PlanVcpu[] {
+  const guestNodeOf = new Map<number, number>();
+  spec.numa.forEach((node, index) => node.vcpus.forEach((vcpu) => guestNodeOf.set(vcpu, index)));
+  const { sockets, dies, cores, threads } = topology;
+  return range(spec.vcpus.count).map((vcpu) => ({
+    vcpu,
+    hostCpu: placement ? placement.vcpuHost[vcpu]! : null,
+    socket: Math.floor(vcpu / (threads * cores * dies)) % sockets,
+    die: Math.floor(vcpu / (threads * cores)) % dies,
+    core: Math.floor(vcpu / threads) % cores,
+    thread: vcpu % threads,
+    guestNode: spec.numa.length > 0 ? guestNodeOf.get(vcpu)! : null,
+  }));
+}

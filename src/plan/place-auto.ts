@@ -1,0 +1,75 @@
+/**
+ * Automatic placement (strategy compact or spread): the VM is cut into "units", one per guest
+ * core, each `threads` host CPUs (see threadConfigs), and placed into the first pool that holds
+ * it:
+ * 1. isolated CPUs only (when preferred and present),
+ * 2. every free CPU but the housekeeping ones,
+ * 3. every free CPU (a host too small to keep housekeeping free: warned).
+ * A CPU another VM holds is never in a pool. Only when whole cores run out are remaining siblings
+ * packed as separate guest cores (warned later: smt-hidden), and only after that does the plan
+ * span nodes. When no pool holds the VM, it is refused (requireDedicated) or overcommitted.
+ */
+import { formatCpuList } from '../host/cpulist.js';
+import type { HostView } from './host-view.js';
+import { range } from './number-lists.js';
+import { placeInPool, threadConfigs } from './place-in-pool.js';
+import { groupNodesOf, type PlacementRequest, type VcpuPlacement } from './placement.js';
+
+interface Pool {
+  cpus: number[];
+  usesHousekeeping: boolean;
+  isolatedOnly: boolean;
+}
+
+/** Places the vCPUs by strategy, or records why it cannot (not-enough-cpus, no-free-cpus) and returns null. */
+export function placeAuto(request: PlacementRequest): VcpuPlacement | null {
+  const { offer, spec, groups, messages } = request;
+  const { view, freeCpus, housekeepingCpus, housekeepingSet, isolatedFreeCpus } = offer;
+  const count = spec.vcpus.count;
+  if (freeCpus.length === 0) {
+    messages.fail('no-free-cpus', `all ${view.online.length} online host CPUs are held by other VMs`);
+    return null;
+  }
+  const pools: Pool[] = [];
+  if (spec.pinning.preferIsolated && isolatedFreeCpus.length > 0) pools.push({ cpus: isolatedFreeCpus, usesHousekeeping: false, isolatedOnly: true });
+  pools.push({ cpus: freeCpus.filter((cpu) => !housekeepingSet.has(cpu)), usesHousekeeping: false, isolatedOnly: false });
+  if (housekeepingCpus.length > 0) pools.push({ cpus: freeCpus, usesHousekeeping: true, isolatedOnly: false });
+
+  const configs = threadConfigs(offer, spec, groups);
+  for (const pool of pools) {
+    if (pool.cpus.length < count) continue;
+    const result = placeInPool({ offer, spec, groups, poolCpus: pool.cpus, configs });
+    if (!result) continue;
+    if (pool.usesHousekeeping) {
+      const used = result.vcpuHost.filter((cpu) => housekeepingSet.has(cpu));
+      if (used.length > 0) {
+        messages.warn('no-housekeeping', `the host is too small to keep housekeeping CPUs free: vCPUs placed on ${formatCpuList(used)}, which the host needs for its own work`);
+      }
+    }
+    if (spec.pinning.preferIsolated && view.topology.isolated.length > 0 && !pool.isolatedOnly) {
+      const plain = result.vcpuHost.filter((cpu) => !view.byCpu.get(cpu)!.isolated);
+      if (plain.length > 0) messages.warn('not-isolated', `only ${isolatedFreeCpus.length} isolated CPUs are free for ${count} vCPUs: ${formatCpuList(plain)} are not isolated`);
+    }
+    return result;
+  }
+
+  if (spec.pinning.requireDedicated) {
+    const held = view.online.length - freeCpus.length;
+    messages.fail(
+      'not-enough-cpus',
+      `${count} vCPUs need ${count} host CPUs of their own, but only ${freeCpus.length} of ${view.online.length} online CPUs are free${held > 0 ? ` (${held} held by other VMs)` : ''}; lower --vcpus or allow sharing (pinning.requireDedicated false)`,
+    );
+    return null;
+  }
+  // Overcommit: every free CPU, vCPUs dealt round-robin in locality order so each CPU's share
+  // stays even.
+  const order = orderForOvercommit(view, freeCpus);
+  const vcpuHost = range(count).map((vcpu) => order[vcpu % order.length]!);
+  messages.warn('overcommit', `${count} vCPUs share ${order.length} free host CPUs (${(count / order.length).toFixed(1)} per CPU): expect them to wait for each other`);
+  return { vcpuHost, threads: 1, groupNodes: groupNodesOf(view, groups, vcpuHost) };
+}
+
+/** Free CPUs node by node, so round-robin dealing keeps neighbouring vCPUs near each other. */
+function orderForOvercommit(view: HostView, freeCpus: number[]): number[] {
+  return [...freeCpus].sort((a, b) => view.nodeOf.get(a)! - view.nodeOf.get(b)! || a - b);
+}
