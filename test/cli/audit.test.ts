@@ -1,5 +1,5 @@
 /**
- * `kvm-tui audit` as a user runs it: a real process, exit codes, the JSON contract of
+ * `kvm-tui audit` as a user runs it (in-process through src/cli.tsx main): exit codes, the JSON contract of
  * ../shared/CLI.md, text output, --only-problems, usage errors; and a check that the command's
  * import graph stays free of Ink and React (it must start fast and work without a TTY).
  */
@@ -16,8 +16,8 @@ const HOSTS = path.join(REPO, 'test/fixtures/hosts');
 const kvmTui = (args: string[]) => runCli(args);
 
 describe('kvm-tui audit', () => {
-  test('--json on a well-tuned capture: the contract shape, exit 0', () => {
-    const { code, stdout, stderr } = kvmTui(['--root', path.join(HOSTS, 'well-tuned'), 'audit', '--json']);
+  test('--json on a well-tuned capture: the contract shape, exit 0', async () => {
+    const { code, stdout, stderr } = await kvmTui(['--root', path.join(HOSTS, 'well-tuned'), 'audit', '--json']);
     assert.equal(code, 0, stderr);
     const json = JSON.parse(stdout);
     assert.ok(json.checks.length >= 25);
@@ -39,8 +39,8 @@ describe('kvm-tui audit', () => {
     assert.equal(json.summary.fail, 0);
   });
 
-  test('a failing check exits 1; text is grouped by category with fixes and a summary', () => {
-    const { code, stdout } = kvmTui(['--root', path.join(HOSTS, 'bare'), 'audit']);
+  test('a failing check exits 1; text is grouped by category with fixes and a summary', async () => {
+    const { code, stdout } = await kvmTui(['--root', path.join(HOSTS, 'bare'), 'audit']);
     assert.equal(code, 1);
     const categories = stdout.split('\n').filter((line) => /^[a-z]+$/.test(line));
     assert.deepEqual(categories, ['virtualization', 'devices', 'memory', 'cpu', 'numa', 'storage', 'cgroups']);
@@ -49,18 +49,18 @@ describe('kvm-tui audit', () => {
     assert.match(stdout, /^35 checks: 0 pass, 9 warn, 5 fail, 14 info, 7 skip$/m);
   });
 
-  test('--only-problems keeps warn and fail rows (JSON and text); the summary still counts all', () => {
-    const json = JSON.parse(kvmTui(['--root', path.join(HOSTS, 'bare'), 'audit', '--json', '--only-problems']).stdout);
+  test('--only-problems keeps warn and fail rows (JSON and text); the summary still counts all', async () => {
+    const json = JSON.parse((await kvmTui(['--root', path.join(HOSTS, 'bare'), 'audit', '--json', '--only-problems'])).stdout);
     assert.ok(json.checks.length > 0);
     assert.ok(json.checks.every((check: { status: string }) => check.status === 'warn' || check.status === 'fail'));
     assert.equal(json.summary.info, 14);
-    const text = kvmTui(['--root', path.join(HOSTS, 'well-tuned'), 'audit', '--only-problems']);
+    const text = await kvmTui(['--root', path.join(HOSTS, 'well-tuned'), 'audit', '--only-problems']);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^no problems found$/m);
   });
 
-  test('the kvm_pvm capture explains itself in JSON', () => {
-    const { code, stdout } = kvmTui(['--root', path.join(HOSTS, 'pvm'), 'audit', '--json']);
+  test('the kvm_pvm capture explains itself in JSON', async () => {
+    const { code, stdout } = await kvmTui(['--root', path.join(HOSTS, 'pvm'), 'audit', '--json']);
     assert.equal(code, 0, 'warnings only: no failing check');
     const flags = JSON.parse(stdout).checks.find((check: { id: string }) => check.id === 'virt.cpu-flags');
     assert.equal(flags.status, 'warn');
@@ -69,9 +69,9 @@ describe('kvm-tui audit', () => {
     assert.equal(typeof flags.fixDetail, 'object');
   });
 
-  test('usage errors exit 2 with one line', () => {
+  test('usage errors exit 2 with one line', async () => {
     for (const args of [['audit', '--bogus'], ['audit', 'extra'], ['audit', '--format', 'xml']]) {
-      const { code, stderr, stdout } = kvmTui(args);
+      const { code, stderr, stdout } = await kvmTui(args);
       assert.equal(code, 2, args.join(' '));
       assert.equal(stdout, '');
       assert.equal(stderr.trim().split('\n').length, 1, stderr);

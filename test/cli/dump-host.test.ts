@@ -1,5 +1,5 @@
 /**
- * `kvm-tui dump-host DIR` through the real executable: a capture must replay with --root DIR to
+ * `kvm-tui dump-host DIR` as a user runs it (in-process through src/cli.tsx main): a capture must replay with --root DIR to
  * exactly the topology of the host it was taken from, and a bad DIR must not be written into.
  */
 import assert from 'node:assert/strict';
@@ -7,16 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, runCliProcess } from '../helpers/run-cli.js';
 
-
-function runCliStatus(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const { code, stdout, stderr } = runCli(args);
+async function runCliStatus(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runCli(args);
   return { status: code, stdout, stderr };
 }
 
-function topologyJson(rootArgs: string[]): string {
-  const { status, stdout, stderr } = runCliStatus([...rootArgs, 'topology', '--json']);
+async function topologyJson(rootArgs: string[]): Promise<string> {
+  const { status, stdout, stderr } = await runCliStatus([...rootArgs, 'topology', '--json']);
   assert.equal(status, 0, stderr);
   return stdout;
 }
@@ -28,39 +27,39 @@ function listTree(dir: string): string[] {
 
 describe('kvm-tui dump-host', () => {
   for (const name of ['hwloc-offline-cpu0-node0', 'hwloc-nvidiagpunumanodes']) {
-    test(`capture of the ${name} fixture replays to the same topology JSON`, () => {
+    test(`capture of the ${name} fixture replays to the same topology JSON`, async () => {
       const root = fixtureRoot(name);
       const capture = path.join(scratchDir('dump'), 'capture');
-      const dump = runCliStatus(['--root', root, 'dump-host', capture]);
+      const dump = await runCliStatus(['--root', root, 'dump-host', capture]);
       assert.equal(dump.status, 0, dump.stderr);
       assert.match(dump.stdout, /wrote \d+ files to /);
-      const original = topologyJson(['--root', root]);
-      assert.equal(topologyJson(['--root', capture]), original);
+      const original = await topologyJson(['--root', root]);
+      assert.equal(await topologyJson(['--root', capture]), original);
       // Not vacuous: the capture holds the topology files themselves, and no staging dir is left.
       assert.ok(fs.existsSync(path.join(capture, 'sys/devices/system/cpu/online')));
       assert.deepEqual(fs.readdirSync(path.dirname(capture)), ['capture']);
     });
   }
 
-  test('capture of this live host replays to the same topology JSON', () => {
+  test('capture of this live host replays to the same topology JSON', async () => {
     // Hugepage pools are live state that other test files change while this one runs, so the
     // capture must equal the host as read just before or just after the dump; a few attempts
     // ride out a pool that changes during one.
     let lastReport = '';
     for (let attempt = 1; attempt <= 3; attempt++) {
       const capture = path.join(scratchDir('dump-live'), 'live');
-      const before = topologyJson([]);
-      const dump = runCliStatus(['dump-host', capture]);
+      const before = await topologyJson([]);
+      const dump = await runCliStatus(['dump-host', capture]);
       assert.equal(dump.status, 0, dump.stderr);
-      const after = topologyJson([]);
-      const replayed = topologyJson(['--root', capture]);
+      const after = await topologyJson([]);
+      const replayed = await topologyJson(['--root', capture]);
       if (replayed === before || replayed === after) return;
       lastReport = `attempt ${attempt}: replay\n${replayed}\nlive after\n${after}`;
     }
     assert.fail(`the capture never matched the live host:\n${lastReport}`);
   });
 
-  test('an offline CPU whose dir has nothing readable still exists in the capture', () => {
+  test('an offline CPU whose dir has nothing readable still exists in the capture', async () => {
     // No cpu/present here, so the reader learns of cpu1 only from the cpu dir's listing; a dump
     // that copied read files only would lose it.
     const root = scratchDir('offline-empty');
@@ -71,20 +70,20 @@ describe('kvm-tui dump-host', () => {
     fs.writeFileSync(path.join(cpuDir, 'cpu0/topology/physical_package_id'), '0\n');
     fs.writeFileSync(path.join(cpuDir, 'cpu0/topology/core_id'), '0\n');
     const capture = path.join(scratchDir('dump-offline'), 'capture');
-    const dump = runCliStatus(['--root', root, 'dump-host', capture]);
+    const dump = await runCliStatus(['--root', root, 'dump-host', capture]);
     assert.equal(dump.status, 0, dump.stderr);
-    const replayed = JSON.parse(topologyJson(['--root', capture]));
+    const replayed = JSON.parse(await topologyJson(['--root', capture]));
     assert.deepEqual(replayed.cpus.map((cpu: { cpu: number; online: boolean }) => [cpu.cpu, cpu.online]), [[0, true], [1, false]]);
-    assert.equal(topologyJson(['--root', capture]), topologyJson(['--root', root]));
+    assert.equal(await topologyJson(['--root', capture]), await topologyJson(['--root', root]));
   });
 
-  test('into a non-empty directory: exit 2, one line, nothing written', () => {
+  test('into a non-empty directory: exit 2, one line, nothing written', async () => {
     const root = fixtureRoot('hwloc-nvidia-dgx-gb10');
     const dir = scratchDir('dump-nonempty');
     fs.writeFileSync(path.join(dir, 'precious.txt'), 'keep me\n');
     // The parent too: a staging dir left beside DIR would be "something written".
     const before = listTree(path.dirname(dir));
-    const { status, stdout, stderr } = runCliStatus(['--root', root, 'dump-host', dir]);
+    const { status, stdout, stderr } = await runCliStatus(['--root', root, 'dump-host', dir]);
     assert.equal(status, 2);
     assert.equal(stdout, '');
     assert.match(stderr, /^kvm-tui: dump-host: .* exists and is not empty\n$/);
@@ -92,24 +91,27 @@ describe('kvm-tui dump-host', () => {
     assert.equal(fs.readFileSync(path.join(dir, 'precious.txt'), 'utf8'), 'keep me\n');
   });
 
-  test('onto an existing file: exit 2, one line, the file untouched', () => {
+  test('onto an existing file: exit 2, one line, the file untouched', async () => {
     const file = path.join(scratchDir('dump-file'), 'a-file');
     fs.writeFileSync(file, 'data\n');
-    const { status, stderr } = runCliStatus(['dump-host', file]);
+    const { status, stderr } = await runCliStatus(['dump-host', file]);
     assert.equal(status, 2);
     assert.match(stderr, /^kvm-tui: dump-host: .* exists and is not a directory\n$/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'data\n');
   });
 
-  test('without DIR: exit 2 naming what is missing', () => {
-    const { status, stderr } = runCliStatus(['dump-host']);
+  test('without DIR: exit 2 naming what is missing', async () => {
+    const { status, stderr } = await runCliStatus(['dump-host']);
     assert.equal(status, 2);
     assert.match(stderr, /^kvm-tui: dump-host: missing DIR.*\n$/);
   });
 
   test('where DIR cannot be created: exit 1 with one line, no stack trace, no hang', () => {
     // Node 20's recursive mkdir spins forever under /proc; dump-host must not use it there.
-    const { status, stderr } = runCliStatus(['dump-host', '/proc/kvm-tui-no-such-dir/capture']);
+    // Spawned on purpose: that spin is a synchronous mkdirSync, which in this process would
+    // freeze the test runner itself (no timeout can fire); a child process is killed at its
+    // timeout, so a regression fails instead of hanging the suite.
+    const { code: status, stderr } = runCliProcess(['dump-host', '/proc/kvm-tui-no-such-dir/capture']);
     assert.equal(status, 1);
     assert.match(stderr, /^kvm-tui: dump-host: could not write /);
     assert.doesNotMatch(stderr, /\n\s+at /);

@@ -13,7 +13,7 @@ import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
 import { vmRunDir } from '../../src/run/run-dir.js';
 import type { Plan } from '../../src/spec/types.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCliProcess } from '../helpers/run-cli.js';
 import { runMain } from '../helpers/test-services.js';
 
 const ROOT = fixtureRoot('hwloc-32intel64-2p8co2t+8ve');
@@ -33,8 +33,11 @@ interface Result {
 /** The command in-process through the entry point (src/cli.tsx main), output captured. */
 const generateInProcess = (args: string[]): Promise<Result> => runMain(['generate', ...args], { env: ENV });
 
-/** The real executable (src/bin.ts through tsx). */
-const kvmTui = (args: string[]): Result => runCli(args, ENV);
+/**
+ * The real executable (src/bin.ts through tsx), kept spawned: its test checks the exit code as
+ * bin.ts sets it (process.exitCode), which an in-process main() never reaches.
+ */
+const kvmTui = (args: string[]): Result => runCliProcess(args, ENV);
 
 const generate = (...args: string[]) => generateInProcess(['--root', ROOT, ...args]);
 

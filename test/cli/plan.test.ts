@@ -18,8 +18,8 @@ const ARM = fixtureRoot('hwloc-128arm-2pa2n8cluster4co');
 const kvmTui = (args: string[]) => runCli(args, { XDG_CONFIG_HOME: path.join(scratchDir('plan-xdg'), 'none') });
 
 describe('kvm-tui plan', () => {
-  test('--json: the contract shape, exit 0', () => {
-    const { code, stdout, stderr } = kvmTui(['plan', '--preset', 'balanced', '--root', AMD, '--json', '--disk', '/vm/a.qcow2']);
+  test('--json: the contract shape, exit 0', async () => {
+    const { code, stdout, stderr } = await kvmTui(['plan', '--preset', 'balanced', '--root', AMD, '--json', '--disk', '/vm/a.qcow2']);
     assert.equal(code, 0, stderr);
     const plan = JSON.parse(stdout);
     assert.deepEqual(Object.keys(plan).sort(), ['emulator', 'errors', 'host', 'iothreads', 'memory', 'spec', 'vcpus', 'warnings']);
@@ -35,8 +35,8 @@ describe('kvm-tui plan', () => {
     assert.deepEqual(plan.errors, []);
   });
 
-  test('text: a table vCPU -> host CPU with the guest position, then emulator, iothreads, memory, warnings', () => {
-    const { code, stdout } = kvmTui(['plan', '--preset', 'high-performance', '--root', AMD, '--disk', '/vm/root.qcow2']);
+  test('text: a table vCPU -> host CPU with the guest position, then emulator, iothreads, memory, warnings', async () => {
+    const { code, stdout } = await kvmTui(['plan', '--preset', 'high-performance', '--root', AMD, '--disk', '/vm/root.qcow2']);
     assert.equal(code, 0);
     assert.match(stdout, /^Plan for "high-perf-vm" from preset high-performance with overrides$/m);
     assert.match(stdout, /^ {2}guest topology: 1 socket x 1 die x 4 cores x 2 threads \(chosen from the placement\)$/m);
@@ -48,20 +48,20 @@ describe('kvm-tui plan', () => {
     assert.match(stdout, /^Warnings:\n {2}- \[hugepages-missing\] node 1: 0 free 2M hugepages, 8192 needed for 16 GiB/m);
   });
 
-  test('a plan that cannot be made: exit 1, the errors on stderr, nothing on stdout', () => {
-    const { code, stdout, stderr } = kvmTui(['plan', '--preset', 'balanced', '--vcpus', '100', '--root', AMD]);
+  test('a plan that cannot be made: exit 1, the errors on stderr, nothing on stdout', async () => {
+    const { code, stdout, stderr } = await kvmTui(['plan', '--preset', 'balanced', '--vcpus', '100', '--root', AMD]);
     assert.equal(code, 1);
     assert.equal(stdout, '');
     assert.equal(stderr, 'kvm-tui: plan: 100 vCPUs need 100 host CPUs of their own, but only 64 of 64 online CPUs are free; lower --vcpus or allow sharing (pinning.requireDedicated false) [not-enough-cpus]\n');
-    const json = kvmTui(['plan', '--preset', 'balanced', '--root', ARM, '--json']);
+    const json = await kvmTui(['plan', '--preset', 'balanced', '--root', ARM, '--json']);
     assert.equal(json.code, 1);
     const plan = JSON.parse(json.stdout);
     assert.deepEqual(plan.errors.map((error: { code: string }) => error.code), ['kvm-arch-mismatch']);
     assert.deepEqual(plan.vcpus, []);
-    assert.equal(kvmTui(['plan', '--preset', 'tiny-test', '--root', ARM]).code, 0, 'TCG runs on any architecture');
+    assert.equal((await kvmTui(['plan', '--preset', 'tiny-test', '--root', ARM])).code, 0, 'TCG runs on any architecture');
   });
 
-  test('bad input: exit 2, one line naming the flag or field', () => {
+  test('bad input: exit 2, one line naming the flag or field', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['plan', '--root', AMD], /^kvm-tui: plan: give exactly one of --preset NAME or --spec FILE\n$/],
       [['plan', '--preset', 'fast', '--root', AMD], /^kvm-tui: --preset: unknown preset "fast" \(valid: balanced, /],
@@ -72,7 +72,7 @@ describe('kvm-tui plan', () => {
     const bad = path.join(REPO, 'test/fixtures/specs/bad/bad-aio.json');
     cases.push([['plan', '--spec', bad, '--root', AMD], new RegExp(`^kvm-tui: ${bad.replace(/[.]/g, '\\.')}: disks\\[0\\]\\.aio: must be one of native, io_uring, threads\\n$`)]);
     for (const [args, expected] of cases) {
-      const { code, stdout, stderr } = kvmTui(args);
+      const { code, stdout, stderr } = await kvmTui(args);
       assert.equal(code, 2, args.join(' '));
       assert.equal(stdout, '');
       assert.match(stderr, expected);
@@ -80,10 +80,10 @@ describe('kvm-tui plan', () => {
     }
   });
 
-  test('--spec with overrides', () => {
+  test('--spec with overrides', async () => {
     const file = path.join(scratchDir('plan-spec'), 'vm.json');
     fs.writeFileSync(file, JSON.stringify({ name: 'web 1', vcpus: 2, memory: '1G' }));
-    const { code, stdout } = kvmTui(['plan', '--spec', file, '--vcpus', '4', '--strategy', 'spread', '--root', AMD, '--json']);
+    const { code, stdout } = await kvmTui(['plan', '--spec', file, '--vcpus', '4', '--strategy', 'spread', '--root', AMD, '--json']);
     assert.equal(code, 0);
     const plan = JSON.parse(stdout);
     assert.equal(plan.spec.name, 'web 1');

@@ -1,6 +1,7 @@
 /**
- * `kvm-tui topology` through the real executable (src/bin.ts in a child process), as a user or a
- * script runs it: exit codes, stdout/stderr separation, the JSON contract in ../shared/CLI.md.
+ * `kvm-tui topology` as a user or a script runs it (in-process through src/cli.tsx main; the
+ * shipped file is run in e2e-bundle.test.ts): exit codes, stdout/stderr separation, the JSON
+ * contract in ../shared/CLI.md.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,9 +13,8 @@ import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
 import { writeSyntheticHost } from '../make-synthetic-host.js';
 import { runCli } from '../helpers/run-cli.js';
 
-
-function runCliStatus(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const { code, stdout, stderr } = runCli(args);
+async function runCliStatus(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runCli(args);
   return { status: code, stdout, stderr };
 }
 
@@ -30,9 +30,9 @@ function assertOneLineError(stderr: string, mentions: RegExp): void {
 const OFFLINE_HOST = 'hwloc-offline-cpu0-node0';
 
 describe('kvm-tui topology --json', () => {
-  test(`on ${OFFLINE_HOST}: the CLI.md shape, offline CPUs with null fields, exit 0`, () => {
+  test(`on ${OFFLINE_HOST}: the CLI.md shape, offline CPUs with null fields, exit 0`, async () => {
     const root = fixtureRoot(OFFLINE_HOST);
-    const { status, stdout, stderr } = runCliStatus(['--root', root, 'topology', '--json']);
+    const { status, stdout, stderr } = await runCliStatus(['--root', root, 'topology', '--json']);
     assert.equal(status, 0, stderr);
     assert.equal(stderr, '');
     const json = JSON.parse(stdout);
@@ -66,10 +66,10 @@ describe('kvm-tui topology --json', () => {
     assert.deepEqual(json, JSON.parse(JSON.stringify(topologyToJson(readTopology(new HostFs(root))))));
   });
 
-  test('on the synthetic 512-thread host: node hugepages keyed by KiB page size with total/free, distances by node id', () => {
+  test('on the synthetic 512-thread host: node hugepages keyed by KiB page size with total/free, distances by node id', async () => {
     const root = scratchDir('cli-synthetic');
     const host = writeSyntheticHost(root);
-    const { status, stdout, stderr } = runCliStatus(['--root', root, 'topology', '--json']);
+    const { status, stdout, stderr } = await runCliStatus(['--root', root, 'topology', '--json']);
     assert.equal(status, 0, stderr);
     const json = JSON.parse(stdout);
     assert.equal(json.cpus.length, 512);
@@ -90,8 +90,8 @@ describe('kvm-tui topology --json', () => {
 });
 
 describe('kvm-tui topology (text tree)', () => {
-  test('on the Kunpeng 920 capture: node, package and L3 lines, compact, fits 80 columns', () => {
-    const { status, stdout, stderr } = runCliStatus(['--root', fixtureRoot('hwloc-128arm-2pa2n8cluster4co'), 'topology']);
+  test('on the Kunpeng 920 capture: node, package and L3 lines, compact, fits 80 columns', async () => {
+    const { status, stdout, stderr } = await runCliStatus(['--root', fixtureRoot('hwloc-128arm-2pa2n8cluster4co'), 'topology']);
     assert.equal(status, 0, stderr);
     const lines = stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^128 CPUs online, 4 NUMA nodes, 2 packages, 4 L3 groups, 128 cores, no SMT/);
@@ -112,44 +112,44 @@ describe('kvm-tui topology (text tree)', () => {
 });
 
 describe('kvm-tui topology: bad input exits 2 with one line and no stack trace', () => {
-  test('--root at a missing directory', () => {
-    const { status, stdout, stderr } = runCliStatus(['--root', '/nonexistent', 'topology']);
+  test('--root at a missing directory', async () => {
+    const { status, stdout, stderr } = await runCliStatus(['--root', '/nonexistent', 'topology']);
     assert.equal(status, 2);
     assert.equal(stdout, '');
     assertOneLineError(stderr, /--root \/nonexistent: missing/);
   });
 
-  test('--root at a directory without sys/devices/system/cpu', () => {
+  test('--root at a directory without sys/devices/system/cpu', async () => {
     const dir = scratchDir('not-a-host');
     fs.writeFileSync(path.join(dir, 'README'), 'not a host\n');
-    const { status, stderr } = runCliStatus(['--root', dir, 'topology', '--json']);
+    const { status, stderr } = await runCliStatus(['--root', dir, 'topology', '--json']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /no sys\/devices\/system\/cpu/);
   });
 
-  test('--root at a tree whose cpu dir has no CPUs in it', () => {
+  test('--root at a tree whose cpu dir has no CPUs in it', async () => {
     const dir = scratchDir('no-cpus');
     fs.mkdirSync(path.join(dir, 'sys/devices/system/cpu'), { recursive: true });
-    const { status, stderr } = runCliStatus(['--root', dir, 'topology']);
+    const { status, stderr } = await runCliStatus(['--root', dir, 'topology']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /no CPUs found/);
   });
 
-  test('an unknown flag is named', () => {
-    const { status, stdout, stderr } = runCliStatus(['topology', '--bogus-flag']);
+  test('an unknown flag is named', async () => {
+    const { status, stdout, stderr } = await runCliStatus(['topology', '--bogus-flag']);
     assert.equal(status, 2);
     assert.equal(stdout, '');
     assertOneLineError(stderr, /bogus-flag/);
   });
 
-  test('an option of another command is named', () => {
-    const { status, stderr } = runCliStatus(['topology', '--vcpus', '4']);
+  test('an option of another command is named', async () => {
+    const { status, stderr } = await runCliStatus(['topology', '--vcpus', '4']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /topology: unknown option --vcpus/);
   });
 
-  test('a stray argument is named', () => {
-    const { status, stderr } = runCliStatus(['topology', 'extra']);
+  test('a stray argument is named', async () => {
+    const { status, stderr } = await runCliStatus(['topology', 'extra']);
     assert.equal(status, 2);
     assertOneLineError(stderr, /"extra"/);
   });
