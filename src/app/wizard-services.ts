@@ -61,7 +61,7 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     capturedRoot: ctx.capturedRoot,
     readHost,
     makeProbeContext: () =>
-      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, run: ctx.run, user: ctx.identity }),
+      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, clock: ctx.clock, run: ctx.run, user: ctx.identity }),
     applyFix: ctx.capturedRoot ? null : makeApplyFix(ctx.run),
     applyDisabledReason: ctx.capturedRoot ? 'captured host (--root): fixes cannot be applied to it; w writes them to a script' : null,
     writeScript: (file, content, options) => writeFixScript(file, content, options),

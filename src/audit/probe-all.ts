@@ -7,8 +7,9 @@ import { ALL_CHECKS } from './checks/index.js';
 import { buildProbeContext } from './probe-context.js';
 import { runChecks } from './run-checks.js';
 import type { HostFs } from '../host/host-fs.js';
+import type { Clock } from '../context.js';
 
-export async function collectProbeReads(hostFs: HostFs): Promise<void> {
+export async function collectProbeReads(hostFs: HostFs, clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>): Promise<void> {
   hostFs.read('/proc/cpuinfo');
   hostFs.read('/proc/meminfo');
   hostFs.read('/proc/cmdline');
@@ -18,6 +19,7 @@ export async function collectProbeReads(hostFs: HostFs): Promise<void> {
     hostFs,
     capturedRoot: false,
     env: {},
+    clock,
     run: null,
     runDisabledReason: 'dump-host: recording file reads only',
     versionCacheFile: null,

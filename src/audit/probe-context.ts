@@ -2,6 +2,7 @@
  * Builds what every check receives: host facts read once (cpuinfo, topology), the command
  * runner (or none, on a captured host), and who is asking.
  */
+import type { Clock } from '../context.js';
 import type { HostFs } from '../host/host-fs.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readTopology } from '../host/topology.js';
@@ -16,6 +17,8 @@ export interface ProbeContextOptions {
   /** A captured host (--root): nothing may look at the live machine. */
   capturedRoot: boolean;
   env: NodeJS.ProcessEnv;
+  /** Timers for check deadlines. */
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** The process runner; absent or null: commands off (`runDisabledReason` says why). Ignored on a captured host. */
   run?: RunCommand | null;
   /** Why commands are off when `run` is null on a live host (dump-host: "recording file reads"). */
@@ -51,6 +54,7 @@ export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
     which,
     user: capturedRoot ? readUserFromStatus(hostFs) : (options.user ?? { uid: null, gid: null, groups: [] }),
     env,
+    clock: options.clock,
     versionOf: makeVersionOf(run, runDisabledReason, cacheFile),
   };
 }

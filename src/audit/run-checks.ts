@@ -11,7 +11,7 @@ export const COMMAND_CHECK_DEADLINE_MS = 3000;
 export async function runCheck(check: Check, ctx: ProbeContext, deadlineMs = COMMAND_CHECK_DEADLINE_MS): Promise<CheckResult> {
   let startMs = performance.now();
   const base = { id: check.id, title: check.title, category: check.category, needsRoot: check.needsRoot, why: check.why };
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   try {
     let endMs: number | null = null;
     const work = Promise.resolve().then(async () => {
@@ -31,7 +31,7 @@ export async function runCheck(check: Check, ctx: ProbeContext, deadlineMs = COM
       ? await Promise.race([
           work,
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new CheckTimeout(deadlineMs)), deadlineMs);
+            timer = ctx.clock.setTimeout(() => reject(new CheckTimeout(deadlineMs)), deadlineMs);
           }),
         ])
       : await work;
@@ -40,7 +40,7 @@ export async function runCheck(check: Check, ctx: ProbeContext, deadlineMs = COM
     const message = error instanceof CheckTimeout ? error.message : `check failed: ${(error as Error)?.message ?? String(error)}`;
     return { ...base, status: 'skip', evidence: `unknown: ${message}`, fix: null, durationMs: performance.now() - startMs };
   } finally {
-    if (timer) clearTimeout(timer);
+    if (timer !== undefined) ctx.clock.clearTimeout(timer);
   }
 }
 

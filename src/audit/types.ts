@@ -3,6 +3,7 @@
  * how to probe), a result is what one run of it found. Everything here is plain data so the
  * CLI, the checklist screen and the fix script share one model.
  */
+import type { Clock } from '../context.js';
 import type { CpuInfo } from '../host/cpuinfo.js';
 import type { HostFs } from '../host/host-fs.js';
 import type { Topology } from '../host/topology.js';
@@ -67,6 +68,8 @@ export interface ProbeContext {
   which: (name: string) => string | null;
   user: AuditUser;
   env: NodeJS.ProcessEnv;
+  /** Timers for the deadline of checks that run commands (the composition root's clock). */
+  clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   /** Cache of `binary --version` outputs keyed by the binary's identity (see version-cache.ts). */
   versionOf: (binaryPath: string, argv: string[]) => Promise<{ text: string | null; error: string | null; cached: boolean }>;
 }

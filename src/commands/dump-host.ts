@@ -27,7 +27,7 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
     if (error instanceof TopologyError) throw new UsageError(`dump-host: ${error.message}`);
     throw error;
   }
-  await collectProbeReads(recorder);
+  await collectProbeReads(recorder, ctx.clock);
 
   const parent = path.dirname(target);
   const staging = path.join(parent, `.${path.basename(target)}.dump-${process.pid}`);

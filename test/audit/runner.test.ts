@@ -4,6 +4,7 @@
  * runner, applying a fix, the fix script, and dump-host capturing every file the checks read.
  */
 import assert from 'node:assert/strict';
+import { realClock } from '../../src/run/real-services.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,14 +34,14 @@ const OK = (stdout: string): CommandResult => ({ ok: true, stdout, stderr: '', e
 
 function liveishContext(root: string, run: RunCommand, which: (name: string) => string | null = (name) => `/usr/bin/${name}`) {
   // A fixture root read as if live, so command checks run against a fake runner and PATH.
-  return buildProbeContext({ hostFs: new HostFs(root), capturedRoot: false, env: {}, run, which, versionCacheFile: null });
+  return buildProbeContext({ clock: realClock, hostFs: new HostFs(root), capturedRoot: false, env: {}, run, which, versionCacheFile: null });
 }
 
 describe('check isolation', () => {
   test('a check that throws becomes skip with the error, and the others still run', async () => {
     const boom: Check = { id: 't.boom', title: 'boom', category: 'cpu', needsRoot: false, why: 'test', run: () => { throw new Error('kaput'); } };
     const fine: Check = { id: 't.fine', title: 'fine', category: 'cpu', needsRoot: false, why: 'test', run: () => ({ status: 'pass', evidence: 'ok', fix: null }) };
-    const ctx = buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
+    const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
     const seen: string[] = [];
     const results = await runChecks([boom, fine], ctx, (result) => seen.push(result.id));
     assert.deepEqual(results.map((result) => [result.id, result.status]), [['t.boom', 'skip'], ['t.fine', 'pass']]);
@@ -53,7 +54,7 @@ describe('check isolation', () => {
       id: 't.hang', title: 'hang', category: 'cpu', needsRoot: false, why: 'test', runsCommands: true,
       run: () => new Promise(() => undefined),
     };
-    const ctx = buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
+    const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
     const started = Date.now();
     const result = await runCheck(hang, ctx, 100);
     assert.equal(result.status, 'skip');
@@ -89,7 +90,7 @@ describe('check isolation', () => {
     fs.rmSync(path.join(root, 'proc/sys/vm/swappiness'));
     fs.mkdirSync(path.join(root, 'proc/sys/vm/swappiness'));
     fs.rmSync(path.join(root, 'proc/mounts'));
-    const ctx = buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} });
+    const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(root), capturedRoot: true, env: {} });
     const results = new Map((await runChecks(ALL_CHECKS, ctx)).map((result) => [result.id, result]));
     assert.equal(results.get('mem.swappiness')!.status, 'skip');
     assert.equal(results.get('mem.swappiness')!.evidence, 'unknown: /proc/sys/vm/swappiness: is a directory');
@@ -101,7 +102,7 @@ describe('check isolation', () => {
 
   test('a root without any CPU information still audits (topology unknown), without throwing', async () => {
     const root = fs.mkdtempSync(path.join(scratch, 'empty-'));
-    const ctx = buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} });
+    const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(root), capturedRoot: true, env: {} });
     assert.ok(ctx.topologyError);
     const results = await runChecks(ALL_CHECKS, ctx);
     assert.equal(results.length, ALL_CHECKS.length);
@@ -125,6 +126,7 @@ describe('live /dev/kvm access', () => {
       }
     }
     const ctx = buildProbeContext({
+      clock: realClock,
       hostFs: new RefusingHostFs(path.join(HOSTS_DIR, 'well-tuned')),
       capturedRoot: false,
       env: {},
@@ -208,7 +210,7 @@ describe('fixes', () => {
   });
 
   test('the fix script holds every fix with its flags, and is never overwritten silently', async () => {
-    const ctx = buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, 'bare')), capturedRoot: true, env: {} });
+    const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(path.join(HOSTS_DIR, 'bare')), capturedRoot: true, env: {} });
     const results: CheckResult[] = await runChecks(ALL_CHECKS, ctx);
     const script = buildFixScript(results, new Date('2026-01-02T03:04:05Z'));
     assert.match(script, /^#!\/bin\/sh\n# kvm-tui host fixes, generated 2026-01-02T03:04:05.000Z/);
@@ -241,7 +243,7 @@ describe('dump-host captures what the checks read', () => {
       const { code } = await runMain(['--root', path.join(HOSTS_DIR, name), 'dump-host', capture]);
       assert.equal(code, 0);
       const audit = async (root: string) => {
-        const ctx = buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} });
+        const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(root), capturedRoot: true, env: {} });
         return (await runChecks(ALL_CHECKS, ctx)).map((result) => `${result.id} ${result.status} ${result.evidence}`);
       };
       assert.deepEqual(await audit(capture), await audit(path.join(HOSTS_DIR, name)), name);

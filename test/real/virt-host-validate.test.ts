@@ -5,6 +5,8 @@
  * which scripts/test-all.sh installs; a missing binary fails this test, it is never skipped.
  */
 import assert from 'node:assert/strict';
+import { realClock, realIdentity } from '../../src/run/real-services.js';
+import { runCommand } from '../../src/run/run-command.js';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { ALL_CHECKS } from '../../src/audit/checks/index.js';
@@ -90,7 +92,7 @@ test('the audit agrees with virt-host-validate on every check both make', async 
   assert.ok(lines.length >= 5, `virt-host-validate printed too few checks:\n${vhv.stdout}${vhv.stderr}`);
 
   const hostFs = new HostFs('/');
-  const ctx = buildProbeContext({ hostFs, capturedRoot: false, env: process.env, versionCacheFile: null });
+  const ctx = buildProbeContext({ clock: realClock, hostFs, capturedRoot: false, env: process.env, run: runCommand, user: realIdentity(), versionCacheFile: null });
   const results = new Map((await runChecks(ALL_CHECKS, ctx)).map((result) => [result.id, result]));
 
   const compared: string[] = [];

@@ -5,6 +5,7 @@
  * y (with a fake applier) and re-checking, and fitting 80x24 / using a wide terminal.
  */
 import assert from 'node:assert/strict';
+import { realClock } from '../../../src/run/real-services.js';
 import * as path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import React, { useReducer } from 'react';
@@ -35,7 +36,7 @@ function AuditHarness({ checks, makeContext, onRerun }: { checks: readonly Check
 }
 
 async function fixtureRows(name: string): Promise<AuditRow[]> {
-  const ctx = buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, name)), capturedRoot: true, env: {} });
+  const ctx = buildProbeContext({ clock: realClock, hostFs: new HostFs(path.join(HOSTS_DIR, name)), capturedRoot: true, env: {} });
   const results = await runChecks(ALL_CHECKS, ctx);
   return results.map((result) => ({ id: result.id, title: result.title, category: result.category, why: result.why, result }));
 }
@@ -48,7 +49,7 @@ describe('Checklist', () => {
       run: () => new Promise<CheckOutcome>((resolve) => gates.set(id, resolve)),
     });
     const checks = [gated('t.one', 'First check', 'cpu'), gated('t.two', 'Second check', 'memory'), gated('t.three', 'Third check', 'storage')];
-    const makeContext = () => buildProbeContext({ hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
+    const makeContext = () => buildProbeContext({ clock: realClock, hostFs: new HostFs(path.join(HOSTS_DIR, 'pvm')), capturedRoot: true, env: {} });
     const { lastFrame } = render(<AuditHarness checks={checks} makeContext={makeContext} />);
     await waitFor(() => gates.size === 3, 'all checks started');
     let frame = plain(lastFrame());
@@ -312,7 +313,7 @@ describe('useAudit', () => {
       const checks = ALL_CHECKS.filter((check) => check.id === 'mem.thp' || check.id === 'mem.ksm');
       let rerun: ((id: string) => Promise<CheckResult | null>) | null = null;
       const { lastFrame } = render(
-        <AuditHarness checks={checks} makeContext={() => buildProbeContext({ hostFs: new HostFs(root), capturedRoot: true, env: {} })} onRerun={(fn) => (rerun = fn)} />,
+        <AuditHarness checks={checks} makeContext={() => buildProbeContext({ clock: realClock, hostFs: new HostFs(root), capturedRoot: true, env: {} })} onRerun={(fn) => (rerun = fn)} />,
       );
       await waitFor(() => /WARN Transparent huge pages/.test(plain(lastFrame())), 'THP warns');
       // What `a` would do on a live host: the setting changes underneath.
