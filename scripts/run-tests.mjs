@@ -1,5 +1,6 @@
-// Runs the whole suite (or the test files/dirs given as arguments) with Node's test runner.
-// Node 20's --test does not expand globs, so the files are found here.
+// Runs tests with Node's test runner (Node 20's --test does not expand globs, so the files are
+// found here): with no arguments the fast suite (everything but test/real/); `--real` the
+// real-component tests (QEMU, libvirt, virt-host-validate: test/real/); or the files and folders given.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -16,8 +17,12 @@ function collect(path, out) {
   return out;
 }
 
-const roots = process.argv.slice(2);
-const files = (roots.length ? roots : ['test']).flatMap((root) => collect(root, []));
+const args = process.argv.slice(2);
+const real = args[0] === '--real';
+const roots = real ? ['test/real', ...args.slice(1)] : args;
+const files = (roots.length ? roots : ['test'])
+  .flatMap((root) => collect(root, []))
+  .filter((file) => roots.length > 0 || !file.startsWith(join('test', 'real')));
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);

@@ -63,4 +63,9 @@ timeout 90 bash -c 'until virsh -c qemu:///system version >/dev/null 2>&1; do sl
   || { echo "test-all: libvirtd did not answer within 90 s" >&2; exit 1; }
 
 export KVM_TUI_TEST_LIBVIRT=qemu:///system
+echo "test-all: type check (tsc --noEmit)"
+npm run --silent typecheck
+echo "test-all: fast suite (npm test)"
 npm test
+echo "test-all: real QEMU / libvirt suite (npm run test:real)"
+npm run test:real
