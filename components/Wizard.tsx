@@ -9,7 +9,7 @@ import { ALL_CHECKS } from '../src/audit/checks/index.js';
 import type { Check } from '../src/audit/types.js';
 import { DEFAULT_FIX_SCRIPT } from '../src/audit/fix-script.js';
 import { generateAll } from '../src/generate/index.js';
-import { formatShellPreview } from '../src/generate/shell-quote.js';
+import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopology } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
 import { appReducer, initialAppState } from '../src/state/app-state.js';

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import type { SpecRequest } from './spec/resolve.js';
 
 export const GLOBAL_OPTIONS = ['root', 'connect', 'no-color', 'debug', 'help', 'version'] as const;
 export const SPEC_OPTIONS = [
@@ -79,4 +80,34 @@ export function maxPositionals(args: ParsedArgs, count: number, what: string): v
   if (args.positionals.length > count) {
     throw new UsageError(`${args.command}: unexpected argument "${args.positionals[count]}"${what ? ` (takes ${what})` : ''}`);
   }
+}
+
+/**
+ * The spec flags (--preset/--spec and the overrides) as the plain request resolveSpec takes, so
+ * the spec layer never sees the CLI's parsed arguments.
+ */
+export function specRequestFromArgs(args: ParsedArgs): SpecRequest {
+  const text = (name: OptionName): string | undefined => {
+    const value = args.values[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new UsageError(`--${name}: given more than once`);
+    return value;
+  };
+  const disk = args.values.disk;
+  const disks = disk === undefined ? undefined : (Array.isArray(disk) ? disk : [disk]).map((entry) => (typeof entry === 'string' ? entry : ''));
+  return {
+    command: args.command ?? 'kvm-tui',
+    preset: text('preset'),
+    specFile: text('spec'),
+    overrides: {
+      name: text('name'),
+      vcpus: text('vcpus'),
+      memory: text('memory'),
+      hugepages: text('hugepages'),
+      accel: text('accel'),
+      disks,
+      net: text('net'),
+      strategy: text('strategy'),
+    },
+  };
 }

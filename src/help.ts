@@ -7,7 +7,9 @@ Usage:
   kvm-tui topology   [--json]
   kvm-tui presets    [--json]
   kvm-tui plan       (--preset NAME | --spec FILE) [overrides] [--json]
-  kvm-tui generate   (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json [--out FILE]
+  kvm-tui generate   (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json
+                                   [--out FILE [--force]]  (--force: replace an existing file;
+                                   never a device, FIFO, directory or symlink)
   kvm-tui dump-host  DIR
 
 Overrides:

@@ -7,6 +7,7 @@ import { fixText, stepToShell } from '../../src/audit/fix.js';
 import { isProblem } from '../../src/audit/run-checks.js';
 import { CATEGORIES } from '../../src/audit/types.js';
 import type { AuditRow } from '../../src/state/audit-view.js';
+import { wrapText } from '../../src/shared/text.js';
 
 export type AuditLine =
   | { kind: 'category'; text: string }
@@ -91,30 +92,3 @@ export function scrollOffset(lines: readonly AuditLine[], selectedId: string | u
   return offset;
 }
 
-/** Word wrap; words longer than the width are cut. Continuation lines get `indent`. */
-export function wrapText(text: string, width: number, indent = ''): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const prefix = lines.length === 0 && line === '' ? '' : line === '' ? indent : '';
-    const candidate = line === '' ? `${prefix}${word}` : `${line} ${word}`;
-    if (candidate.length <= width) {
-      line = candidate;
-      continue;
-    }
-    if (line !== '') lines.push(line);
-    let rest = `${lines.length === 0 ? '' : indent}${word}`;
-    while (rest.length > width) {
-      lines.push(rest.slice(0, width));
-      rest = indent + rest.slice(width);
-    }
-    line = rest;
-  }
-  if (line !== '') lines.push(line);
-  return lines.length > 0 ? lines : [''];
-}
-
-/** Cut to `width` with an ellipsis, or pad to it. */
-export function fit(text: string, width: number): string {
-  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
-}

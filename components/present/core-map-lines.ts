@@ -5,7 +5,8 @@
  */
 import { formatCpuList } from '../../src/host/cpulist.js';
 import type { HostCpu, Topology } from '../../src/host/topology.js';
-import { formatGiB, groupBy, pageLabel } from '../../src/host/topology-text.js';
+import { formatGiB, groupBy } from '../../src/host/topology-text.js';
+import { pageLabel } from '../../src/shared/page-sizes.js';
 
 export type SegmentTone = 'plain' | 'dim' | 'heading' | 'isolated' | 'vcpu' | 'emulator' | 'iothread' | 'taken' | 'warn';
 

@@ -16,7 +16,8 @@ import * as path from 'node:path';
 import type { ApplyFix } from '../../src/audit/apply-fix.js';
 import { DEFAULT_FIX_SCRIPT } from '../../src/audit/fix-script.js';
 import { countStatuses, formatSummary } from '../../src/audit/run-checks.js';
-import type { CheckResult, CheckStatus } from '../../src/audit/types.js';
+import type { CheckResult } from '../../src/audit/types.js';
+import { STATUS_BADGE } from '../../src/audit/status-badge.js';
 import {
   auditViewReducer,
   initialAuditView,
@@ -29,18 +30,12 @@ import {
 } from '../../src/state/audit-view.js';
 import { splitKeyChunk } from '../../src/state/keys.js';
 import { useAuditEffects, type WriteScript } from '../hooks/use-audit-effects.js';
-import { applyPanel, buildAuditLines, detailLines, fit, scrollOffset, wrapText, type AuditLine } from '../present/audit-lines.js';
+import { applyPanel, buildAuditLines, detailLines, scrollOffset, type AuditLine } from '../present/audit-lines.js';
+import { fit, wrapText } from '../../src/shared/text.js';
 
 export type { AuditRow } from '../../src/state/audit-view.js';
 export type { WriteScript } from '../hooks/use-audit-effects.js';
 
-const BADGE: Record<CheckStatus, { label: string; color: string }> = {
-  pass: { label: 'PASS', color: 'green' },
-  warn: { label: 'WARN', color: 'yellow' },
-  fail: { label: 'FAIL', color: 'red' },
-  info: { label: 'INFO', color: 'cyan' },
-  skip: { label: 'SKIP', color: 'gray' },
-};
 
 /** At this width the details of the selected row get their own pane beside the list. */
 export const WIDE_LAYOUT_MIN_COLUMNS = 120;
@@ -196,7 +191,7 @@ function ListLine({ line, selectedId, width, expanded, wide }: { line: AuditLine
       </Text>
     );
   }
-  const badge = BADGE[row.result.status];
+  const badge = STATUS_BADGE[row.result.status];
   // One Text per line: nested spans stay on one row and the whole line truncates at the edge.
   return (
     <Text wrap="truncate-end">

@@ -14,7 +14,7 @@ import { ActionError } from '../errors.js';
 import { readCpuInfo, type CpuInfo } from '../host/cpuinfo.js';
 import { HostFs } from '../host/host-fs.js';
 import { readTopology, TopologyError, type Topology } from '../host/topology.js';
-import { vmRunDir } from '../run/run-dir.js';
+import { vmRunDir } from '../shared/vm-paths.js';
 import { listPresets } from '../spec/presets.js';
 import type { Preset } from '../spec/types.js';
 

@@ -1,11 +1,11 @@
 /**
  * The fix script: every fix of the audit in one shell file for the user to review and run.
  * Persistent changes live only here; kvm-tui never applies them itself. The file is written
- * atomically (temp file + rename) and never replaces an existing file unless asked to.
+ * with the one atomic write (src/run/atomic-write.ts): never over an existing file unless asked
+ * to, never over anything but a regular file.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ActionError } from '../errors.js';
+import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import type { CheckResult } from './types.js';
 
 export const DEFAULT_FIX_SCRIPT = 'kvm-tui-fixes.sh';
@@ -55,19 +55,12 @@ function oneLine(text: string): string {
  * there and `overwrite` is false, so the caller can ask first.
  */
 export function writeFixScript(file: string, content: string, options: { overwrite?: boolean } = {}): string {
-  const target = path.resolve(file);
-  if (!options.overwrite && fs.existsSync(target)) {
-    throw new FixScriptExists(target);
-  }
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(temp, content, { mode: 0o755 });
-    fs.renameSync(temp, target);
+    return writeFileAtomic(file, content, { mode: 0o755, overwrite: options.overwrite === true });
   } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw new ActionError(`cannot write ${target}: ${(error as Error).message}`, 'choose another path');
+    if (error instanceof WriteTargetError && error.refusal === 'exists') throw new FixScriptExists(error.target);
+    throw error;
   }
-  return target;
 }
 
 export class FixScriptExists extends ActionError {

@@ -3,7 +3,7 @@
  * shell text the user reads is derived from them, so what the checklist shows before "apply" is
  * exactly what it runs.
  */
-import { quoteShellWord } from '../generate/shell-quote.js';
+import { quoteShellWord } from '../shared/shell-quote.js';
 import type { Fix, FixStep } from './types.js';
 
 /** Shell text of one step: `echo VALUE | tee FILE` for a step fed stdin, else the quoted argv. */

@@ -2,6 +2,7 @@
 import { fixText } from './fix.js';
 import { countStatuses, formatSummary, isProblem } from './run-checks.js';
 import { CATEGORIES, type CheckResult, type CheckStatus } from './types.js';
+import { STATUS_BADGE } from './status-badge.js';
 
 /** `audit --json`: the contract's fields, plus `fixDetail` (the structured fix) and `durationMs`. */
 export function auditToJson(results: readonly CheckResult[], onlyProblems = false): object {
@@ -23,18 +24,16 @@ export function auditToJson(results: readonly CheckResult[], onlyProblems = fals
   };
 }
 
-const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', info: 'INFO', skip: 'SKIP' };
-const COLOR: Record<CheckStatus, string> = { pass: '32', warn: '33', fail: '31', info: '36', skip: '90' };
 
 export function formatAuditText(results: readonly CheckResult[], options: { onlyProblems?: boolean; color?: boolean } = {}): string {
-  const paint = (status: CheckStatus, text: string) => (options.color ? `\x1b[${COLOR[status]}m${text}\x1b[0m` : text);
+  const paint = (status: CheckStatus, text: string) => (options.color ? `\x1b[${STATUS_BADGE[status].sgr}m${text}\x1b[0m` : text);
   const lines: string[] = [];
   for (const category of CATEGORIES) {
     const rows = results.filter((result) => result.category === category && (!options.onlyProblems || isProblem(result.status)));
     if (rows.length === 0) continue;
     lines.push(category);
     for (const result of rows) {
-      lines.push(`  ${paint(result.status, LABEL[result.status])}  ${result.title} [${result.id}]`);
+      lines.push(`  ${paint(result.status, STATUS_BADGE[result.status].label)}  ${result.title} [${result.id}]`);
       lines.push(`        ${result.evidence}`);
       if (isProblem(result.status) && result.fix) {
         for (const line of fixText(result.fix)!.split('\n')) lines.push(`        fix: ${line}`);

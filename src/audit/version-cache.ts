@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../run/atomic-write.js';
 import type { RunCommand } from '../run/run-command.js';
 
 export interface VersionAnswer {
@@ -66,9 +67,7 @@ function writeCacheEntry(file: string, key: string, text: string): void {
     const cache = readCache(file);
     cache[key] = text;
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(cache));
-    fs.renameSync(temp, file);
+    writeFileAtomic(file, JSON.stringify(cache), { overwrite: true });
   } catch {
     // ignored on purpose (read-only home, full disk)
   }

@@ -1,35 +1,38 @@
 /**
  * `kvm-tui generate (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json
- * [--out FILE]`: plan the VM on this host (or the --root capture) and print, or atomically
- * write, one artefact. Exit 1 with the reasons when the plan (or a generator) refuses; nothing
+ * [--out FILE [--force]]`: plan the VM on this host (or the --root capture) and print, or
+ * atomically write, one artefact (never replacing an existing file without --force, nor anything
+ * that is not a regular file). Exit 1 with the reasons when the plan (or a generator) refuses; nothing
  * is written then. Exit 2 for bad usage.
  */
-import { allowOnly, maxPositionals, SPEC_OPTIONS } from '../cli-args.js';
+import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { generateAll, type GeneratedVm } from '../generate/index.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
-import { formatShellPreview, quoteShellWord } from '../generate/shell-quote.js';
+import { formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readCommandTopology } from './host-topology.js';
 import { planVm } from '../plan/plan-vm.js';
-import { writeFileAtomic } from '../run/atomic-write.js';
-import { vmRunDir } from '../run/run-dir.js';
+import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
+import { vmRunDir } from '../shared/vm-paths.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 
 export const GENERATE_FORMATS = ['qemu', 'xml', 'script', 'json'] as const;
 type Format = (typeof GENERATE_FORMATS)[number];
 
 export async function runGenerate(ctx: CommandContext): Promise<number> {
-  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out']);
+  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out', 'force']);
   maxPositionals(ctx.args, 0, 'no arguments');
   // Usage is checked before any planning: a bad flag is exit 2 whatever the host looks like.
   const format = parseFormat(ctx.args.values.format);
   const out = ctx.args.values.out;
   if (out !== undefined && (typeof out !== 'string' || out === '')) throw new UsageError('generate: --out needs a file path (given once)');
+  const force = ctx.args.values.force === true;
+  if (force && out === undefined) throw new UsageError('generate: --force only applies with --out FILE');
 
-  const { spec, source } = resolveSpecWithSource(ctx.args, { env: ctx.env });
+  const { spec, source } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
   const topology = readCommandTopology(ctx.hostFs);
   const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec });
   if (plan.errors.length > 0) {
@@ -56,8 +59,13 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
 
   const text = render(format, generated, runDir, source);
   if (typeof out === 'string') {
-    // The pin script is meant to be run: make it executable.
-    writeFileAtomic(out, text, format === 'script' ? 0o755 : 0o644);
+    try {
+      // The pin script is meant to be run: make it executable.
+      writeFileAtomic(out, text, { mode: format === 'script' ? 0o755 : 0o644, overwrite: force, uid: ctx.identity.uid });
+    } catch (error) {
+      if (error instanceof WriteTargetError) throw new UsageError(`generate: --out ${error.message}${error.refusal === 'exists' ? ' (add --force to replace it)' : ''}`);
+      throw error;
+    }
     ctx.stderr(`kvm-tui: wrote ${out}\n`);
   } else {
     ctx.stdout(text);

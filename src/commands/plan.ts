@@ -1,4 +1,4 @@
-import { allowOnly, maxPositionals, SPEC_OPTIONS } from '../cli-args.js';
+import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readCommandTopology } from './host-topology.js';
@@ -13,7 +13,7 @@ import { resolveSpecWithSource } from '../spec/resolve.js';
 export async function runPlan(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'json']);
   maxPositionals(ctx.args, 0, 'no arguments');
-  const { spec, label } = resolveSpecWithSource(ctx.args, { env: ctx.env });
+  const { spec, label } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
   const topology = readCommandTopology(ctx.hostFs);
   const cpuInfo = readCpuInfo(ctx.hostFs);
   // CPUs held by running VMs are not known to this command yet: it plans on an idle host.

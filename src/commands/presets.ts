@@ -2,6 +2,7 @@ import { allowOnly, maxPositionals } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { listPresets } from '../spec/presets.js';
 import type { Preset } from '../spec/types.js';
+import { wrapText } from '../shared/text.js';
 
 /** `kvm-tui presets [--json]`: builtin and user presets with what each is for. */
 export async function runPresets(ctx: CommandContext): Promise<number> {
@@ -34,25 +35,10 @@ export function formatPresets(presets: Preset[], columns: number): string {
   const lines: string[] = [];
   for (const preset of presets) {
     const text = preset.source === 'builtin' ? preset.description : `${preset.description} [${preset.source}]`;
-    wrap(text, textWidth).forEach((line, index) => {
+    wrapText(text, textWidth, '', 'overflow').forEach((line, index) => {
       lines.push(`${(index === 0 ? preset.name : '').padEnd(nameWidth)}${line}`);
     });
   }
   lines.push('', 'Use one with: kvm-tui plan --preset NAME  (kvm-tui presets --json shows each one\'s reasoning and spec)');
   return lines.join('\n') + '\n';
-}
-
-function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line) out.push(line);
-  return out;
 }

@@ -23,9 +23,11 @@
  *   a plan whose cells do not add up to its size is refused rather than silently resized.
  */
 import { create } from 'xmlbuilder2';
+import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
+import { pageKiB } from '../shared/page-sizes.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -163,7 +165,7 @@ export function findPlanXmlProblems(plan: Plan): string[] {
   }
 
   if (!Number.isInteger(plan.memory.sizeMiB) || plan.memory.sizeMiB < 1) problems.push(`memory size ${plan.memory.sizeMiB} MiB is not a positive integer`);
-  const pageMiB = hugepageKiB(plan.memory.backing) / 1024;
+  const pageMiB = pageKiB(plan.memory.backing) / 1024;
   if (pageMiB > 0 && plan.memory.sizeMiB % pageMiB !== 0) {
     problems.push(`memory ${plan.memory.sizeMiB} MiB is not a multiple of the ${pageMiB} MiB huge page size`);
   }
@@ -249,10 +251,10 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
 
 function addMemoryBacking(domain: XMLBuilder, plan: Plan): void {
   const { spec } = plan;
-  const pageKiB = hugepageKiB(plan.memory.backing);
+  const sizeKiB = pageKiB(plan.memory.backing);
   const backing = ele(domain, 'memoryBacking');
-  if (pageKiB > 0) {
-    const page: Record<string, string> = { size: String(pageKiB), unit: 'KiB' };
+  if (sizeKiB > 0) {
+    const page: Record<string, string> = { size: String(sizeKiB), unit: 'KiB' };
     const cells = plan.memory.guestNodes;
     // With guest NUMA, name the cells the pages are for, so every cell's backend gets them.
     if (cells.length > 0) page.nodeset = formatCpuList(cells.map((cell) => cell.id));
@@ -261,7 +263,7 @@ function addMemoryBacking(domain: XMLBuilder, plan: Plan): void {
   // KSM merging pages of a pinned, latency-sensitive guest costs it CPU time and latency.
   ele(backing, 'nosharepages');
   if (spec.memory.lock) ele(backing, 'locked');
-  if (pageKiB > 0 || spec.memory.share) {
+  if (sizeKiB > 0 || spec.memory.share) {
     // memfd, as in the QEMU argv: huge pages without a hugetlbfs mount (libvirt only sees mounts
     // that existed when it started) that go back to the pool when QEMU exits, and an fd that
     // vhost-user/virtiofs can map when shared.
@@ -397,9 +399,8 @@ function diskIothreads(plan: Plan): Map<number, number> {
     });
     return out;
   }
-  let k = 0;
-  plan.spec.disks.forEach((disk, index) => {
-    if (disk.iothread) out.set(index, (k++ % plan.spec.iothreads.count) + 1);
+  roundRobinDiskIothreads(plan.spec.disks, plan.spec.iothreads.count).forEach((iothread, disk) => {
+    if (iothread !== null) out.set(disk, iothread + 1);
   });
   return out;
 }
@@ -444,12 +445,6 @@ export function virtioDiskName(index: number): string {
     n = Math.floor(n / 26) - 1;
   } while (n >= 0);
   return `vd${suffix}`;
-}
-
-function hugepageKiB(backing: Plan['memory']['backing']): number {
-  if (backing === 'hugepages-2M') return 2048;
-  if (backing === 'hugepages-1G') return 1048576;
-  return 0;
 }
 
 function isHostCpu(value: number): boolean {

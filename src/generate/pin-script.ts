@@ -8,8 +8,8 @@
  */
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
-import { runDirPaths } from '../run/run-dir.js';
-import { quoteShellWord } from './shell-quote.js';
+import { runDirPaths } from '../shared/vm-paths.js';
+import { quoteShellWord } from '../shared/shell-quote.js';
 
 export interface PinScriptOptions {
   /** Per-VM runtime dir: the default QMP socket is RUNDIR/qmp.sock. */

@@ -22,7 +22,9 @@
  * - CPU features are `name=on|off` (the documented property form; "+name" is the legacy one).
  */
 import type { Plan, PlanMessage, VmSpec } from '../spec/types.js';
-import { runDirPaths } from '../run/run-dir.js';
+import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
+import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
+import { runDirPaths } from '../shared/vm-paths.js';
 
 export interface QemuArgsOptions {
   /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
@@ -58,10 +60,10 @@ function listProp(key: string, values: readonly number[]): string {
   return parts.join(',');
 }
 
-const HUGEPAGE_SIZE: Record<string, { option: string; mib: number }> = {
-  'hugepages-2M': { option: '2M', mib: 2 },
-  'hugepages-1G': { option: '1G', mib: 1024 },
-};
+/** The hugepage size of a backing as QEMU spells it, and in MiB; undefined for plain RAM. */
+function hugepageSize(backing: Plan['memory']['backing']): { option: string; mib: number } | undefined {
+  return isHugepageBacking(backing) ? { option: PAGE_OPTION[backing], mib: PAGE_MIB[backing] } : undefined;
+}
 
 /** Identifiers QEMU parses itself (machine, CPU model, features): no escaping exists for them. */
 const QEMU_IDENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -100,7 +102,7 @@ export function checkPlanForQemu(plan: Plan): PlanMessage[] {
     if (entry.vcpu !== index) add('bad-vcpu-index', `plan entry ${index} is for vCPU ${entry.vcpu}: vCPUs must be listed 0..${count - 1} in order`);
   });
 
-  const page = HUGEPAGE_SIZE[plan.memory.backing];
+  const page = hugepageSize(plan.memory.backing);
   if (plan.memory.sizeMiB !== spec.memory.sizeMiB) {
     add('bad-memory', `plan memory ${plan.memory.sizeMiB} MiB differs from the spec's ${spec.memory.sizeMiB} MiB`);
   }
@@ -190,13 +192,7 @@ const onOff = (value: boolean) => (value ? 'on' : 'off');
  * iothreads in order, wrapping around when there are more such disks than iothreads.
  */
 export function diskIothreads(plan: Plan): Array<string | null> {
-  let next = 0;
-  return plan.spec.disks.map((disk) => {
-    if (!disk.iothread || plan.iothreads.length === 0) return null;
-    const id = plan.iothreads[next % plan.iothreads.length]!.id;
-    next += 1;
-    return id;
-  });
+  return roundRobinDiskIothreads(plan.spec.disks, plan.iothreads.length).map((index) => (index === null ? null : plan.iothreads[index]!.id));
 }
 
 /** The QEMU argv for a plan. Throws QemuArgsError when the plan cannot be run (see checkPlanForQemu). */
@@ -235,7 +231,7 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   add('-m', `${plan.memory.sizeMiB}M`);
 
   const backend = (id: string, sizeMiB: number, hostNodes: readonly number[]) => {
-    const page = HUGEPAGE_SIZE[plan.memory.backing];
+    const page = hugepageSize(plan.memory.backing);
     const type = page || spec.memory.share ? 'memory-backend-memfd' : 'memory-backend-ram';
     const props = [type, `id=${id}`, `size=${sizeMiB}M`];
     if (page) props.push('hugetlb=on', `hugetlbsize=${page.option}`);

@@ -10,6 +10,7 @@
  */
 import { formatCpuList } from './cpulist.js';
 import type { HostCpu, Topology } from './topology.js';
+import { pageLabel } from '../shared/page-sizes.js';
 
 export function formatGiB(mib: number | null): string {
   if (mib === null) return '? GiB';
@@ -228,12 +229,6 @@ function wrapWords(words: string[], width: number, indent: string, nextIndent: s
   }
   if (line.length > lineIndent.length) lines.push(line);
   return lines;
-}
-
-export function pageLabel(sizeKiB: number): string {
-  if (sizeKiB >= 1024 * 1024) return `${sizeKiB / (1024 * 1024)}G`;
-  if (sizeKiB >= 1024) return `${sizeKiB / 1024}M`;
-  return `${sizeKiB}K`;
 }
 
 /** Items grouped by key, groups and items in first-seen order. */

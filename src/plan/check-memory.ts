@@ -4,7 +4,8 @@
  */
 import { formatSizeMiB } from '../spec/size.js';
 import type { MemoryBacking } from '../spec/types.js';
-import { hugepageFreeMiB, nodeMemMiB, PAGE_KIB, PAGE_MIB } from './hugepage-pools.js';
+import { hugepageFreeMiB, nodeMemMiB } from './hugepage-pools.js';
+import { PAGE_KIB, PAGE_MIB } from '../shared/page-sizes.js';
 import type { HostView } from './host-view.js';
 import type { VcpuPlacement } from './placement.js';
 import type { PlanMessages } from './plan-messages.js';

@@ -4,6 +4,7 @@
  * host allows, and a dedicated one never on a vCPU's core when another is free.
  */
 import type { PlanIothread, VmSpec } from '../spec/types.js';
+import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import type { HostOffer } from './host-offer.js';
 import { range, unique } from './number-lists.js';
 import type { PlanMessages } from './plan-messages.js';
@@ -13,9 +14,8 @@ export type HelperPlacement = VmSpec['emulator']['placement'] | VmSpec['iothread
 /** The iothreads a spec asks for (io0, io1...), each with the disks it serves, not yet pinned. */
 export function unpinnedIothreads(spec: VmSpec): PlanIothread[] {
   const out = range(spec.iothreads.count).map((index) => ({ id: `io${index}`, disks: [] as number[] }));
-  let next = 0;
-  spec.disks.forEach((disk, index) => {
-    if (disk.iothread) out[next++]!.disks.push(index);
+  roundRobinDiskIothreads(spec.disks, out.length).forEach((iothread, disk) => {
+    if (iothread !== null) out[iothread]!.disks.push(disk);
   });
   return out.map((entry) => ({ ...entry, hostCpus: [] }));
 }

@@ -4,18 +4,8 @@
  */
 import type { MemoryBacking } from '../spec/types.js';
 import type { HostView } from './host-view.js';
+import { PAGE_KIB, PAGE_MIB } from '../shared/page-sizes.js';
 
-/** A memory backing that draws from a hugepage pool. */
-export type HugepageBacking = Exclude<MemoryBacking, 'ram'>;
-
-/** Page size in KiB per backing, as the sysfs hugepage pools are keyed ("hugepages-2048kB"). */
-export const PAGE_KIB: Record<HugepageBacking, string> = {
-  'hugepages-2M': '2048',
-  'hugepages-1G': '1048576',
-};
-
-/** Page size in MiB per backing, to turn page counts into memory sizes. */
-export const PAGE_MIB: Record<HugepageBacking, number> = { 'hugepages-2M': 2, 'hugepages-1G': 1024 };
 
 /**
  * Free MiB in a node's pool for the backing; null for plain RAM (no pool to run short of). A node

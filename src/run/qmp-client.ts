@@ -3,11 +3,22 @@
  * QEMU creates the socket a moment after it starts), negotiate capabilities, run commands,
  * collect events.
  *
+ * Long-running safe: events are kept in a bounded ring (the newest EVENT_HISTORY), a line longer
+ * than MAX_LINE_BYTES is a protocol error rather than a growing buffer, and every timer and
+ * deadline runs on the injected Clock (tests drive it; nothing here reads Date.now).
+ *
  * Replies are matched to commands by the "id" QMP echoes back, never by position: QEMU may send
  * events (SHUTDOWN, POWERDOWN, ...) before the reply they relate to.
  */
 import * as net from 'node:net';
+import type { Clock } from '../context.js';
 import { ActionError } from '../errors.js';
+import { RingBuffer } from '../shared/ring-buffer.js';
+
+/** Events kept for waitForEvent and the monitor's log; older ones are dropped. */
+export const EVENT_HISTORY = 256;
+/** Longer than any QMP reply kvm-tui asks for (query-qmp-schema is ~200 KiB). */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
 
 export interface QmpEvent {
   event: string;
@@ -35,6 +46,8 @@ export class QmpTimeoutError extends ActionError {}
 export class QmpProtocolError extends ActionError {}
 
 export interface QmpConnectOptions {
+  /** Timers and deadlines (the composition root's clock). */
+  clock: Clock;
   /** Give up connecting after this long (the socket may not exist yet). Default 5000. */
   timeoutMs?: number;
   /** Pause between connection attempts. Default 25. */
@@ -47,14 +60,11 @@ interface Pending {
   command: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: unknown;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class QmpClient {
-  /** Every event received so far, oldest first. */
-  readonly events: QmpEvent[] = [];
+  private readonly history = new RingBuffer<QmpEvent>(EVENT_HISTORY);
   /** The greeting's QEMU version, e.g. { major: 7, minor: 2, micro: 22 }. */
   version: { major: number; minor: number; micro: number } | null = null;
   private buffer = '';
@@ -68,6 +78,7 @@ export class QmpClient {
     private readonly socket: net.Socket,
     readonly socketPath: string,
     private readonly commandTimeoutMs: number,
+    private readonly clock: Clock,
   ) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.onData(chunk));
@@ -76,23 +87,24 @@ export class QmpClient {
   }
 
   /** Connects, reads the greeting and leaves capabilities negotiation mode. */
-  static async connect(socketPath: string, options: QmpConnectOptions = {}): Promise<QmpClient> {
-    const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  static async connect(socketPath: string, options: QmpConnectOptions): Promise<QmpClient> {
+    const { clock } = options;
+    const deadline = clock.now() + (options.timeoutMs ?? 5000);
     const retryMs = options.retryMs ?? 25;
     let lastError: NodeJS.ErrnoException | null = null;
     for (;;) {
       try {
         const socket = await openSocket(socketPath);
-        const client = new QmpClient(socket, socketPath, options.commandTimeoutMs ?? 10_000);
-        await client.handshake(Math.max(deadline - Date.now(), 1000));
+        const client = new QmpClient(socket, socketPath, options.commandTimeoutMs ?? 10_000, clock);
+        await client.handshake(Math.max(deadline - clock.now(), 1000));
         return client;
       } catch (error) {
         if (error instanceof QmpProtocolError || error instanceof QmpCommandError) throw error;
         lastError = error as NodeJS.ErrnoException;
         // ENOENT: QEMU has not created the socket yet; ECONNREFUSED: a stale socket file or not listening yet.
         const retryable = lastError.code === 'ENOENT' || lastError.code === 'ECONNREFUSED' || error instanceof QmpClosedError;
-        if (!retryable || Date.now() + retryMs > deadline) break;
-        await sleep(retryMs);
+        if (!retryable || clock.now() + retryMs > deadline) break;
+        await clock.sleep(retryMs);
       }
     }
     const code = lastError?.code;
@@ -110,12 +122,12 @@ export class QmpClient {
 
   private handshake(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.socket.destroy();
         reject(new QmpTimeoutError(`no QMP greeting from ${this.socketPath} within ${timeoutMs} ms`, 'is another program holding the socket?'));
       }, timeoutMs);
       this.greeting = (message) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         this.greeting = null;
         const qmp = message.QMP as { version?: { qemu?: { major: number; minor: number; micro: number } } } | undefined;
         if (!qmp) {
@@ -127,7 +139,7 @@ export class QmpClient {
         this.execute('qmp_capabilities').then(() => resolve(), reject);
       };
       this.closedRejectHandshake = (error) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         reject(error);
       };
     });
@@ -140,7 +152,7 @@ export class QmpClient {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = `kvm-tui-${this.nextId++}`;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.pending.delete(id);
         reject(new QmpTimeoutError(`QMP ${command}: no reply within ${timeoutMs} ms`, 'QEMU may be hung; check its process state'));
       }, timeoutMs);
@@ -156,18 +168,28 @@ export class QmpClient {
     return () => this.eventListeners.delete(listener);
   }
 
-  /** Resolves with the first event named `name` received after `since` (index into events; default: any so far). */
+  /** The kept events (the newest EVENT_HISTORY), oldest first. */
+  get events(): QmpEvent[] {
+    return this.history.toArray();
+  }
+
+  /** How many events arrived so far (kept or not): pass it to waitForEvent as `since`. */
+  get eventCount(): number {
+    return this.history.total;
+  }
+
+  /** Resolves with the first event named `name` numbered `since` or later (default: any kept so far). */
   waitForEvent(name: string, timeoutMs = this.commandTimeoutMs, since = 0): Promise<QmpEvent> {
-    const seen = this.events.slice(since).find((event) => event.event === name);
+    const seen = this.history.since(since).find((event) => event.event === name);
     if (seen) return Promise.resolve(seen);
     return new Promise<QmpEvent>((resolve, reject) => {
       const stop = this.onEvent((event) => {
         if (event.event !== name) return;
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         stop();
         resolve(event);
       });
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         stop();
         reject(new QmpTimeoutError(`no ${name} event within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -187,6 +209,12 @@ export class QmpClient {
 
   private onData(chunk: string): void {
     this.buffer += chunk;
+    if (this.buffer.length > MAX_LINE_BYTES && !this.buffer.includes('\n')) {
+      this.buffer = '';
+      this.failAll(new QmpProtocolError(`a line over ${MAX_LINE_BYTES} bytes on the QMP socket ${this.socketPath}: not QMP`));
+      this.socket.destroy();
+      return;
+    }
     let newline: number;
     while ((newline = this.buffer.indexOf('\n')) !== -1) {
       const line = this.buffer.slice(0, newline).trim();
@@ -215,7 +243,7 @@ export class QmpClient {
         data: (message.data as Record<string, unknown>) ?? {},
         timestamp: (message.timestamp as QmpEvent['timestamp']) ?? null,
       };
-      this.events.push(event);
+      this.history.push(event);
       for (const listener of [...this.eventListeners]) listener(event);
       return;
     }
@@ -223,7 +251,7 @@ export class QmpClient {
     const pending = id === null ? undefined : this.pending.get(id);
     if (!pending) return; // a reply to a command that already timed out
     this.pending.delete(id!);
-    clearTimeout(pending.timer);
+    this.clock.clearTimeout(pending.timer);
     if ('return' in message) {
       pending.resolve(message.return);
     } else if (message.error && typeof message.error === 'object') {
@@ -244,7 +272,7 @@ export class QmpClient {
 
   private failAll(error: Error): void {
     for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
+      this.clock.clearTimeout(pending.timer);
       this.pending.delete(id);
       pending.reject(error);
     }

@@ -1,83 +1,10 @@
 /**
- * Per-VM runtime directory: where a VM's QMP socket, pid file and serial log live.
- *
- * - root: /run/kvm-tui/vms/<slug> (what system services use; tmpfs, gone at reboot)
- * - others: $XDG_RUNTIME_DIR/kvm-tui/vms/<slug>, or /tmp/kvm-tui-<uid>/vms/<slug> when the
- *   session has no runtime dir (no systemd/logind here).
- *
- * The slug is a readable ASCII part of the name plus a hash of the exact name: a hostile name
- * (spaces, quotes, "../", unicode) never reaches a path, and two names that clean up to the same
- * ASCII ("vm 1" / "vm_1") still get different directories.
+ * Creates and checks a VM's runtime directory (the paths themselves: src/shared/vm-paths.ts).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActionError } from '../errors.js';
-
-/** sun_path is 108 bytes including the terminating NUL. */
-export const UNIX_SOCKET_PATH_MAX = 107;
-
-const SLUG_TEXT_MAX = 24;
-
-/** @example vmSlug("web 1") // "web-1-3f2a9c0d" */
-export function vmSlug(name: string): string {
-  const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 8);
-  const text = name
-    .normalize('NFKD')
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[-.]+|-+$/g, '')
-    .slice(0, SLUG_TEXT_MAX)
-    .replace(/[-.]+$/g, '')
-    .toLowerCase();
-  return text === '' ? `vm-${hash}` : `${text}-${hash}`;
-}
-
-export interface RunDirOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Effective uid (the composition root's identity); 0 picks /run/kvm-tui. */
-  uid: number | null;
-}
-
-/** The directory holding every VM's run dir for this user. */
-export function runtimeBase(options: RunDirOptions): string {
-  const env = options.env ?? {};
-  const uid = options.uid ?? 0;
-  if (uid === 0) return '/run/kvm-tui/vms';
-  const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'kvm-tui', 'vms');
-  return `/tmp/kvm-tui-${uid}/vms`;
-}
-
-export function vmRunDir(name: string, options: RunDirOptions): string {
-  return path.join(runtimeBase(options), vmSlug(name));
-}
-
-export interface RunDirPaths {
-  dir: string;
-  qmpSocket: string;
-  pidFile: string;
-  serialLog: string;
-}
-
-export function runDirPaths(dir: string): RunDirPaths {
-  return {
-    dir,
-    qmpSocket: path.join(dir, 'qmp.sock'),
-    pidFile: path.join(dir, 'qemu.pid'),
-    serialLog: path.join(dir, 'serial.log'),
-  };
-}
-
-/** Throws when a unix socket path would not fit in sun_path (bind() would fail or truncate). */
-export function assertSocketPathFits(socketPath: string): void {
-  const bytes = Buffer.byteLength(socketPath, 'utf8');
-  if (bytes > UNIX_SOCKET_PATH_MAX) {
-    throw new ActionError(
-      `unix socket path is ${bytes} bytes, over the ${UNIX_SOCKET_PATH_MAX}-byte limit: ${socketPath}`,
-      'use a shorter XDG_RUNTIME_DIR (or run as root for /run/kvm-tui)',
-    );
-  }
-}
+import { assertSocketPathFits, runDirPaths, type RunDirPaths } from '../shared/vm-paths.js';
 
 /**
  * Creates the run dir (private: the QMP socket inside is full control of the VM). The dir and

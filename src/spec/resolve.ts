@@ -5,12 +5,12 @@
  * split and the tap queue count; --accel tcg turns a host-passthrough CPU into "max".
  */
 import * as fs from 'node:fs';
-import type { ParsedArgs } from '../cli-args.js';
 import { UsageError } from '../errors.js';
 import { findPreset, type PresetOptions } from './presets.js';
 import { parseSizeMiB } from './size.js';
 import type { VmSpec } from './types.js';
 import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError } from './vm-spec.js';
+import { backingOfPageOption } from '../shared/page-sizes.js';
 
 export interface ResolveOptions extends PresetOptions {
   /** Reads a spec file (tests inject one); default node:fs. */
@@ -20,23 +20,45 @@ export interface ResolveOptions extends PresetOptions {
 type Raw = Record<string, unknown>;
 
 /**
+ * The overrides as typed (the CLI's flags, the wizard's fields): text, validated here so every
+ * caller gets the same one-line errors. `disks` replaces the spec's disks when given.
+ */
+export interface SpecOverrides {
+  name?: string;
+  vcpus?: string;
+  memory?: string;
+  hugepages?: string;
+  accel?: string;
+  disks?: readonly string[];
+  net?: string;
+  strategy?: string;
+}
+
+/** What to resolve: exactly one of a preset name or a spec file, then overrides. */
+export interface SpecRequest {
+  /** Names the command in errors ("plan: give exactly one of..."). */
+  command?: string;
+  preset?: string;
+  specFile?: string;
+  overrides?: SpecOverrides;
+}
+
+/**
  * Resolves --preset/--spec plus overrides.
  * @throws UsageError naming the flag ("--memory: expected a size like 4G or 4096M") or SpecError
  *   naming the field of the spec.
  */
-export function resolveSpec(args: ParsedArgs, opts: ResolveOptions = {}): VmSpec {
-  return resolveSpecWithSource(args, opts).spec;
+export function resolveSpec(request: SpecRequest, opts: ResolveOptions = {}): VmSpec {
+  return resolveSpecWithSource(request, opts).spec;
 }
 
 /**
  * resolveSpec, also saying where the spec came from: `source` ("preset balanced", "vm.json") and
  * `label`, which adds " with overrides" when flags changed it.
  */
-export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {}): { spec: VmSpec; source: string; label: string } {
-  const { values } = args;
-  const command = args.command ?? 'kvm-tui';
-  const preset = stringValue(values.preset, '--preset');
-  const specFile = stringValue(values.spec, '--spec');
+export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions = {}): { spec: VmSpec; source: string; label: string } {
+  const command = request.command ?? 'kvm-tui';
+  const { preset, specFile } = request;
   if ((preset === undefined) === (specFile === undefined)) {
     throw new UsageError(`${command}: give exactly one of --preset NAME or --spec FILE`);
   }
@@ -64,15 +86,9 @@ export function resolveSpecWithSource(args: ParsedArgs, opts: ResolveOptions = {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SpecError(specFile!, '', 'must be a JSON object');
   }
 
-  const overridden = applyOverrides(raw, args);
+  const overridden = applyOverrides(raw, request.overrides ?? {});
   const label = overridden.any ? `${source} with overrides` : source;
   return { spec: parseVmSpec(overridden.raw, label), source, label };
-}
-
-function stringValue(value: unknown, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new UsageError(`${flag}: given more than once`);
-  return value;
 }
 
 function section(raw: Raw, key: string): Raw {
@@ -86,12 +102,11 @@ function section(raw: Raw, key: string): Raw {
   return {};
 }
 
-function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean } {
+function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: boolean } {
   const raw: Raw = { ...input };
-  const values = args.values;
   let any = false;
 
-  const name = stringValue(values.name, '--name');
+  const name = overrides.name;
   if (name !== undefined) {
     const problem = checkVmName(name);
     if (problem) throw new UsageError(`--name: ${problem}`);
@@ -99,7 +114,7 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const vcpus = stringValue(values.vcpus, '--vcpus');
+  const vcpus = overrides.vcpus;
   if (vcpus !== undefined) {
     if (!/^\d+$/.test(vcpus) || Number(vcpus) < 1 || Number(vcpus) > MAX_VCPUS) {
       throw new UsageError(`--vcpus: expected a whole number from 1 to ${MAX_VCPUS}, got "${vcpus}"`);
@@ -109,7 +124,7 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const memory = stringValue(values.memory, '--memory');
+  const memory = overrides.memory;
   if (memory !== undefined) {
     const sizeMiB = parseSizeMiB(memory);
     if (sizeMiB === null) {
@@ -119,9 +134,9 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const hugepages = stringValue(values.hugepages, '--hugepages');
+  const hugepages = overrides.hugepages;
   if (hugepages !== undefined) {
-    const backing = { none: 'ram', '2M': 'hugepages-2M', '1G': 'hugepages-1G' }[hugepages];
+    const backing = backingOfPageOption(hugepages);
     if (!backing) throw new UsageError(`--hugepages: expected none, 2M or 1G, got "${hugepages}"`);
     const mem = section(raw, 'memory');
     // prealloc follows the backing unless the spec set it: hugepages want it, RAM does not.
@@ -130,7 +145,7 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const accel = stringValue(values.accel, '--accel');
+  const accel = overrides.accel;
   if (accel !== undefined) {
     if (accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: expected kvm or tcg, got "${accel}"`);
     raw.accel = accel;
@@ -143,9 +158,8 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const disks = values.disk;
-  if (disks !== undefined) {
-    const list = Array.isArray(disks) ? disks : [disks];
+  const list = overrides.disks;
+  if (list !== undefined) {
     list.forEach((disk) => {
       if (typeof disk !== 'string' || disk === '') throw new UsageError('--disk: expected a file path');
     });
@@ -155,7 +169,7 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const net = stringValue(values.net, '--net');
+  const net = overrides.net;
   if (net !== undefined) {
     const parsed = parseNetShorthand(net);
     if (!parsed) throw new UsageError(`--net: expected user, none or tap:IFNAME, got "${net}"`);
@@ -172,7 +186,7 @@ function applyOverrides(input: Raw, args: ParsedArgs): { raw: Raw; any: boolean 
     any = true;
   }
 
-  const strategy = stringValue(values.strategy, '--strategy');
+  const strategy = overrides.strategy;
   if (strategy !== undefined) {
     if (strategy !== 'compact' && strategy !== 'spread' && strategy !== 'none') {
       throw new UsageError(`--strategy: expected compact, spread or none, got "${strategy}"`);

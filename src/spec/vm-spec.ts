@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { parseCpuList, CpuListError } from '../host/cpulist.js';
 import { formatSizeMiB, parseSizeMiB } from './size.js';
+import { PAGE_MIB } from '../shared/page-sizes.js';
 import type { DiskAio, DiskCache, MemoryBacking, VmSpec } from './types.js';
 
 /** An invalid spec: `source: path: what is wrong`, one line. Exit code 2 like any usage error. */
@@ -340,8 +341,6 @@ function completeVcpus(input: SpecInput['vcpus'], fail: Fail): VmSpec['vcpus'] {
   if (count > MAX_VCPUS) fail.at('vcpus.count', `must be at most ${MAX_VCPUS}`);
   return { count, sockets: s, dies: d, cores: c, threads: t, autoTopology: false };
 }
-
-const PAGE_MIB: Record<MemoryBacking, number> = { ram: 1, 'hugepages-2M': 2, 'hugepages-1G': 1024 };
 
 function completeMemory(input: SpecInput['memory'], fail: Fail): VmSpec['memory'] {
   const sizeMiB = input?.size === undefined ? 2048 : parseSizeMiB(input.size);

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { vmRunDir } from '../../src/run/run-dir.js';
+import { vmRunDir } from '../../src/shared/vm-paths.js';
 import type { Plan } from '../../src/spec/types.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { runCliProcess } from '../helpers/run-cli.js';
@@ -114,17 +114,48 @@ describe('kvm-tui generate', async () => {
     const dir = path.join(scratch, 'out');
     fs.mkdirSync(dir);
     const target = path.join(dir, 'pin.sh');
-    fs.writeFileSync(target, 'old content');
-    const result = await generate('--preset', 'tiny-test', '--format', 'script', '--out', target);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout, '');
-    assert.match(result.stderr, /wrote .*pin\.sh/);
-    assert.match(fs.readFileSync(target, 'utf8'), /^#!\/bin\/bash\n/);
-    assert.equal(fs.statSync(target).mode & 0o777, 0o755);
-    const argsFile = path.join(dir, 'vm.json');
-    assert.equal((await generate('--preset', 'tiny-test', '--format', 'json', '--out', argsFile)).code, 0);
-    assert.equal(fs.statSync(argsFile).mode & 0o777, 0o644);
+    const old = process.umask(0o022);
+    try {
+      const result = await generate('--preset', 'tiny-test', '--format', 'script', '--out', target);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /wrote .*pin\.sh/);
+      assert.match(fs.readFileSync(target, 'utf8'), /^#!\/bin\/bash\n/);
+      assert.equal(fs.statSync(target).mode & 0o777, 0o755);
+      const argsFile = path.join(dir, 'vm.json');
+      assert.equal((await generate('--preset', 'tiny-test', '--format', 'json', '--out', argsFile)).code, 0);
+      assert.equal(fs.statSync(argsFile).mode & 0o777, 0o644);
+    } finally {
+      process.umask(old);
+    }
     assert.deepEqual(fs.readdirSync(dir).sort(), ['pin.sh', 'vm.json']);
+  });
+
+  it('--out never replaces an existing file without --force (exit 2), and with it keeps the file\'s mode', async () => {
+    const dir = path.join(scratch, 'out-existing');
+    fs.mkdirSync(dir);
+    const target = path.join(dir, 'vm.xml');
+    fs.writeFileSync(target, 'old content');
+    fs.chmodSync(target, 0o600);
+    const refused = await generate('--preset', 'tiny-test', '--format', 'xml', '--out', target);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^kvm-tui: generate: --out .*vm\.xml already exists \(add --force to replace it\)\n$/);
+    assert.equal(fs.readFileSync(target, 'utf8'), 'old content');
+    const forced = await generate('--preset', 'tiny-test', '--format', 'xml', '--out', target, '--force');
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(fs.readFileSync(target, 'utf8'), /^<domain /);
+    assert.equal(fs.statSync(target).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(dir), ['vm.xml']);
+    const stray = await generate('--preset', 'tiny-test', '--format', 'xml', '--force');
+    assert.equal(stray.code, 2);
+    assert.match(stray.stderr, /--force only applies with --out/);
+  });
+
+  it('--out /dev/null --force is refused (exit 2): a device is never replaced by a file', async () => {
+    const result = await generate('--preset', 'tiny-test', '--format', 'qemu', '--out', '/dev/null', '--force');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^kvm-tui: generate: --out \/dev\/null is a character device, not a regular file/);
+    assert.ok(fs.statSync('/dev/null').isCharacterDevice());
   });
 
   it('--out into a missing directory fails (exit 1) with a hint and writes nothing', async () => {

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { expectGolden, staleGoldens } from '../helpers/golden.js';
 import { fileURLToPath } from 'node:url';
 import { buildDomainXml, DomainXmlError } from '../../src/generate/libvirt-xml.js';
 import { all, one, parseDomain } from '../helpers/libvirt-dom.js';
 import { builtinPresetNames, presetCases } from '../helpers/libvirt-cases.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/xml/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 describe('libvirt XML goldens (preset x captured host)', () => {
   const cases = presetCases();
@@ -45,14 +45,7 @@ describe('libvirt XML goldens (preset x captured host)', () => {
       assert.equal(one(domain, 'vcpu').textContent, String(plan.spec.vcpus.count));
       assert.equal(all(domain, 'cputune/iothreadpin').length, plan.iothreads.filter((iothread) => iothread.hostCpus.length > 0).length);
 
-      const goldenPath = path.join(GOLDEN_DIR, file);
-      if (UPDATE) {
-        fs.mkdirSync(GOLDEN_DIR, { recursive: true });
-        fs.writeFileSync(goldenPath, xml);
-        return;
-      }
-      assert.ok(fs.existsSync(goldenPath), `${goldenPath} is missing: run with UPDATE_GOLDEN=1 and review it`);
-      assert.equal(xml, fs.readFileSync(goldenPath, 'utf8'), `${file} changed: if intended, rerun with UPDATE_GOLDEN=1 and review the diff`);
+      expectGolden(path.join(GOLDEN_DIR, file), xml);
     });
   }
 
@@ -65,9 +58,6 @@ describe('libvirt XML goldens (preset x captured host)', () => {
   });
 
   it('has no stale goldens', () => {
-    const present = fs.existsSync(GOLDEN_DIR) ? fs.readdirSync(GOLDEN_DIR).filter((name) => name.endsWith('.xml')) : [];
-    const stale = present.filter((name) => !expected.has(name));
-    if (UPDATE) for (const name of stale) fs.rmSync(path.join(GOLDEN_DIR, name));
-    else assert.deepEqual(stale, [], 'goldens for presets or hosts no longer tested');
+    assert.deepEqual(staleGoldens(GOLDEN_DIR, '.xml', expected), [], 'goldens for presets or hosts no longer tested');
   });
 });

@@ -6,22 +6,22 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expectGolden, staleGoldens } from '../helpers/golden.js';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import type { ParsedArgs } from '../../src/cli-args.js';
+import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { formatArgLines } from '../../src/generate/shell-quote.js';
+import { formatArgLines } from '../../src/shared/shell-quote.js';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
 import { planVm } from '../../src/plan/plan-vm.js';
-import { vmRunDir } from '../../src/run/run-dir.js';
+import { vmRunDir } from '../../src/shared/vm-paths.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/qemu/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 /**
  * Intel 2 sockets x 8 cores x SMT2 (with 1G pages); AMD with 8 NUMA nodes and L3 groups (topoext);
@@ -59,7 +59,7 @@ describe('QEMU argv goldens (preset x captured host)', () => {
       if (!refusal) expected.add(file);
       it(refusal ? `${key} is refused: ${refusal.join(', ')}` : file, () => {
         const hostFs = new HostFs(fixtureRoot(topologyName));
-        const spec = resolveSpec(argsFor(preset.name), PRESET_OPTS);
+        const spec = resolveSpec(specRequestFromArgs(argsFor(preset.name)), PRESET_OPTS);
         const plan = planVm({ topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs), spec });
         if (refusal) {
           assert.deepEqual(plan.errors.map((error) => error.code), refusal);
@@ -69,22 +69,12 @@ describe('QEMU argv goldens (preset x captured host)', () => {
         assert.deepEqual(plan.errors, [], 'a golden is only worth having for a plan that succeeds');
         const argv = buildQemuArgs(plan, { runDir: vmRunDir(plan.spec.name, { uid: 0 }) });
         const text = formatArgLines(argv).join('\n') + '\n';
-        const goldenPath = path.join(GOLDEN_DIR, file);
-        if (UPDATE) {
-          fs.mkdirSync(GOLDEN_DIR, { recursive: true });
-          fs.writeFileSync(goldenPath, text);
-          return;
-        }
-        assert.ok(fs.existsSync(goldenPath), `${goldenPath} is missing: run with UPDATE_GOLDEN=1 and review it`);
-        assert.equal(text, fs.readFileSync(goldenPath, 'utf8'), `${file} changed: if intended, rerun with UPDATE_GOLDEN=1 and review the diff`);
+        expectGolden(path.join(GOLDEN_DIR, file), text);
       });
     }
   }
 
   it('has no stale goldens', () => {
-    const present = fs.existsSync(GOLDEN_DIR) ? fs.readdirSync(GOLDEN_DIR).filter((name) => name.endsWith('.args')) : [];
-    const stale = present.filter((name) => !expected.has(name));
-    if (UPDATE) for (const name of stale) fs.rmSync(path.join(GOLDEN_DIR, name));
-    else assert.deepEqual(stale, [], 'goldens for presets or hosts no longer tested');
+    assert.deepEqual(staleGoldens(GOLDEN_DIR, '.args', expected), [], 'goldens for presets or hosts no longer tested');
   });
 });

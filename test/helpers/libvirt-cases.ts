@@ -4,7 +4,7 @@
  * resolves it, planned on the same three captured hosts as the QEMU argv goldens (so a reviewer
  * can read the argv and the XML of one case side by side).
  */
-import type { ParsedArgs } from '../../src/cli-args.js';
+import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
@@ -38,7 +38,7 @@ export function builtinPresetNames(): string[] {
 /** Plans one preset on one captured host (throws only for a broken preset or capture). */
 export function planPresetOn(preset: string, topology: string): Plan {
   const args: ParsedArgs = { command: 'generate', positionals: [], values: { preset, disk: GOLDEN_DISKS } };
-  const spec = resolveSpec(args, BUILTIN_ONLY);
+  const spec = resolveSpec(specRequestFromArgs(args), BUILTIN_ONLY);
   const hostFs = new HostFs(fixtureRoot(topology));
   return planVm({ topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs), spec });
 }

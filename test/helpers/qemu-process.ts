@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { QmpClient } from '../../src/run/qmp-client.js';
+import { realClock } from '../../src/run/real-services.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -58,7 +59,7 @@ export async function startQemu(argv: string[], qmpSocket: string, timeoutMs = 1
     });
   });
   const qmp = await Promise.race([
-    QmpClient.connect(qmpSocket, { timeoutMs }),
+    QmpClient.connect(qmpSocket, { clock: realClock, timeoutMs }),
     exited.then((code) => {
       throw new Error(`QEMU exited (code ${code}) before QMP answered:\n${stderr}\nargv: ${JSON.stringify(argv)}`);
     }),

@@ -89,3 +89,17 @@ test('no planner module is over 300 lines', () => {
     .filter((entry) => entry.lines > 300);
   assert.deepEqual(long, []);
 });
+
+test('the pure layers stay pure: src/shared, src/plan and src/generate import no fs, process or socket code, nor src/run', () => {
+  const offences: string[] = [];
+  const files = [...filesUnder('src/shared'), ...filesUnder('src/plan'), ...filesUnder('src/generate')];
+  assert.ok(files.length >= 30, `found only ${files.length} files`);
+  for (const file of files) {
+    for (const { from } of valueImports(fs.readFileSync(path.join(REPO, file), 'utf8'))) {
+      if (/^(node:)?(fs|fs\/promises|child_process|net)$/.test(from) || /^execa\b/.test(from)) offences.push(`${file}: ${from}`);
+      else if (/\/run\//.test(from)) offences.push(`${file}: ${from} (the process/socket layer)`);
+      else if (/\/host\/host-fs\.js$/.test(from)) offences.push(`${file}: ${from}`);
+    }
+  }
+  assert.deepEqual(offences, []);
+});

@@ -6,6 +6,7 @@
  *   npx tsx test/plan/bench-512.ts
  */
 import * as fs from 'node:fs';
+import { specRequestFromArgs } from '../../src/cli-args.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
@@ -36,7 +37,7 @@ try {
   ];
   process.stdout.write(`512-thread host read in ${readMs.toFixed(1)} ms; ${RUNS} plans each:\n`);
   for (const { label, values } of cases) {
-    const spec = resolveSpec({ command: 'plan', positionals: [], values }, { userDir });
+    const spec = resolveSpec(specRequestFromArgs({ command: 'plan', positionals: [], values }), { userDir });
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const started = process.hrtime.bigint();

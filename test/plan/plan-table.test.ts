@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ParsedArgs } from '../../src/cli-args.js';
+import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { readCpuInfo, type CpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology, type Topology } from '../../src/host/topology.js';
@@ -82,7 +82,7 @@ function prepared(topology: Topology): Topology {
 
 function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
   const { topology, ...flags } = values as ParsedArgs['values'] & { topology?: string };
-  const spec = resolveSpec({ command: 'plan', positionals: [], values: { preset, ...flags } }, NO_USER_PRESETS);
+  const spec = resolveSpec(specRequestFromArgs({ command: 'plan', positionals: [], values: { preset, ...flags } }), NO_USER_PRESETS);
   if (topology) {
     // An explicit guest topology, as a spec file would give it (no flag sets one).
     const [sockets, dies, cores, threads] = topology.split('x').map(Number) as [number, number, number, number];

@@ -27,7 +27,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import type { ParsedArgs } from '../../src/cli-args.js';
+import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { buildDomainXml } from '../../src/generate/libvirt-xml.js';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
@@ -145,7 +145,7 @@ function tcgVariant(preset: string): Variant {
   // Hostile on purpose: quotes, $(), <&>, ;, a comma (QEMU's option separator) and unicode.
   const name = `${RUN_PREFIX}${preset} $(x)"'<&>;,☃`;
   assert.equal(checkVmName(name), null);
-  const presetSpec = resolveSpec({ command: 'launch', positionals: [], values: { preset } }, BUILTIN_ONLY);
+  const presetSpec = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset } }), BUILTIN_ONLY);
   const vcpus = Math.min(presetSpec.vcpus.count, topology.online.length);
   const ext = presetSpec.disks[0]?.format === 'raw' ? 'raw' : 'qcow2';
   const diskPath = path.join(scratch, `${preset}.${ext}`);
@@ -163,7 +163,7 @@ function tcgVariant(preset: string): Variant {
     values.net = `tap:${tap}`;
     derivations.push(`--net tap:${tap} (created here)`);
   }
-  const spec = resolveSpec({ command: 'launch', positionals: [], values }, BUILTIN_ONLY);
+  const spec = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values }), BUILTIN_ONLY);
   if (spec.cpu.model !== 'max' && !tcgUsableModels.has(spec.cpu.model)) {
     derivations.push(`cpu model ${spec.cpu.model} -> qemu64 (libvirt: not usable under TCG here)`);
     spec.cpu = { ...spec.cpu, model: 'qemu64', features: [] };
@@ -353,7 +353,7 @@ for (const preset of builtinPresetNames()) {
       }
     });
 
-    if (resolveSpec({ command: 'launch', positionals: [], values: { preset } }, BUILTIN_ONLY).memory.backing !== 'ram') {
+    if (resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset } }), BUILTIN_ONLY).memory.backing !== 'ram') {
       it('QEMU holds the guest RAM in huge pages', () => {
         const { plan, pid } = vm!;
         assert.equal(plan.memory.backing, 'hugepages-2M');
@@ -387,7 +387,7 @@ describe('why buildDomainXml refuses a vcpupin for a vCPU the domain lacks', () 
   });
 
   it('libvirt accepts such a pin and silently drops it; the generator refuses the plan', async () => {
-    const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }, BUILTIN_ONLY);
+    const spec = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }), BUILTIN_ONLY);
     const plan = planVm({ topology, cpuInfo, spec });
     assert.deepEqual(plan.errors, []);
     const xml = buildDomainXml(plan);
@@ -413,7 +413,7 @@ describe('CPU features in QEMU spelling and extra QEMU arguments reach QEMU thro
   });
 
   it('lahf-lm, pclmulqdq (required), perfctr-core (disabled) and an -smbios argument reach QEMU', async () => {
-    const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }, BUILTIN_ONLY);
+    const spec = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset: 'tiny-test', name } }), BUILTIN_ONLY);
     // Features TCG emulates, in the spellings QEMU documents; libvirt knows them by other names.
     spec.cpu = { ...spec.cpu, model: 'qemu64', features: ['+lahf-lm', '+pclmulqdq', '-perfctr-core'] };
     const extraArgs = ['-smbios', `type=1,product=kvm-tui "test" & <${RUN_ID}>`];
@@ -436,7 +436,7 @@ describe('CPU features in QEMU spelling and extra QEMU arguments reach QEMU thro
 
 describe('a memory lock that cannot start here still reaches libvirt\'s command line', () => {
   it('low-latency (TCG variant, lock kept) -> -overcommit mem-lock=on', async () => {
-    const spec = resolveSpec({ command: 'launch', positionals: [], values: { preset: 'low-latency', name: `${RUN_PREFIX}lock`, accel: 'tcg', memory: '256M', vcpus: '2', hugepages: '2M' } }, BUILTIN_ONLY);
+    const spec = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset: 'low-latency', name: `${RUN_PREFIX}lock`, accel: 'tcg', memory: '256M', vcpus: '2', hugepages: '2M' } }), BUILTIN_ONLY);
     assert.equal(spec.memory.lock, true, 'the preset locks its memory');
     const plan = planVm({ topology, cpuInfo, spec });
     assert.deepEqual(plan.errors, []);

@@ -4,6 +4,7 @@
  * loudly when it talks to another VM, to a VM of another shape, or when pinning did not stick.
  */
 import assert from 'node:assert/strict';
+import { specRequestFromArgs } from '../../src/cli-args.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,7 +17,8 @@ import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
 import { planVm } from '../../src/plan/plan-vm.js';
-import { runDirPaths } from '../../src/run/run-dir.js';
+import { runDirPaths } from '../../src/shared/vm-paths.js';
+import { realClock } from '../../src/run/real-services.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan } from '../../src/spec/types.js';
 import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
@@ -165,7 +167,7 @@ describe('pin script against a real paused QEMU', () => {
 
   it('exits 2 naming the cause when another client holds the QMP monitor', async () => {
     const { QmpClient } = await import('../../src/run/qmp-client.js');
-    const holder = await QmpClient.connect(runDirPaths(runDir).qmpSocket);
+    const holder = await QmpClient.connect(runDirPaths(runDir).qmpSocket, { clock: realClock });
     try {
       const started = Date.now();
       const result = runScript(plan, [], { ...process.env, KVM_TUI_QMP_TIMEOUT: '1' });
@@ -193,7 +195,7 @@ describe('generate end to end: the tiny-test preset planned on this host, starte
   it('pins the running VM exactly as planned', async () => {
     requireTool(QEMU_BINARY, 'qemu-system-x86');
     const hostFs = new HostFs('/');
-    const spec = resolveSpec({ command: 'generate', positionals: [], values: { preset: 'tiny-test', name: 'kvm-tui pin e2e' } }, { userDir: '/nonexistent/kvm-tui-presets' });
+    const spec = resolveSpec(specRequestFromArgs({ command: 'generate', positionals: [], values: { preset: 'tiny-test', name: 'kvm-tui pin e2e' } }), { userDir: '/nonexistent/kvm-tui-presets' });
     const plan = planVm({ topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs), spec });
     assert.deepEqual(plan.errors, []);
     const e2eRun = fs.mkdtempSync(path.join(scratch, 'e2e-'));
@@ -220,7 +222,7 @@ describe('generate end to end: the tiny-test preset planned on this host, starte
 async function stopQemuFresh(vm: RunningQemu, socket: string): Promise<void> {
   const { QmpClient } = await import('../../src/run/qmp-client.js');
   try {
-    vm.qmp = await QmpClient.connect(socket, { timeoutMs: 2000 });
+    vm.qmp = await QmpClient.connect(socket, { clock: realClock, timeoutMs: 2000 });
   } catch {
     // stopQemu falls back to SIGKILL
   }

@@ -26,13 +26,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ParsedArgs } from '../../src/cli-args.js';
+import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { buildQemuArgs, diskIothreads } from '../../src/generate/qemu-argv.js';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
 import { planVm } from '../../src/plan/plan-vm.js';
-import { runDirPaths } from '../../src/run/run-dir.js';
+import { runDirPaths } from '../../src/shared/vm-paths.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan, Preset } from '../../src/spec/types.js';
@@ -123,7 +123,7 @@ before(() => {
 
   const resolved = presets.map((preset) => ({ preset, ...overridesFor(preset) }));
   const specs = resolved.map(({ preset, args, notes }) => {
-    const spec = resolveSpec(args, { userDir: '/nonexistent/kvm-tui-presets' });
+    const spec = resolveSpec(specRequestFromArgs(args), { userDir: '/nonexistent/kvm-tui-presets' });
     if (spec.network.mode === 'tap' && spec.network.vhost && !vhostNet) {
       spec.network.vhost = false;
       notes.push('vhost off: no /dev/vhost-net');

@@ -9,46 +9,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { QmpClient, QmpClosedError, QmpCommandError, QmpConnectError, QmpProtocolError, QmpTimeoutError } from '../../src/run/qmp-client.js';
-import { runDirPaths } from '../../src/run/run-dir.js';
+import { EVENT_HISTORY, MAX_LINE_BYTES, QmpClient, QmpClosedError, QmpCommandError, QmpConnectError, QmpProtocolError, QmpTimeoutError } from '../../src/run/qmp-client.js';
+import { realClock } from '../../src/run/real-services.js';
+import { runDirPaths } from '../../src/shared/vm-paths.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { closeFakeQmp, fakeQmp, GREETING } from '../helpers/fake-qmp.js';
 import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
 import { killAllQemu, QEMU_BINARY, requireTool, startQemu, stopQemu } from '../helpers/qemu-process.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-qmp-'));
-let serial = 0;
 const servers: net.Server[] = [];
 after(async () => {
   for (const server of servers) server.close();
+  await closeFakeQmp();
   await killAllQemu();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
-
-const GREETING = JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: '' }, capabilities: ['oob'] } });
-
-type Handler = (command: { execute: string; arguments?: unknown; id?: string }, send: (message: unknown) => void, socket: net.Socket) => void;
-
-/** A fake QMP server on a fresh socket path; `handle` answers each command (after capabilities). */
-function fakeQmp(handle: Handler, greeting = GREETING): Promise<string> {
-  const socketPath = path.join(scratch, `fake-${++serial}.sock`);
-  const server = net.createServer((socket) => {
-    const send = (message: unknown) => socket.write((typeof message === 'string' ? message : JSON.stringify(message)) + '\r\n');
-    socket.write(greeting + '\r\n');
-    let buffer = '';
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('utf8');
-      let newline;
-      while ((newline = buffer.indexOf('\n')) !== -1) {
-        const command = JSON.parse(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-        if (command.execute === 'qmp_capabilities') send({ return: {}, id: command.id });
-        else handle(command, send, socket);
-      }
-    });
-    socket.on('error', () => undefined);
-  });
-  servers.push(server);
-  return new Promise((resolve) => server.listen(socketPath, () => resolve(socketPath)));
-}
+const clock = realClock;
 
 const event = (name: string, data: unknown = {}) => ({ timestamp: { seconds: 1, microseconds: 2 }, event: name, data });
 
@@ -66,7 +43,7 @@ describe('QmpClient (fake server)', () => {
         send({ return: { echoed: command.arguments ?? null }, id: command.id });
       }
     });
-    const client = await QmpClient.connect(socketPath);
+    const client = await QmpClient.connect(socketPath, { clock });
     assert.deepEqual(client.version, { major: 7, minor: 2, micro: 22 });
     const [slow, fast] = await Promise.all([client.execute('slow'), client.execute('query-x', { a: 1 })]);
     assert.equal(slow, 'slow-done');
@@ -83,7 +60,7 @@ describe('QmpClient (fake server)', () => {
       send({ return: {}, id: command.id });
       setTimeout(() => send(event('STOP')), 20);
     });
-    const client = await QmpClient.connect(socketPath);
+    const client = await QmpClient.connect(socketPath, { clock });
     const waiting = client.waitForEvent('STOP', 2000);
     await client.execute('stop');
     assert.equal((await waiting).event, 'STOP');
@@ -96,7 +73,7 @@ describe('QmpClient (fake server)', () => {
     const socketPath = await fakeQmp((command, send) => {
       send({ error: { class: 'CommandNotFound', desc: `The command ${command.execute} has not been found` }, id: command.id });
     });
-    const client = await QmpClient.connect(socketPath);
+    const client = await QmpClient.connect(socketPath, { clock });
     await assert.rejects(client.execute('query-nothing'), (error: unknown) => {
       assert.ok(error instanceof QmpCommandError);
       assert.equal(error.errorClass, 'CommandNotFound');
@@ -109,7 +86,7 @@ describe('QmpClient (fake server)', () => {
 
   it('times out a command that gets no reply, and a late reply does no harm', async () => {
     const socketPath = await fakeQmp((command, send) => setTimeout(() => send({ return: 1, id: command.id }), 100));
-    const client = await QmpClient.connect(socketPath);
+    const client = await QmpClient.connect(socketPath, { clock });
     await assert.rejects(client.execute('hang', undefined, 20), QmpTimeoutError);
     assert.equal(await client.execute('next', undefined, 1000), 1);
     client.close();
@@ -117,7 +94,7 @@ describe('QmpClient (fake server)', () => {
 
   it('fails pending commands when the connection drops, and later ones at once', async () => {
     const socketPath = await fakeQmp((_command, _send, socket) => socket.destroy());
-    const client = await QmpClient.connect(socketPath);
+    const client = await QmpClient.connect(socketPath, { clock });
     await assert.rejects(client.execute('quit'), QmpClosedError);
     assert.ok(client.closed);
     await assert.rejects(client.execute('query-status'), QmpClosedError);
@@ -125,15 +102,15 @@ describe('QmpClient (fake server)', () => {
 
   it('refuses a socket that is not QMP, and garbage on it', async () => {
     const notQmp = await fakeQmp(() => undefined, JSON.stringify({ hello: 'world' }));
-    await assert.rejects(QmpClient.connect(notQmp), QmpProtocolError);
+    await assert.rejects(QmpClient.connect(notQmp, { clock }), QmpProtocolError);
     const garbage = await fakeQmp((_command, send) => send('this is not json'));
-    const client = await QmpClient.connect(garbage);
+    const client = await QmpClient.connect(garbage, { clock });
     await assert.rejects(client.execute('x'), (error: unknown) => error instanceof QmpProtocolError && /not JSON/.test(error.message));
   });
 
   it('retries until the socket appears, then gives up at the deadline with a hint', async () => {
     const later = path.join(scratch, 'later.sock');
-    const connecting = QmpClient.connect(later, { timeoutMs: 3000, retryMs: 10 });
+    const connecting = QmpClient.connect(later, { clock, timeoutMs: 3000, retryMs: 10 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const server = net.createServer((socket) => {
       socket.write(GREETING + '\n');
@@ -145,7 +122,7 @@ describe('QmpClient (fake server)', () => {
     client.close();
 
     const started = Date.now();
-    await assert.rejects(QmpClient.connect(path.join(scratch, 'never.sock'), { timeoutMs: 150, retryMs: 10 }), (error: unknown) => {
+    await assert.rejects(QmpClient.connect(path.join(scratch, 'never.sock'), { clock, timeoutMs: 150, retryMs: 10 }), (error: unknown) => {
       assert.ok(error instanceof QmpConnectError);
       assert.match(error.message, /never\.sock/);
       assert.match(error.hint ?? '', /is the VM running/);
@@ -153,6 +130,50 @@ describe('QmpClient (fake server)', () => {
     });
     const waited = Date.now() - started;
     assert.ok(waited >= 140 && waited < 2000, `waited ${waited} ms`);
+  });
+});
+
+describe('QmpClient in a long-running process', () => {
+  it(`keeps only the newest ${EVENT_HISTORY} events, and waitForEvent counts past the dropped ones`, async () => {
+    const total = EVENT_HISTORY * 3;
+    const socketPath = await fakeQmp((command, send) => {
+      for (let i = 0; i < total; i++) send(event('BLOCK_IO_ERROR', { i }));
+      send(event('STOP'));
+      send({ return: {}, id: command.id });
+    });
+    const client = await QmpClient.connect(socketPath, { clock });
+    await client.execute('stop');
+    assert.equal(client.events.length, EVENT_HISTORY);
+    assert.equal(client.eventCount, total + 1);
+    assert.equal(client.events[0]!.data.i, total + 1 - EVENT_HISTORY);
+    assert.equal(client.events.at(-1)!.event, 'STOP');
+    assert.equal((await client.waitForEvent('STOP', 10, total)).event, 'STOP');
+    await assert.rejects(client.waitForEvent('STOP', 10, total + 1), QmpTimeoutError, 'nothing at or after the count');
+    client.close();
+  });
+
+  it('ends a connection that sends an endless line instead of buffering it', async () => {
+    const socketPath = await fakeQmp((_command, _send, socket) => {
+      const chunk = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i <= MAX_LINE_BYTES / chunk.length; i++) socket.write(chunk);
+    });
+    const client = await QmpClient.connect(socketPath, { clock });
+    await assert.rejects(client.execute('x'), (error: unknown) => error instanceof QmpProtocolError && /a line over/.test(error.message));
+  });
+
+  it('times commands out on the injected clock, not the wall clock', async () => {
+    const socketPath = await fakeQmp(() => undefined);
+    const fake = new FakeClock();
+    const client = await QmpClient.connect(socketPath, { clock: fake, commandTimeoutMs: 60_000 });
+    const outcome = { error: null } as { error: unknown };
+    const reply = client.execute('query-status').catch((error: unknown) => (outcome.error = error));
+    await fake.advance(59_999);
+    assert.equal(String(outcome.error), 'null', 'not before its time');
+    await fake.advance(1);
+    await reply;
+    assert.ok(outcome.error instanceof QmpTimeoutError, String(outcome.error));
+    assert.equal(fake.pending, 0, 'no timer left behind');
+    client.close();
   });
 });
 

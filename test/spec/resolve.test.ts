@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ParsedArgs } from '../../src/cli-args.js';
+import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { UsageError } from '../../src/errors.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import { SpecError } from '../../src/spec/vm-spec.js';
@@ -14,7 +14,7 @@ import { scratchDir } from '../helpers/fixture-root.js';
 
 const OPTS = { userDir: path.join(scratchDir('resolve-presets'), 'none') };
 const args = (values: ParsedArgs['values']): ParsedArgs => ({ command: 'plan', positionals: [], values });
-const resolve = (values: ParsedArgs['values']) => resolveSpec(args(values), OPTS);
+const resolve = (values: ParsedArgs['values']) => resolveSpec(specRequestFromArgs(args(values)), OPTS);
 const usageMessage = (values: ParsedArgs['values']): string => {
   try {
     resolve(values);

@@ -4,12 +4,10 @@
  */
 import type { HugepagePool, HostNode } from '../../host/topology.js';
 import { makeFix, writeFileStep } from '../fix.js';
-import { pageLabel } from '../../host/topology-text.js';
 import { readMounts, selectedChoice, unknownOutcome, userName } from '../probe-helpers.js';
 import type { Check, FixStep, ProbeContext } from '../types.js';
+import { pageLabel, PAGE_SIZE_1G_KIB, PAGE_SIZE_2M_KIB } from '../../shared/page-sizes.js';
 
-const SIZE_2M_KIB = 2048;
-const SIZE_1G_KIB = 1048576;
 
 interface NodePools {
   id: number;
@@ -85,7 +83,7 @@ const hugepages: Check = {
     }
     const missing = withMemory.filter((node) => reservedMiB(node.pools) === 0);
     // Match the nodes that already have pages, so every node can host the same VM.
-    const existing2M = Math.max(0, ...nodes.map((node) => node.pools[String(SIZE_2M_KIB)]?.total ?? 0));
+    const existing2M = Math.max(0, ...nodes.map((node) => node.pools[String(PAGE_SIZE_2M_KIB)]?.total ?? 0));
     const pagesFor = (node: NodePools) => (existing2M > 0 ? existing2M : examplePages2M(node.memMiB));
     let steps: FixStep[];
     let persistent: string[];
@@ -95,8 +93,8 @@ const hugepages: Check = {
       steps = [{ argv: ['sysctl', '-w', `vm.nr_hugepages=${pages}`] }];
       persistent = [`echo 'vm.nr_hugepages = ${pages}' > /etc/sysctl.d/80-kvm-tui-hugepages.conf`];
     } else {
-      steps = missing.map((node) => writeFileStep([`${node.dir}/hugepages-${SIZE_2M_KIB}kB/nr_hugepages`], String(pagesFor(node))));
-      const perNode = withMemory.map((node) => `${node.id}:${reservedMiB(node.pools) > 0 ? (node.pools[String(SIZE_2M_KIB)]?.total ?? 0) : pagesFor(node)}`);
+      steps = missing.map((node) => writeFileStep([`${node.dir}/hugepages-${PAGE_SIZE_2M_KIB}kB/nr_hugepages`], String(pagesFor(node))));
+      const perNode = withMemory.map((node) => `${node.id}:${reservedMiB(node.pools) > 0 ? (node.pools[String(PAGE_SIZE_2M_KIB)]?.total ?? 0) : pagesFor(node)}`);
       persistent = [`# add hugepagesz=2M hugepages=${perNode.join(',')} to GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub`];
       reboot = true;
     }
@@ -128,7 +126,7 @@ const hugetlbfs: Check = {
     const mounts = readMounts(ctx.hostFs);
     if (mounts === null) return unknownOutcome(ctx.hostFs, '/proc/mounts');
     const meminfo = ctx.hostFs.read('/proc/meminfo');
-    const defaultKiB = Number(/^Hugepagesize:\s+(\d+)\s*kB/m.exec(meminfo ?? '')?.[1] ?? SIZE_2M_KIB);
+    const defaultKiB = Number(/^Hugepagesize:\s+(\d+)\s*kB/m.exec(meminfo ?? '')?.[1] ?? PAGE_SIZE_2M_KIB);
     const hugeMounts = mounts
       .filter((mount) => mount.fsType === 'hugetlbfs')
       .map((mount) => {
@@ -148,8 +146,8 @@ const hugetlbfs: Check = {
         }),
       };
     }
-    const oneGigReserved = (nodePools(ctx) ?? []).some((node) => (node.pools[String(SIZE_1G_KIB)]?.total ?? 0) > 0);
-    if (oneGigReserved && !hugeMounts.some((mount) => mount.sizeKiB === SIZE_1G_KIB)) {
+    const oneGigReserved = (nodePools(ctx) ?? []).some((node) => (node.pools[String(PAGE_SIZE_1G_KIB)]?.total ?? 0) > 0);
+    if (oneGigReserved && !hugeMounts.some((mount) => mount.sizeKiB === PAGE_SIZE_1G_KIB)) {
       return {
         status: 'warn',
         evidence: `/proc/mounts: ${mountText}; 1G pages are reserved but no pagesize=1G mount exists to use them`,
@@ -190,7 +188,7 @@ const oneGigPages: Check = {
   run(ctx) {
     if (!ctx.cpuInfo.readable) return unknownOutcome(ctx.hostFs, '/proc/cpuinfo');
     const flag = ctx.cpuInfo.flags.has('pdpe1gb');
-    const pool = ctx.hostFs.exists(`/sys/kernel/mm/hugepages/hugepages-${SIZE_1G_KIB}kB`);
+    const pool = ctx.hostFs.exists(`/sys/kernel/mm/hugepages/hugepages-${PAGE_SIZE_1G_KIB}kB`);
     if (flag && pool) return { status: 'pass', evidence: '/proc/cpuinfo: pdpe1gb; /sys/kernel/mm/hugepages/hugepages-1048576kB exists', fix: null };
     if (flag) return { status: 'info', evidence: '/proc/cpuinfo: pdpe1gb, but the kernel offers no 1G pool (hugepages-1048576kB missing)', fix: null };
     if (ctx.cpuInfo.vendor === 'other') {

@@ -3,7 +3,7 @@
  * a light one for SSDs, mq-deadline/bfq for spinning disks).
  */
 import { makeFix, writeFileStep } from '../fix.js';
-import { quoteShellWord } from '../../generate/shell-quote.js';
+import { quoteShellWord } from '../../shared/shell-quote.js';
 import { selectedChoice } from '../probe-helpers.js';
 import type { Check } from '../types.js';
 

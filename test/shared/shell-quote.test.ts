@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { formatArgLines, formatShellPreview, quoteShellCommand, quoteShellWord } from '../../src/generate/shell-quote.js';
+import { formatArgLines, formatShellPreview, quoteShellCommand, quoteShellWord } from '../../src/shared/shell-quote.js';
 import { HOSTILE_STRINGS, qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-shell-'));

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ActionError } from '../../src/errors.js';
-import { assertSocketPathFits, ensureRunDir, runDirPaths, runtimeBase, UNIX_SOCKET_PATH_MAX, vmRunDir, vmSlug } from '../../src/run/run-dir.js';
+import { ensureRunDir } from '../../src/run/run-dir.js';
+import { assertSocketPathFits, runDirPaths, runtimeBase, UNIX_SOCKET_PATH_MAX, vmRunDir, vmSlug } from '../../src/shared/vm-paths.js';
 import { HOSTILE_STRINGS } from '../helpers/qemu-plans.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-rundir-'));

@@ -8,33 +8,9 @@ import { realClock } from '../../src/run/real-services.js';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
-import type { CommandResult, RunCommand, RunOptions } from '../../src/run/run-command.js';
+import type { CommandResult } from '../../src/run/run-command.js';
+import { failed, fakeRunner, ok } from '../helpers/fake-runner.js';
 import { parseEmulatorpin, parseIothreadinfo, parseVcpupinTable, Virsh, VirshError } from '../../src/run/virsh.js';
-
-interface Call {
-  argv: readonly string[];
-  options: RunOptions | undefined;
-}
-
-function ok(stdout = ''): CommandResult {
-  return { ok: true, stdout, stderr: '', exitCode: 0, timedOut: false, error: null };
-}
-
-function failed(stderr: string, exitCode: number | null = 1, error: string | null = `exit status ${exitCode}`): CommandResult {
-  return { ok: false, stdout: '', stderr, exitCode, timedOut: false, error };
-}
-
-function fakeRunner(replies: Array<CommandResult | ((call: Call) => CommandResult)>): { run: RunCommand; calls: Call[] } {
-  const calls: Call[] = [];
-  const run: RunCommand = async (argv, options) => {
-    const call = { argv, options };
-    calls.push(call);
-    const reply = replies.shift();
-    if (!reply) throw new Error(`unexpected call ${argv.join(' ')}`);
-    return typeof reply === 'function' ? reply(call) : reply;
-  };
-  return { run, calls };
-}
 
 describe('Virsh: argv, environment, timeouts', () => {
   it('passes the URI, --quiet, C locale and the default timeout; a hostile domain name is one --domain= word', async () => {

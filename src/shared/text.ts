@@ -1,0 +1,33 @@
+/** Plain-text layout shared by the screens and the printed commands. */
+
+/**
+ * Word wrap at spaces. Continuation lines get `indent`. A word longer than the width is cut
+ * (`longWords: 'cut'`, for panes that must not overflow) or kept whole on its own line
+ * (`'overflow'`, for printed text where a path must stay copyable). Always at least one line.
+ */
+export function wrapText(text: string, width: number, indent = '', longWords: 'cut' | 'overflow' = 'cut'): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const prefix = lines.length === 0 && line === '' ? '' : line === '' ? indent : '';
+    const candidate = line === '' ? `${prefix}${word}` : `${line} ${word}`;
+    if (candidate.length <= width) {
+      line = candidate;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    let rest = `${lines.length === 0 ? '' : indent}${word}`;
+    while (longWords === 'cut' && rest.length > width) {
+      lines.push(rest.slice(0, width));
+      rest = indent + rest.slice(width);
+    }
+    line = rest;
+  }
+  if (line !== '') lines.push(line);
+  return lines.length > 0 ? lines : [''];
+}
+
+/** Cut to `width` with an ellipsis, or pad to it. */
+export function fit(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
