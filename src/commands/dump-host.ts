@@ -39,14 +39,15 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
     for (const hostPath of [...recorder.touched].sort()) {
       const isDir = hostPath.endsWith('/');
       const clean = isDir ? hostPath.slice(0, -1) : hostPath;
+      // A path from host text (a mount point in /proc/mounts) may hold ".." or be odd: only
+      // plain absolute paths are copied, and only to inside the staging dir.
+      if (clean === '' || path.posix.normalize(clean) !== clean || clean.split('/').includes('..')) continue;
       const source = recorder.resolve(clean);
       const destination = path.join(staging, clean);
-      let stat: fs.Stats;
-      try {
-        stat = fs.statSync(source);
-      } catch {
-        continue; // a path the probes asked for but the host lacks: its absence is the fact
-      }
+      if (path.relative(staging, destination).startsWith('..')) continue;
+      // Through the recorder: under a captured root nothing outside it is stat'ed or read.
+      const stat = recorder.stat(clean);
+      if (stat === null) continue; // a path the probes asked for but the host lacks: its absence is the fact
       if (stat.isDirectory()) {
         fs.mkdirSync(destination, { recursive: true });
         // A listed directory's subdirectories are facts too: an offline cpuN with nothing read
@@ -61,12 +62,10 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
         // Device nodes cannot be copied as data; an empty marker file records that it exists.
         fs.writeFileSync(destination, '');
       } else {
-        let content: Buffer;
-        try {
-          content = fs.readFileSync(source);
-        } catch {
-          continue; // unreadable (permission): leave it out, as the probe saw no content either
-        }
+        // Bounded and non-blocking, as the probes read it; unreadable (permission, too large):
+        // left out, as the probe saw no content either.
+        const content = recorder.readBytes(clean);
+        if (content === null) continue;
         fs.writeFileSync(destination, content);
       }
       files++;

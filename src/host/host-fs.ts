@@ -3,23 +3,46 @@
  * root is "/" on a live host or a captured tree (`--root DIR`) in tests and bug reports.
  *
  * Reads never throw for a missing or unreadable file: they return null (the caller turns that
- * into an "unknown" with a reason via `why`). Every path asked for is recorded, so `dump-host`
- * can copy exactly what the probes read.
+ * into an "unknown" with a reason via `why`). By default every path asked for is recorded, so
+ * `dump-host` can copy exactly what the probes read; a long-running reader (the 1 Hz sampler)
+ * passes `record: false` so nothing grows with time.
+ *
+ * A captured root is a boundary: a path that resolves outside it (`..` in a captured
+ * /proc/mounts, an absolute symlink inside the capture) reads as missing, never as the real
+ * host's file. A read takes only regular files (a FIFO or a device in a capture would hang it or
+ * never end), opened non-blocking, and at most MAX_READ_BYTES of them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+/** More than any real sysfs/procfs file kvm-tui reads (a 512-thread /proc/cpuinfo is ~1 MiB). */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+export interface HostFsOptions {
+  /** Record every path asked for in `touched` (default true; false for long-running readers). */
+  record?: boolean;
+}
+
+class HostReadError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 export class HostFs {
   readonly root: string;
   /** Host paths (absolute, as on the host) that a probe tried to read, in first-read order. */
   readonly touched = new Set<string>();
   private readonly lastError = new Map<string, string>();
+  private readonly record: boolean;
+  private realRoot: string | null = null;
 
-  constructor(root = '/') {
+  constructor(root = '/', options: HostFsOptions = {}) {
     this.root = path.resolve(root);
+    this.record = options.record ?? true;
   }
 
-  /** The real path of a host path under this root. */
+  /** The real path of a host path under this root (not yet checked against the boundary). */
   resolve(hostPath: string): string {
     if (!hostPath.startsWith('/')) throw new Error(`host path must be absolute: ${hostPath}`);
     return this.root === '/' ? hostPath : path.join(this.root, hostPath);
@@ -27,11 +50,16 @@ export class HostFs {
 
   /** Whole file as text, or null when missing/unreadable (see `why`). */
   read(hostPath: string): string | null {
-    this.touched.add(hostPath);
+    return this.readBytes(hostPath)?.toString('utf8') ?? null;
+  }
+
+  /** Whole file as bytes (regular files only, bounded), or null when missing/unreadable. */
+  readBytes(hostPath: string): Buffer | null {
+    this.note(hostPath);
     try {
-      return fs.readFileSync(this.resolve(hostPath), 'utf8');
+      return readBounded(this.confined(hostPath));
     } catch (error) {
-      this.lastError.set(hostPath, describeFsError(error));
+      this.fail(hostPath, error);
       return null;
     }
   }
@@ -59,36 +87,40 @@ export class HostFs {
 
   /** Directory entries sorted naturally (cpu2 before cpu10); [] when missing. */
   list(hostPath: string): string[] {
-    this.touched.add(hostPath + '/');
+    this.note(hostPath + '/');
     try {
-      return fs.readdirSync(this.resolve(hostPath)).sort(naturalCompare);
+      return fs.readdirSync(this.confined(hostPath)).sort(naturalCompare);
     } catch (error) {
-      this.lastError.set(hostPath, describeFsError(error));
+      this.fail(hostPath, error);
       return [];
     }
   }
 
   exists(hostPath: string): boolean {
-    this.touched.add(hostPath);
-    return fs.existsSync(this.resolve(hostPath));
+    this.note(hostPath);
+    try {
+      return fs.existsSync(this.confined(hostPath));
+    } catch {
+      return false;
+    }
   }
 
   /** stat without following the final symlink's absence into a throw. */
   stat(hostPath: string): fs.Stats | null {
-    this.touched.add(hostPath);
+    this.note(hostPath);
     try {
-      return fs.statSync(this.resolve(hostPath));
+      return fs.statSync(this.confined(hostPath));
     } catch (error) {
-      this.lastError.set(hostPath, describeFsError(error));
+      this.fail(hostPath, error);
       return null;
     }
   }
 
   /** Whether this process may open the path with the given mode (fs.constants.R_OK|W_OK...). */
   canAccess(hostPath: string, mode: number): boolean {
-    this.touched.add(hostPath);
+    this.note(hostPath);
     try {
-      fs.accessSync(this.resolve(hostPath), mode);
+      fs.accessSync(this.confined(hostPath), mode);
       return true;
     } catch {
       return false;
@@ -96,13 +128,63 @@ export class HostFs {
   }
 
   readLink(hostPath: string): string | null {
-    this.touched.add(hostPath);
+    this.note(hostPath);
     try {
-      return fs.readlinkSync(this.resolve(hostPath));
+      // The link itself is inside the root when its directory is; its text is only text.
+      const resolved = this.resolve(hostPath);
+      if (this.root !== '/') this.assertInside(path.dirname(resolved));
+      return fs.readlinkSync(resolved);
     } catch (error) {
-      this.lastError.set(hostPath, describeFsError(error));
+      this.fail(hostPath, error);
       return null;
     }
+  }
+
+  private note(hostPath: string): void {
+    if (this.record) this.touched.add(hostPath);
+  }
+
+  private fail(hostPath: string, error: unknown): void {
+    // Unrecorded readers keep one reason, not one per path ever read (tids come and go).
+    if (!this.record) this.lastError.clear();
+    this.lastError.set(hostPath, error instanceof HostReadError ? error.reason : describeFsError(error));
+  }
+
+  /** The path to open: under a captured root, its real path must stay inside the root. */
+  private confined(hostPath: string): string {
+    const resolved = this.resolve(hostPath);
+    if (this.root === '/') return resolved;
+    this.assertInside(resolved);
+    return resolved;
+  }
+
+  private assertInside(resolved: string): void {
+    this.realRoot ??= fs.realpathSync(this.root);
+    const real = fs.realpathSync(resolved);
+    if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) throw new HostReadError('outside the captured root');
+  }
+}
+
+/** A regular file's bytes, read non-blocking and bounded; anything else is refused. */
+function readBounded(file: string): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new HostReadError(stat.isDirectory() ? 'is a directory' : 'not a regular file');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // procfs and sysfs files report size 0 (or 4096): read to EOF, in pages.
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(65536);
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_READ_BYTES) throw new HostReadError(`larger than ${MAX_READ_BYTES / (1024 * 1024)} MiB`);
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

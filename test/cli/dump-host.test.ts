@@ -3,6 +3,7 @@
  * exactly the topology of the host it was taken from, and a bad DIR must not be written into.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
@@ -115,5 +116,31 @@ describe('kvm-tui dump-host', () => {
     assert.equal(status, 1);
     assert.match(stderr, /^kvm-tui: dump-host: could not write /);
     assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  test('a hostile capture (".." mount points, links out of it, a FIFO) is copied only from inside it, only into DIR, without hanging', async () => {
+    const work = scratchDir('dump-hostile');
+    const root = path.join(work, 'root');
+    fs.cpSync(fixtureRoot('hwloc-offline-cpu0-node0'), root, { recursive: true });
+    const outside = path.join(work, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'cgroup.controllers'), 'cpuset secret\n');
+    fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
+    // A cgroup2 mount at "../../outside": the audit reads files under the mount point.
+    fs.writeFileSync(path.join(root, 'proc/mounts'), `cgroup2 /../../outside cgroup2 rw 0 0\nhugetlbfs /dev/hugepages hugetlbfs rw,pagesize=2M 0 0\n`);
+    fs.symlinkSync(path.join(outside, 'cgroup.controllers'), path.join(root, 'proc/modules'));
+    fs.rmSync(path.join(root, 'proc/cmdline'), { force: true });
+    execFileSync('mkfifo', [path.join(root, 'proc/cmdline')]);
+    const capture = path.join(work, 'capture');
+    const dump = await runCliStatus(['--root', root, 'dump-host', capture]);
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.deepEqual(fs.readdirSync(work).sort(), ['capture', 'outside', 'root'], 'nothing written beside DIR');
+    assert.deepEqual(fs.readdirSync(outside), ['cgroup.controllers']);
+    const copied = listTree(capture);
+    assert.ok(!copied.some((entry) => entry.includes('outside')), copied.join(' '));
+    assert.ok(!fs.existsSync(path.join(capture, 'proc/modules')), 'a link out of the capture is not followed');
+    assert.ok(!fs.existsSync(path.join(capture, 'proc/cmdline')), 'a FIFO is not copied');
+    const grep = copied.filter((entry) => fs.statSync(path.join(capture, entry)).isFile() && fs.readFileSync(path.join(capture, entry), 'utf8').includes('secret'));
+    assert.deepEqual(grep, []);
   });
 });

@@ -1,0 +1,79 @@
+/**
+ * HostFs under a captured root: a boundary (nothing outside the root is read, whatever the
+ * capture's symlinks or a path's ".." say), regular files only (a FIFO never hangs a read), a
+ * bounded size, and a non-recording mode for the long-running sampler.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { HostFs, MAX_READ_BYTES } from '../../src/host/host-fs.js';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-hostfs-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+const root = path.join(scratch, 'root');
+const outside = path.join(scratch, 'outside');
+fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
+fs.mkdirSync(path.join(root, 'sys/devices/system/cpu'), { recursive: true });
+fs.mkdirSync(outside);
+fs.writeFileSync(path.join(outside, 'secret'), 'not yours\n');
+fs.writeFileSync(path.join(root, 'proc/cmdline'), 'quiet\n');
+fs.symlinkSync(path.join(outside, 'secret'), path.join(root, 'proc/abs-link'));
+fs.symlinkSync('../../outside/secret', path.join(root, 'proc/rel-link'));
+fs.symlinkSync('cmdline', path.join(root, 'proc/inside-link'));
+fs.symlinkSync(outside, path.join(root, 'sys/out-dir'));
+execFileSync('mkfifo', [path.join(root, 'proc/fifo')]);
+
+describe('HostFs under a captured root', () => {
+  const hostFs = new HostFs(root);
+
+  it('reads files inside, through links that stay inside', () => {
+    assert.equal(hostFs.read('/proc/cmdline'), 'quiet\n');
+    assert.equal(hostFs.read('/proc/inside-link'), 'quiet\n');
+  });
+
+  it('never reads outside it: absolute or relative links, "..", linked directories', () => {
+    for (const hostPath of ['/proc/abs-link', '/proc/rel-link', '/../outside/secret', '/proc/../../outside/secret', '/sys/out-dir/secret']) {
+      assert.equal(hostFs.read(hostPath), null, hostPath);
+      assert.equal(hostFs.why(hostPath), 'outside the captured root', hostPath);
+      assert.equal(hostFs.exists(hostPath), false, hostPath);
+      assert.equal(hostFs.stat(hostPath), null, hostPath);
+    }
+    assert.deepEqual(hostFs.list('/sys/out-dir'), []);
+  });
+
+  it('refuses a FIFO at once instead of hanging, and a file over the bound', () => {
+    assert.equal(hostFs.read('/proc/fifo'), null);
+    assert.equal(hostFs.why('/proc/fifo'), 'not a regular file');
+    const big = path.join(root, 'proc/big');
+    fs.writeFileSync(big, Buffer.alloc(MAX_READ_BYTES + 1, 0x61));
+    assert.equal(hostFs.read('/proc/big'), null);
+    assert.match(hostFs.why('/proc/big'), /^larger than \d+ MiB$/);
+    fs.rmSync(big);
+  });
+
+  it('records what it read, unless told not to (the sampler reads thousands of paths)', () => {
+    const recording = new HostFs(root);
+    recording.read('/proc/cmdline');
+    recording.read('/proc/missing');
+    assert.deepEqual([...recording.touched], ['/proc/cmdline', '/proc/missing']);
+    const quiet = new HostFs(root, { record: false });
+    for (let i = 0; i < 100; i++) quiet.read(`/proc/missing-${i}`);
+    assert.equal(quiet.read('/proc/cmdline'), 'quiet\n');
+    assert.equal(quiet.touched.size, 0);
+    assert.equal(quiet.why('/proc/missing-99'), 'missing', 'the latest failure is still explained');
+    assert.equal(quiet.why('/proc/missing-0'), 'unreadable', 'older failures are not kept');
+  });
+});
+
+describe('HostFs on the live root', () => {
+  it('reads /proc files (size 0 in stat) to their end', () => {
+    const live = new HostFs('/', { record: false });
+    const text = live.read('/proc/self/status');
+    assert.match(text ?? '', /^Name:/);
+    assert.match(text ?? '', /Cpus_allowed_list:/);
+  });
+});
