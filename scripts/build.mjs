@@ -79,14 +79,20 @@ const embedPlugin = {
     pluginBuild.onResolve({ filter: /\.js$/ }, (args) => {
       if (!args.importer.endsWith(join('src', 'commands', 'table.ts'))) return undefined;
       const entry = entryFor(args.path);
-      return entry ? { path: `${entry.bundle}/${entry.exports}`, namespace: 'kvm-tui-stub' } : undefined;
+      return entry ? { path: `${entry.bundle}/${entry.file}`, namespace: 'kvm-tui-stub' } : undefined;
     });
     pluginBuild.onResolve({ filter: /^embedded:/ }, (args) => ({ path: args.path.slice('embedded:'.length), namespace: 'kvm-tui-bundle' }));
     pluginBuild.onLoad({ filter: /.*/, namespace: 'kvm-tui-stub' }, (args) => {
-      const [bundle, name] = args.path.split('/');
+      // One stub per module: every export the table names from that file (launch and monitor
+      // share components/run-monitor.tsx).
+      const [bundle, ...fileParts] = args.path.split('/');
+      const file = fileParts.join('/');
+      const names = EMBEDDED.find((group) => group.bundle === bundle).entries.filter((entry) => entry.file === file).map((entry) => entry.exports);
       return {
         loader: 'js',
-        contents: `import { load } from 'embedded:${bundle}';\nexport async function ${name}(ctx) {\n  return (await load()).${name}(ctx);\n}\n`,
+        contents:
+          `import { load } from 'embedded:${bundle}';\n` +
+          names.map((name) => `export async function ${name}(ctx) {\n  return (await load()).${name}(ctx);\n}\n`).join(''),
       };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'kvm-tui-bundle' }, (args) => ({

@@ -32,6 +32,7 @@ const OPTION_TYPES = {
   format: { type: 'string' },
   out: { type: 'string' },
   detach: { type: 'boolean' },
+  paused: { type: 'boolean' },
   force: { type: 'boolean' },
   timeout: { type: 'string' },
   'only-problems': { type: 'boolean' },

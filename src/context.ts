@@ -53,9 +53,13 @@ export interface Services {
   };
   run: RunCommand;
   spawnDetached: SpawnDetached;
+  /** Sends a signal to a process (0 probes it); false when there is no such process or no permission. */
+  signal: SignalProcess;
   clock: Clock;
   identity: Identity;
 }
+
+export type SignalProcess = (pid: number, signal: NodeJS.Signals | 0) => boolean;
 
 /** What every command (and the interactive app) receives: parsed args, the host root and the services. */
 export interface CommandContext extends Services {

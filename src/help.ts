@@ -10,6 +10,13 @@ Usage:
   kvm-tui generate   (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json
                                    [--out FILE [--force]]  (--force: replace an existing file;
                                    never a device, FIFO, directory or symlink)
+  kvm-tui launch     (--preset NAME | --spec FILE) [overrides] [--paused] [--detach] [--json]
+                                   start it paused, pin every thread, verify, resume; on a
+                                   terminal the live monitor opens (the VM outlives it)
+  kvm-tui status     [NAME] [--json]   running VMs: state, per-thread pins and figures
+  kvm-tui monitor    [NAME]            the live pane (re-attaches to a running VM)
+  kvm-tui stop       NAME [--force] [--timeout SECONDS]
+                                   ACPI power-down, waiting up to 30 s; --force ends it at once
   kvm-tui dump-host  DIR
 
 Overrides:
@@ -18,7 +25,8 @@ Overrides:
 
 Global options:
   --root DIR     see the host as captured under DIR (DIR/sys, DIR/proc, DIR/dev), e.g. by dump-host
-  --no-color     plain output
+  --no-color     plain output (also NO_COLOR, TERM=dumb)
+  --debug        full traces for internal errors
   -h, --help     this help
   -V, --version  the version
 

@@ -14,6 +14,7 @@ import { QemuArgsError } from '../generate/qemu-argv.js';
 import { formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readCommandTopology } from './host-topology.js';
+import { heldByRunningVms } from './live.js';
 import { planVm } from '../plan/plan-vm.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { vmRunDir } from '../shared/vm-paths.js';
@@ -34,7 +35,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
 
   const { spec, source } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
   const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec });
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name) });
   if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
     return 1;

@@ -2,6 +2,7 @@ import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '..
 import type { CommandContext } from '../context.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readCommandTopology } from './host-topology.js';
+import { heldByRunningVms } from './live.js';
 import { formatPlan } from '../plan/format-plan.js';
 import { planVm } from '../plan/plan-vm.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
@@ -16,8 +17,8 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   const { spec, label } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
   const topology = readCommandTopology(ctx.hostFs);
   const cpuInfo = readCpuInfo(ctx.hostFs);
-  // CPUs held by running VMs are not known to this command yet: it plans on an idle host.
-  const plan = planVm({ topology, cpuInfo, spec });
+  // CPUs that VMs kvm-tui launched on this host hold are taken (none on a captured host).
+  const plan = planVm({ topology, cpuInfo, spec, taken: heldByRunningVms(ctx, spec.name) });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
   } else if (plan.errors.length > 0) {

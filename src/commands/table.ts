@@ -26,6 +26,10 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   { name: 'presets', file: 'src/commands/presets.ts', exportName: 'runPresets', bundle: 'presets', load: async () => (await import('./presets.js')).runPresets },
   { name: 'plan', file: 'src/commands/plan.ts', exportName: 'runPlan', bundle: 'plan', load: async () => (await import('./plan.js')).runPlan },
   { name: 'generate', file: 'src/commands/generate.ts', exportName: 'runGenerate', bundle: 'generate', load: async () => (await import('./generate.js')).runGenerate },
+  { name: 'launch', file: 'components/run-monitor.tsx', exportName: 'runLaunchCommand', bundle: 'live', load: async () => (await import('../../components/run-monitor.js')).runLaunchCommand },
+  { name: 'monitor', file: 'components/run-monitor.tsx', exportName: 'runMonitorCommand', bundle: 'live', load: async () => (await import('../../components/run-monitor.js')).runMonitorCommand },
+  { name: 'status', file: 'src/commands/status.ts', exportName: 'runStatus', bundle: 'vms', load: async () => (await import('./status.js')).runStatus },
+  { name: 'stop', file: 'src/commands/stop.ts', exportName: 'runStop', bundle: 'vms', load: async () => (await import('./stop.js')).runStop },
   { name: '', file: 'components/run-wizard.tsx', exportName: 'runWizard', bundle: 'wizard', load: async () => (await import('../../components/run-wizard.js')).runWizard },
 ];
 

@@ -285,6 +285,8 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
 
   add('-chardev', `socket,id=qmp0,path=${optValue(paths.qmpSocket)},server=on,wait=off`);
   add('-mon', 'chardev=qmp0,mode=control');
+  add('-chardev', `socket,id=qmp1,path=${optValue(paths.monitorSocket)},server=on,wait=off`);
+  add('-mon', 'chardev=qmp1,mode=control');
   add('-chardev', `file,id=serial0,path=${optValue(paths.serialLog)}`);
   add('-serial', 'chardev:serial0');
   // -pidfile takes a plain path (not an option list): no comma doubling here.

@@ -53,6 +53,16 @@ export async function spawnDetachedReal(argv: readonly string[], options: Detach
   }
 }
 
+export function signalReal(pid: number, signal: NodeJS.Signals | 0): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false; // never the whole group (0, -1) or init
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function realServices(): Services {
   return {
     env: process.env,
@@ -66,6 +76,7 @@ export function realServices(): Services {
     },
     run: runCommand,
     spawnDetached: spawnDetachedReal,
+    signal: signalReal,
     clock: realClock,
     identity: realIdentity(),
   };

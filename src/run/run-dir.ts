@@ -14,7 +14,8 @@ import { assertSocketPathFits, runDirPaths, type RunDirPaths } from '../shared/v
  */
 export function ensureRunDir(dir: string, uid: number): RunDirPaths {
   const paths = runDirPaths(dir);
-  assertSocketPathFits(paths.qmpSocket);
+  // The longest socket name decides.
+  assertSocketPathFits(paths.monitorSocket);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {

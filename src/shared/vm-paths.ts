@@ -54,17 +54,34 @@ export function vmRunDir(name: string, options: RunDirOptions): string {
 
 export interface RunDirPaths {
   dir: string;
+  /** QMP for short exchanges (launch, status, stop, the pin script): connect, ask, leave. */
   qmpSocket: string;
+  /**
+   * A second QMP monitor, held by the live monitor for its events and per-tick queries. QMP
+   * serves one client per socket at a time, so a monitor holding the first would block every
+   * `status` and `stop` while it watches.
+   */
+  monitorSocket: string;
   pidFile: string;
   serialLog: string;
+  /** QEMU's own stdout/stderr (its error text on a failed start). */
+  qemuLog: string;
+  /** The exact argv as a runnable script (what launch ran, for a user to rerun or read). */
+  launchScript: string;
+  /** The registry record: the spec, the plan (pins), the pid and its start time, thread ids. */
+  vmRecord: string;
 }
 
 export function runDirPaths(dir: string): RunDirPaths {
   return {
     dir,
     qmpSocket: path.join(dir, 'qmp.sock'),
+    monitorSocket: path.join(dir, 'monitor.sock'),
     pidFile: path.join(dir, 'qemu.pid'),
     serialLog: path.join(dir, 'serial.log'),
+    qemuLog: path.join(dir, 'qemu.log'),
+    launchScript: path.join(dir, 'launch.sh'),
+    vmRecord: path.join(dir, 'vm.json'),
   };
 }
 

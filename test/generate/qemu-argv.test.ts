@@ -31,6 +31,8 @@ describe('buildQemuArgs', () => {
       '-device', 'virtio-net-pci,id=virtio-net0,netdev=net0',
       '-chardev', `socket,id=qmp0,path=${RUN}/qmp.sock,server=on,wait=off`,
       '-mon', 'chardev=qmp0,mode=control',
+      '-chardev', `socket,id=qmp1,path=${RUN}/monitor.sock,server=on,wait=off`,
+      '-mon', 'chardev=qmp1,mode=control',
       '-chardev', `file,id=serial0,path=${RUN}/serial.log`,
       '-serial', 'chardev:serial0',
       '-pidfile', `${RUN}/qemu.pid`,
@@ -61,7 +63,8 @@ describe('buildQemuArgs', () => {
     assert.match(valueOf(argv, '-blockdev', 0), /,filename=\/srv\/a,,b\/disk,,1\.raw,/);
     assert.match(valueOf(argv, '-netdev'), /,ifname=tap,,x,/);
     assert.equal(valueOf(argv, '-chardev', 0), 'socket,id=qmp0,path=/tmp/r,,un/qmp.sock,server=on,wait=off');
-    assert.equal(valueOf(argv, '-chardev', 1), 'file,id=serial0,path=/tmp/r,,un/serial.log');
+    assert.equal(valueOf(argv, '-chardev', 1), 'socket,id=qmp1,path=/tmp/r,,un/monitor.sock,server=on,wait=off');
+    assert.equal(valueOf(argv, '-chardev', 2), 'file,id=serial0,path=/tmp/r,,un/serial.log');
     // -pidfile is a plain path, not an option list: doubling there would name another file.
     assert.equal(valueOf(argv, '-pidfile'), '/tmp/r,un/qemu.pid');
   });

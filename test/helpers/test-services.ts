@@ -6,7 +6,7 @@
  */
 import { main } from '../../src/cli.js';
 import type { Services } from '../../src/context.js';
-import { realClock, spawnDetachedReal } from '../../src/run/real-services.js';
+import { realClock, signalReal, spawnDetachedReal } from '../../src/run/real-services.js';
 import { runCommand } from '../../src/run/run-command.js';
 
 export interface CapturedServices extends Services {
@@ -22,6 +22,7 @@ export function makeTestServices(overrides: Partial<Services> = {}): CapturedSer
     terminal: { stdinIsTty: false, stdoutIsTty: false, columns: null, streams: null },
     run: runCommand,
     spawnDetached: spawnDetachedReal,
+    signal: signalReal,
     clock: realClock,
     identity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [], pid: process.pid },
     ...overrides,

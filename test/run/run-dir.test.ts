@@ -51,10 +51,19 @@ describe('runtimeBase / vmRunDir', () => {
     assert.equal(vmRunDir('web', { uid: 0 }), `/run/kvm-tui/vms/${vmSlug('web')}`);
   });
 
-  it('keeps the QMP socket of the longest name well inside sun_path', () => {
-    const socket = runDirPaths(vmRunDir('x'.repeat(64), { uid: 0 })).qmpSocket;
-    assert.ok(Buffer.byteLength(socket) < 80, socket);
-    assert.deepEqual(runDirPaths('/r'), { dir: '/r', qmpSocket: '/r/qmp.sock', pidFile: '/r/qemu.pid', serialLog: '/r/serial.log' });
+  it('keeps both QMP sockets of the longest name well inside sun_path', () => {
+    const paths = runDirPaths(vmRunDir('x'.repeat(64), { uid: 0 }));
+    for (const socket of [paths.qmpSocket, paths.monitorSocket]) assert.ok(Buffer.byteLength(socket) < 80, socket);
+    assert.deepEqual(runDirPaths('/r'), {
+      dir: '/r',
+      qmpSocket: '/r/qmp.sock',
+      monitorSocket: '/r/monitor.sock',
+      pidFile: '/r/qemu.pid',
+      serialLog: '/r/serial.log',
+      qemuLog: '/r/qemu.log',
+      launchScript: '/r/launch.sh',
+      vmRecord: '/r/vm.json',
+    });
   });
 });
 

@@ -1,0 +1,158 @@
+/**
+ * The live pane as plain lines (pure: tested as data from recorded snapshots). Top-style: a
+ * header, a row per vCPU and iothread, one row for the emulator's threads together, a strip of
+ * every host CPU with this VM's CPUs marked, the event log, and the keys. Every state and mark
+ * is a word or a character, never colour alone (--no-color, TERM=dumb).
+ */
+import { formatCpuList } from '../../src/host/cpulist.js';
+import type { ThreadFigures } from '../../src/monitor/rates.js';
+import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
+import type { VmRecord } from '../../src/registry/vm-record.js';
+import type { VmEventLine } from '../../src/run/vm-control.js';
+import { fit } from '../../src/shared/text.js';
+
+export interface MonitorLine {
+  text: string;
+  color?: 'green' | 'yellow' | 'red' | 'cyan' | 'gray';
+  bold?: boolean;
+  inverse?: boolean;
+}
+
+export interface MonitorView {
+  record: VmRecord;
+  snapshot: MonitorSnapshot | null;
+  /** QEMU's run state from QMP; null while unknown. */
+  state: string | null;
+  events: readonly VmEventLine[];
+  /** A one-line answer to the last key (e.g. the re-pin result); null for none. */
+  message: string | null;
+  /** Waiting for y/n on a force quit. */
+  confirmForce: boolean;
+  help: boolean;
+  width: number;
+  height: number;
+  nowMs: number;
+  /** Plain ASCII sparklines (TERM=dumb). */
+  ascii: boolean;
+}
+
+const BLOCKS = '▁▂▃▄▅▆▇█';
+const ASCII_BLOCKS = '_.-=+*#@';
+
+/** A sparkline of CPU% values (0-100), one character per point, "·"/" " for unknown. */
+export function sparkline(values: ReadonlyArray<number | null>, width: number, ascii = false): string {
+  const chars = ascii ? ASCII_BLOCKS : BLOCKS;
+  const points = values.slice(-width);
+  const text = points.map((value) => (value === null ? ' ' : chars[Math.min(chars.length - 1, Math.max(0, Math.round((value / 100) * (chars.length - 1))))]!)).join('');
+  return text.padStart(width);
+}
+
+function uptime(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+const num = (value: number | null, width: number, digits = 1): string => (value === null ? '-' : value.toFixed(digits)).padStart(width);
+
+export const MONITOR_KEYS = 'p pause/resume  s shutdown  F force quit  r re-pin  q detach  ? help';
+
+export const MONITOR_HELP = [
+  'Keys',
+  '  p      pause the guest (QMP stop) / resume it (cont)',
+  '  s      ACPI power button: the guest shuts itself down',
+  '  F      force quit: QEMU ends at once (asks y/n first)',
+  '  r      re-pin: put every thread back on its planned CPUs, checked in /proc',
+  '  q d    detach: leave the monitor, the VM keeps running (kvm-tui monitor NAME re-attaches)',
+  '  Ctrl-C detach (exit status 130)',
+  '  ?      this help (any key closes it)',
+  '',
+  'Columns',
+  '  cpu%       time on a host CPU per second (100 = one host CPU)',
+  '  on         the host CPU the thread last ran on',
+  '  wait ms/s  time runnable but waiting for a host CPU: the guest sees it as steal time',
+  '  migr/s     moves between host CPUs per second (0 when pinned to one CPU)',
+  '  pinned     the CPUs it may run on now; DRIFT when that differs from the plan',
+];
+
+export function buildMonitorLines(view: MonitorView): MonitorLine[] {
+  const { record, snapshot, width } = view;
+  const figures = snapshot?.figures ?? null;
+  const alive = figures ? figures.alive : true;
+  const state = !alive ? 'EXITED' : (view.state ?? 'unknown').toUpperCase();
+  const lines: MonitorLine[] = [];
+  const spec = record.plan.spec;
+  const headline = `${record.name}  [${state}]  ${record.accel}  up ${uptime(view.nowMs - record.startedAtMs)}  pid ${record.pid}  ${spec.vcpus.count} vCPU  ${spec.memory.sizeMiB} MiB${figures?.rssKiB ? `  rss ${Math.round(figures.rssKiB / 1024)} MiB` : ''}`;
+  lines.push({
+    text: fit(headline.length + 17 <= width ? `kvm-tui monitor  ${headline}` : headline, width),
+    bold: true,
+    color: !alive ? 'red' : state === 'RUNNING' ? 'green' : 'yellow',
+  });
+  if (view.help) {
+    for (const text of MONITOR_HELP) lines.push({ text: fit(text, width) });
+    return lines;
+  }
+  if (!alive) lines.push({ text: fit('The VM has exited: its process is gone (kvm-tui status cleans its runtime dir). q leaves.', width), color: 'red' });
+
+  const sparkWidth = Math.max(0, Math.min(30, width - 62));
+  const header = `${'thread'.padEnd(14)}${'tid'.padStart(8)}${'cpu%'.padStart(7)}  ${sparkWidth > 0 ? 'history'.padEnd(sparkWidth) + ' ' : ''}${'on'.padStart(3)}${'wait ms/s'.padStart(11)}${'migr/s'.padStart(8)}  pinned`;
+  lines.push({ text: fit(header, width), inverse: true });
+  const threads = figures?.threads ?? [];
+  const rows = [...threads.filter((thread) => thread.role !== 'emulator').map((thread) => ({ label: label(thread), threads: [thread] }))];
+  const emulator = threads.filter((thread) => thread.role === 'emulator');
+  if (emulator.length > 0) rows.push({ label: 'emulator', threads: emulator });
+  for (const row of rows) {
+    const first = row.threads[0]!;
+    const cpu = row.threads.some((thread) => thread.cpuPercent !== null) ? row.threads.reduce((sum, thread) => sum + (thread.cpuPercent ?? 0), 0) : null;
+    const wait = row.threads.some((thread) => thread.waitMsPerSec !== null) ? row.threads.reduce((sum, thread) => sum + (thread.waitMsPerSec ?? 0), 0) : null;
+    const migr = row.threads.some((thread) => thread.migrationsPerSec !== null) ? row.threads.reduce((sum, thread) => sum + (thread.migrationsPerSec ?? 0), 0) : null;
+    const drift = row.threads.some((thread) => thread.drift);
+    const history = sparkWidth > 0 && row.threads.length === 1 ? sparkline(snapshot?.cpuHistory.get(first.tid) ?? [], sparkWidth, view.ascii) + ' ' : sparkWidth > 0 ? ' '.repeat(sparkWidth + 1) : '';
+    const pinned = formatCpuList(unique(row.threads.flatMap((thread) => thread.affinity)));
+    const planned = formatCpuList(unique(row.threads.flatMap((thread) => thread.plannedAffinity)));
+    // DRIFT goes in the label column, where no width cuts it off; the plan follows the pins.
+    const text = `${(drift ? `${row.label} DRIFT` : row.label).padEnd(14)}${(row.threads.length === 1 ? String(first.tid) : `${row.threads.length} thr`).padStart(8)}${num(cpu, 7)}  ${history}${(row.threads.length === 1 ? String(first.lastHostCpu) : '').padStart(3)}${num(wait, 11)}${num(migr, 8)}  ${pinned}${drift ? ` (plan ${planned})` : ''}`;
+    lines.push({ text: fit(text, width), color: drift ? 'red' : undefined });
+  }
+  if (!figures) lines.push({ text: fit('reading /proc...', width), color: 'gray' });
+
+  // Host CPU strip: every host CPU's load; "*" marks CPUs this VM's vCPUs and iothreads are planned on.
+  if (figures && figures.hostCpus.length > 0) {
+    const mine = new Set(record.threads.filter((thread) => thread.role !== 'emulator').flatMap((thread) => thread.plannedAffinity));
+    const cells = figures.hostCpus.map((cpu) => `${cpu.cpu}${mine.has(cpu.cpu) ? '*' : ' '}${num(cpu.busyPercent, 4, 0)}%`);
+    const cellWidth = Math.max(...cells.map((cell) => cell.length)) + 1;
+    const perLine = Math.max(1, Math.floor((width - 10) / cellWidth));
+    for (let i = 0; i < cells.length; i += perLine) {
+      lines.push({ text: fit(`${i === 0 ? 'host CPUs ' : '          '}${cells.slice(i, i + perLine).map((cell) => cell.padEnd(cellWidth)).join('')}`, width) });
+    }
+    lines.push({ text: fit('          * = this VM\'s vCPU/iothread CPUs', width), color: 'gray' });
+  }
+
+  // Event log: as many of the newest as fit above the footer.
+  const footer: MonitorLine[] = [];
+  if (view.confirmForce) footer.push({ text: fit('Force quit: QEMU ends at once, the guest is not shut down. y to confirm, any other key cancels.', width), color: 'yellow', bold: true });
+  else if (view.message) footer.push({ text: fit(view.message, width), color: 'cyan' });
+  footer.push({ text: fit(MONITOR_KEYS, width), inverse: true });
+  const room = Math.max(0, view.height - lines.length - footer.length - 1);
+  if (room > 0) {
+    lines.push({ text: fit('events', width), bold: true });
+    const events = view.events.slice(-(room - 1 > 0 ? room - 1 : 0));
+    if (events.length === 0 && room > 1) lines.push({ text: fit('  (none yet)', width), color: 'gray' });
+    for (const event of events) lines.push({ text: fit(`  ${clockTime(event.atMs)}  ${event.text}`, width) });
+  }
+  return [...lines, ...footer];
+}
+
+function label(thread: ThreadFigures): string {
+  return thread.role === 'vcpu' ? `vCPU ${thread.index}` : `io ${thread.id ?? thread.index}`;
+}
+
+function unique(values: number[]): number[] {
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+function clockTime(ms: number): string {
+  const date = new Date(ms);
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}:${String(date.getSeconds()).padStart(2, '0')}`;
+}

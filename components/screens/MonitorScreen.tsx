@@ -1,0 +1,106 @@
+/**
+ * The live pane of one VM: draws buildMonitorLines from the latest snapshot and the control's
+ * state; keys go to the control (pause/resume, ACPI shutdown, force quit after y, re-pin) or
+ * leave (q, d, Ctrl-C: the VM keeps running). Effects live in useMonitor; this only renders.
+ */
+import React, { useReducer } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
+import type { VmRecord } from '../../src/registry/vm-record.js';
+import { useMonitor, type MonitorServices } from '../hooks/use-monitor.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { buildMonitorLines } from '../present/monitor-lines.js';
+
+export interface MonitorScreenProps {
+  record: VmRecord;
+  services: MonitorServices;
+  ascii?: boolean;
+  color?: boolean;
+  /** Called with the exit status before the app leaves (0 detach, 130 Ctrl-C). */
+  onExit?: (code: number) => void;
+}
+
+interface UiState {
+  confirmForce: boolean;
+  help: boolean;
+  message: string | null;
+}
+
+type UiAction = { type: 'help'; open: boolean } | { type: 'confirm'; open: boolean } | { type: 'message'; text: string | null };
+
+function uiReducer(state: UiState, action: UiAction): UiState {
+  switch (action.type) {
+    case 'help':
+      return { ...state, help: action.open };
+    case 'confirm':
+      return { ...state, confirmForce: action.open, message: action.open ? null : state.message };
+    case 'message':
+      return { ...state, message: action.text };
+  }
+}
+
+export function MonitorScreen({ record, services, ascii = false, color = true, onExit }: MonitorScreenProps): React.ReactElement {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const live = useMonitor(record, services);
+  const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, message: null });
+
+  const leave = (code: number) => {
+    onExit?.(code);
+    exit();
+  };
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return leave(130);
+    if (ui.help) return dispatch({ type: 'help', open: false });
+    if (ui.confirmForce) {
+      dispatch({ type: 'confirm', open: false });
+      if (input === 'y') {
+        dispatch({ type: 'message', text: 'force quit sent' });
+        void services.control.forceQuit();
+      } else dispatch({ type: 'message', text: 'force quit cancelled' });
+      return;
+    }
+    if (input === 'q' || input === 'd') return leave(0);
+    if (input === '?' || input === 'h') return dispatch({ type: 'help', open: true });
+    if (!live.alive) return dispatch({ type: 'message', text: 'the VM has exited: q leaves' });
+    if (input === 'p') {
+      const running = services.control.state === 'running';
+      dispatch({ type: 'message', text: running ? 'pausing...' : 'resuming...' });
+      void (running ? services.control.pause() : services.control.resume());
+    } else if (input === 's') {
+      dispatch({ type: 'message', text: 'ACPI power button sent: the guest shuts down if it listens (F forces)' });
+      void services.control.powerdown();
+    } else if (input === 'F') {
+      dispatch({ type: 'confirm', open: true });
+    } else if (input === 'r') {
+      dispatch({ type: 'message', text: 're-pinning...' });
+      void services.control.repin().then((text) => dispatch({ type: 'message', text }));
+    }
+  });
+
+  const lines = buildMonitorLines({
+    record,
+    snapshot: live.snapshot,
+    state: live.state,
+    events: live.events,
+    message: ui.message,
+    confirmForce: ui.confirmForce,
+    help: ui.help,
+    width: columns,
+    height: rows,
+    nowMs: live.nowMs,
+    ascii,
+  });
+  return (
+    <Box flexDirection="column">
+      {lines.map((line, index) => (
+        <Text key={index} color={color ? line.color : undefined} bold={line.bold} inverse={line.inverse} wrap="truncate">
+          {line.text}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+export type { MonitorSnapshot };

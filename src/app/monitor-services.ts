@@ -1,0 +1,44 @@
+/**
+ * What the live pane may do, built from the command context: the VM control (QMP on the VM's
+ * monitor socket, re-pin through taskset) and the sampler on the live /proc. Tests build their
+ * own from recorded snapshots and a fake clock.
+ */
+import type { Clock, CommandContext } from '../context.js';
+import { HostFs } from '../host/host-fs.js';
+import { Sampler, type MonitorSnapshot } from '../monitor/sampler.js';
+import type { VmRecord } from '../registry/vm-record.js';
+import { VmControl, type VmEventLine } from '../run/vm-control.js';
+
+/** What the pane can do to the VM (src/run/vm-control.ts implements it). */
+export interface MonitorControl {
+  state: string | null;
+  events: { toArray(): VmEventLine[] };
+  connect(): Promise<string | null>;
+  onChange(listener: () => void): () => void;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  powerdown(): Promise<void>;
+  forceQuit(): Promise<void>;
+  repin(): Promise<string>;
+  close(): void;
+}
+
+export interface MonitorServices {
+  clock: Clock;
+  control: MonitorControl;
+  /** Starts sampling; returns the stop function. */
+  startSampler(record: VmRecord, onSnapshot: (snapshot: MonitorSnapshot) => void): () => void;
+}
+
+export function buildMonitorServices(ctx: CommandContext, record: VmRecord): MonitorServices {
+  const procFs = new HostFs('/', { record: false });
+  return {
+    clock: ctx.clock,
+    control: new VmControl(record, { clock: ctx.clock, run: ctx.run, procFs }),
+    startSampler: (vm, onSnapshot) => {
+      const sampler = new Sampler({ procFs, record: vm, clock: ctx.clock, onSnapshot });
+      sampler.start();
+      return () => sampler.stop();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * `kvm-tui launch (--preset NAME | --spec FILE) [overrides] [--paused] [--detach] [--json]`:
+ * plan the VM on this host (avoiding CPUs that running VMs hold), start it paused and detached,
+ * pin every thread, verify, resume. Exit 1 naming the step (and QEMU's words) when any step
+ * fails, with nothing left running; 2 for bad input. On a terminal without --detach the live
+ * monitor opens on the new VM; the VM outlives it either way.
+ */
+import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
+import type { CommandContext } from '../context.js';
+import { generateAll } from '../generate/index.js';
+import { DomainXmlError } from '../generate/libvirt-xml.js';
+import { QemuArgsError } from '../generate/qemu-argv.js';
+import { readCpuInfo } from '../host/cpuinfo.js';
+import { planVm } from '../plan/plan-vm.js';
+import { describeThread, launchVm } from '../run/launch.js';
+import { formatCpuList } from '../host/cpulist.js';
+import { vmRunDir } from '../shared/vm-paths.js';
+import { resolveSpecWithSource } from '../spec/resolve.js';
+import { readCommandTopology } from './host-topology.js';
+import { heldByRunningVms, launchServices, refuseCapturedRoot } from './live.js';
+import { statusEntry } from './status.js';
+
+/** Plan warnings that make a launch fail: the VM would not start, or start and then fail. */
+export const LAUNCH_BLOCKING_WARNINGS = new Set(['hugepages-missing', 'memory-exceeds-node']);
+
+/** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
+export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;
+
+export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor): Promise<number> {
+  allowOnly(ctx.args, [...SPEC_OPTIONS, 'detach', 'json', 'paused']);
+  maxPositionals(ctx.args, 0, 'no arguments');
+  refuseCapturedRoot(ctx, 'launch');
+  const json = ctx.args.values.json === true;
+  const { spec } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
+  const topology = readCommandTopology(ctx.hostFs);
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name) });
+  const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_WARNINGS.has(warning.code))];
+  if (blocking.length > 0) {
+    ctx.stderr(blocking.map((problem) => `kvm-tui: launch: plan: ${problem.message} [${problem.code}]\n`).join(''));
+    return 1;
+  }
+  for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
+
+  const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
+  let argv: string[];
+  try {
+    argv = generateAll(plan, { runDir }).argv;
+  } catch (error) {
+    if (error instanceof QemuArgsError) {
+      ctx.stderr(error.problems.map((problem) => `kvm-tui: launch: generate: ${problem.message} [${problem.code}]\n`).join(''));
+      return 1;
+    }
+    if (error instanceof DomainXmlError) {
+      ctx.stderr(error.problems.map((problem) => `kvm-tui: launch: generate: ${problem}\n`).join(''));
+      return 1;
+    }
+    throw error;
+  }
+
+  const services = launchServices(ctx);
+  const result = await launchVm(
+    {
+      plan,
+      argv,
+      runDir,
+      paused: ctx.args.values.paused === true,
+      onStep: json ? undefined : (step, text) => ctx.stderr(`launch: ${step.padEnd(7)} ${text}\n`),
+    },
+    services,
+  );
+
+  if (json) {
+    const entry = await statusEntry(ctx, result.record, { sampleMs: 0 });
+    ctx.stdout(JSON.stringify({ vms: [entry] }, null, 2) + '\n');
+    return 0;
+  }
+  const name = JSON.stringify(result.record.name);
+  const pins = result.record.threads
+    .filter((thread) => thread.role !== 'emulator')
+    .map((thread) => `${describeThread(thread)} -> ${formatCpuList(thread.plannedAffinity)}`)
+    .join(', ');
+  ctx.stdout(
+    `VM ${name} ${result.state} (pid ${result.record.pid}); ${pins}${plan.emulator.length ? `; emulator -> ${formatCpuList(plan.emulator)}` : ''}\n` +
+      `runtime dir ${runDir}\n` +
+      `watch it: kvm-tui monitor ${name}   stop it: kvm-tui stop ${name}\n`,
+  );
+  if (openMonitor && !ctx.args.values.detach && ctx.terminal.stdinIsTty && ctx.terminal.stdoutIsTty && ctx.terminal.streams) {
+    return openMonitor(ctx, result.record.name);
+  }
+  return 0;
+}

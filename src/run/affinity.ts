@@ -1,0 +1,37 @@
+/**
+ * Thread CPU affinity: set with util-linux's taskset (Node has no sched_setaffinity) as an
+ * argument array, read back from /proc/PID/task/TID/status, which is what the scheduler uses.
+ */
+import { formatCpuList } from '../host/cpulist.js';
+import type { HostFs } from '../host/host-fs.js';
+import { parseTaskStatus } from '../host/proc-task.js';
+import type { RunCommand } from './run-command.js';
+
+/** Sets one thread's affinity. Resolves with null, or the error text taskset printed. */
+export async function setThreadAffinity(run: RunCommand, tid: number, hostCpus: readonly number[]): Promise<string | null> {
+  if (hostCpus.length === 0) return 'no host CPUs given';
+  const result = await run(['taskset', '--pid', '--cpu-list', formatCpuList([...hostCpus]), String(tid)], { timeoutMs: 5000 });
+  if (result.ok) return null;
+  return (result.stderr.trim() || result.error || 'taskset failed').split('\n')[0]!;
+}
+
+/** The CPUs a thread may run on now, or null when the thread is gone. */
+export function readThreadAffinity(procFs: HostFs, pid: number, tid: number): number[] | null {
+  const text = procFs.read(`/proc/${pid}/task/${tid}/status`);
+  return text === null ? null : (parseTaskStatus(text)?.cpusAllowed ?? null);
+}
+
+/** The thread ids of a process, in /proc order; [] when it is gone. */
+export function listThreads(procFs: HostFs, pid: number): number[] {
+  return procFs
+    .list(`/proc/${pid}/task`)
+    .map(Number)
+    .filter((tid) => Number.isInteger(tid) && tid > 0);
+}
+
+export function sameCpus(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const sortedA = [...a].sort((x, y) => x - y);
+  const sortedB = [...b].sort((x, y) => x - y);
+  return sortedA.every((cpu, index) => cpu === sortedB[index]);
+}

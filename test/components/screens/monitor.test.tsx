@@ -1,0 +1,224 @@
+/**
+ * The live pane with ink-testing-library, from recorded snapshots and a fake control on a fake
+ * clock: rows per vCPU with figures and sparklines, DRIFT as a word, the host CPU strip, events,
+ * the keys reaching the control (pause/resume, ACPI, force only after y, re-pin), help, an exited
+ * VM, and leaving (q: 0, Ctrl-C: 130) without touching the VM. Also the pure lines at 80 columns.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import React from 'react';
+import { cleanup, render } from 'ink-testing-library';
+import { MonitorScreen } from '../../../components/screens/MonitorScreen.js';
+import { buildMonitorLines, sparkline } from '../../../components/present/monitor-lines.js';
+import type { MonitorControl, MonitorServices } from '../../../src/app/monitor-services.js';
+import { computeFigures } from '../../../src/monitor/rates.js';
+import type { ThreadSample, VmSample } from '../../../src/monitor/sample.js';
+import type { MonitorSnapshot } from '../../../src/monitor/sampler.js';
+import { RingBuffer } from '../../../src/shared/ring-buffer.js';
+import type { VmEventLine } from '../../../src/run/vm-control.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { plain, press, waitFor } from '../../helpers/ink.js';
+import { fakeRecord } from '../../helpers/vm-records.js';
+
+afterEach(() => cleanup());
+
+const record = fakeRecord('/run/kvm-tui/vms/web-1');
+
+function thread(tid: number, role: ThreadSample['role'], index: number, runNs: number, waitNs: number, affinity: number[], planned: number[]): ThreadSample {
+  return { role, index, tid, comm: role === 'vcpu' ? `CPU ${index}/TCG` : 'qemu', state: 'R', cpuTicks: 0, runNs, waitNs, nonvoluntaryCtxtSwitches: 0, migrations: 0, lastHostCpu: affinity[0]!, affinity, plannedAffinity: planned };
+}
+
+function sample(atMs: number, step: number, alive = true, drift = false): VmSample {
+  return {
+    atMs,
+    name: 'web',
+    pid: record.pid,
+    alive,
+    rssKiB: 204800,
+    threads: alive
+      ? [thread(4250, 'vcpu', 0, step * 0.99e9, step * 0.02e9, drift ? [1, 2] : [1], [1]), thread(4251, 'vcpu', 1, step * 0.5e9, 0, [2], [2]), thread(4242, 'emulator', 0, step * 0.01e9, 0, [0], [0])]
+      : [],
+    hostCpus: [0, 1, 2].map((cpu) => ({ cpu, busyTicks: step * (cpu === 0 ? 10 : 99), totalTicks: step * 100 })),
+  };
+}
+
+/** Snapshots as the sampler makes them, from a recorded series of samples. */
+function snapshots(samples: VmSample[]): MonitorSnapshot[] {
+  const history = new Map<number, RingBuffer<number | null>>();
+  return samples.map((current, index) => {
+    const figures = computeFigures(index === 0 ? null : samples[index - 1]!, current);
+    for (const entry of figures.threads) {
+      if (!history.has(entry.tid)) history.set(entry.tid, new RingBuffer(120));
+      history.get(entry.tid)!.push(entry.cpuPercent);
+    }
+    return { figures, cpuHistory: new Map([...history].map(([tid, ring]) => [tid, ring.toArray()])), skippedTicks: 0 };
+  });
+}
+
+class FakeControl implements MonitorControl {
+  state: string | null = 'running';
+  events = new RingBuffer<VmEventLine>(50);
+  calls: string[] = [];
+  private listeners = new Set<() => void>();
+  constructor(private readonly clock: FakeClock) {}
+  async connect() {
+    this.calls.push('connect');
+    return null;
+  }
+  onChange(listener: () => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  private act(name: string, state?: string) {
+    this.calls.push(name);
+    if (state) this.state = state;
+    this.events.push({ atMs: this.clock.now(), text: `did ${name}` });
+    for (const listener of this.listeners) listener();
+  }
+  async pause() {
+    this.act('pause', 'paused');
+  }
+  async resume() {
+    this.act('resume', 'running');
+  }
+  async powerdown() {
+    this.act('powerdown');
+  }
+  async forceQuit() {
+    this.act('forceQuit');
+  }
+  async repin() {
+    this.act('repin');
+    return 're-pin: 1 thread back on plan';
+  }
+  close() {
+    this.calls.push('close');
+  }
+}
+
+function harness(series: MonitorSnapshot[]) {
+  const clock = new FakeClock(record.startedAtMs);
+  const control = new FakeControl(clock);
+  let push: ((snapshot: MonitorSnapshot) => void) | null = null;
+  let stopped = false;
+  const services: MonitorServices = {
+    clock,
+    control,
+    startSampler: (_vm, onSnapshot) => {
+      push = onSnapshot;
+      return () => {
+        stopped = true;
+      };
+    },
+  };
+  const exits: number[] = [];
+  const app = render(<MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} />);
+  const feed = async (index: number) => {
+    await waitFor(() => push !== null, 'the sampler to start');
+    push!(series[index]!);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+  return { app, control, exits, feed, stopped: () => stopped };
+}
+
+describe('MonitorScreen', () => {
+  const series = snapshots([sample(record.startedAtMs + 60_000, 1), sample(record.startedAtMs + 61_000, 2), sample(record.startedAtMs + 62_000, 3)]);
+
+  test('draws the header, a row per vCPU with its figures, the emulator, the host CPU strip and the keys', async () => {
+    const { app, feed } = harness(series);
+    await feed(0);
+    await feed(1);
+    const frame = plain(app.lastFrame());
+    assert.match(frame, /web {2}\[RUNNING\] {2}tcg {2}up 0:01:01 {2}pid 4242 {2}2 vCPU {2}256 MiB {2}rss 200 MiB/);
+    assert.match(frame, /^vCPU 0 +4250 +99\.0 +\S* +1 +20\.0 +0\.0 {2}1$/m);
+    assert.match(frame, /^vCPU 1 +4251 +50\.0 .* 2$/m);
+    assert.match(frame, /^emulator +4242 +1\.0 /m, 'one emulator thread is its own row');
+    assert.match(frame, /host CPUs 0 +10% 1\* +99% 2\* +99%/);
+    assert.match(frame, /p pause\/resume {2}s shutdown {2}F force quit {2}r re-pin {2}q detach {2}\? help/);
+    // ink-testing-library's terminal is 100 columns wide.
+    for (const line of frame.split('\n')) assert.ok(line.length <= 100, `wider than the terminal: ${line}`);
+  });
+
+  test('shows drift as a word, with the plan beside the pins', async () => {
+    const drifted = snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2, true, true)]);
+    const { app, feed } = harness(drifted);
+    await feed(0);
+    await feed(1);
+    assert.match(plain(app.lastFrame()), /^vCPU 0 DRIFT .* 1,2 \(plan 1\)$/m);
+  });
+
+  test('keys reach the control: p pauses then resumes, s sends ACPI, F needs y, r re-pins', async () => {
+    const { app, control, feed } = harness(series);
+    await feed(0);
+    await press(app.stdin, 'p');
+    await waitFor(() => plain(app.lastFrame()).includes('[PAUSED]'), 'the paused state');
+    await press(app.stdin, 'p', 's');
+    await press(app.stdin, 'F');
+    assert.match(plain(app.lastFrame()), /Force quit: QEMU ends at once.*y to confirm/);
+    await press(app.stdin, 'n');
+    assert.match(plain(app.lastFrame()), /force quit cancelled/);
+    await press(app.stdin, 'F', 'y', 'r');
+    await waitFor(() => plain(app.lastFrame()).includes('re-pin: 1 thread back on plan'), 'the re-pin answer');
+    assert.deepEqual(control.calls.filter((call) => call !== 'connect'), ['pause', 'resume', 'powerdown', 'forceQuit', 'repin']);
+    assert.match(plain(app.lastFrame()), /did repin/, 'the event log shows what happened');
+  });
+
+  test('? opens the help, any key closes it', async () => {
+    const { app, feed } = harness(series);
+    await feed(0);
+    await press(app.stdin, '?');
+    assert.match(plain(app.lastFrame()), /wait ms\/s {2}time runnable but waiting for a host CPU: the guest sees it as steal time/);
+    await press(app.stdin, 'x');
+    assert.doesNotMatch(plain(app.lastFrame()), /steal time/);
+  });
+
+  test('an exited VM is a state: EXITED, no controls, q still leaves', async () => {
+    const exited = snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2, false)]);
+    const { app, control, exits, feed } = harness(exited);
+    await feed(0);
+    await feed(1);
+    const frame = plain(app.lastFrame());
+    assert.match(frame, /\[EXITED\]/);
+    assert.match(frame, /The VM has exited/);
+    await press(app.stdin, 'p');
+    assert.match(plain(app.lastFrame()), /the VM has exited: q leaves/);
+    assert.ok(!control.calls.includes('pause'));
+    await press(app.stdin, 'q');
+    assert.deepEqual(exits, [0]);
+  });
+
+  test('q detaches (0) and Ctrl-C too (130); the sampler stops and QMP closes, the VM is not touched', async () => {
+    const first = harness(series);
+    await first.feed(0);
+    await press(first.app.stdin, 'q');
+    assert.deepEqual(first.exits, [0]);
+    await waitFor(() => first.stopped(), 'the sampler to stop');
+    assert.deepEqual(first.control.calls, ['connect', 'close']);
+    cleanup();
+    const second = harness(series);
+    await second.feed(0);
+    await press(second.app.stdin, '\u0003');
+    assert.deepEqual(second.exits, [130]);
+  });
+});
+
+describe('monitor lines', () => {
+  test('sparklines scale 0-100 and keep unknowns blank; ASCII for TERM=dumb', () => {
+    assert.equal(sparkline([0, 50, 100, null], 4), '▁▅█ ');
+    assert.equal(sparkline([0, 100], 4, true), '  _@');
+  });
+
+  test('the event log fills the rows left at 80x24 and nothing passes 24 rows', () => {
+    const events = Array.from({ length: 40 }, (_, index) => ({ atMs: record.startedAtMs + index * 1000, text: `event ${index}` }));
+    const lines = buildMonitorLines({ record, snapshot: series()[1]!, state: 'running', events, message: null, confirmForce: false, help: false, width: 80, height: 24, nowMs: record.startedAtMs + 5000, ascii: false });
+    assert.ok(lines.length <= 24, `${lines.length} lines`);
+    for (const line of lines) assert.ok(line.text.length <= 80, `wider than 80: ${line.text}`);
+    assert.match(lines[0]!.text, /^web {2}\[RUNNING\]/, 'at 80 columns the header drops the program name to keep the facts');
+    assert.match(lines.at(-2)!.text, /event 39/, 'the newest event is last');
+    assert.match(lines.at(-1)!.text, /^p pause/);
+  });
+});
+
+function series(): MonitorSnapshot[] {
+  return snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2)]);
+}
