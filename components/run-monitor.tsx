@@ -16,7 +16,8 @@ import { listVms } from '../src/registry/registry.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
 
-const ALT_SCREEN_ON = '\u001B[?1049h';
+// Switch, then clear and home: the alternate screen keeps the cursor where the shell left it.
+const ALT_SCREEN_ON = '\u001B[?1049h\u001B[2J\u001B[H';
 const ALT_SCREEN_OFF = '\u001B[?1049l';
 
 export async function runLaunchCommand(ctx: CommandContext): Promise<number> {

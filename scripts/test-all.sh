@@ -26,6 +26,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# The tiny direct-boot guest the real-QEMU tests boot (cached: rebuilt only when apt's kernel or
+# busybox changes, or the builder does).
+bash scripts/build-test-guest.sh "$PWD/.test-guest"
+export KVM_TUI_TEST_GUEST="$PWD/.test-guest"
+
 cleanup=()
 on_exit() { for ((i=${#cleanup[@]}-1; i>=0; i--)); do eval "${cleanup[$i]}" || true; done; }
 trap on_exit EXIT
