@@ -21,7 +21,8 @@ Usage:
 
 Overrides:
   --name NAME  --vcpus N  --memory SIZE (4G, 4096M)  --hugepages none|2M|1G
-  --accel kvm|tcg  --disk PATH (repeatable)  --net user|none|tap[:IFNAME]  --strategy compact|spread
+  --accel auto|kvm|tcg (auto: kvm where /dev/kvm opens)  --disk PATH (repeatable)
+  --net user|none|tap[:IFNAME]  --strategy compact|spread
 
 Global options:
   --root DIR     see the host as captured under DIR (DIR/sys, DIR/proc, DIR/dev), e.g. by dump-host

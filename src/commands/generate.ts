@@ -13,6 +13,7 @@ import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
+import { readHostDevices } from '../host/devices.js';
 import { readCommandTopology } from './host-topology.js';
 import { heldByRunningVms } from './live.js';
 import { planVm } from '../plan/plan-vm.js';
@@ -33,9 +34,11 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const force = ctx.args.values.force === true;
   if (force && out === undefined) throw new UsageError('generate: --force only applies with --out FILE');
 
-  const { spec, source } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
+  const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
+  const { spec, source, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
+  for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name) });
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
   if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
     return 1;

@@ -11,6 +11,8 @@ import { generateAll } from '../generate/index.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
+import { readHostDevices } from '../host/devices.js';
+import { DEVICE_CODES } from '../plan/check-host-devices.js';
 import { planVm } from '../plan/plan-vm.js';
 import { describeThread, launchVm } from '../run/launch.js';
 import { formatCpuList } from '../host/cpulist.js';
@@ -21,7 +23,7 @@ import { heldByRunningVms, launchServices, refuseCapturedRoot } from './live.js'
 import { statusEntry } from './status.js';
 
 /** Plan warnings that make a launch fail: the VM would not start, or start and then fail. */
-export const LAUNCH_BLOCKING_WARNINGS = new Set(['hugepages-missing', 'memory-exceeds-node']);
+export const LAUNCH_BLOCKING_WARNINGS = new Set<string>(['hugepages-missing', 'memory-exceeds-node', ...DEVICE_CODES]);
 
 /** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
 export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;
@@ -31,9 +33,11 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
   maxPositionals(ctx.args, 0, 'no arguments');
   refuseCapturedRoot(ctx, 'launch');
   const json = ctx.args.values.json === true;
-  const { spec } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
+  const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
+  const { spec, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
+  for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name) });
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
   const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_WARNINGS.has(warning.code))];
   if (blocking.length > 0) {
     ctx.stderr(blocking.map((problem) => `kvm-tui: launch: plan: ${problem.message} [${problem.code}]\n`).join(''));

@@ -1,6 +1,7 @@
 import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
+import { readHostDevices } from '../host/devices.js';
 import { readCommandTopology } from './host-topology.js';
 import { heldByRunningVms } from './live.js';
 import { formatPlan } from '../plan/format-plan.js';
@@ -14,11 +15,13 @@ import { resolveSpecWithSource } from '../spec/resolve.js';
 export async function runPlan(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'json']);
   maxPositionals(ctx.args, 0, 'no arguments');
-  const { spec, label } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env });
+  const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
+  const { spec, label, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
+  for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = readCommandTopology(ctx.hostFs);
   const cpuInfo = readCpuInfo(ctx.hostFs);
   // CPUs that VMs kvm-tui launched on this host hold are taken (none on a captured host).
-  const plan = planVm({ topology, cpuInfo, spec, taken: heldByRunningVms(ctx, spec.name) });
+  const plan = planVm({ topology, cpuInfo, spec, taken: heldByRunningVms(ctx, spec.name), devices });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
   } else if (plan.errors.length > 0) {

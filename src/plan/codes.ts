@@ -55,6 +55,10 @@ export const PLAN_WARNING_CODES = [
   'no-dedicated-cpu',
   /** pinning.hostNode / numa[].hostNode had no room: the vCPUs went to other nodes. */
   'host-node-unavailable',
+  /** accel kvm, but /dev/kvm is missing or does not open read-write here (an error for launch). */
+  'kvm-unavailable',
+  /** A tap with vhost, but /dev/vhost-net is missing or does not open here (an error for launch). */
+  'vhost-unavailable',
 ] as const;
 
 export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];

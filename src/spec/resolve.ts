@@ -13,6 +13,8 @@ import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError } fro
 import { backingOfPageOption } from '../shared/page-sizes.js';
 
 export interface ResolveOptions extends PresetOptions {
+  /** Whether /dev/kvm is usable here: what `--accel auto` resolves by (absent: auto means kvm). */
+  kvmUsable?: boolean;
   /** Reads a spec file (tests inject one); default node:fs. */
   readFile?: (file: string) => string;
 }
@@ -56,7 +58,7 @@ export function resolveSpec(request: SpecRequest, opts: ResolveOptions = {}): Vm
  * resolveSpec, also saying where the spec came from: `source` ("preset balanced", "vm.json") and
  * `label`, which adds " with overrides" when flags changed it.
  */
-export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions = {}): { spec: VmSpec; source: string; label: string } {
+export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions = {}): { spec: VmSpec; source: string; label: string; notes: string[] } {
   const command = request.command ?? 'kvm-tui';
   const { preset, specFile } = request;
   if ((preset === undefined) === (specFile === undefined)) {
@@ -86,9 +88,15 @@ export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SpecError(specFile!, '', 'must be a JSON object');
   }
 
-  const overridden = applyOverrides(raw, request.overrides ?? {});
+  const notes: string[] = [];
+  const overrides = { ...request.overrides };
+  if (overrides.accel === 'auto') {
+    overrides.accel = opts.kvmUsable === false ? 'tcg' : 'kvm';
+    if (opts.kvmUsable === false) notes.push('--accel auto: /dev/kvm is missing or does not open here, so the VM runs under TCG (software emulation, much slower)');
+  }
+  const overridden = applyOverrides(raw, overrides);
   const label = overridden.any ? `${source} with overrides` : source;
-  return { spec: parseVmSpec(overridden.raw, label), source, label };
+  return { spec: parseVmSpec(overridden.raw, label), source, label, notes };
 }
 
 function section(raw: Raw, key: string): Raw {
@@ -147,7 +155,7 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
 
   const accel = overrides.accel;
   if (accel !== undefined) {
-    if (accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: expected kvm or tcg, got "${accel}"`);
+    if (accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: expected auto, kvm or tcg, got "${accel}"`);
     raw.accel = accel;
     const cpu = section(raw, 'cpu');
     if (accel === 'tcg' && (cpu.model === undefined || cpu.model === 'host')) {

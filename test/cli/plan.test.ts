@@ -31,8 +31,19 @@ describe('kvm-tui plan', () => {
     assert.deepEqual(plan.iothreads, [{ id: 'io0', hostCpus: [0, 1], disks: [0] }]);
     assert.deepEqual(plan.memory, { hostNodes: [0], backing: 'ram', sizeMiB: 4096, guestNodes: [] });
     assert.deepEqual(plan.host, { vendor: 'amd', housekeeping: [0, 1, 16, 17, 32, 33, 48, 49] });
-    assert.deepEqual(plan.warnings, []);
+    // The capture has no dev/kvm: a KVM preset plans, with the warning launch would refuse on.
+    assert.deepEqual(plan.warnings.map((warning: { code: string }) => warning.code), ['kvm-unavailable']);
     assert.deepEqual(plan.errors, []);
+  });
+
+  test('--accel auto: TCG (and a TCG CPU model) where the host has no usable /dev/kvm, said on stderr', async () => {
+    const { code, stdout, stderr } = await kvmTui(['plan', '--preset', 'balanced', '--root', AMD, '--accel', 'auto', '--json']);
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /^kvm-tui: --accel auto: \/dev\/kvm is missing or does not open here, so the VM runs under TCG/m);
+    const plan = JSON.parse(stdout);
+    assert.equal(plan.spec.accel, 'tcg');
+    assert.equal(plan.spec.cpu.model, 'max');
+    assert.ok(!plan.warnings.some((warning: { code: string }) => warning.code === 'kvm-unavailable'));
   });
 
   test('text: a table vCPU -> host CPU with the guest position, then emulator, iothreads, memory, warnings', async () => {
@@ -45,7 +56,7 @@ describe('kvm-tui plan', () => {
     assert.match(stdout, /^ {2}emulator: {5}0,1 \(housekeeping\)$/m);
     assert.match(stdout, /^ {2}iothread io0: 0,1 \(housekeeping, \/vm\/root\.qcow2\)$/m);
     assert.match(stdout, /^ {2}memory: {7}16 GiB hugepages-2M on host node 1 \(prealloc, shared\)$/m);
-    assert.match(stdout, /^Warnings:\n {2}- \[hugepages-missing\] node 1: 0 free 2M hugepages, 8192 needed for 16 GiB/m);
+    assert.match(stdout, /^Warnings:\n {2}- \[kvm-unavailable\] accel kvm, but this host has no \/dev\/kvm.*\n {2}- \[vhost-unavailable\] network\.vhost: this host has no \/dev\/vhost-net.*\n {2}- \[hugepages-missing\] node 1: 0 free 2M hugepages, 8192 needed for 16 GiB/m);
   });
 
   test('a plan that cannot be made: exit 1, the errors on stderr, nothing on stdout', async () => {

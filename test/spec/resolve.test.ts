@@ -85,7 +85,7 @@ describe('resolveSpec', () => {
     assert.equal(usageMessage({ preset: 'balanced', vcpus: '0' }), '--vcpus: expected a whole number from 1 to 4096, got "0"');
     assert.equal(usageMessage({ preset: 'balanced', vcpus: '2x' }), '--vcpus: expected a whole number from 1 to 4096, got "2x"');
     assert.equal(usageMessage({ preset: 'balanced', hugepages: '4M' }), '--hugepages: expected none, 2M or 1G, got "4M"');
-    assert.equal(usageMessage({ preset: 'balanced', accel: 'hvf' }), '--accel: expected kvm or tcg, got "hvf"');
+    assert.equal(usageMessage({ preset: 'balanced', accel: 'hvf' }), '--accel: expected auto, kvm or tcg, got "hvf"');
     assert.equal(usageMessage({ preset: 'balanced', strategy: 'tight' }), '--strategy: expected compact, spread or none, got "tight"');
     assert.match(usageMessage({ preset: 'balanced', name: 'a/b' }), /^--name: must not contain "\/"/);
     assert.match(usageMessage({ preset: 'balanced', name: 'a\nb' }), /^--name: must not contain control characters/);
