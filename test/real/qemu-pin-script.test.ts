@@ -148,6 +148,7 @@ describe('pin script against a real paused QEMU', () => {
     fs.writeFileSync(path.join(fakeBin, 'taskset'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     const result = runScript(plan, [], { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` });
     assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.match(result.stderr, /pin: the guest stays paused: its pins differ from the plan/);
     assert.match(result.stderr, new RegExp(`vcpu 0 \\(thread \\d+\\) may run on ${online[0]}-${last}, planned ${last}`));
   });
 
@@ -205,9 +206,25 @@ describe('generate end to end: the tiny-test preset planned on this host, starte
       vm.qmp.close();
       const script = path.join(e2eRun, 'pin.sh');
       fs.writeFileSync(script, generated.script, { mode: 0o755 });
-      // No argument: the script finds the socket in the run dir it was generated for.
+      const queryStatus = async () => {
+        const { QmpClient } = await import('../../src/run/qmp-client.js');
+        const client = await QmpClient.connect(runDirPaths(e2eRun).qmpSocket, { clock: realClock, timeoutMs: 2000 });
+        try {
+          return (await client.execute<{ status: string }>('query-status')).status;
+        } finally {
+          client.close();
+        }
+      };
+      const paused = spawnSync(script, ['--paused'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(paused.status, 0, paused.stdout + paused.stderr);
+      assert.match(paused.stdout, /^pin: left paused \(--paused\)/m);
+      assert.equal(await queryStatus(), 'prelaunch', '--paused leaves the guest paused');
+      // No argument: the script finds the socket in the run dir it was generated for, pins,
+      // verifies, and resumes the guest.
       const result = spawnSync(script, [], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /^pin: resumed the guest \(QMP cont\)$/m);
+      assert.equal(await queryStatus(), 'running');
       const seen = affinities(vm);
       for (const planned of plan.vcpus) {
         assert.deepEqual(seen.vcpu.get(planned.vcpu), planned.hostCpu === null ? online : [planned.hostCpu], `vCPU ${planned.vcpu}`);
