@@ -15,6 +15,8 @@ import { buildMonitorServices } from '../src/app/monitor-services.js';
 import { listVms } from '../src/registry/registry.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
+import { VmPicker } from './screens/VmPicker.js';
+import type { VmRecord } from '../src/registry/vm-record.js';
 
 // Switch, then clear and home: the alternate screen keeps the cursor where the shell left it.
 const ALT_SCREEN_ON = '\u001B[?1049h\u001B[2J\u001B[H';
@@ -29,14 +31,35 @@ export async function runMonitorCommand(ctx: CommandContext): Promise<number> {
   maxPositionals(ctx.args, 1, 'at most a VM name');
   refuseCapturedRoot(ctx, 'monitor');
   if (ctx.connectUri !== null) throw new UsageError('monitor: --connect (libvirt) is not supported yet; kvm-tui monitor watches the VMs kvm-tui launched on this host');
-  let name = ctx.args.positionals[0];
-  if (name === undefined) {
-    const names = listVms(registryOptions(ctx)).map((vm) => vm.record.name);
-    if (names.length === 0) throw new UsageError('monitor: no VMs started by kvm-tui are running on this host (kvm-tui launch starts one)');
-    if (names.length > 1) throw new UsageError(`monitor: ${names.length} VMs run (${names.map((n) => JSON.stringify(n)).join(', ')}): kvm-tui monitor NAME`);
-    name = names[0]!;
+  const name = ctx.args.positionals[0];
+  if (name !== undefined) return runMonitor(ctx, name);
+  const records = listVms(registryOptions(ctx)).map((vm) => vm.record);
+  if (records.length === 0) throw new UsageError('monitor: no VMs started by kvm-tui are running on this host (kvm-tui launch starts one)');
+  if (records.length === 1) return runMonitor(ctx, records[0]!.name);
+  const picked = await pickVm(ctx, records);
+  return picked === null ? 0 : runMonitor(ctx, picked);
+}
+
+/** The picker on the terminal; resolves with the chosen VM's name, or null when the user left. */
+async function pickVm(ctx: CommandContext, records: VmRecord[]): Promise<string | null> {
+  const ui = ctx.terminal.streams;
+  if (!ui || !ctx.terminal.stdinIsTty || !ctx.terminal.stdoutIsTty) {
+    throw new UsageError(`monitor: ${records.length} VMs run (${records.map((record) => JSON.stringify(record.name)).join(', ')}): kvm-tui monitor NAME`);
   }
-  return runMonitor(ctx, name);
+  let picked: string | null = null;
+  const instance = render(
+    <VmPicker
+      records={records}
+      onPick={(record) => {
+        picked = record.name;
+        instance.unmount();
+      }}
+      onLeave={() => undefined}
+    />,
+    { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: true },
+  );
+  await instance.waitUntilExit();
+  return picked;
 }
 
 /** The live pane on VM `name` until the user leaves; resolves with the exit status. */

@@ -5,6 +5,7 @@
  * fake clock); nothing here reads the host itself.
  */
 import { useEffect, useState } from 'react';
+import { computeDiskRates, type DiskRates } from '../../src/monitor/rates.js';
 import type { MonitorServices } from '../../src/app/monitor-services.js';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
@@ -18,17 +19,32 @@ export interface LiveMonitor {
   events: VmEventLine[];
   alive: boolean;
   nowMs: number;
+  /** Per disk I/O rates from QMP query-blockstats, one reading per sample. */
+  disks: DiskRates[];
 }
 
 export function useMonitor(record: VmRecord, services: MonitorServices): LiveMonitor {
   const [snapshot, setSnapshot] = useState<MonitorSnapshot | null>(null);
+  const [disks, setDisks] = useState<DiskRates[]>([]);
   const [, setVersion] = useState(0);
   useEffect(() => {
     const { control } = services;
+    let closed = false;
+    let lastDisks: { atMs: number; counters: Awaited<ReturnType<typeof control.blockstats>> } | null = null;
     const unsubscribe = control.onChange(() => setVersion((version) => version + 1));
     void control.connect();
-    const stop = services.startSampler(record, setSnapshot);
+    const stop = services.startSampler(record, (next) => {
+      setSnapshot(next);
+      if (!next.figures.alive) return;
+      const atMs = next.figures.atMs;
+      void control.blockstats().then((counters) => {
+        if (closed) return;
+        if (lastDisks) setDisks(computeDiskRates(lastDisks.counters, counters, (atMs - lastDisks.atMs) / 1000));
+        lastDisks = { atMs, counters };
+      });
+    });
     return () => {
+      closed = true;
       stop();
       unsubscribe();
       control.close();
@@ -41,5 +57,6 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     events: services.control.events.toArray(),
     alive,
     nowMs: snapshot?.figures.atMs ?? services.clock.now(),
+    disks,
   };
 }

@@ -5,7 +5,7 @@
  * is a word or a character, never colour alone (--no-color, TERM=dumb).
  */
 import { formatCpuList } from '../../src/host/cpulist.js';
-import type { ThreadFigures } from '../../src/monitor/rates.js';
+import type { DiskRates, ThreadFigures } from '../../src/monitor/rates.js';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
 import type { VmEventLine } from '../../src/run/vm-control.js';
@@ -24,6 +24,8 @@ export interface MonitorView {
   /** QEMU's run state from QMP; null while unknown. */
   state: string | null;
   events: readonly VmEventLine[];
+  /** Per disk I/O rates (empty: no disks, or no reading yet). */
+  disks?: readonly DiskRates[];
   /** A one-line answer to the last key (e.g. the re-pin result); null for none. */
   message: string | null;
   /** Waiting for y/n on a force quit. */
@@ -83,7 +85,7 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
   const state = !alive ? 'EXITED' : (view.state ?? 'unknown').toUpperCase();
   const lines: MonitorLine[] = [];
   const spec = record.plan.spec;
-  const headline = `${record.name}  [${state}]  ${record.accel}  up ${uptime(view.nowMs - record.startedAtMs)}  pid ${record.pid}  ${spec.vcpus.count} vCPU  ${spec.memory.sizeMiB} MiB${figures?.rssKiB ? `  rss ${Math.round(figures.rssKiB / 1024)} MiB` : ''}`;
+  const headline = `${record.name}  [${state}]  ${record.accel}  up ${uptime(view.nowMs - record.startedAtMs)}  pid ${record.pid}  ${spec.vcpus.count} vCPU  ${spec.memory.sizeMiB} MiB${figures?.rssKiB ? `  rss ${Math.round(figures.rssKiB / 1024)} MiB` : ''}${figures?.hugetlbKiB ? `  hugepages ${Math.round(figures.hugetlbKiB / 1024)} MiB` : ''}`;
   lines.push({
     text: fit(headline.length + 17 <= width ? `kvm-tui monitor  ${headline}` : headline, width),
     bold: true,
@@ -128,6 +130,9 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
     }
     lines.push({ text: fit('          * = this VM\'s vCPU/iothread CPUs', width), color: 'gray' });
   }
+  for (const [index, disk] of (view.disks ?? []).entries()) {
+    lines.push({ text: fit(`${index === 0 ? 'disk I/O  ' : '          '}${disk.device}  read ${bytes(disk.rdBytesPerSec)}/s (${num(disk.rdOpsPerSec, 0, 0).trim()} op/s)  write ${bytes(disk.wrBytesPerSec)}/s (${num(disk.wrOpsPerSec, 0, 0).trim()} op/s)`, width) });
+  }
 
   // Event log: as many of the newest as fit above the footer.
   const footer: MonitorLine[] = [];
@@ -142,6 +147,13 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
     for (const event of events) lines.push({ text: fit(`  ${clockTime(event.atMs)}  ${event.text}`, width) });
   }
   return [...lines, ...footer];
+}
+
+function bytes(value: number | null): string {
+  if (value === null) return '-';
+  if (value >= 1024 * 1024) return `${(value / (1024 * 1024)).toFixed(1)} MiB`;
+  if (value >= 1024) return `${(value / 1024).toFixed(1)} KiB`;
+  return `${Math.round(value)} B`;
 }
 
 function label(thread: ThreadFigures): string {

@@ -3,13 +3,16 @@
  * state; keys go to the control (pause/resume, ACPI shutdown, force quit after y, re-pin) or
  * leave (q, d, Ctrl-C: the VM keeps running). Effects live in useMonitor; this only renders.
  */
-import React, { useReducer } from 'react';
+import React, { useEffect, useReducer, useRef } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
 import { useMonitor, type MonitorServices } from '../hooks/use-monitor.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { buildMonitorLines } from '../present/monitor-lines.js';
+
+/** How long after the ACPI button the pane offers to force the VM off. */
+export const POWERDOWN_WAIT_MS = 30_000;
 
 export interface MonitorScreenProps {
   record: VmRecord;
@@ -44,6 +47,15 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
   const { columns, rows } = useTerminalSize();
   const live = useMonitor(record, services);
   const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, message: null });
+  const powerdownTimer = useRef<unknown>(null);
+  const aliveRef = useRef(true);
+  aliveRef.current = live.alive;
+  useEffect(
+    () => () => {
+      if (powerdownTimer.current !== null) services.clock.clearTimeout(powerdownTimer.current);
+    },
+    [services],
+  );
 
   const leave = (code: number) => {
     onExit?.(code);
@@ -71,6 +83,12 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     } else if (input === 's') {
       dispatch({ type: 'message', text: 'ACPI power button sent: the guest shuts down if it listens (F forces)' });
       void services.control.powerdown();
+      // A guest that ignores the button (no ACPI daemon, a hung kernel): offer the way on.
+      if (powerdownTimer.current !== null) services.clock.clearTimeout(powerdownTimer.current);
+      powerdownTimer.current = services.clock.setTimeout(() => {
+        powerdownTimer.current = null;
+        if (aliveRef.current) dispatch({ type: 'message', text: `the guest has not powered off ${POWERDOWN_WAIT_MS / 1000} s after the ACPI button: F forces it off` });
+      }, POWERDOWN_WAIT_MS);
     } else if (input === 'F') {
       dispatch({ type: 'confirm', open: true });
     } else if (input === 'r') {
@@ -84,6 +102,7 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     snapshot: live.snapshot,
     state: live.state,
     events: live.events,
+    disks: live.disks,
     message: ui.message,
     confirmForce: ui.confirmForce,
     help: ui.help,

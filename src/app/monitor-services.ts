@@ -7,7 +7,7 @@ import type { Clock, CommandContext } from '../context.js';
 import { HostFs } from '../host/host-fs.js';
 import { Sampler, type MonitorSnapshot } from '../monitor/sampler.js';
 import type { VmRecord } from '../registry/vm-record.js';
-import { VmControl, type VmEventLine } from '../run/vm-control.js';
+import { VmControl, type DiskCounters, type VmEventLine } from '../run/vm-control.js';
 
 /** What the pane can do to the VM (src/run/vm-control.ts implements it). */
 export interface MonitorControl {
@@ -20,6 +20,7 @@ export interface MonitorControl {
   powerdown(): Promise<void>;
   forceQuit(): Promise<void>;
   repin(): Promise<string>;
+  blockstats(): Promise<DiskCounters[]>;
   close(): void;
 }
 

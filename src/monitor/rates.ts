@@ -43,6 +43,7 @@ export interface VmFigures {
   pid: number;
   alive: boolean;
   rssKiB: number | null;
+  hugetlbKiB: number | null;
   intervalMs: number | null;
   threads: ThreadFigures[];
   hostCpus: HostCpuFigures[];
@@ -59,7 +60,7 @@ export function computeFigures(previous: VmSample | null, current: VmSample): Vm
   const threads = current.threads.map((thread) => threadFigures(before.get(thread.tid) ?? null, thread, seconds));
   const cpusBefore = new Map((previous?.hostCpus ?? []).map((cpu) => [cpu.cpu, cpu]));
   const hostCpus = current.hostCpus.map((cpu) => ({ cpu: cpu.cpu, busyPercent: hostBusy(cpusBefore.get(cpu.cpu) ?? null, cpu) }));
-  return { atMs: current.atMs, name: current.name, pid: current.pid, alive: current.alive, rssKiB: current.rssKiB, intervalMs, threads, hostCpus };
+  return { atMs: current.atMs, name: current.name, pid: current.pid, alive: current.alive, rssKiB: current.rssKiB, hugetlbKiB: current.hugetlbKiB, intervalMs, threads, hostCpus };
 }
 
 function threadFigures(before: ThreadSample | null, now: ThreadSample, seconds: number): ThreadFigures {
@@ -103,4 +104,31 @@ function sameSet(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
   return b.every((cpu) => set.has(cpu));
+}
+
+/** One disk's counters (QMP query-blockstats), as the rate maths needs them. */
+export interface DiskCounterSample {
+  device: string;
+  rdBytes: number;
+  wrBytes: number;
+  rdOps: number;
+  wrOps: number;
+}
+
+export interface DiskRates {
+  device: string;
+  rdBytesPerSec: number | null;
+  wrBytesPerSec: number | null;
+  rdOpsPerSec: number | null;
+  wrOpsPerSec: number | null;
+}
+
+/** Per disk rates between two blockstats readings `seconds` apart (null where a counter reset). */
+export function computeDiskRates(before: readonly DiskCounterSample[], after: readonly DiskCounterSample[], seconds: number): DiskRates[] {
+  const old = new Map(before.map((disk) => [disk.device, disk]));
+  return after.map((disk) => {
+    const prev = old.get(disk.device);
+    const rate = (pick: (entry: DiskCounterSample) => number) => (prev ? round(perSecond(pick(disk) - pick(prev), seconds), 0) : null);
+    return { device: disk.device, rdBytesPerSec: rate((d) => d.rdBytes), wrBytesPerSec: rate((d) => d.wrBytes), rdOpsPerSec: rate((d) => d.rdOps), wrOpsPerSec: rate((d) => d.wrOps) };
+  });
 }

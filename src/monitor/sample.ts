@@ -42,6 +42,8 @@ export interface VmSample {
   /** The QEMU process is still the one launched. */
   alive: boolean;
   rssKiB: number | null;
+  /** Huge pages mapped by the process (HugetlbPages in /proc/PID/status), KiB. */
+  hugetlbKiB: number | null;
   threads: ThreadSample[];
   hostCpus: HostCpuSample[];
 }
@@ -51,10 +53,13 @@ export function readVmSample(procFs: HostFs, record: VmRecord, atMs: number): Vm
   const alive = isRecordAlive(record, procFs);
   const threads: ThreadSample[] = [];
   let rssKiB: number | null = null;
+  let hugetlbKiB: number | null = null;
   if (alive) {
     const status = procFs.read(`/proc/${record.pid}/status`);
     const rss = status === null ? null : /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
     rssKiB = rss ? Number(rss[1]) : null;
+    const huge = status === null ? null : /^HugetlbPages:\s+(\d+)\s+kB/m.exec(status);
+    hugetlbKiB = huge ? Number(huge[1]) : null;
     const byTid = new Map(record.threads.map((thread) => [thread.tid, thread]));
     let otherIndex = record.threads.filter((thread) => thread.role === 'emulator').length;
     const emulatorPlan = record.plan.emulator;
@@ -66,7 +71,7 @@ export function readVmSample(procFs: HostFs, record: VmRecord, atMs: number): Vm
       if (sample) threads.push(sample);
     }
   }
-  return { atMs, name: record.name, pid: record.pid, alive, rssKiB, threads: sortThreads(threads), hostCpus: readHostCpus(procFs) };
+  return { atMs, name: record.name, pid: record.pid, alive, rssKiB, hugetlbKiB, threads: sortThreads(threads), hostCpus: readHostCpus(procFs) };
 }
 
 function readThread(procFs: HostFs, pid: number, thread: RecordThread): ThreadSample | null {

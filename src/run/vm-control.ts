@@ -21,6 +21,15 @@ export interface VmEventLine {
   text: string;
 }
 
+/** One disk's counters from QMP query-blockstats. */
+export interface DiskCounters {
+  device: string;
+  rdBytes: number;
+  wrBytes: number;
+  rdOps: number;
+  wrOps: number;
+}
+
 export interface VmControlServices {
   clock: Clock;
   run: RunCommand;
@@ -80,6 +89,20 @@ export class VmControl {
     if ((await this.command('quit')) !== undefined) this.log('QEMU told to quit');
   }
 
+  /** Every disk's I/O counters (QMP query-blockstats); [] when QMP does not answer. */
+  async blockstats(): Promise<DiskCounters[]> {
+    // Asked every tick: before QMP answers (or after it went away) there is simply no reading.
+    if (!this.client || this.client.closed) return [];
+    const stats = await this.command<Array<{ device?: string; qdev?: string; 'node-name'?: string; stats?: Record<string, number> }>>('query-blockstats', true);
+    return (stats ?? []).map((entry) => ({
+      device: entry.qdev || entry.device || entry['node-name'] || '?',
+      rdBytes: entry.stats?.rd_bytes ?? 0,
+      wrBytes: entry.stats?.wr_bytes ?? 0,
+      rdOps: entry.stats?.rd_operations ?? 0,
+      wrOps: entry.stats?.wr_operations ?? 0,
+    }));
+  }
+
   /** Puts every recorded thread back on its planned CPUs and checks /proc; returns a summary line. */
   async repin(): Promise<string> {
     let fixed = 0;
@@ -104,18 +127,23 @@ export class VmControl {
     this.client = null;
   }
 
-  private async command<T>(name: string): Promise<T | undefined> {
+  /** Runs a QMP command; failures go to the event log (once per kind when `quiet`, for per-tick queries). */
+  private async command<T>(name: string, quiet = false): Promise<T | undefined> {
     if (!this.client || this.client.closed) {
-      this.log(`QMP ${name}: not connected`);
+      if (!quiet || !this.reported.has(name)) this.log(`QMP ${name}: not connected`);
+      this.reported.add(name);
       return undefined;
     }
     try {
       return await this.client.execute<T>(name);
     } catch (error) {
-      this.log(`QMP ${name}: ${(error as Error).message}`);
+      if (!quiet || !this.reported.has(name)) this.log(`QMP ${name}: ${(error as Error).message}`);
+      this.reported.add(name);
       return undefined;
     }
   }
+
+  private readonly reported = new Set<string>();
 
   private onEvent(event: QmpEvent): void {
     const stateOf: Record<string, string> = { STOP: 'paused', RESUME: 'running', SHUTDOWN: 'shutdown', SUSPEND: 'suspended', GUEST_PANICKED: 'guest-panicked' };

@@ -9,7 +9,7 @@ function thread(overrides: Partial<ThreadSample>): ThreadSample {
 }
 
 function sample(atMs: number, threads: ThreadSample[], hostCpus = [{ cpu: 0, busyTicks: 0, totalTicks: 0 }]): VmSample {
-  return { atMs, name: 'web', pid: 1, alive: true, rssKiB: 1000, threads, hostCpus };
+  return { atMs, name: 'web', pid: 1, alive: true, rssKiB: 1000, hugetlbKiB: null, threads, hostCpus };
 }
 
 describe('computeFigures', () => {

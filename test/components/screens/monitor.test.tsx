@@ -35,6 +35,7 @@ function sample(atMs: number, step: number, alive = true, drift = false): VmSamp
     pid: record.pid,
     alive,
     rssKiB: 204800,
+    hugetlbKiB: 0,
     threads: alive
       ? [thread(4250, 'vcpu', 0, step * 0.99e9, step * 0.02e9, drift ? [1, 2] : [1], [1]), thread(4251, 'vcpu', 1, step * 0.5e9, 0, [2], [2]), thread(4242, 'emulator', 0, step * 0.01e9, 0, [0], [0])]
       : [],
@@ -94,6 +95,11 @@ class FakeControl implements MonitorControl {
   close() {
     this.calls.push('close');
   }
+  private reads = 0;
+  async blockstats() {
+    this.reads += 1;
+    return [{ device: 'virtio-disk0', rdBytes: this.reads * 1024 * 1024, wrBytes: 0, rdOps: this.reads * 16, wrOps: 0 }];
+  }
 }
 
 function harness(series: MonitorSnapshot[]) {
@@ -118,7 +124,7 @@ function harness(series: MonitorSnapshot[]) {
     push!(series[index]!);
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
-  return { app, control, exits, feed, stopped: () => stopped };
+  return { app, clock, control, exits, feed, stopped: () => stopped };
 }
 
 describe('MonitorScreen', () => {
@@ -137,6 +143,25 @@ describe('MonitorScreen', () => {
     assert.match(frame, /p pause\/resume {2}s shutdown {2}F force quit {2}r re-pin {2}q detach {2}\? help/);
     // ink-testing-library's terminal is 100 columns wide.
     for (const line of frame.split('\n')) assert.ok(line.length <= 100, `wider than the terminal: ${line}`);
+  });
+
+  test('disk I/O rates from QMP blockstats, one reading per sample', async () => {
+    const { app, feed } = harness(series);
+    await feed(0);
+    await feed(1);
+    await waitFor(() => /disk I\/O/.test(plain(app.lastFrame())), 'the disk line');
+    assert.match(plain(app.lastFrame()), /^disk I\/O {2}virtio-disk0 {2}read 1\.0 MiB\/s \(16 op\/s\) {2}write 0 B\/s \(0 op\/s\)$/m);
+  });
+
+  test('after the ACPI button, a guest still running 30 s later gets the offer to force it', async () => {
+    const { app, clock, feed } = harness(series);
+    await feed(0);
+    await press(app.stdin, 's');
+    assert.match(plain(app.lastFrame()), /ACPI power button sent/);
+    await clock.advance(29_000);
+    assert.doesNotMatch(plain(app.lastFrame()), /has not powered off/);
+    await clock.advance(1_000);
+    await waitFor(() => /has not powered off 30 s after the ACPI button: F forces it off/.test(plain(app.lastFrame())), 'the force offer');
   });
 
   test('shows drift as a word, with the plan beside the pins', async () => {
