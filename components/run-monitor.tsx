@@ -22,6 +22,9 @@ import type { VmRecord } from '../src/registry/vm-record.js';
 const ALT_SCREEN_ON = '\u001B[?1049h\u001B[2J\u001B[H';
 const ALT_SCREEN_OFF = '\u001B[?1049l';
 
+/** Ctrl-C in the picker: exit status 130, as for any interrupted program. */
+class InterruptedError extends Error {}
+
 export async function runLaunchCommand(ctx: CommandContext): Promise<number> {
   return runLaunch(ctx, runMonitor);
 }
@@ -36,8 +39,13 @@ export async function runMonitorCommand(ctx: CommandContext): Promise<number> {
   const records = listVms(registryOptions(ctx)).map((vm) => vm.record);
   if (records.length === 0) throw new UsageError('monitor: no VMs started by kvm-tui are running on this host (kvm-tui launch starts one)');
   if (records.length === 1) return runMonitor(ctx, records[0]!.name);
-  const picked = await pickVm(ctx, records);
-  return picked === null ? 0 : runMonitor(ctx, picked);
+  try {
+    const picked = await pickVm(ctx, records);
+    return picked === null ? 0 : runMonitor(ctx, picked);
+  } catch (error) {
+    if (error instanceof InterruptedError) return 130;
+    throw error;
+  }
 }
 
 /** The picker on the terminal; resolves with the chosen VM's name, or null when the user left. */
@@ -47,6 +55,7 @@ async function pickVm(ctx: CommandContext, records: VmRecord[]): Promise<string 
     throw new UsageError(`monitor: ${records.length} VMs run (${records.map((record) => JSON.stringify(record.name)).join(', ')}): kvm-tui monitor NAME`);
   }
   let picked: string | null = null;
+  let interrupted = false;
   const instance = render(
     <VmPicker
       records={records}
@@ -55,10 +64,14 @@ async function pickVm(ctx: CommandContext, records: VmRecord[]): Promise<string 
         instance.unmount();
       }}
       onLeave={() => undefined}
+      onInterrupt={() => {
+        interrupted = true;
+      }}
     />,
-    { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: true },
+    { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
   );
   await instance.waitUntilExit();
+  if (interrupted) throw new InterruptedError();
   return picked;
 }
 
@@ -73,6 +86,7 @@ export async function runMonitor(ctx: CommandContext, name: string): Promise<num
   let code = 0;
   const ascii = ctx.env.TERM === 'dumb';
   ui.stdout.write(ALT_SCREEN_ON);
+  let untrap: (() => void) | null = null;
   try {
     const instance = render(
       <ErrorBoundary>
@@ -80,8 +94,15 @@ export async function runMonitor(ctx: CommandContext, name: string): Promise<num
       </ErrorBoundary>,
       { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
     );
+    // Killed (SIGTERM), interrupted or hung up: give the terminal back before the process ends
+    // (raw mode off, main screen back); the VM is in its own session and keeps running.
+    untrap = ctx.trapSignals(async () => {
+      instance.unmount();
+      ui.stdout.write(ALT_SCREEN_OFF);
+    });
     await instance.waitUntilExit();
   } finally {
+    untrap?.();
     ui.stdout.write(ALT_SCREEN_OFF);
   }
   if (code === 0) ctx.stdout(`detached from ${JSON.stringify(name)}; it keeps running (kvm-tui monitor ${JSON.stringify(name)} re-attaches, kvm-tui stop ${JSON.stringify(name)} stops it)\n`);

@@ -55,6 +55,11 @@ export interface Services {
   spawnDetached: SpawnDetached;
   /** Sends a signal to a process (0 probes it); false when there is no such process or no permission. */
   signal: SignalProcess;
+  /**
+   * While a step must not be cut short (a launch): on SIGINT, SIGTERM or SIGHUP run `cleanup`,
+   * then end the process with 128 + the signal. Returns the function that removes the trap.
+   */
+  trapSignals: (cleanup: () => Promise<void>) => () => void;
   clock: Clock;
   identity: Identity;
 }

@@ -35,7 +35,10 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     void control.connect();
     const stop = services.startSampler(record, (next) => {
       setSnapshot(next);
-      if (!next.figures.alive) return;
+      if (!next.figures.alive) {
+        services.cleanUpExited(record);
+        return;
+      }
       const atMs = next.figures.atMs;
       void control.blockstats().then((counters) => {
         if (closed) return;

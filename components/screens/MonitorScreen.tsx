@@ -93,7 +93,10 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
       dispatch({ type: 'confirm', open: true });
     } else if (input === 'r') {
       dispatch({ type: 'message', text: 're-pinning...' });
-      void services.control.repin().then((text) => dispatch({ type: 'message', text }));
+      void services.control.repin().then(
+        (text) => dispatch({ type: 'message', text }),
+        (error: Error) => dispatch({ type: 'message', text: `re-pin failed: ${error.message}` }),
+      );
     }
   });
 

@@ -11,11 +11,18 @@ export interface VmPickerProps {
   records: readonly VmRecord[];
   onPick: (record: VmRecord) => void;
   onLeave: () => void;
+  /** Ctrl-C: the caller exits with 130. */
+  onInterrupt?: () => void;
 }
 
-export function VmPicker({ records, onPick, onLeave }: VmPickerProps): React.ReactElement {
+export function VmPicker({ records, onPick, onLeave, onInterrupt }: VmPickerProps): React.ReactElement {
   const { exit } = useApp();
   useInput((input, key) => {
+    if (key.ctrl && input === 'c') {
+      onInterrupt?.();
+      exit();
+      return;
+    }
     if (input === 'q' || key.escape) {
       onLeave();
       exit();

@@ -6,6 +6,7 @@
 import type { Clock, CommandContext } from '../context.js';
 import { HostFs } from '../host/host-fs.js';
 import { Sampler, type MonitorSnapshot } from '../monitor/sampler.js';
+import { removeStaleRunDir } from '../registry/registry.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { VmControl, type DiskCounters, type VmEventLine } from '../run/vm-control.js';
 
@@ -29,15 +30,19 @@ export interface MonitorServices {
   control: MonitorControl;
   /** Starts sampling; returns the stop function. */
   startSampler(record: VmRecord, onSnapshot: (snapshot: MonitorSnapshot) => void): () => void;
+  /** Once the VM has exited: remove its runtime directory (nothing of it stays behind). */
+  cleanUpExited(record: VmRecord): void;
 }
 
 export function buildMonitorServices(ctx: CommandContext, record: VmRecord): MonitorServices {
   const procFs = new HostFs('/', { record: false });
+  const control = new VmControl(record, { clock: ctx.clock, run: ctx.run, procFs });
   return {
     clock: ctx.clock,
-    control: new VmControl(record, { clock: ctx.clock, run: ctx.run, procFs }),
+    control,
+    cleanUpExited: (vm) => void removeStaleRunDir(vm.runDir, ctx.identity.uid ?? 0, procFs),
     startSampler: (vm, onSnapshot) => {
-      const sampler = new Sampler({ procFs, record: vm, clock: ctx.clock, onSnapshot });
+      const sampler = new Sampler({ procFs, record: vm, clock: ctx.clock, onSnapshot, onError: (error) => control.log(`reading /proc: ${error.message}`) });
       sampler.start();
       return () => sampler.stop();
     },

@@ -6,6 +6,7 @@
  */
 import { ActionError } from '../errors.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
+import { commentText } from '../shared/shell-quote.js';
 import type { CheckResult } from './types.js';
 
 export const DEFAULT_FIX_SCRIPT = 'kvm-tui-fixes.sh';
@@ -22,16 +23,24 @@ export function buildFixScript(results: readonly CheckResult[], generatedAt: Dat
     '',
   ];
   if (withFix.length === 0) lines.push('# nothing to fix: no check has a fix', '');
+  // A command two checks share (the cpuset mount) runs once: later copies stay as comments.
+  const seen = new Set<string>();
   for (const result of withFix) {
     const fix = result.fix!;
     const flags = [fix.needsRoot ? 'needs root' : null, fix.reboot ? 'reboot needed' : null].filter(Boolean).join(', ');
-    lines.push(`# --- ${result.id} [${result.status}] ${result.title}${flags ? ` (${flags})` : ''}`);
-    lines.push(`# found: ${oneLine(result.evidence)}`);
-    if (fix.note) lines.push(`# note: ${oneLine(fix.note)}`);
+    lines.push(`# --- ${result.id} [${result.status}] ${commentText(result.title)}${flags ? ` (${flags})` : ''}`);
+    lines.push(`# found: ${commentText(oneLine(result.evidence))}`);
+    if (fix.note) lines.push(`# note: ${commentText(oneLine(fix.note))}`);
     // Warn/fail fixes are live lines; the rest (info: trade-offs such as nested=1 or KSM off)
     // stay commented out so running the script unreviewed changes only what the audit flagged.
     const optional = result.status !== 'warn' && result.status !== 'fail';
-    const emit = (line: string) => (optional && !line.startsWith('#') ? `# ${line}` : line);
+    const emit = (line: string) => {
+      if (line.startsWith('#')) return commentText(line);
+      if (optional) return `# ${commentText(line)}`;
+      if (seen.has(line)) return `# (already above) ${commentText(line)}`;
+      seen.add(line);
+      return line;
+    };
     if (optional) lines.push('# optional (not a problem): uncomment to apply');
     if (fix.runtime.length > 0) {
       lines.push('# now:');

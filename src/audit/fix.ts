@@ -45,13 +45,34 @@ export function makeFix(parts: FixParts): Fix {
 }
 
 /**
+ * A line added to a config file only when the file does not hold it yet, so running the fix
+ * script twice leaves one line (`grep -qxF` matches the whole line, literally).
+ * @example appendLineOnce('/etc/fstab', 'none /sys/fs/cgroup cgroup2 defaults 0 0')
+ */
+export function appendLineOnce(file: string, line: string): string {
+  const q = quoteShellWord;
+  return `grep -qxF -- ${q(line)} ${q(file)} 2>/dev/null || echo ${q(line)} >> ${q(file)}`;
+}
+
+/** A mount made only where nothing is mounted yet (a second run of the script does nothing). */
+export function mountOnce(target: string, mountArgs: string[]): string {
+  const q = quoteShellWord;
+  return `mountpoint -q ${q(target)} || { mkdir -p ${q(target)} && mount ${mountArgs.map(q).join(' ')} ${q(target)}; }`;
+}
+
+/** A whole file written with one line (idempotent by nature: the same content each run). */
+export function writeLineTo(file: string, line: string): string {
+  return `echo ${quoteShellWord(line)} > ${quoteShellWord(file)}`;
+}
+
+/**
  * Loads a kernel module now (modprobe) and at every boot (/etc/modules-load.d/BOOTFILE.conf).
  * `applicable`: the UI may run the modprobe after confirmation.
  */
 export function loadModuleFix(module: string, options: { bootFile?: string; applicable: boolean; note?: string }): Fix {
   return makeFix({
     steps: [{ argv: ['modprobe', module] }],
-    persistent: [`echo ${module} > /etc/modules-load.d/${options.bootFile ?? module}.conf`],
+    persistent: [writeLineTo(`/etc/modules-load.d/${options.bootFile ?? module}.conf`, module)],
     applicable: options.applicable,
     note: options.note,
   });

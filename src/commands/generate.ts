@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { generateAll, type GeneratedVm } from '../generate/index.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
-import { formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
+import { commentText, formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readHostDevices } from '../host/devices.js';
 import { readCommandTopology } from './host-topology.js';
@@ -90,7 +90,7 @@ function render(format: Format, generated: GeneratedVm, runDir: string, source: 
   switch (format) {
     case 'qemu':
       return [
-        `# kvm-tui: QEMU command for VM ${JSON.stringify(generated.plan.spec.name)} (${source}). It starts paused (-S):`,
+        `# kvm-tui: QEMU command for VM ${JSON.stringify(generated.plan.spec.name)} (${commentText(source)}). It starts paused (-S):`,
         '# pin it (kvm-tui generate ... --format script), then resume it with the QMP command "cont".',
         // QEMU creates the QMP socket but not the directory holding it.
         `mkdir -p -m 0700 -- ${quoteShellWord(runDir)}`,

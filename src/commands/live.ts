@@ -18,7 +18,17 @@ export function registryOptions(ctx: CommandContext): RegistryOptions {
 }
 
 export function launchServices(ctx: CommandContext): LaunchServices {
-  return { run: ctx.run, spawnDetached: ctx.spawnDetached, signal: ctx.signal, clock: ctx.clock, procFs: new HostFs('/', { record: false }), uid: ctx.identity.uid ?? 0, env: ctx.env };
+  return {
+    run: ctx.run,
+    spawnDetached: ctx.spawnDetached,
+    signal: ctx.signal,
+    clock: ctx.clock,
+    procFs: new HostFs('/', { record: false }),
+    uid: ctx.identity.uid ?? 0,
+    env: ctx.env,
+    launcherPid: ctx.identity.pid,
+    trapInterrupts: ctx.trapSignals,
+  };
 }
 
 /**

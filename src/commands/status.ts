@@ -74,7 +74,7 @@ async function statusEntries(ctx: CommandContext, records: VmRecord[], sampleMs:
   for (const [index, record] of records.entries()) {
     const second = sampleMs > 0 ? readVmSample(procFs, record, ctx.clock.now()) : first[index]!;
     const figures = computeFigures(sampleMs > 0 ? first[index]! : null, second);
-    const state = figures.alive ? await queryState(runDirPaths(record.runDir).qmpSocket, ctx.clock) : 'exited';
+    const state = !figures.alive ? 'exited' : record.phase === 'starting' ? 'starting' : await queryState(runDirPaths(record.runDir).qmpSocket, ctx.clock);
     out.push(toEntry(record, figures, state));
   }
   return out;

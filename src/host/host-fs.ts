@@ -165,6 +165,8 @@ export class HostFs {
   }
 }
 
+const SCRATCH = Buffer.allocUnsafe(65536);
+
 /** A regular file's bytes, read non-blocking and bounded; anything else is refused. */
 function readBounded(file: string): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -173,16 +175,16 @@ function readBounded(file: string): Buffer {
     if (!stat.isFile()) throw new HostReadError(stat.isDirectory() ? 'is a directory' : 'not a regular file');
     const chunks: Buffer[] = [];
     let total = 0;
-    // procfs and sysfs files report size 0 (or 4096): read to EOF, in pages.
+    // procfs and sysfs files report size 0 (or 4096): read to EOF through one reused buffer
+    // (the sampler reads hundreds of small files a second), keeping copies of what was read.
     for (;;) {
-      const chunk = Buffer.allocUnsafe(65536);
-      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      const n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
       if (n === 0) break;
       total += n;
       if (total > MAX_READ_BYTES) throw new HostReadError(`larger than ${MAX_READ_BYTES / (1024 * 1024)} MiB`);
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      chunks.push(Buffer.from(SCRATCH.subarray(0, n)));
     }
-    return Buffer.concat(chunks, total);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     fs.closeSync(fd);
   }

@@ -79,7 +79,10 @@ function readThread(procFs: HostFs, pid: number, thread: RecordThread): ThreadSa
   const stat = parseTaskStat(procFs.read(`${base}/stat`) ?? '');
   const status = parseTaskStatus(procFs.read(`${base}/status`) ?? '');
   if (stat === null || status === null) return null; // exited between the listing and the read
-  const schedstat = parseTaskSchedstat(procFs.read(`${base}/schedstat`) ?? '');
+  const parsed = parseTaskSchedstat(procFs.read(`${base}/schedstat`) ?? '');
+  // A kernel without sched_info prints "0 0 0" for every task: zeros beside real CPU time mean
+  // "not counted", so CPU% falls back to clock ticks and wait is unknown.
+  const schedstat = parsed && parsed.runNs === 0 && parsed.timeslices === 0 && stat.utimeTicks + stat.stimeTicks > 0 ? null : parsed;
   const sched = parseTaskSched(procFs.read(`${base}/sched`) ?? '');
   return {
     role: thread.role,

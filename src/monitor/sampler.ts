@@ -30,6 +30,8 @@ export interface SamplerOptions {
   clock: Clock;
   intervalMs?: number;
   onSnapshot: (snapshot: MonitorSnapshot) => void;
+  /** A reading that failed (it is retried next tick); never thrown into the UI. */
+  onError?: (error: Error) => void;
   /** Reads a sample (default readVmSample); tests inject slow or failing readers. */
   read?: (procFs: HostFs, record: VmRecord, atMs: number) => VmSample | Promise<VmSample>;
 }
@@ -78,25 +80,31 @@ export class Sampler {
     }
     this.busy = true;
     try {
-      const read = this.options.read ?? readVmSample;
-      const sample = await read(this.options.procFs, this.options.record, this.options.clock.now());
-      if (this.stopped) return;
-      const figures = computeFigures(this.previous, sample);
-      this.previous = sample;
-      const live = new Set<number>();
-      for (const thread of figures.threads) {
-        live.add(thread.tid);
-        let ring = this.history.get(thread.tid);
-        if (!ring) this.history.set(thread.tid, (ring = new RingBuffer(HISTORY_POINTS)));
-        ring.push(thread.cpuPercent);
-      }
-      // Threads that ended take their history with them: memory stays bounded by live threads.
-      for (const tid of [...this.history.keys()]) if (!live.has(tid)) this.history.delete(tid);
-      const cpuHistory = new Map([...this.history].map(([tid, ring]) => [tid, ring.toArray()]));
-      this.options.onSnapshot({ figures, cpuHistory, skippedTicks: this.skipped });
-      if (!sample.alive) this.stop();
+      await this.read();
+    } catch (error) {
+      this.options.onError?.(error as Error);
     } finally {
       this.busy = false;
     }
+  }
+
+  private async read(): Promise<void> {
+    const read = this.options.read ?? readVmSample;
+    const sample = await read(this.options.procFs, this.options.record, this.options.clock.now());
+    if (this.stopped) return;
+    const figures = computeFigures(this.previous, sample);
+    this.previous = sample;
+    const live = new Set<number>();
+    for (const thread of figures.threads) {
+      live.add(thread.tid);
+      let ring = this.history.get(thread.tid);
+      if (!ring) this.history.set(thread.tid, (ring = new RingBuffer(HISTORY_POINTS)));
+      ring.push(thread.cpuPercent);
+    }
+    // Threads that ended take their history with them: memory stays bounded by live threads.
+    for (const tid of [...this.history.keys()]) if (!live.has(tid)) this.history.delete(tid);
+    const cpuHistory = new Map([...this.history].map(([tid, ring]) => [tid, ring.toArray()]));
+    this.options.onSnapshot({ figures, cpuHistory, skippedTicks: this.skipped });
+    if (!sample.alive) this.stop();
   }
 }

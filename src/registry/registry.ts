@@ -1,9 +1,13 @@
 /**
  * The VMs kvm-tui started on this host, found from their runtime directories
  * (runtimeBase/<slug>/vm.json). A record counts only while its process is the one launch
- * started: /proc/PID exists, is not a zombie, and has the start time the record saved (a pid
- * reused by another program is not our VM). A directory whose VM is gone is stale and removed
- * (only directories that look like ours: a vm.json or nothing but our own files).
+ * started: /proc/PID exists, is not a zombie, has the start time the record saved (a pid reused
+ * by another program is not our VM) and belongs to this user. Records are trusted only from
+ * directories this user (or root) owns, none of them a symlink: in the /tmp fallback another
+ * user could otherwise plant a record that points `stop --force` at any process.
+ *
+ * A directory whose VM is gone is stale and removed, file by file, only when it holds nothing
+ * but kvm-tui's own files and no launch of it is in progress.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -36,12 +40,33 @@ export function processStartTicks(pid: number, procFs: HostFs): number | null {
   return Number.isInteger(value) ? value : null;
 }
 
+/** The real uid of a process (/proc/PID/status "Uid:"), or null. */
+function processUid(pid: number, procFs: HostFs): number | null {
+  const match = /^Uid:\s+(\d+)/m.exec(procFs.read(`/proc/${pid}/status`) ?? '');
+  return match ? Number(match[1]) : null;
+}
+
 /**
- * Every VM with a record under this user's runtime base, alive ones first by name. Stale
- * directories (their VM gone) are removed on the way when `clean` is set (the default).
+ * Whether the record's process is still the QEMU launch started: alive (not a zombie), the same
+ * start time (pid not reused), and, for a non-root user, their own process.
+ */
+export function isRecordAlive(record: VmRecord, procFs: HostFs, uid: number | null = null): boolean {
+  const text = procFs.read(`/proc/${record.pid}/stat`);
+  const stat = text === null ? null : parseTaskStat(text);
+  if (stat === null || stat.state === 'Z' || stat.state === 'X') return false;
+  if (processStartTicks(record.pid, procFs) !== record.startTicks) return false;
+  if (uid !== null && uid !== 0 && processUid(record.pid, procFs) !== uid) return false;
+  return true;
+}
+
+/**
+ * Every VM with a record under this user's runtime base, by name. Stale directories (their VM
+ * gone) are removed on the way when `clean` is set (the default).
  */
 export function listVms(options: RegistryOptions & { clean?: boolean }): RegisteredVm[] {
   const base = runtimeBase(options);
+  const uid = options.uid ?? 0;
+  if (!trustedDir(base, uid) || !trustedDir(path.dirname(base), uid)) return [];
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(base, { withFileTypes: true });
@@ -52,23 +77,25 @@ export function listVms(options: RegistryOptions & { clean?: boolean }): Registe
   for (const entry of entries) {
     if (!entry.isDirectory()) continue;
     const dir = path.join(base, entry.name);
-    const record = readRecord(dir);
-    const alive = record !== null && record.runDir === dir && isRecordAlive(record, options.procFs);
+    const record = readRecord(dir, uid);
+    const alive = record !== null && isRecordAlive(record, options.procFs, uid);
     if (record && alive) out.push({ record, alive });
-    else if (options.clean !== false) removeStaleRunDir(dir, options.uid ?? 0);
+    else if (options.clean !== false) removeStaleRunDir(dir, uid, options.procFs);
   }
   return out.sort((a, b) => a.record.name.localeCompare(b.record.name));
 }
 
 /** The running VM of that exact name, or null. */
 export function findVm(name: string, options: RegistryOptions): RegisteredVm | null {
+  const uid = options.uid ?? 0;
   const dir = vmRunDir(name, options);
-  const record = readRecord(dir);
-  if (record === null || record.name !== name || !isRecordAlive(record, options.procFs)) return null;
+  if (!trustedDir(path.dirname(dir), uid)) return null;
+  const record = readRecord(dir, uid);
+  if (record === null || record.name !== name || !isRecordAlive(record, options.procFs, uid)) return null;
   return { record, alive: true };
 }
 
-/** CPUs held by running VMs, for planVm({ taken }): cpu -> VM name. */
+/** CPUs held by running VMs (starting ones included), for planVm({ taken }): cpu -> VM name. */
 export function takenCpus(vms: readonly RegisteredVm[], exceptName?: string): Map<number, string> {
   const out = new Map<number, string>();
   for (const vm of vms) {
@@ -78,36 +105,63 @@ export function takenCpus(vms: readonly RegisteredVm[], exceptName?: string): Ma
   return out;
 }
 
-/** Whether the record's process is still the QEMU launch started (not exited, pid not reused). */
-export function isRecordAlive(record: VmRecord, procFs: HostFs): boolean {
-  const text = procFs.read(`/proc/${record.pid}/stat`);
-  const stat = text === null ? null : parseTaskStat(text);
-  if (stat === null || stat.state === 'Z' || stat.state === 'X') return false;
-  return processStartTicks(record.pid, procFs) === record.startTicks;
+/** A real directory (not a symlink) owned by this user or root. */
+export function trustedDir(dir: string, uid: number): boolean {
+  try {
+    const stat = fs.lstatSync(dir);
+    return stat.isDirectory() && (stat.uid === uid || stat.uid === 0);
+  } catch {
+    return false;
+  }
 }
 
-function readRecord(dir: string): VmRecord | null {
+/** The record in a run dir, when the dir and the file are this user's and the record names that dir. */
+export function readRecord(dir: string, uid: number): VmRecord | null {
+  if (!trustedDir(dir, uid)) return null;
   try {
     const file = runDirPaths(dir).vmRecord;
     const stat = fs.lstatSync(file);
-    if (!stat.isFile() || stat.size > 16 * 1024 * 1024) return null;
-    return parseVmRecord(fs.readFileSync(file, 'utf8'));
+    if (!stat.isFile() || (stat.uid !== uid && stat.uid !== 0) || stat.size > 16 * 1024 * 1024) return null;
+    const record = parseVmRecord(fs.readFileSync(file, 'utf8'));
+    return record && record.runDir === dir ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid in a launch lock, when that process still runs. */
+export function liveLockHolder(dir: string, signalZero: (pid: number) => boolean): number | null {
+  try {
+    const pid = Number(fs.readFileSync(runDirPaths(dir).launchLock, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 && signalZero(pid) ? pid : null;
   } catch {
     return null;
   }
 }
 
 /**
- * Removes a run dir whose VM is gone: only a real directory (not a symlink) owned by us or
- * root, holding nothing but the files kvm-tui puts there.
+ * Removes a run dir whose VM is gone: only a real directory owned by us or root, holding only
+ * kvm-tui's own files (regular files and sockets, each unlinked by name, then rmdir, which fails
+ * if anything appeared meanwhile), and not while a launch holds it or its record's process lives.
  */
-export function removeStaleRunDir(dir: string, uid: number): boolean {
+export function removeStaleRunDir(dir: string, uid: number, procFs: HostFs | null = null): boolean {
   try {
-    const stat = fs.lstatSync(dir);
-    if (!stat.isDirectory() || (stat.uid !== uid && stat.uid !== 0)) return false;
+    if (!trustedDir(dir, uid)) return false;
+    if (liveLockHolder(dir, (pid) => fs.existsSync(`/proc/${pid}`)) !== null) return false;
+    if (procFs) {
+      const record = readRecord(dir, uid);
+      if (record && isRecordAlive(record, procFs, uid)) return false;
+    }
     const names = fs.readdirSync(dir);
-    if (names.some((name) => !RUN_DIR_FILES.has(name) && !/^\.[^/]+\.tmp$/.test(name))) return false;
-    fs.rmSync(dir, { recursive: true, force: true });
+    const ours = (name: string) => RUN_DIR_FILES.has(name) || /^\.[^/]+\.tmp$/.test(name);
+    if (names.some((name) => !ours(name))) return false;
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const stat = fs.lstatSync(file);
+      if (!stat.isFile() && !stat.isSocket() && !stat.isSymbolicLink()) return false;
+      fs.unlinkSync(file);
+    }
+    fs.rmdirSync(dir);
     return true;
   } catch {
     return false;

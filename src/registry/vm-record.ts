@@ -19,6 +19,11 @@ export interface RecordThread {
 
 export interface VmRecord {
   format: 1;
+  /**
+   * `starting`: written right after QEMU was spawned, so a launch in progress (or one whose
+   * launcher died) is found, held and stoppable; `ready`: pinned, verified, threads recorded.
+   */
+  phase: 'starting' | 'ready';
   name: string;
   pid: number;
   /** /proc/PID/stat field 22 (clock ticks after boot) of the QEMU process. */
@@ -44,6 +49,7 @@ export function parseVmRecord(text: string): VmRecord | null {
   if (!record || typeof record !== 'object' || record.format !== 1) return null;
   if (typeof record.name !== 'string' || !Number.isInteger(record.pid) || !Number.isInteger(record.startTicks)) return null;
   if (typeof record.runDir !== 'string' || !Array.isArray(record.threads) || !record.plan || !Array.isArray(record.argv)) return null;
+  if (record.phase !== 'starting' && record.phase !== 'ready') return null;
   return record as VmRecord;
 }
 

@@ -20,7 +20,7 @@ import type { Clock, SignalProcess, SpawnDetached } from '../context.js';
 import { ActionError } from '../errors.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { HostFs } from '../host/host-fs.js';
-import { isRecordAlive, processStartTicks, removeStaleRunDir } from '../registry/registry.js';
+import { isRecordAlive, liveLockHolder, processStartTicks, readRecord, removeStaleRunDir } from '../registry/registry.js';
 import type { RecordThread, VmRecord } from '../registry/vm-record.js';
 import { formatShellPreview } from '../shared/shell-quote.js';
 import { runDirPaths, type RunDirPaths } from '../shared/vm-paths.js';
@@ -54,6 +54,13 @@ export interface LaunchServices {
   procFs: HostFs;
   uid: number;
   env: NodeJS.ProcessEnv;
+  /** This process's pid, written into the launch lock. */
+  launcherPid: number;
+  /**
+   * Runs `cleanup` (stop the half-started VM) if the launcher is interrupted (SIGINT, SIGTERM,
+   * SIGHUP), then ends the process; returns the function that removes the trap.
+   */
+  trapInterrupts?: (cleanup: () => Promise<void>) => () => void;
 }
 
 export interface LaunchRequest {
@@ -87,14 +94,15 @@ interface IothreadInfo {
 export async function launchVm(request: LaunchRequest, services: LaunchServices): Promise<LaunchResult> {
   const { plan, argv, runDir } = request;
   const paths = runDirPaths(runDir);
+  // `current` names the step whose work is running, so an unexpected failure is reported there.
   let current: LaunchStep = 'check';
-  const step = (name: LaunchStep, text: string) => {
+  const begin = (name: LaunchStep) => {
     current = name;
-    request.onStep?.(name, text);
   };
+  const report = (name: LaunchStep, text: string) => request.onStep?.(name, text);
 
   // check
-  step('check', `VM "${plan.spec.name}"`);
+  report('check', `VM "${plan.spec.name}"`);
   refuseRunningTwin(paths, plan.spec.name, services);
   plan.spec.disks.forEach((disk, index) => {
     let stat: fs.Stats;
@@ -106,66 +114,50 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     if (!stat.isFile() && !stat.isBlockDevice()) throw new LaunchError('check', `disk ${index}: ${disk.path} is not a file or block device`);
   });
 
-  // prepare
-  step('prepare', runDir);
+  // prepare: the run dir, and the launch lock (one launch of a VM at a time).
+  begin('prepare');
+  report('prepare', runDir);
+  let locked = false;
   try {
-    // A dead VM's leftovers (nothing runs there: checked above) would confuse the QMP wait.
-    if (fs.existsSync(runDir)) removeStaleRunDir(runDir, services.uid);
+    // A dead VM's leftovers would confuse the QMP wait; removeStaleRunDir keeps a live one's.
+    if (fs.existsSync(runDir)) removeStaleRunDir(runDir, services.uid, services.procFs);
     ensureRunDir(runDir, services.uid);
+    takeLaunchLock(paths, services);
+    locked = true;
     writeFileAtomic(paths.launchScript, `#!/bin/sh\n# kvm-tui launch of VM ${JSON.stringify(plan.spec.name)}: the exact QEMU command (it starts paused, -S).\nexec ${formatShellPreview(startArgv(plan, argv))}`, { mode: 0o700, overwrite: true });
   } catch (error) {
-    removeStaleRunDir(runDir, services.uid);
+    if (locked) fs.rmSync(paths.launchLock, { force: true });
+    removeStaleRunDir(runDir, services.uid, services.procFs);
+    if (error instanceof LaunchError) throw error;
     if (error instanceof ActionError) throw new LaunchError('prepare', error.message, null, error.hint);
     throw error;
   }
 
   let pid: number | null = null;
   let qmp: QmpClient | null = null;
+  let finished = false;
+  // Ctrl-C, a lost SSH session or a kill during launch must not orphan a paused QEMU.
+  const untrap = services.trapInterrupts?.(async () => {
+    if (finished) return;
+    finished = true;
+    await abandon(pid, qmp, paths, services);
+  });
   try {
     // start
+    begin('start');
     const command = startArgv(plan, argv);
-    step('start', `${argv[0]} (${plan.emulator.length > 0 ? `bound to CPUs ${formatCpuList(plan.emulator)}` : 'not bound'})`);
+    report('start', `${argv[0]} (${plan.emulator.length > 0 ? `bound to CPUs ${formatCpuList(plan.emulator)}` : 'not bound'})`);
     try {
       pid = await services.spawnDetached(command, { logFile: paths.qemuLog, env: services.env });
     } catch (error) {
       throw new LaunchError('start', (error as Error).message, null, (error as ActionError).hint);
     }
-
-    // qmp
-    step('qmp', paths.qmpSocket);
-    qmp = await waitForQmp(paths, pid, request.qmpTimeoutMs ?? 30_000, services);
     const startTicks = processStartTicks(pid, services.procFs);
-    if (startTicks === null) throw new LaunchError('qmp', 'QEMU exited right after answering', qemuLogTail(paths));
-
-    // threads
-    const cpus = await qmp.execute<CpuInfoFast[]>('query-cpus-fast');
-    const iothreads = await qmp.execute<IothreadInfo[]>('query-iothreads');
-    if (cpus.length !== plan.vcpus.length) throw new LaunchError('threads', `QEMU has ${cpus.length} vCPUs, the plan ${plan.vcpus.length}`);
-    const threads = threadPlan(plan, cpus, iothreads, pid, services.procFs);
-    step('threads', `${cpus.length} vCPU, ${iothreads.length} iothread, ${threads.filter((t) => t.role === 'emulator').length} other threads`);
-
-    // pin
-    for (const thread of threads) {
-      if (thread.plannedAffinity.length === 0) continue;
-      const problem = await setThreadAffinity(services.run, thread.tid, thread.plannedAffinity);
-      if (problem) throw new LaunchError('pin', `${describeThread(thread)} (tid ${thread.tid}) to CPUs ${formatCpuList(thread.plannedAffinity)}: ${problem}`);
-    }
-    step('pin', threads.filter((t) => t.plannedAffinity.length > 0).map((t) => `${describeThread(t)}->${formatCpuList(t.plannedAffinity)}`).join(' '));
-
-    // verify
-    for (const thread of threads) {
-      if (thread.plannedAffinity.length === 0) continue;
-      const actual = readThreadAffinity(services.procFs, pid, thread.tid);
-      if (actual === null) throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) is gone`, qemuLogTail(paths));
-      if (!sameCpus(actual, thread.plannedAffinity)) {
-        throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) may run on CPUs ${formatCpuList(actual)}, the plan says ${formatCpuList(thread.plannedAffinity)}`, null, 'a cpuset (cgroup) may be narrowing what taskset set');
-      }
-    }
-    step('verify', `${threads.length} threads match the plan (/proc/${pid}/task/*/status)`);
-
-    // record
+    if (startTicks === null) throw new LaunchError('start', 'QEMU exited at once', qemuLogTail(paths) ?? '(QEMU printed nothing)');
+    // Known from now on: the registry holds its CPUs and `status`/`stop` see it.
     const record: VmRecord = {
       format: 1,
+      phase: 'starting',
       name: plan.spec.name,
       pid,
       startTicks,
@@ -174,29 +166,98 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
       accel: plan.spec.accel,
       argv,
       plan,
-      threads,
+      threads: [],
     };
     writeFileAtomic(paths.vmRecord, JSON.stringify(record, null, 1) + '\n', { mode: 0o600, overwrite: true });
-    step('record', paths.vmRecord);
+
+    // qmp
+    begin('qmp');
+    report('qmp', paths.qmpSocket);
+    qmp = await waitForQmp(paths, pid, request.qmpTimeoutMs ?? qmpTimeoutFor(plan), services);
+
+    // threads
+    begin('threads');
+    const cpus = await qmp.execute<CpuInfoFast[]>('query-cpus-fast');
+    const iothreads = await qmp.execute<IothreadInfo[]>('query-iothreads');
+    if (cpus.length !== plan.vcpus.length) throw new LaunchError('threads', `QEMU has ${cpus.length} vCPUs, the plan ${plan.vcpus.length}`);
+    const threads = threadPlan(plan, cpus, iothreads, pid, services.procFs);
+    report('threads', `${cpus.length} vCPU, ${iothreads.length} iothread, ${threads.filter((t) => t.role === 'emulator').length} other threads`);
+
+    // pin
+    begin('pin');
+    for (const thread of threads) {
+      if (thread.plannedAffinity.length === 0) continue;
+      const problem = await setThreadAffinity(services.run, thread.tid, thread.plannedAffinity);
+      if (problem) throw new LaunchError('pin', `${describeThread(thread)} (tid ${thread.tid}) to CPUs ${formatCpuList(thread.plannedAffinity)}: ${problem}`);
+    }
+    report('pin', threads.filter((t) => t.plannedAffinity.length > 0).map((t) => `${describeThread(t)}->${formatCpuList(t.plannedAffinity)}`).join(' '));
+
+    // verify
+    begin('verify');
+    for (const thread of threads) {
+      if (thread.plannedAffinity.length === 0) continue;
+      const actual = readThreadAffinity(services.procFs, pid, thread.tid);
+      if (actual === null) throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) is gone`, qemuLogTail(paths));
+      if (!sameCpus(actual, thread.plannedAffinity)) {
+        throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) may run on CPUs ${formatCpuList(actual)}, the plan says ${formatCpuList(thread.plannedAffinity)}`, null, 'a cpuset (cgroup) may be narrowing what taskset set');
+      }
+    }
+    report('verify', `${threads.length} threads match the plan (/proc/${pid}/task/*/status)`);
+
+    // record
+    begin('record');
+    const ready: VmRecord = { ...record, phase: 'ready', threads };
+    writeFileAtomic(paths.vmRecord, JSON.stringify(ready, null, 1) + '\n', { mode: 0o600, overwrite: true });
+    report('record', paths.vmRecord);
 
     // resume
+    begin('resume');
     if (!request.paused) {
       await qmp.execute('cont');
       const status = await qmp.execute<{ status: string; running: boolean }>('query-status');
       if (!status.running) throw new LaunchError('resume', `after cont, QEMU says ${status.status}`, qemuLogTail(paths));
     }
-    step('resume', request.paused ? 'left paused (resume it: kvm-tui monitor, key p)' : 'running');
-    qmp.close();
-    return { record, state: request.paused ? 'paused' : 'running' };
+    report('resume', request.paused ? 'left paused (resume it: kvm-tui monitor, key p)' : 'running');
+    finished = true;
+    return { record: ready, state: request.paused ? 'paused' : 'running' };
   } catch (error) {
     // Read QEMU's words before its run dir goes.
     const log = error instanceof LaunchError ? null : qemuLogTail(paths);
-    await abandon(pid, qmp, paths, services);
+    if (!finished) {
+      finished = true;
+      await abandon(pid, qmp, paths, services);
+    }
     if (error instanceof LaunchError) throw error;
     throw new LaunchError(current, (error as Error).message, log, (error as ActionError).hint);
   } finally {
+    untrap?.();
     qmp?.close();
+    fs.rmSync(paths.launchLock, { force: true });
   }
+}
+
+/** Memory preallocation is the slow part of a start: 30 s, plus 2 s per GiB preallocated. */
+export function qmpTimeoutFor(plan: Plan): number {
+  const preallocGiB = plan.spec.memory.prealloc ? plan.memory.sizeMiB / 1024 : 0;
+  return 30_000 + Math.ceil(preallocGiB) * 2000;
+}
+
+/** Exclusive: a second launch of the same VM while one runs is refused; a dead launcher's lock is taken over. */
+function takeLaunchLock(paths: RunDirPaths, services: LaunchServices): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(paths.launchLock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+      fs.writeSync(fd, `${services.launcherPid}\n`);
+      fs.closeSync(fd);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = liveLockHolder(paths.dir, (pid) => services.signal(pid, 0));
+      if (holder !== null) throw new LaunchError('check', `another launch of this VM is in progress (pid ${holder})`, null, 'wait for it, or stop it');
+      fs.rmSync(paths.launchLock, { force: true });
+    }
+  }
+  throw new LaunchError('prepare', `cannot take the launch lock ${paths.launchLock}`);
 }
 
 /**
@@ -208,20 +269,10 @@ export function startArgv(plan: Plan, argv: readonly string[]): string[] {
 }
 
 function refuseRunningTwin(paths: RunDirPaths, name: string, services: LaunchServices): void {
-  let text: string;
-  try {
-    text = fs.readFileSync(paths.vmRecord, 'utf8');
-  } catch {
-    return;
-  }
-  let record: VmRecord | null = null;
-  try {
-    record = JSON.parse(text) as VmRecord;
-  } catch {
-    return;
-  }
-  if (record && Number.isInteger(record.pid) && isRecordAlive(record, services.procFs)) {
-    throw new LaunchError('check', `a VM named ${JSON.stringify(name)} is already running (pid ${record.pid})`, null, `stop it first (kvm-tui stop ${JSON.stringify(name)}) or give another --name`);
+  // A record being written by a launch in progress counts too (phase "starting").
+  const record = readRecord(paths.dir, services.uid);
+  if (record && isRecordAlive(record, services.procFs, services.uid)) {
+    throw new LaunchError('check', `a VM named ${JSON.stringify(name)} is ${record.phase === 'starting' ? 'being started' : 'already running'} (pid ${record.pid})`, null, `stop it first (kvm-tui stop ${JSON.stringify(name)}) or give another --name`);
   }
 }
 
@@ -231,11 +282,16 @@ async function waitForQmp(paths: RunDirPaths, pid: number, timeoutMs: number, se
   for (;;) {
     if (!processRuns(pid, services)) throw new LaunchError('qmp', 'QEMU exited during start-up', qemuLogTail(paths) ?? '(QEMU printed nothing)');
     try {
-      return await QmpClient.connect(paths.qmpSocket, { clock: services.clock, timeoutMs: 250, retryMs: 25, commandTimeoutMs: 10_000 });
+      // One attempt waits for the greeting as long as the remaining time allows: QEMU listens
+      // before its main loop runs (memory preallocation), and a handshake cut short would leave
+      // a dead connection in the socket's small backlog each time.
+      const left = Math.max(1000, deadline - services.clock.now());
+      return await QmpClient.connect(paths.qmpSocket, { clock: services.clock, timeoutMs: Math.min(left, 5000), retryMs: 50, commandTimeoutMs: 10_000 });
     } catch (error) {
       if (services.clock.now() >= deadline) {
         throw new LaunchError('qmp', `no QMP answer on ${paths.qmpSocket} within ${Math.round(timeoutMs / 1000)} s: ${(error as Error).message}`, qemuLogTail(paths));
       }
+      await services.clock.sleep(100);
     }
   }
 }
@@ -295,11 +351,18 @@ async function abandon(pid: number | null, qmp: QmpClient | null, paths: RunDirP
     const deadline = services.clock.now() + 3000;
     while (processRuns(pid, services) && services.clock.now() < deadline) await services.clock.sleep(25);
     if (processRuns(pid, services)) {
+      // QEMU ends cleanly on SIGTERM; SIGKILL only if it does not.
+      services.signal(pid, 'SIGTERM');
+      const termDeadline = services.clock.now() + 2000;
+      while (processRuns(pid, services) && services.clock.now() < termDeadline) await services.clock.sleep(25);
+    }
+    if (processRuns(pid, services)) {
       services.signal(pid, 'SIGKILL');
       const killDeadline = services.clock.now() + 3000;
       while (processRuns(pid, services) && services.clock.now() < killDeadline) await services.clock.sleep(25);
     }
   }
   // Nothing of the failed VM stays behind (its log is in the error).
-  removeStaleRunDir(paths.dir, services.uid);
+  fs.rmSync(paths.launchLock, { force: true });
+  removeStaleRunDir(paths.dir, services.uid, services.procFs);
 }

@@ -63,6 +63,20 @@ export function signalReal(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+export function trapSignalsReal(cleanup: () => Promise<void>): () => void {
+  const signals: Array<[NodeJS.Signals, number]> = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]];
+  const handlers = signals.map(([name, code]) => {
+    const handler = () => {
+      void cleanup().finally(() => process.exit(code));
+    };
+    process.once(name, handler);
+    return [name, handler] as const;
+  });
+  return () => {
+    for (const [name, handler] of handlers) process.off(name, handler);
+  };
+}
+
 export function realServices(): Services {
   return {
     env: process.env,
@@ -77,6 +91,7 @@ export function realServices(): Services {
     run: runCommand,
     spawnDetached: spawnDetachedReal,
     signal: signalReal,
+    trapSignals: trapSignalsReal,
     clock: realClock,
     identity: realIdentity(),
   };

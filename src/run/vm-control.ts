@@ -11,7 +11,7 @@ import type { HostFs } from '../host/host-fs.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import { runDirPaths } from '../shared/vm-paths.js';
-import { readThreadAffinity, sameCpus, setThreadAffinity } from './affinity.js';
+import { listThreads, readThreadAffinity, sameCpus, setThreadAffinity } from './affinity.js';
 import { describeThread } from './launch.js';
 import { QmpClient, type QmpEvent } from './qmp-client.js';
 import type { RunCommand } from './run-command.js';
@@ -50,12 +50,19 @@ export class VmControl {
 
   /** Connects to the VM's monitor socket and reads its state; resolves with an error text or null. */
   async connect(): Promise<string | null> {
+    let client: QmpClient;
     try {
-      this.client = await QmpClient.connect(runDirPaths(this.record.runDir).monitorSocket, { clock: this.services.clock, timeoutMs: 3000, retryMs: 50, commandTimeoutMs: 5000 });
+      client = await QmpClient.connect(runDirPaths(this.record.runDir).monitorSocket, { clock: this.services.clock, timeoutMs: 3000, retryMs: 50, commandTimeoutMs: 5000 });
     } catch (error) {
-      this.log(`QMP: ${(error as Error).message}`);
+      if (!this.closed) this.log(`QMP: ${(error as Error).message}`);
       return (error as Error).message;
     }
+    // The pane may have left while we connected: a late client must not keep the process alive.
+    if (this.closed) {
+      client.close();
+      return 'closed';
+    }
+    this.client = client;
     this.client.onEvent((event) => this.onEvent(event));
     await this.refreshState();
     return null;
@@ -107,7 +114,13 @@ export class VmControl {
   async repin(): Promise<string> {
     let fixed = 0;
     const problems: string[] = [];
-    for (const thread of this.record.threads) {
+    // Every thread the process has now: recorded ones to their plan, ones QEMU started since
+    // (workers inherit their creator's CPUs, an iothread's included) to the emulator CPUs.
+    const recorded = new Map(this.record.threads.map((thread) => [thread.tid, thread]));
+    const current = listThreads(this.services.procFs, this.record.pid).map(
+      (tid, index) => recorded.get(tid) ?? { role: 'emulator' as const, index: this.record.threads.length + index, tid, plannedAffinity: [...this.record.plan.emulator] },
+    );
+    for (const thread of current) {
       if (thread.plannedAffinity.length === 0) continue;
       const now = readThreadAffinity(this.services.procFs, this.record.pid, thread.tid);
       if (now === null) continue;
@@ -123,9 +136,12 @@ export class VmControl {
   }
 
   close(): void {
+    this.closed = true;
     this.client?.close();
     this.client = null;
   }
+
+  private closed = false;
 
   /** Runs a QMP command; failures go to the event log (once per kind when `quiet`, for per-tick queries). */
   private async command<T>(name: string, quiet = false): Promise<T | undefined> {

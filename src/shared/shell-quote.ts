@@ -56,3 +56,17 @@ export function formatArgLines(argv: readonly string[]): string[] {
 export function formatShellPreview(argv: readonly string[]): string {
   return formatArgLines(argv).join(' \\\n  ') + '\n';
 }
+
+/**
+ * Text for a shell comment (`# ...`): control characters (a newline would end the comment and
+ * make the rest a command) and the Unicode line separators are written as escapes, so a hostile
+ * host string or path stays inside its comment.
+ * @example commentText("a\nrm -rf /") // "a\\nrm -rf /"
+ */
+export function commentText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (char) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const code = char.charCodeAt(0);
+    return named[char] ?? (code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  });
+}

@@ -70,6 +70,8 @@ export interface RunDirPaths {
   launchScript: string;
   /** The registry record: the spec, the plan (pins), the pid and its start time, thread ids. */
   vmRecord: string;
+  /** Held (exclusive create, the launcher's pid inside) while a launch of this VM runs. */
+  launchLock: string;
 }
 
 export function runDirPaths(dir: string): RunDirPaths {
@@ -82,6 +84,7 @@ export function runDirPaths(dir: string): RunDirPaths {
     qemuLog: path.join(dir, 'qemu.log'),
     launchScript: path.join(dir, 'launch.sh'),
     vmRecord: path.join(dir, 'vm.json'),
+    launchLock: path.join(dir, 'launch.lock'),
   };
 }
 

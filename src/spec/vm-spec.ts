@@ -30,6 +30,13 @@ export class SpecError extends UsageError {
 }
 
 export const ACCELS = ['kvm', 'tcg'] as const;
+
+/**
+ * QEMU options kvm-tui sets and relies on: extraArgs may add anything else, never these (a
+ * second -name renames the threads kvm-tui finds, -daemonize forks the pid it tracks away,
+ * -qmp/-mon/-monitor/-chardev take over what its sockets are, -S/-pidfile/-serial are its own).
+ */
+export const RESERVED_QEMU_OPTIONS = new Set(['-name', '-pidfile', '-daemonize', '-qmp', '-qmp-pretty', '-monitor', '-mon', '-S', '-serial', '-runas', '-chroot', '-run-with', '-nodefaults', '-no-user-config', '-display', '-nographic']);
 export const BACKINGS = ['ram', 'hugepages-2M', 'hugepages-1G'] as const;
 export const DISK_CACHES = ['none', 'writeback', 'writethrough', 'directsync', 'unsafe'] as const;
 export const DISK_AIOS = ['native', 'io_uring', 'threads'] as const;
@@ -283,6 +290,11 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
   const extraArgs = input.extraArgs ?? [];
   extraArgs.forEach((arg, index) => {
     if (arg.includes('\0')) fail.at(`extraArgs[${index}]`, 'must not contain NUL');
+    // QEMU reads "--name" as "-name"; a value (the argument after an option) is not an option.
+    const option = arg.replace(/^--/, '-').split('=')[0]!;
+    if (RESERVED_QEMU_OPTIONS.has(option)) {
+      fail.at(`extraArgs[${index}]`, `${arg} replaces an option kvm-tui sets itself (the VM's name, pid file, QMP sockets, paused start, serial log, process identity): launch, status and stop would lose the VM; leave it out`);
+    }
   });
 
   return {

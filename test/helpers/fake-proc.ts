@@ -33,12 +33,12 @@ export function statLine(pid: number, comm: string, values: { state?: string; ut
   return `${pid} (${comm}) ${fields.join(' ')}\n`;
 }
 
-export function writeFakeProcess(root: string, pid: number, startTicks: number, threads: FakeThread[], rssKiB = 51200): void {
+export function writeFakeProcess(root: string, pid: number, startTicks: number, threads: FakeThread[], rssKiB = 51200, uid = 1000): void {
   const dir = path.join(root, 'proc', String(pid));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'task'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'stat'), statLine(pid, 'qemu-system-x86', { start: startTicks, threads: threads.length, state: 'S' }));
-  fs.writeFileSync(path.join(dir, 'status'), `Name:\tqemu-system-x86\nTgid:\t${pid}\nPid:\t${pid}\nVmRSS:\t${rssKiB} kB\nCpus_allowed_list:\t0-3\nMems_allowed_list:\t0\n`);
+  fs.writeFileSync(path.join(dir, 'status'), `Name:\tqemu-system-x86\nTgid:\t${pid}\nPid:\t${pid}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nVmRSS:\t${rssKiB} kB\nCpus_allowed_list:\t0-3\nMems_allowed_list:\t0\n`);
   for (const thread of threads) writeFakeThread(root, pid, startTicks, thread);
 }
 

@@ -23,6 +23,8 @@ export function makeTestServices(overrides: Partial<Services> = {}): CapturedSer
     run: runCommand,
     spawnDetached: spawnDetachedReal,
     signal: signalReal,
+    // In-process tests must not install handlers that end the test runner.
+    trapSignals: () => () => undefined,
     clock: realClock,
     identity: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, groups: process.getgroups?.() ?? [], pid: process.pid },
     ...overrides,

@@ -7,6 +7,7 @@ export function fakeRecord(runDir: string, overrides: Partial<VmRecord> = {}): V
   const plan = qemuPlan(spec, { hostCpus: [1, 2], emulator: [0] });
   return {
     format: 1,
+    phase: 'ready',
     name: 'web',
     pid: 4242,
     startTicks: 777,

@@ -133,7 +133,8 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     const seen = await status(name);
     assert.equal(seen.state, 'running');
     for (const thread of seen.threads.filter((t) => t.role === 'vcpu')) {
-      assert.ok((thread.cpuPercent ?? 0) > 30, `vCPU ${thread.index} busy: ${thread.cpuPercent}%`);
+      // Busy, though sharing 2 host CPUs with QEMU's own threads and the test runner.
+      assert.ok((thread.cpuPercent ?? 0) > 10, `vCPU ${thread.index} busy: ${thread.cpuPercent}%`);
       assert.deepEqual(thread.affinity, thread.plannedAffinity);
       assert.equal(thread.lastHostCpu, thread.plannedAffinity[0]);
       assert.equal(thread.drift, false);

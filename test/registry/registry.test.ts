@@ -45,6 +45,20 @@ describe('registry', () => {
     assert.ok(!fs.existsSync(gone.dir), 'stale dir removed');
   });
 
+  it('does not take another user\'s process for our VM', () => {
+    const { procRoot, options, place } = setup();
+    place('theirs', 500, 5, false);
+    writeFakeProcess(procRoot, 500, 5, [{ tid: 500, comm: 'qemu' }], 51200, 1001);
+    assert.equal(findVm('theirs', options), null, 'same pid and start time, but uid 1001');
+  });
+
+  it('trusts a record only from its own directory', () => {
+    const { options, place } = setup();
+    const { dir, record } = place('moved', 600, 5, true);
+    fs.writeFileSync(runDirPaths(dir).vmRecord, JSON.stringify({ ...record, runDir: '/somewhere/else' }));
+    assert.equal(findVm('moved', options), null);
+  });
+
   it('does not take a reused pid for our VM, and leaves a dir with foreign files alone', () => {
     const { procRoot, options, place } = setup();
     const reused = place('reused', 400, 5, false);

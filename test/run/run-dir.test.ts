@@ -63,6 +63,7 @@ describe('runtimeBase / vmRunDir', () => {
       qemuLog: '/r/qemu.log',
       launchScript: '/r/launch.sh',
       vmRecord: '/r/vm.json',
+      launchLock: '/r/launch.lock',
     });
   });
 });

@@ -42,7 +42,8 @@ describe('good spec files', () => {
     assert.deepEqual(spec.disks, [{ path: 'ubuntu.qcow2', format: 'qcow2', cache: 'none', aio: 'native', iothread: true, readonly: false }]);
     assert.deepEqual(spec.network, { mode: 'tap', ifname: 'tap0', vhost: true, queues: 4, mac: null });
     assert.deepEqual(spec.iothreads, { count: 1, placement: 'housekeeping' });
-    assert.deepEqual(spec.extraArgs, ['-daemonize']);
+    // The guide daemonizes QEMU; kvm-tui launches it detached itself and refuses -daemonize.
+    assert.deepEqual(spec.extraArgs, ['-rtc', 'base=utc']);
   });
 
   test('a hostile but legal name survives untouched', () => {
@@ -90,6 +91,7 @@ const BAD: Record<string, string> = {
   'bad-strategy.json': 'bad-strategy.json: pinning.strategy: must be one of compact, spread, none',
   'cpu-model-injection.json': 'cpu-model-injection.json: cpu.model: must be "host" or a QEMU CPU model name like Skylake-Server, EPYC, max',
   'host-cpu-tcg.json': 'host-cpu-tcg.json: cpu.model: host passthrough needs accel kvm; with tcg use "max" or a named model',
+  'extra-args-daemonize.json': 'extra-args-daemonize.json: extraArgs[2]: --daemonize replaces an option kvm-tui sets itself (the VM\'s name, pid file, QMP sockets, paused start, serial log, process identity): launch, status and stop would lose the VM; leave it out',
   'hugepages-1g-unaligned.json': 'hugepages-1g-unaligned.json: memory.size: 1536 MiB is not a whole number of 1G pages',
   'map-length.json': 'map-length.json: pinning.map: has 3 entries for 4 vCPUs (one host CPU per vCPU)',
   'name-empty.json': 'name-empty.json: name: must be 1-64 characters, no "/" and no control characters (newline, tab...); got 0 characters',

@@ -2,7 +2,7 @@
  * cgroups: libvirt confines each VM in cgroups (CPU shares, memory limits, device access) and
  * uses cpuset for runtime pinning and isolation without a reboot.
  */
-import { makeFix } from '../fix.js';
+import { appendLineOnce, makeFix, mountOnce, writeLineTo } from '../fix.js';
 import { readMounts, unknownOutcome, type MountEntry } from '../probe-helpers.js';
 import type { Check, ProbeContext } from '../types.js';
 
@@ -87,7 +87,7 @@ const version: Check = {
         return {
           status: 'warn',
           evidence: `${evidence}: libvirt cannot confine VMs`,
-          fix: makeFix({ runtime: ['mount -t cgroup2 none /sys/fs/cgroup'], persistent: ["echo 'none /sys/fs/cgroup cgroup2 defaults 0 0' >> /etc/fstab"] }),
+          fix: makeFix({ runtime: [mountOnce('/sys/fs/cgroup', ['-t', 'cgroup2', 'none'])], persistent: [appendLineOnce('/etc/fstab', 'none /sys/fs/cgroup cgroup2 defaults 0 0')] }),
         };
     }
   },
@@ -113,8 +113,8 @@ const controllers: Check = {
       evidence: `${evidence}${facts.v2File ? ` (from ${facts.v2File})` : ''}`,
       fix: makeFix({
         runtime: v2
-          ? [`echo '${missing.map((name) => `+${name === 'cpuacct' ? 'cpu' : name === 'blkio' ? 'io' : name}`).filter((value, index, all) => all.indexOf(value) === index).join(' ')}' > ${facts.v2Mount}/cgroup.subtree_control`]
-          : missing.map((name) => `mkdir -p /sys/fs/cgroup/${name} && mount -t cgroup -o ${name} cgroup /sys/fs/cgroup/${name}`),
+          ? [writeLineTo(`${facts.v2Mount}/cgroup.subtree_control`, missing.map((name) => `+${name === 'cpuacct' ? 'cpu' : name === 'blkio' ? 'io' : name}`).filter((value, index, all) => all.indexOf(value) === index).join(' '))]
+          : missing.map((name) => mountOnce(`/sys/fs/cgroup/${name}`, ['-t', 'cgroup', '-o', name, 'cgroup'])),
         persistent: ['# let the init system mount all controllers (systemd does; elsewhere add the mounts to /etc/fstab or cgroupfs-mount)'],
       }),
     };
@@ -146,8 +146,8 @@ const cpuset: Check = {
       status: 'warn',
       evidence: `${where}: cpuset not available`,
       fix: facts.v2Mount
-        ? makeFix({ runtime: [`echo +cpuset > ${facts.v2Mount}/cgroup.subtree_control`], persistent: ['# have the init system enable cpuset (systemd: Delegate=cpuset on the slice)'] })
-        : makeFix({ runtime: ['mkdir -p /sys/fs/cgroup/cpuset && mount -t cgroup -o cpuset cgroup /sys/fs/cgroup/cpuset'], persistent: ["echo 'cgroup /sys/fs/cgroup/cpuset cgroup cpuset 0 0' >> /etc/fstab"] }),
+        ? makeFix({ runtime: [writeLineTo(`${facts.v2Mount}/cgroup.subtree_control`, '+cpuset')], persistent: ['# have the init system enable cpuset (systemd: Delegate=cpuset on the slice)'] })
+        : makeFix({ runtime: [mountOnce('/sys/fs/cgroup/cpuset', ['-t', 'cgroup', '-o', 'cpuset', 'cgroup'])], persistent: [appendLineOnce('/etc/fstab', 'cgroup /sys/fs/cgroup/cpuset cgroup cpuset 0 0')] }),
     };
   },
 };

@@ -3,7 +3,7 @@
  * them from, 1 GiB page support, THP, KSM, swappiness and the locked-memory limit.
  */
 import type { HugepagePool, HostNode } from '../../host/topology.js';
-import { makeFix, writeFileStep } from '../fix.js';
+import { appendLineOnce, makeFix, writeFileStep, writeLineTo } from '../fix.js';
 import { readMounts, selectedChoice, unknownOutcome, userName } from '../probe-helpers.js';
 import type { Check, FixStep, ProbeContext } from '../types.js';
 import { pageLabel, PAGE_SIZE_1G_KIB, PAGE_SIZE_2M_KIB } from '../../shared/page-sizes.js';
@@ -140,7 +140,7 @@ const hugetlbfs: Check = {
         evidence: '/proc/mounts: no hugetlbfs mount',
         fix: makeFix({
           steps: [{ argv: ['mkdir', '-p', '/dev/hugepages'] }, { argv: ['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/dev/hugepages'] }],
-          persistent: ["echo 'hugetlbfs /dev/hugepages hugetlbfs pagesize=2M 0 0' >> /etc/fstab"],
+          persistent: [appendLineOnce('/etc/fstab', 'hugetlbfs /dev/hugepages hugetlbfs pagesize=2M 0 0')],
           applicable: true,
           note: 'restart libvirtd afterwards if it runs: it looks for hugetlbfs only at startup',
         }),
@@ -153,7 +153,7 @@ const hugetlbfs: Check = {
         evidence: `/proc/mounts: ${mountText}; 1G pages are reserved but no pagesize=1G mount exists to use them`,
         fix: makeFix({
           steps: [{ argv: ['mkdir', '-p', '/dev/hugepages1G'] }, { argv: ['mount', '-t', 'hugetlbfs', '-o', 'pagesize=1G', 'hugetlbfs', '/dev/hugepages1G'] }],
-          persistent: ["echo 'hugetlbfs /dev/hugepages1G hugetlbfs pagesize=1G 0 0' >> /etc/fstab"],
+          persistent: [appendLineOnce('/etc/fstab', 'hugetlbfs /dev/hugepages1G hugetlbfs pagesize=1G 0 0')],
           applicable: true,
         }),
       };
@@ -295,7 +295,7 @@ const memlock: Check = {
       status: 'info',
       evidence: `${evidence} for uid ${ctx.user.uid ?? '?'}: enough for ordinary VMs, too small for mem-lock=on or passthrough`,
       fix: makeFix({
-        persistent: [`echo '${user} - memlock unlimited' > /etc/security/limits.d/90-kvm-tui-memlock.conf`, '# then log in again (limits apply to new sessions)'],
+        persistent: [writeLineTo('/etc/security/limits.d/90-kvm-tui-memlock.conf', `${user} - memlock unlimited`), '# then log in again (limits apply to new sessions)'],
         note: 'only for mem-lock=on, VFIO passthrough or SEV guests',
       }),
     };

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { loadModuleFix, makeFix } from '../fix.js';
+import { quoteShellWord } from '../../shared/shell-quote.js';
 import {
   commandsDisabledOutcome,
   groupName,
@@ -179,7 +180,7 @@ const kvmDevice: Check = {
     return {
       status: 'fail',
       evidence: `/dev/kvm: ${device}, group ${group}: not read-write for uid ${ctx.user.uid ?? '?'} (not in group ${group})`,
-      fix: makeFix({ persistent: [`usermod -aG ${group} ${user}`, '# then log out and in again (group membership is read at login)'] }),
+      fix: makeFix({ persistent: [`usermod -aG ${quoteShellWord(group)} ${user === '$USER' ? '"$USER"' : quoteShellWord(user)}`, '# then log out and in again (group membership is read at login)'] }),
     };
   },
 };

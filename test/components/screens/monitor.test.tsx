@@ -107,9 +107,11 @@ function harness(series: MonitorSnapshot[]) {
   const control = new FakeControl(clock);
   let push: ((snapshot: MonitorSnapshot) => void) | null = null;
   let stopped = false;
+  const cleaned: string[] = [];
   const services: MonitorServices = {
     clock,
     control,
+    cleanUpExited: (vm) => void cleaned.push(vm.runDir),
     startSampler: (_vm, onSnapshot) => {
       push = onSnapshot;
       return () => {
@@ -124,7 +126,7 @@ function harness(series: MonitorSnapshot[]) {
     push!(series[index]!);
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
-  return { app, clock, control, exits, feed, stopped: () => stopped };
+  return { app, clock, control, exits, feed, cleaned, stopped: () => stopped };
 }
 
 describe('MonitorScreen', () => {
@@ -157,7 +159,7 @@ describe('MonitorScreen', () => {
     const { app, clock, feed } = harness(series);
     await feed(0);
     await press(app.stdin, 's');
-    assert.match(plain(app.lastFrame()), /ACPI power button sent/);
+    await waitFor(() => /ACPI power button sent/.test(plain(app.lastFrame())), 'the ACPI answer');
     await clock.advance(29_000);
     assert.doesNotMatch(plain(app.lastFrame()), /has not powered off/);
     await clock.advance(1_000);
@@ -179,9 +181,9 @@ describe('MonitorScreen', () => {
     await waitFor(() => plain(app.lastFrame()).includes('[PAUSED]'), 'the paused state');
     await press(app.stdin, 'p', 's');
     await press(app.stdin, 'F');
-    assert.match(plain(app.lastFrame()), /Force quit: QEMU ends at once.*y to confirm/);
+    await waitFor(() => /Force quit: QEMU ends at once.*y to confirm/.test(plain(app.lastFrame())), 'the force-quit question');
     await press(app.stdin, 'n');
-    assert.match(plain(app.lastFrame()), /force quit cancelled/);
+    await waitFor(() => /force quit cancelled/.test(plain(app.lastFrame())), 'the cancel answer');
     await press(app.stdin, 'F', 'y', 'r');
     await waitFor(() => plain(app.lastFrame()).includes('re-pin: 1 thread back on plan'), 'the re-pin answer');
     assert.deepEqual(control.calls.filter((call) => call !== 'connect'), ['pause', 'resume', 'powerdown', 'forceQuit', 'repin']);
@@ -192,23 +194,25 @@ describe('MonitorScreen', () => {
     const { app, feed } = harness(series);
     await feed(0);
     await press(app.stdin, '?');
-    assert.match(plain(app.lastFrame()), /wait ms\/s {2}time runnable but waiting for a host CPU: the guest sees it as steal time/);
+    await waitFor(() => /wait ms\/s {2}time runnable but waiting for a host CPU: the guest sees it as steal time/.test(plain(app.lastFrame())), 'the help');
     await press(app.stdin, 'x');
-    assert.doesNotMatch(plain(app.lastFrame()), /steal time/);
+    await waitFor(() => !/steal time/.test(plain(app.lastFrame())), 'the help to close');
   });
 
   test('an exited VM is a state: EXITED, no controls, q still leaves', async () => {
     const exited = snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2, false)]);
-    const { app, control, exits, feed } = harness(exited);
+    const { app, control, exits, feed, cleaned } = harness(exited);
     await feed(0);
     await feed(1);
     const frame = plain(app.lastFrame());
     assert.match(frame, /\[EXITED\]/);
+    assert.deepEqual(cleaned, [record.runDir], 'the run dir of an exited VM is removed');
     assert.match(frame, /The VM has exited/);
     await press(app.stdin, 'p');
-    assert.match(plain(app.lastFrame()), /the VM has exited: q leaves/);
+    await waitFor(() => /the VM has exited: q leaves/.test(plain(app.lastFrame())), 'the refusal');
     assert.ok(!control.calls.includes('pause'));
     await press(app.stdin, 'q');
+    await waitFor(() => exits.length > 0, 'the exit');
     assert.deepEqual(exits, [0]);
   });
 
@@ -216,6 +220,7 @@ describe('MonitorScreen', () => {
     const first = harness(series);
     await first.feed(0);
     await press(first.app.stdin, 'q');
+    await waitFor(() => first.exits.length > 0, 'the exit');
     assert.deepEqual(first.exits, [0]);
     await waitFor(() => first.stopped(), 'the sampler to stop');
     assert.deepEqual(first.control.calls, ['connect', 'close']);
@@ -223,6 +228,7 @@ describe('MonitorScreen', () => {
     const second = harness(series);
     await second.feed(0);
     await press(second.app.stdin, '\u0003');
+    await waitFor(() => second.exits.length > 0, 'the exit');
     assert.deepEqual(second.exits, [130]);
   });
 });
