@@ -51,6 +51,7 @@ export interface SyntheticNode {
   id: number;
   cpus: number[];
   memMiB: number;
+  freeMiB: number;
   distances: Record<string, number>;
   hugepages: Record<string, { total: number; free: number }>;
 }
@@ -98,6 +99,8 @@ export function syntheticHostModel(shape: SyntheticShape = DEFAULT_SHAPE): Synth
       id,
       cpus: cpus.filter((entry) => entry.node === id).map((entry) => entry.cpu).sort((a, b) => a - b),
       memMiB: shape.memMiBPerNode,
+      // Distinct per node too: half the memory, less the node id in MiB.
+      freeMiB: shape.memMiBPerNode / 2 - id,
       distances,
       // Distinct per node, so a reader mixing up nodes' pools is caught.
       hugepages: {
@@ -177,8 +180,8 @@ export function writeSyntheticHost(outDir: string, shape: SyntheticShape = DEFAU
     write(`${base}/cpulist`, cpuList(node.cpus));
     write(`${base}/meminfo`, [
       `Node ${node.id} MemTotal:       ${memKiB} kB`,
-      `Node ${node.id} MemFree:        ${Math.floor(memKiB / 2)} kB`,
-      `Node ${node.id} MemUsed:        ${memKiB - Math.floor(memKiB / 2)} kB`,
+      `Node ${node.id} MemFree:        ${node.freeMiB * 1024} kB`,
+      `Node ${node.id} MemUsed:        ${memKiB - node.freeMiB * 1024} kB`,
     ].join('\n'));
     write(`${base}/distance`, host.nodes.map((other) => node.distances[String(other.id)]).join(' '));
     for (const [sizeKiB, pool] of Object.entries(node.hugepages)) {

@@ -23,7 +23,7 @@ import { heldByRunningVms, launchServices, refuseCapturedRoot } from './live.js'
 import { statusEntry } from './status.js';
 
 /** Plan warnings that make a launch fail: the VM would not start, or start and then fail. */
-export const LAUNCH_BLOCKING_WARNINGS = new Set<string>(['hugepages-missing', 'memory-exceeds-node', ...DEVICE_CODES]);
+export const LAUNCH_BLOCKING_WARNINGS = new Set<string>(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', ...DEVICE_CODES]);
 
 /** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
 export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;

@@ -47,6 +47,11 @@ export interface HostNode {
   /** Online CPUs of this node (may be empty: memory-only nodes). */
   cpus: number[];
   memMiB: number | null;
+  /**
+   * Memory free now (the node's MemFree; MemAvailable from /proc/meminfo on a kernel without
+   * NUMA), what a VM that preallocates its RAM must fit in. Null when the host does not say.
+   */
+  freeMiB?: number | null;
   /** Distance to each node, keyed by node id. */
   distances: Record<string, number>;
   /** Keyed by page size in KiB ("2048", "1048576"). */
@@ -137,6 +142,7 @@ export function readTopology(hostFs: HostFs): Topology {
       id,
       cpus,
       memMiB: readNodeMemMiB(hostFs, `${base}/meminfo`),
+      freeMiB: readMeminfoMiB(hostFs, `${base}/meminfo`, 'MemFree'),
       distances: readDistances(hostFs, `${base}/distance`, nodeIds, notes),
       hugepages: readHugepages(hostFs, `${base}/hugepages`),
     });
@@ -148,6 +154,7 @@ export function readTopology(hostFs: HostFs): Topology {
       id: 0,
       cpus: onlineList,
       memMiB: readProcMemMiB(hostFs),
+      freeMiB: readMeminfoMiB(hostFs, '/proc/meminfo', 'MemAvailable') ?? readMeminfoMiB(hostFs, '/proc/meminfo', 'MemFree'),
       distances: { '0': 10 },
       hugepages: readHugepages(hostFs, '/sys/kernel/mm/hugepages'),
     });
@@ -287,6 +294,13 @@ function readL3(hostFs: HostFs, cpuBase: string, notes: string[]): { cacheId: nu
 function readNodeMemMiB(hostFs: HostFs, file: string): number | null {
   const text = hostFs.read(file);
   const match = text && /MemTotal:\s+(\d+)\s*kB/.exec(text);
+  return match ? Math.floor(Number(match[1]) / 1024) : null;
+}
+
+/** A "KEY: N kB" line of a meminfo file (the node files prefix it with "Node N "), in MiB. */
+function readMeminfoMiB(hostFs: HostFs, file: string, key: string): number | null {
+  const text = hostFs.read(file);
+  const match = text && new RegExp(`(?:^|\\s)${key}:\\s+(\\d+)\\s*kB`, 'm').exec(text);
   return match ? Math.floor(Number(match[1]) / 1024) : null;
 }
 

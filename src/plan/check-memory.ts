@@ -17,10 +17,12 @@ export interface MemoryCheckInput {
   groups: VcpuGroup[];
   placement: VcpuPlacement | null;
   messages: PlanMessages;
+  /** RAM allocated up front (memory.prealloc): it must fit in what the nodes have free now. */
+  prealloc?: boolean;
 }
 
 /** Records hugepages-missing (with the command that reserves them) and memory-exceeds-node warnings. */
-export function checkMemory({ view, backing, groups, placement, messages }: MemoryCheckInput): void {
+export function checkMemory({ view, backing, groups, placement, messages, prealloc = false }: MemoryCheckInput): void {
   const allNodes = view.topology.nodes.map((node) => node.id);
   const perGroup = groups.map((group, index) => ({
     memMiB: group.memMiB,
@@ -34,6 +36,13 @@ export function checkMemory({ view, backing, groups, placement, messages }: Memo
         const pages = memMiB / PAGE_MIB[backing];
         const freePages = freeMiB / PAGE_MIB[backing];
         messages.warn('hugepages-missing', `${where}: ${freePages} free ${backing.slice(10)} hugepages, ${pages} needed for ${formatSizeMiB(memMiB)}; reserve them first (e.g. echo ${pages} > /sys/devices/system/node/node${nodes[0]}/hugepages/hugepages-${PAGE_KIB[backing]}kB/nr_hugepages)`);
+      }
+    }
+    if (backing === 'ram' && prealloc) {
+      const free = nodes.map((node) => view.topology.nodes.find((entry) => entry.id === node)?.freeMiB ?? null);
+      if (free.every((value) => value !== null)) {
+        const freeMiB = free.reduce((sum, value) => sum! + value!, 0)!;
+        if (freeMiB < memMiB) messages.warn('memory-exceeds-free', `${where} ha${nodes.length === 1 ? 's' : 've'} ${formatSizeMiB(freeMiB)} free, less than the ${formatSizeMiB(memMiB)} this VM preallocates: the start would fail or push the host into swap; free memory or turn prealloc off`);
       }
     }
     const sizes = nodes.map((node) => nodeMemMiB(view, node));

@@ -47,6 +47,8 @@ export const PLAN_WARNING_CODES = [
   'mixed-cpu-kinds',
   /** The chosen host node(s) have less memory than the VM. */
   'memory-exceeds-node',
+  /** Preallocated RAM larger than the planned nodes' free memory now (an error for launch). */
+  'memory-exceeds-free',
   /** Two guest NUMA nodes had to share one host node. */
   'guest-numa-shared-node',
   /** A named CPU model of another vendor than the host's: KVM drops the features the host lacks. */

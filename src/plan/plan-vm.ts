@@ -95,7 +95,7 @@ export function planVm(input: PlanVmInput): Plan {
   if (placement) {
     checkPlacementRules({ offer, spec, placement, groups, guestThreads: guestTopology.threads, emulator: helpers.emulator, iothreads: helpers.iothreads, messages });
   }
-  checkMemory({ view, backing: spec.memory.backing, groups, placement, messages });
+  checkMemory({ view, backing: spec.memory.backing, groups, placement, messages, prealloc: spec.memory.prealloc });
 
   return {
     spec: buildPlanSpec(spec, effective),

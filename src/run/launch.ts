@@ -278,21 +278,15 @@ function refuseRunningTwin(paths: RunDirPaths, name: string, services: LaunchSer
 
 /** Connects to QMP, giving up as soon as QEMU exits (with its log) or at the deadline. */
 async function waitForQmp(paths: RunDirPaths, pid: number, timeoutMs: number, services: LaunchServices): Promise<QmpClient> {
-  const deadline = services.clock.now() + timeoutMs;
-  for (;;) {
-    if (!processRuns(pid, services)) throw new LaunchError('qmp', 'QEMU exited during start-up', qemuLogTail(paths) ?? '(QEMU printed nothing)');
-    try {
-      // One attempt waits for the greeting as long as the remaining time allows: QEMU listens
-      // before its main loop runs (memory preallocation), and a handshake cut short would leave
-      // a dead connection in the socket's small backlog each time.
-      const left = Math.max(1000, deadline - services.clock.now());
-      return await QmpClient.connect(paths.qmpSocket, { clock: services.clock, timeoutMs: Math.min(left, 5000), retryMs: 50, commandTimeoutMs: 10_000 });
-    } catch (error) {
-      if (services.clock.now() >= deadline) {
-        throw new LaunchError('qmp', `no QMP answer on ${paths.qmpSocket} within ${Math.round(timeoutMs / 1000)} s: ${(error as Error).message}`, qemuLogTail(paths));
-      }
-      await services.clock.sleep(100);
-    }
+  const exited = () => (processRuns(pid, services) ? null : 'QEMU exited');
+  try {
+    // One wait for the whole time: retrying while the socket is missing or refused, then one
+    // handshake that waits for the greeting (QEMU listens before its main loop runs, during
+    // memory preallocation; handshakes cut short would pile dead connections in its backlog).
+    return await QmpClient.connect(paths.qmpSocket, { clock: services.clock, timeoutMs, retryMs: 50, commandTimeoutMs: 10_000, giveUp: exited });
+  } catch (error) {
+    if (exited()) throw new LaunchError('qmp', 'QEMU exited during start-up', qemuLogTail(paths) ?? '(QEMU printed nothing)');
+    throw new LaunchError('qmp', `no QMP answer on ${paths.qmpSocket} within ${Math.round(timeoutMs / 1000)} s: ${(error as Error).message}`, qemuLogTail(paths));
   }
 }
 

@@ -54,6 +54,8 @@ export interface QmpConnectOptions {
   retryMs?: number;
   /** Default timeout for each command. Default 10000. */
   commandTimeoutMs?: number;
+  /** Asked before each retry: a reason to stop waiting (QEMU exited), or null to go on. */
+  giveUp?: () => string | null;
 }
 
 interface Pending {
@@ -104,6 +106,8 @@ export class QmpClient {
         // ENOENT: QEMU has not created the socket yet; ECONNREFUSED: a stale socket file or not listening yet.
         const retryable = lastError.code === 'ENOENT' || lastError.code === 'ECONNREFUSED' || error instanceof QmpClosedError;
         if (!retryable || clock.now() + retryMs > deadline) break;
+        const reason = options.giveUp?.() ?? null;
+        if (reason !== null) throw new QmpConnectError(`stopped waiting for QMP at ${socketPath}: ${reason}`);
         await clock.sleep(retryMs);
       }
     }

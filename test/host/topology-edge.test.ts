@@ -232,7 +232,7 @@ describe('readTopology edge cases', () => {
     const topology = read(root);
     assert.equal(topology.nodes.length, 1);
     assert.deepEqual(topology.nodes[0], {
-      id: 0, cpus: [0, 1], memMiB: 2048, distances: { '0': 10 },
+      id: 0, cpus: [0, 1], memMiB: 2048, freeMiB: 1024, distances: { '0': 10 },
       hugepages: { '2048': { total: 16, free: 10 } },
     });
     assert.deepEqual(topology.cpus.map((entry) => entry.node), [0, 0]);

@@ -18,6 +18,8 @@ export interface Shape {
   free2M?: number;
   free1G?: number;
   memMiBPerNode?: number;
+  /** MemFree per node (absent: not known, as a capture without it). */
+  freeMiBPerNode?: number;
 }
 
 export function buildTopology(shape: Shape = {}): Topology {
@@ -66,6 +68,7 @@ export function buildTopology(shape: Shape = {}): Topology {
     id,
     cpus: (nodeCpus.get(id) ?? []).sort((a, b) => a - b),
     memMiB: shape.memMiBPerNode ?? 65536,
+    ...(shape.freeMiBPerNode === undefined ? {} : { freeMiB: shape.freeMiBPerNode }),
     distances: Object.fromEntries(Array.from({ length: nodeCount }, (_, other) => [String(other), other === id ? 10 : 21])),
     hugepages: {
       '2048': { total: shape.free2M ?? 0, free: shape.free2M ?? 0 },

@@ -266,3 +266,18 @@ describe('guest NUMA, emulator and iothreads', () => {
     assert.deepEqual(plan(host, { emulator: { cpus: [0, 4] } }).emulator, [0, 4]);
   });
 });
+
+describe('memory that must fit now', () => {
+  test('preallocated RAM larger than the node\'s free memory is warned (launch refuses it); without prealloc it is not', () => {
+    const topology = buildTopology({ memMiBPerNode: 65536, freeMiBPerNode: 2048 });
+    const big = plan(topology, { vcpus: 2, memory: { size: '4G', backing: 'ram', prealloc: true } });
+    assert.ok(codes(big.warnings).includes('memory-exceeds-free'), JSON.stringify(big.warnings));
+    assert.match(big.warnings.find((warning) => warning.code === 'memory-exceeds-free')!.message, /has 2 GiB free, less than the 4 GiB this VM preallocates/);
+    const lazy = plan(topology, { vcpus: 2, memory: { size: '4G', backing: 'ram', prealloc: false } });
+    assert.ok(!codes(lazy.warnings).includes('memory-exceeds-free'));
+    const fits = plan(topology, { vcpus: 2, memory: { size: '1G', backing: 'ram', prealloc: true } });
+    assert.ok(!codes(fits.warnings).includes('memory-exceeds-free'));
+    const unknown = plan(buildTopology({}), { vcpus: 2, memory: { size: '4G', backing: 'ram', prealloc: true } });
+    assert.ok(!codes(unknown.warnings).includes('memory-exceeds-free'), 'no free figure, no guess');
+  });
+});

@@ -24,6 +24,7 @@ export const KNOWN_WARNING_CODES = new Set([
   'cross-numa', 'split-l3', 'sibling-shared', 'hugepages-missing', 'overcommit', 'no-housekeeping',
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
   'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
+  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable',
 ]);
 
 export interface CheckInput {
@@ -417,6 +418,12 @@ export function checkPlan(input: CheckInput): string[] {
     return sizes.length === nodes.length && sizes.every((size) => size !== null) && sizes.reduce((sum, size) => sum! + size!, 0)! < memMiB;
   });
   if (tooSmall !== warned('memory-exceeds-node')) bad(tooSmall ? 'node memory short without memory-exceeds-node' : 'memory-exceeds-node although the nodes are big enough');
+  // Free memory: warned exactly when preallocated RAM is known not to fit in the nodes' free memory now.
+  const notFree = spec.memory.backing === 'ram' && spec.memory.prealloc && memoryNeeds.some(({ memMiB, nodes }) => {
+    const free = topology.nodes.filter((node) => nodes.includes(node.id)).map((node) => node.freeMiB ?? null);
+    return free.length === nodes.length && free.every((value) => value !== null) && free.reduce((sum, value) => sum! + value!, 0)! < memMiB;
+  });
+  if (notFree !== warned('memory-exceeds-free')) bad(notFree ? 'preallocated RAM short of free memory without memory-exceeds-free' : 'memory-exceeds-free although it fits');
   const kinds = distinct(vcpuHosts.map((cpu) => host.kind.get(cpu) ?? -1));
   if (topology.cpuKinds.length > 0 && kinds.length > 1 && !warned('mixed-cpu-kinds')) bad('vCPUs on several CPU kinds without mixed-cpu-kinds');
   return problems;
