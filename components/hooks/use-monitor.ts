@@ -21,11 +21,14 @@ export interface LiveMonitor {
   nowMs: number;
   /** Per disk I/O rates from QMP query-blockstats, one reading per sample. */
   disks: DiskRates[];
+  /** Once exited: QEMU's last words, or why there are none. */
+  exitNote: string | null;
 }
 
 export function useMonitor(record: VmRecord, services: MonitorServices): LiveMonitor {
   const [snapshot, setSnapshot] = useState<MonitorSnapshot | null>(null);
   const [disks, setDisks] = useState<DiskRates[]>([]);
+  const [exitNote, setExitNote] = useState<string | null>(null);
   const [, setVersion] = useState(0);
   useEffect(() => {
     const { control } = services;
@@ -36,7 +39,8 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     const stop = services.startSampler(record, (next) => {
       setSnapshot(next);
       if (!next.figures.alive) {
-        services.cleanUpExited(record);
+        const said = services.cleanUpExited(record);
+        setExitNote(said ?? 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed');
         return;
       }
       const atMs = next.figures.atMs;
@@ -61,5 +65,6 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     alive,
     nowMs: snapshot?.figures.atMs ?? services.clock.now(),
     disks,
+    exitNote,
   };
 }

@@ -26,6 +26,8 @@ export interface MonitorView {
   events: readonly VmEventLine[];
   /** Per disk I/O rates (empty: no disks, or no reading yet). */
   disks?: readonly DiskRates[];
+  /** Once exited: QEMU's last words (or why there are none). */
+  exitNote?: string | null;
   /** A one-line answer to the last key (e.g. the re-pin result); null for none. */
   message: string | null;
   /** Waiting for y/n on a force quit. */
@@ -95,7 +97,10 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
     for (const text of MONITOR_HELP) lines.push({ text: fit(text, width) });
     return lines;
   }
-  if (!alive) lines.push({ text: fit('The VM has exited: its process is gone (kvm-tui status cleans its runtime dir). q leaves.', width), color: 'red' });
+  if (!alive) {
+    lines.push({ text: fit('The VM has exited: its process is gone. q leaves.', width), color: 'red' });
+    for (const said of (view.exitNote ?? '').split('\n').filter(Boolean)) lines.push({ text: fit(said, width), color: 'red' });
+  }
 
   const sparkWidth = Math.max(0, Math.min(30, width - 62));
   const header = `${'thread'.padEnd(14)}${'tid'.padStart(8)}${'cpu%'.padStart(7)}  ${sparkWidth > 0 ? 'history'.padEnd(sparkWidth) + ' ' : ''}${'on'.padStart(3)}${'wait ms/s'.padStart(11)}${'migr/s'.padStart(8)}  pinned`;

@@ -106,6 +106,7 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     state: live.state,
     events: live.events,
     disks: live.disks,
+    exitNote: live.exitNote,
     message: ui.message,
     confirmForce: ui.confirmForce,
     help: ui.help,

@@ -8,7 +8,9 @@ import { HostFs } from '../host/host-fs.js';
 import { Sampler, type MonitorSnapshot } from '../monitor/sampler.js';
 import { removeStaleRunDir } from '../registry/registry.js';
 import type { VmRecord } from '../registry/vm-record.js';
+import { qemuLogTail } from '../run/launch.js';
 import { VmControl, type DiskCounters, type VmEventLine } from '../run/vm-control.js';
+import { runDirPaths } from '../shared/vm-paths.js';
 
 /** What the pane can do to the VM (src/run/vm-control.ts implements it). */
 export interface MonitorControl {
@@ -30,8 +32,11 @@ export interface MonitorServices {
   control: MonitorControl;
   /** Starts sampling; returns the stop function. */
   startSampler(record: VmRecord, onSnapshot: (snapshot: MonitorSnapshot) => void): () => void;
-  /** Once the VM has exited: remove its runtime directory (nothing of it stays behind). */
-  cleanUpExited(record: VmRecord): void;
+  /**
+   * Once the VM has exited: what QEMU last said (its log's last lines: "terminating on signal 15
+   * from pid N", an assertion...), read before its runtime directory is removed.
+   */
+  cleanUpExited(record: VmRecord): string | null;
 }
 
 export function buildMonitorServices(ctx: CommandContext, record: VmRecord): MonitorServices {
@@ -40,7 +45,11 @@ export function buildMonitorServices(ctx: CommandContext, record: VmRecord): Mon
   return {
     clock: ctx.clock,
     control,
-    cleanUpExited: (vm) => void removeStaleRunDir(vm.runDir, ctx.identity.uid ?? 0, procFs),
+    cleanUpExited: (vm) => {
+      const said = qemuLogTail(runDirPaths(vm.runDir), 2);
+      removeStaleRunDir(vm.runDir, ctx.identity.uid ?? 0, procFs);
+      return said;
+    },
     startSampler: (vm, onSnapshot) => {
       const sampler = new Sampler({ procFs, record: vm, clock: ctx.clock, onSnapshot, onError: (error) => control.log(`reading /proc: ${error.message}`) });
       sampler.start();

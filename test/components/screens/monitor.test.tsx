@@ -111,7 +111,10 @@ function harness(series: MonitorSnapshot[]) {
   const services: MonitorServices = {
     clock,
     control,
-    cleanUpExited: (vm) => void cleaned.push(vm.runDir),
+    cleanUpExited: (vm) => {
+      cleaned.push(vm.runDir);
+      return 'qemu: qemu-system-x86_64: terminating on signal 15 from pid 99';
+    },
     startSampler: (_vm, onSnapshot) => {
       push = onSnapshot;
       return () => {
@@ -208,6 +211,7 @@ describe('MonitorScreen', () => {
     assert.match(frame, /\[EXITED\]/);
     assert.deepEqual(cleaned, [record.runDir], 'the run dir of an exited VM is removed');
     assert.match(frame, /The VM has exited/);
+    assert.match(frame, /qemu: qemu-system-x86_64: terminating on signal 15 from pid 99/, 'what QEMU last said');
     await press(app.stdin, 'p');
     await waitFor(() => /the VM has exited: q leaves/.test(plain(app.lastFrame())), 'the refusal');
     assert.ok(!control.calls.includes('pause'));
