@@ -25,6 +25,9 @@ export interface LiveMonitor {
   exitNote: string | null;
 }
 
+/** The pane redraws for control changes (events, answers) at most ten times a second. */
+export const REDRAW_MIN_MS = 100;
+
 export function useMonitor(record: VmRecord, services: MonitorServices): LiveMonitor {
   const [snapshot, setSnapshot] = useState<MonitorSnapshot | null>(null);
   const [disks, setDisks] = useState<DiskRates[]>([]);
@@ -34,7 +37,15 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     const { control } = services;
     let closed = false;
     let lastDisks: { atMs: number; counters: Awaited<ReturnType<typeof control.blockstats>> } | null = null;
-    const unsubscribe = control.onChange(() => setVersion((version) => version + 1));
+    // QMP events can come in bursts: redraw for them at most every REDRAW_MIN_MS.
+    let pending: unknown = null;
+    const unsubscribe = control.onChange(() => {
+      if (pending !== null || closed) return;
+      pending = services.clock.setTimeout(() => {
+        pending = null;
+        if (!closed) setVersion((version) => version + 1);
+      }, REDRAW_MIN_MS);
+    });
     void control.connect();
     const stop = services.startSampler(record, (next) => {
       setSnapshot(next);
@@ -52,6 +63,7 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     });
     return () => {
       closed = true;
+      if (pending !== null) services.clock.clearTimeout(pending);
       stop();
       unsubscribe();
       control.close();

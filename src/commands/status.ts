@@ -30,6 +30,7 @@ export interface StatusThread {
   lastHostCpu: number;
   waitMsPerSec: number | null;
   migrationsPerSec: number | null;
+  involuntaryPerSec: number | null;
   drift: boolean;
 }
 
@@ -101,6 +102,7 @@ function toEntry(record: VmRecord, figures: VmFigures, state: VmState): StatusEn
       lastHostCpu: thread.lastHostCpu,
       waitMsPerSec: thread.waitMsPerSec,
       migrationsPerSec: thread.migrationsPerSec,
+      involuntaryPerSec: thread.involuntaryPerSec,
       drift: thread.drift,
     })),
   };
