@@ -41,7 +41,11 @@ export function readMounts(hostFs: HostFs): MountEntry[] | null {
       target: decode(target!),
       fsType: fsType!,
       options: options!.split(','),
-    }));
+    }))
+    // A mount point with a newline or other control character (encoded \012 in the file) is not
+    // one a host sets up for cgroups or huge pages; building fix commands on it would put host
+    // text across lines of a script users run, so such entries are not used at all.
+    .filter((entry) => !/[\u0000-\u001f\u007f]/.test(entry.target) && entry.target.startsWith('/'));
 }
 
 export interface KernelCmdline {

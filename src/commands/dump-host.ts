@@ -18,7 +18,14 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
   const [dir, extra] = ctx.args.positionals;
   if (!dir) throw new UsageError('dump-host: missing DIR (where to write the capture)');
   if (extra !== undefined) throw new UsageError(`dump-host: unexpected argument "${extra}"`);
-  const target = path.resolve(dir);
+  let target = path.resolve(dir);
+  // DIR may be a symlink to the (empty) folder to fill: write into the folder it names, so the
+  // rename of the finished capture replaces that folder, not the link.
+  try {
+    if (fs.lstatSync(target).isSymbolicLink()) target = fs.realpathSync(target);
+  } catch {
+    // absent or a dangling link: checkTarget names the problem
+  }
   checkTarget(dir, target);
   const recorder = new HostFs(ctx.hostFs.root);
   try {

@@ -23,6 +23,7 @@
  */
 import type { Plan, PlanMessage, VmSpec } from '../spec/types.js';
 import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
+import { checkIfname } from '../shared/ifname.js';
 import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
 import { runDirPaths } from '../shared/vm-paths.js';
 
@@ -67,8 +68,6 @@ function hugepageSize(backing: Plan['memory']['backing']): { option: string; mib
 
 /** Identifiers QEMU parses itself (machine, CPU model, features): no escaping exists for them. */
 const QEMU_IDENT = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/" or whitespace. */
-const IFNAME = /^[^/\s:]{1,15}$/;
 
 /** Reasons the plan cannot become a QEMU command line (empty = fine). */
 export function checkPlanForQemu(plan: Plan): PlanMessage[] {
@@ -154,7 +153,7 @@ export function checkPlanForQemu(plan: Plan): PlanMessage[] {
 
   const net = spec.network;
   if (net.mode === 'tap') {
-    if (net.ifname === null || !IFNAME.test(net.ifname)) {
+    if (net.ifname === null || checkIfname(net.ifname) !== null) {
       add('bad-tap', `tap networking needs an interface name of 1-15 characters without "/", ":" or spaces (got ${JSON.stringify(net.ifname)})`);
     }
   } else if (net.queues > 1) {

@@ -167,8 +167,34 @@ export class HostFs {
 
 const SCRATCH = Buffer.allocUnsafe(65536);
 
+/** A spec file or user preset is small: anything larger is not one. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+
+/**
+ * A user-named file (--spec, a user preset) as text: regular files only, opened non-blocking
+ * and bounded, so a FIFO, a device or /dev/zero behind the name is refused at once instead of
+ * hanging or filling memory. Throws an Error whose message says what is wrong.
+ */
+export function readRegularFile(file: string, maxBytes = MAX_SPEC_BYTES): string {
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw new HostReadError(stat.isDirectory() ? 'is a directory' : stat.isFIFO() ? 'is a FIFO, not a regular file' : 'is not a regular file');
+      if (stat.size > maxBytes) throw new HostReadError(`is ${stat.size} bytes, more than ${maxBytes}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return readBounded(file, maxBytes).toString('utf8');
+  } catch (error) {
+    if (error instanceof HostReadError) throw new Error(error.reason);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
+  }
+}
+
 /** A regular file's bytes, read non-blocking and bounded; anything else is refused. */
-function readBounded(file: string): Buffer {
+function readBounded(file: string, maxBytes = MAX_READ_BYTES): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const stat = fs.fstatSync(fd);
@@ -181,7 +207,7 @@ function readBounded(file: string): Buffer {
       const n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
       if (n === 0) break;
       total += n;
-      if (total > MAX_READ_BYTES) throw new HostReadError(`larger than ${MAX_READ_BYTES / (1024 * 1024)} MiB`);
+      if (total > maxBytes) throw new HostReadError(maxBytes >= 1024 * 1024 ? `larger than ${maxBytes / (1024 * 1024)} MiB` : `larger than ${maxBytes} bytes`);
       chunks.push(Buffer.from(SCRATCH.subarray(0, n)));
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);

@@ -335,6 +335,8 @@ function readHugepages(hostFs: HostFs, dir: string): Record<string, HugepagePool
     if (!match) continue;
     const total = hostFs.readInt(`${dir}/${name}/nr_hugepages`);
     const free = hostFs.readInt(`${dir}/${name}/free_hugepages`);
+    // Counts are never negative on a real kernel: a capture saying so is not read as a pool.
+    if ((total !== null && total < 0) || (free !== null && free < 0)) continue;
     out[match[1]!] = { total: total ?? 0, free: free ?? 0 };
   }
   return out;

@@ -44,22 +44,30 @@ export const runCommand: RunCommand = async (argv, options = {}) => {
   } catch (error) {
     return failed(`cannot load execa: ${(error as Error).message}`);
   }
+  let timer: NodeJS.Timeout | null = null;
   try {
-    const result = await execa(argv[0]!, argv.slice(1), {
+    // Its own process group, so a timeout ends the whole group: a wrapper script that ignores
+    // SIGTERM, or its children holding our pipes open, must not keep the audit waiting.
+    const subprocess = execa(argv[0]!, argv.slice(1), {
       reject: false,
-      timeout: timeoutMs,
       input: options.input,
       stdin: options.input === undefined ? 'ignore' : 'pipe',
       env: options.env,
       extendEnv: options.env === undefined,
       stripFinalNewline: true,
-      // SIGKILL after the timeout's SIGTERM: a hung version query must not keep the audit open.
-      forceKillAfterDelay: 500,
+      detached: true,
     });
+    let timedOut = false;
+    timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(subprocess.pid, 'SIGTERM');
+      setTimeout(() => killGroup(subprocess.pid, 'SIGKILL'), 500).unref();
+    }, timeoutMs);
+    const result = await subprocess;
     const stdout = String(result.stdout ?? '');
     const stderr = String(result.stderr ?? '');
     const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
-    if (result.timedOut) {
+    if (timedOut) {
       return { ok: false, stdout, stderr, exitCode: null, timedOut: true, error: `timed out after ${timeoutMs} ms` };
     }
     if (exitCode === 0) return { ok: true, stdout, stderr, exitCode, timedOut: false, error: null };
@@ -72,8 +80,20 @@ export const runCommand: RunCommand = async (argv, options = {}) => {
     return { ok: false, stdout, stderr, exitCode, timedOut: false, error: why };
   } catch (error) {
     return failed((error as Error).message.split('\n')[0] ?? String(error));
+  } finally {
+    if (timer) clearTimeout(timer);
   }
 };
+
+/** Signals a whole process group (its leader's pid, negated); quiet when it is gone already. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined || pid <= 1) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group has exited
+  }
+}
 
 function failed(error: string): CommandResult {
   return { ok: false, stdout: '', stderr: '', exitCode: null, timedOut: false, error };

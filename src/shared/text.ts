@@ -31,3 +31,11 @@ export function wrapText(text: string, width: number, indent = '', longWords: 'c
 export function fit(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
+
+/** Characters outside XML 1.0's Char production: U+FFFE, U+FFFF and unpaired surrogates. */
+const NOT_XML_RE = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether the text holds a character no XML document can (libvirt's domain XML must hold names). */
+export function hasNonXmlChar(text: string): boolean {
+  return NOT_XML_RE.test(text);
+}

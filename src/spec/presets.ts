@@ -9,6 +9,7 @@
  * never skipped: silently dropping it would leave the user wondering where it went.
  */
 import * as fs from 'node:fs';
+import { readRegularFile } from '../host/host-fs.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -86,7 +87,7 @@ function userPresets(dir: string): Preset[] {
       const file = path.join(dir, entry);
       let data: unknown;
       try {
-        data = JSON.parse(fs.readFileSync(file, 'utf8'));
+        data = JSON.parse(readRegularFile(file));
       } catch (error) {
         throw new SpecError(file, '', error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message);
       }

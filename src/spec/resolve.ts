@@ -4,7 +4,7 @@
  * validated once, so derived values follow: --vcpus recomputes the guest topology, the guest NUMA
  * split and the tap queue count; --accel tcg turns a host-passthrough CPU into "max".
  */
-import * as fs from 'node:fs';
+import { readRegularFile } from '../host/host-fs.js';
 import { UsageError } from '../errors.js';
 import { findPreset, type PresetOptions } from './presets.js';
 import { parseSizeMiB } from './size.js';
@@ -75,7 +75,7 @@ export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions
     source = specFile!;
     let text: string;
     try {
-      text = (opts.readFile ?? ((file) => fs.readFileSync(file, 'utf8')))(specFile!);
+      text = (opts.readFile ?? ((file) => readRegularFile(file)))(specFile!);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new UsageError(`--spec ${specFile}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);

@@ -15,6 +15,8 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { parseCpuList, CpuListError } from '../host/cpulist.js';
 import { formatSizeMiB, parseSizeMiB } from './size.js';
+import { checkIfname } from '../shared/ifname.js';
+import { hasNonXmlChar } from '../shared/text.js';
 import { PAGE_MIB } from '../shared/page-sizes.js';
 import type { DiskAio, DiskCache, MemoryBacking, VmSpec } from './types.js';
 
@@ -49,7 +51,6 @@ export const IOTHREAD_PLACEMENTS = ['housekeeping', 'dedicated', 'with-vcpus'] a
 export const MAX_VCPUS = 4096;
 export const NAME_RULE = '1-64 characters, no "/" and no control characters (newline, tab...)';
 /** Linux IFNAMSIZ is 16 including the NUL; the kernel refuses "/", ":" and whitespace. */
-const IFNAME_RE = /^[^/:\s]{1,15}$/;
 const QEMU_TOKEN_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const FEATURE_RE = /^[+-][A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -159,8 +160,11 @@ export function checkVmName(name: string): string | null {
   if (length < 1 || length > 64) return `must be ${NAME_RULE}; got ${length} characters`;
   if (name.includes('/')) return `must not contain "/" (${NAME_RULE})`;
   if (CONTROL_RE.test(name)) return `must not contain control characters such as newline or tab (${NAME_RULE})`;
+  // XML 1.0 has no way to write these (libvirt's domain XML would not be well-formed).
+  if (hasNonXmlChar(name)) return `must not contain characters XML cannot hold (U+FFFE, U+FFFF, lone surrogates) (${NAME_RULE})`;
   return null;
 }
+
 
 /** Parses "user" | "none" | "tap" | "tap:IFNAME" to a network object; null when not one of those. */
 export function parseNetShorthand(text: string): { mode: 'user' | 'none' | 'tap'; ifname?: string } | null {
@@ -445,7 +449,8 @@ function completeNetwork(input: SpecInput['network'], vcpuCount: number, fail: F
   const ifname = input?.ifname ?? null;
   if (mode === 'tap') {
     if (ifname === null) fail.at('network.ifname', 'tap needs an interface name (tap:IFNAME)');
-    if (!IFNAME_RE.test(ifname)) fail.at('network.ifname', 'must be 1-15 characters without "/", ":" or spaces');
+    const problem = checkIfname(ifname);
+    if (problem) fail.at('network.ifname', problem);
   } else if (ifname !== null) {
     fail.at('network.ifname', `only used with mode tap (mode is ${mode})`);
   }

@@ -138,7 +138,13 @@ describe('bad spec files', () => {
     assert.equal(message({ vcpus: 4, numa: [{ vcpus: [0, 1, 9], memory: '1G' }, { vcpus: [2, 3], memory: '1G' }], memory: '2G' }), 's: numa[0].vcpus: vCPU 9 does not exist (the VM has 4: 0-3)');
     assert.equal(message({ vcpus: 4, numa: [{ vcpus: '0-2', memory: '1G' }, { vcpus: '2-3', memory: '1G' }], memory: '2G' }), 's: numa[1].vcpus: vCPU 2 is already in numa[0]');
     assert.equal(message({ network: { mode: 'tap', ifname: 'tap0', mac: '01:00:5e:00:00:01' } }), 's: network.mac: must be a unicast address (first octet even)');
-    assert.equal(message({ network: { mode: 'tap', ifname: 'a/b' } }), 's: network.ifname: must be 1-15 characters without "/", ":" or spaces');
+    assert.equal(message({ network: { mode: 'tap', ifname: 'a/b' } }), 's: network.ifname: must not contain "/", ":", spaces or control characters');
+    // The kernel's rule, in bytes: "." and ".." are not names; 8 two-byte letters are 16 bytes.
+    assert.equal(message({ network: { mode: 'tap', ifname: '.' } }), 's: network.ifname: cannot be "."');
+    assert.equal(message({ network: { mode: 'tap', ifname: '..' } }), 's: network.ifname: cannot be ".."');
+    assert.equal(message({ network: { mode: 'tap', ifname: 'éééééééé' } }), "s: network.ifname: must be 1-15 bytes (the kernel's IFNAMSIZ); got 16");
+    assert.equal(message({ network: { mode: 'tap', ifname: 'tap-ééé' } }), 'no error', '10 bytes is fine');
+    assert.match(message({ name: 'vm\uFFFE' }), /^s: name: must not contain characters XML cannot hold/);
     assert.equal(message({ network: 'bridge' }), 's: network: must be "user", "none", "tap:IFNAME" or an object');
     assert.equal(message({ cpu: { features: ['avx2'] } }), 's: cpu.features[0]: must look like +name or -name; got "avx2"');
     assert.equal(message({ cpu: { model: 'EPYC', cachePassthrough: true } }), 's: cpu.cachePassthrough: needs cpu.model "host" (host cache info is only passed through with host passthrough)');

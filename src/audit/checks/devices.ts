@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { loadModuleFix, makeFix } from '../fix.js';
-import { cmdlineEvidence, missingReason, moduleLoaded, moduleLoadingBlocked, moduleParam, parseKernelBool, readCmdline } from '../probe-helpers.js';
+import { cmdlineEvidence, missingReason, moduleLoaded, moduleLoadingBlocked, moduleParam, parseKernelBool, readCmdline, unknownOutcome } from '../probe-helpers.js';
 import type { Check } from '../types.js';
 
 const vhostNet: Check = {
@@ -108,6 +108,7 @@ const secureGuest: Check = {
   needsRoot: true,
   why: 'SEV and TDX encrypt guest memory against the host; they need CPU support, firmware enablement and the KVM module parameter. Ordinary VMs do not need them.',
   run(ctx) {
+    if (!ctx.cpuInfo.readable) return unknownOutcome(ctx.hostFs, '/proc/cpuinfo');
     const flags = ctx.cpuInfo.flags;
     const sevFlags = ['sev', 'sev_es', 'sev_snp'].filter((flag) => flags.has(flag));
     const tdx = parseKernelBool(moduleParam(ctx.hostFs, 'kvm_intel', 'tdx'));

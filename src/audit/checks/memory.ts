@@ -36,12 +36,16 @@ function nodePools(ctx: ProbeContext): NodePools[] | null {
   for (const name of names) {
     const match = /^hugepages-(\d+)kB$/.exec(name);
     if (!match) continue;
-    pools[match[1]!] = {
-      total: ctx.hostFs.readInt(`${dir}/${name}/nr_hugepages`) ?? 0,
-      free: ctx.hostFs.readInt(`${dir}/${name}/free_hugepages`) ?? 0,
-    };
+    const total = ctx.hostFs.readInt(`${dir}/${name}/nr_hugepages`) ?? 0;
+    const free = ctx.hostFs.readInt(`${dir}/${name}/free_hugepages`) ?? 0;
+    if (total < 0 || free < 0) continue; // not a count a kernel writes (see readHugepages)
+    pools[match[1]!] = { total, free };
   }
   return [{ id: 0, memMiB: ctx.topology?.nodes[0]?.memMiB ?? null, pools, dir }];
+}
+
+function dir(nodes: NodePools[]): string {
+  return nodes.map((node) => node.dir).join(', ');
 }
 
 function reservedMiB(pools: Record<string, HugepagePool>): number {
@@ -78,6 +82,9 @@ const hugepages: Check = {
     const many = nodes.length > 1;
     const evidence = nodes.map((node) => describeNode(node, many)).join('; ');
     const reserved = withMemory.filter((node) => reservedMiB(node.pools) > 0);
+    if (nodes.every((node) => Object.keys(node.pools).length === 0)) {
+      return { status: 'skip', evidence: `unknown: no readable huge page pool (${dir(nodes)}: counts missing or not valid numbers)`, fix: null };
+    }
     if (reserved.length === withMemory.length && withMemory.length > 0) {
       return { status: 'pass', evidence, fix: null };
     }

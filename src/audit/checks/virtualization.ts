@@ -210,7 +210,7 @@ const kvmModules: Check = {
     const fix = facts.hwFlag && module
       ? loadModuleFix(module, { bootFile: 'kvm', applicable: false, note: blocked ?? undefined })
       : null;
-    return { status: 'fail', evidence: `/sys/module: ${loaded}${facts.hwFlag ? '' : ' (no vmx/svm: see virt.cpu-flags)'}`, fix };
+    return { status: 'fail', evidence: `/sys/module: ${loaded}${facts.hwFlag || !ctx.cpuInfo.readable ? '' : ' (no vmx/svm: see virt.cpu-flags)'}`, fix };
   },
 };
 

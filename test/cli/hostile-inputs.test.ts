@@ -1,0 +1,216 @@
+/**
+ * Hostile captures and inputs against the shipped bundle, each run in a child process with a time
+ * limit: FIFOs, devices and huge files where kvm-tui expects small text, links and ".." out of a
+ * capture, absurd cpulists and counts, names the kernel or XML cannot take, and shell text built
+ * from host strings. Each asserts the exit code, a one-line error where there is one, and that
+ * nothing outside what was asked is read, written or run.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { scratchDir } from '../helpers/fixture-root.js';
+import { REPO } from '../helpers/run-cli.js';
+
+const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
+const BARE = path.join(REPO, 'test/fixtures/hosts/bare');
+const LIMIT_MS = 15_000;
+
+before(() => {
+  execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function kvmTui(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const started = Date.now();
+  const home = scratchDir('hostile-home');
+  const result = spawnSync(process.execPath, [BUNDLE, ...args], {
+    encoding: 'utf8',
+    timeout: LIMIT_MS,
+    env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_CACHE_HOME: path.join(home, 'cache'), NO_COLOR: '1', ...env },
+    cwd: home,
+  });
+  const ms = Date.now() - started;
+  assert.notEqual(result.signal, 'SIGTERM', `kvm-tui ${args.join(' ')} hung (killed after ${LIMIT_MS} ms)`);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, ms };
+}
+
+/** A copy of the bare fixture host to spoil. */
+function capture(label: string): string {
+  const root = path.join(scratchDir(`hostile-${label}`), 'root');
+  fs.cpSync(BARE, root, { recursive: true });
+  return root;
+}
+
+const oneLine = (text: string) => text.trim().split('\n').length === 1;
+
+describe('hostile files where kvm-tui expects small text', () => {
+  it('a FIFO, /dev/zero or a directory as --spec: exit 2, one line, at once', () => {
+    const fifo = path.join(scratchDir('hostile-spec'), 'spec.json');
+    execFileSync('mkfifo', [fifo]);
+    for (const [spec, why] of [[fifo, /is a FIFO, not a regular file/], ['/dev/zero', /is not a regular file/], ['/tmp', /is a directory/]] as const) {
+      const run = kvmTui(['plan', '--spec', spec]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.ok(oneLine(run.stderr), run.stderr);
+      assert.match(run.stderr, why);
+    }
+  });
+
+  it('a FIFO as a user preset: exit 2 naming it, not a hang', () => {
+    const home = scratchDir('hostile-presets');
+    const dir = path.join(home, 'kvm-tui', 'presets');
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync('mkfifo', [path.join(dir, 'evil.json')]);
+    const run = kvmTui(['presets'], { XDG_CONFIG_HOME: home });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /evil\.json.*is a FIFO/);
+  });
+
+  it('FIFOs and a link to /dev/zero inside a capture: audit and topology finish, reading none of them', () => {
+    const root = capture('fifo');
+    fs.rmSync(path.join(root, 'proc/cmdline'));
+    execFileSync('mkfifo', [path.join(root, 'proc/cmdline')]);
+    fs.rmSync(path.join(root, 'proc/cpuinfo'));
+    fs.symlinkSync('/dev/zero', path.join(root, 'proc/cpuinfo'));
+    const audit = kvmTui(['--root', root, 'audit', '--json']);
+    assert.ok(audit.code === 0 || audit.code === 1, audit.stderr);
+    const checks = (JSON.parse(audit.stdout) as { checks: Array<{ id: string; status: string; evidence: string }> }).checks;
+    assert.equal(checks.find((check) => check.id === 'virt.cpu-flags')!.status, 'skip', 'cpuinfo unreadable is unknown, not an answer');
+    assert.match(checks.find((check) => check.id === 'cpu.isolation')!.evidence, /cmdline/);
+    const topology = kvmTui(['--root', root, 'topology', '--json']);
+    assert.equal(topology.code, 0, topology.stderr);
+  });
+
+  it('a FIFO as cpu/online: topology exits 2 with one line, at once', () => {
+    const root = capture('online-fifo');
+    const online = path.join(root, 'sys/devices/system/cpu/online');
+    fs.rmSync(online, { force: true });
+    execFileSync('mkfifo', [online]);
+    const run = kvmTui(['--root', root, 'topology']);
+    assert.ok(run.code === 0 || run.code === 2, run.stderr);
+    if (run.code === 2) assert.ok(oneLine(run.stderr), run.stderr);
+  });
+});
+
+describe('a capture is a boundary', () => {
+  it('links out of it and ".." in its /proc/mounts are not followed: nothing of the real host is read or printed', () => {
+    const root = capture('escape');
+    const secret = path.join(path.dirname(root), 'secret');
+    fs.mkdirSync(secret);
+    fs.writeFileSync(path.join(secret, 'cgroup.controllers'), 'cpuset KVMTUI-SECRET\n');
+    fs.rmSync(path.join(root, 'proc/modules'));
+    fs.symlinkSync('/etc/passwd', path.join(root, 'proc/modules'));
+    fs.appendFileSync(path.join(root, 'proc/mounts'), `cgroup2 /../../secret cgroup2 rw 0 0\n`);
+    const audit = kvmTui(['--root', root, 'audit', '--json']);
+    assert.ok(audit.code === 0 || audit.code === 1, audit.stderr);
+    assert.doesNotMatch(audit.stdout, /root:x:0:0|KVMTUI-SECRET/);
+  });
+});
+
+describe('absurd numbers and names', () => {
+  it('a cpulist naming CPU 65536 costs nothing: the reader refuses the list at once', () => {
+    const root = capture('cpulist');
+    fs.writeFileSync(path.join(root, 'sys/devices/system/cpu/online'), '0-65536\n');
+    for (const args of [['topology', '--json'], ['plan', '--preset', 'balanced', '--json'], ['audit', '--json']]) {
+      const run = kvmTui(['--root', root, ...args]);
+      assert.ok(run.ms < 5000, `${args[0]} took ${run.ms} ms`);
+      if (run.code === 2) assert.ok(oneLine(run.stderr), run.stderr);
+      // The bad list is not taken as 65537 CPUs: the CPUs the capture has are what counts.
+      if (args[0] === 'topology') assert.ok((JSON.parse(run.stdout) as { cpus: unknown[] }).cpus.length < 100);
+    }
+  });
+
+  it('a negative nr_hugepages is not read as a reserved pool', () => {
+    const root = capture('hugepages');
+    const dir = path.join(root, 'sys/kernel/mm/hugepages/hugepages-2048kB');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'nr_hugepages'), '-5\n');
+    fs.writeFileSync(path.join(dir, 'free_hugepages'), '-5\n');
+    for (const node of fs.readdirSync(path.join(root, 'sys/devices/system/node')).filter((name) => /^node\d+$/.test(name))) {
+      const nodeDir = path.join(root, 'sys/devices/system/node', node, 'hugepages/hugepages-2048kB');
+      if (fs.existsSync(nodeDir)) fs.writeFileSync(path.join(nodeDir, 'nr_hugepages'), '-5\n');
+    }
+    const audit = kvmTui(['--root', root, 'audit', '--json']);
+    const check = (JSON.parse(audit.stdout) as { checks: Array<{ id: string; status: string }> }).checks.find((entry) => entry.id === 'mem.hugepages')!;
+    assert.notEqual(check.status, 'pass');
+  });
+
+  it('interface names the kernel refuses, and names XML cannot hold: exit 2, one line', () => {
+    for (const [args, why] of [
+      [['--net', 'tap:.'], /network\.ifname: cannot be "\."/],
+      [['--net', 'tap:..'], /network\.ifname: cannot be "\.\."/],
+      [['--net', `tap:${'é'.repeat(8)}`], /must be 1-15 bytes/],
+      [['--name', 'vm\uFFFF'], /name: must not contain characters XML cannot hold/],
+    ] as const) {
+      const run = kvmTui(['--root', BARE, 'plan', '--preset', 'balanced', ...args]);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(oneLine(run.stderr), run.stderr);
+      assert.match(run.stderr, why);
+    }
+  });
+});
+
+describe('writes go only where asked', () => {
+  it('dump-host into a symlink to an empty folder fills that folder', () => {
+    const work = scratchDir('hostile-dump');
+    const real = path.join(work, 'real');
+    fs.mkdirSync(real);
+    const link = path.join(work, 'link');
+    fs.symlinkSync(real, link);
+    const run = kvmTui(['--root', BARE, 'dump-host', link]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(fs.lstatSync(link).isSymbolicLink(), 'the link is kept');
+    assert.ok(fs.existsSync(path.join(real, 'sys/devices/system/cpu')), 'the capture is in the folder it names');
+    assert.deepEqual(fs.readdirSync(work).sort(), ['link', 'real']);
+  });
+
+  it('generate --out onto a FIFO, a symlink or a 0600 file: each left as it was (a device is refused in generate.test.ts)', () => {
+    const work = scratchDir('hostile-out');
+    const fifo = path.join(work, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const target = path.join(work, 'target.txt');
+    fs.writeFileSync(target, 'keep\n');
+    const link = path.join(work, 'link');
+    fs.symlinkSync(target, link);
+    const secret = path.join(work, 'secret.xml');
+    fs.writeFileSync(secret, 'mine\n', { mode: 0o600 });
+    for (const out of [fifo, link, secret]) {
+      const run = kvmTui(['--root', BARE, 'generate', '--preset', 'tiny-test', '--format', 'xml', '--out', out, ...(out === secret ? [] : ['--force'])]);
+      assert.equal(run.code, 2, `${out}: ${run.stderr}`);
+      assert.ok(oneLine(run.stderr), run.stderr);
+    }
+    assert.ok(fs.lstatSync(fifo).isFIFO());
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
+    assert.equal(fs.readFileSync(target, 'utf8'), 'keep\n');
+    assert.equal(fs.readFileSync(secret, 'utf8'), 'mine\n');
+    assert.equal(fs.statSync(secret).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(work).sort(), ['fifo', 'link', 'secret.xml', 'target.txt'], 'no temp file left');
+  });
+});
+
+describe('shell text built from hostile values runs nothing it should not', () => {
+  it('a --spec path with a newline and $() stays inside the preview\'s comment', () => {
+    const dir = path.join(scratchDir('hostile-header'), 'a\ntouch PWNED $(touch PWNED2)');
+    fs.mkdirSync(dir);
+    const spec = path.join(dir, 'vm.json');
+    fs.writeFileSync(spec, JSON.stringify({ name: 'vm', accel: 'tcg', cpu: { model: 'qemu64' }, vcpus: 1, memory: '64M', network: 'none' }));
+    const run = kvmTui(['--root', BARE, 'generate', '--spec', spec, '--format', 'qemu']);
+    assert.equal(run.code, 0, run.stderr);
+    const header = run.stdout.split('\n')[0]!;
+    assert.match(header, /^# kvm-tui: QEMU command for VM "vm" \(.*a\\ntouch PWNED \$\(touch PWNED2\).*\)/);
+    const sandbox = scratchDir('hostile-run');
+    const stub = path.join(sandbox, 'bin');
+    fs.mkdirSync(stub);
+    for (const name of ['qemu-system-x86_64', 'mkdir']) fs.writeFileSync(path.join(stub, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const ran = spawnSync('/bin/bash', ['-c', run.stdout], { cwd: sandbox, env: { PATH: stub }, encoding: 'utf8' });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.deepEqual(fs.readdirSync(sandbox), ['bin'], 'nothing but the stubs ran');
+  });
+});
