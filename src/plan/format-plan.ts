@@ -49,6 +49,8 @@ export function formatPlan(plan: Plan, topology: Topology, source: string): stri
     out.push(`    guest node ${node.id}: vCPUs ${formatCpuList(node.vcpus)}, ${formatSizeMiB(node.memMiB)} on host node ${node.hostNodes.join(', ') || 'any'}`);
   }
   out.push(`  housekeeping: ${plan.host.housekeeping.length > 0 ? formatCpuList(plan.host.housekeeping) : 'none kept'} (host vendor ${plan.host.vendor})`);
+  // Shown because they go on the command line as written, after everything kvm-tui sets.
+  if (plan.spec.extraArgs.length > 0) out.push(`  extra QEMU args (appended as given): ${plan.spec.extraArgs.map((arg) => JSON.stringify(arg)).join(' ')}`);
 
   if (plan.warnings.length > 0) {
     out.push('', 'Warnings:');

@@ -36,6 +36,14 @@ describe('kvm-tui plan', () => {
     assert.deepEqual(plan.errors, []);
   });
 
+  test('extraArgs are listed in the plan, as given', async () => {
+    const file = path.join(scratchDir('plan-extra'), 'vm.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 'ea', accel: 'tcg', cpu: { model: 'qemu64' }, vcpus: 1, memory: '64M', network: 'none', extraArgs: ['-rtc', 'base=utc'] }));
+    const { code, stdout } = await kvmTui(['plan', '--spec', file, '--root', AMD]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^ {2}extra QEMU args \(appended as given\): "-rtc" "base=utc"$/m);
+  });
+
   test('--accel auto: TCG (and a TCG CPU model) where the host has no usable /dev/kvm, said on stderr', async () => {
     const { code, stdout, stderr } = await kvmTui(['plan', '--preset', 'balanced', '--root', AMD, '--accel', 'auto', '--json']);
     assert.equal(code, 0, stderr);
