@@ -3,7 +3,7 @@
  * move, q to quit), an error banner when there is one, and the active screen below, sized to the
  * terminal. Which screen is active is app state: keys go to the reducer as `nav/key`.
  */
-import React from 'react';
+import React, { useState } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Banner } from '../src/state/app-state.js';
 import type { KeyPress } from '../src/state/keys.js';
@@ -31,17 +31,36 @@ export interface AppProps {
   banner?: Banner | null;
   /** Fixed terminal size (tests); default: the real terminal's, following resizes. */
   size?: { columns: number; rows: number };
+  /** Called with the exit status before the app ends: 0 for q, 130 for Ctrl-C. */
+  onExit?: (code: number) => void;
+  /** Lines of the ? overlay. */
+  help?: readonly string[];
 }
 
-export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size }: AppProps) {
+export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size, onExit, help }: AppProps) {
   const { exit } = useApp();
+  const [showHelp, setShowHelp] = useState(false);
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
   const index = Math.max(0, screens.findIndex((entry) => entry.id === activeId));
   const screenIds = screens.map((entry) => entry.id);
   useInput((input, key) => {
-    if (input === 'q' || (key.ctrl && input === 'c')) {
+    if (key.ctrl && input === 'c') {
+      onExit?.(130);
       exit();
+      return;
+    }
+    if (showHelp) {
+      setShowHelp(false);
+      return;
+    }
+    if (input === 'q') {
+      onExit?.(0);
+      exit();
+      return;
+    }
+    if (input === '?' && help) {
+      setShowHelp(true);
       return;
     }
     onNavigationKey({ input, ...key }, screenIds);
@@ -59,8 +78,9 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
       </Text>
       <Box>
         {screens.map((entry, position) => (
+          // Brackets mark the active tab in text, so it shows without colour or inverse video.
           <Text key={entry.id} inverse={position === index} color={position === index ? 'cyan' : undefined}>
-            {` ${position + 1} ${entry.title} `}
+            {position === index ? `[${position + 1} ${entry.title}]` : ` ${position + 1} ${entry.title} `}
           </Text>
         ))}
       </Box>
@@ -71,10 +91,16 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
         </Text>
       ) : null}
       <Box flexDirection="column" height={height}>
-        {screen.render({ width, height })}
+        {showHelp && help
+          ? help.slice(0, height).map((line, position) => (
+              <Text key={position} wrap="truncate-end">
+                {line}
+              </Text>
+            ))
+          : screen.render({ width, height })}
       </Box>
       <Text color="gray" wrap="truncate-end">
-        1-{screens.length}/Tab switch · ↑↓ move · q quit
+        {showHelp ? 'any key closes the help' : `1-${screens.length}/Tab switch · ? help · q quit`}
       </Text>
     </Box>
   );

@@ -22,6 +22,26 @@ import { PlanScreen } from './screens/PlanScreen.js';
 import { PreviewScreen, type PreviewScreenProps } from './screens/PreviewScreen.js';
 import { CoreMap } from './widgets/CoreMap.js';
 
+/** Every key of every screen, for the ? overlay. */
+export const WIZARD_HELP = [
+  'Anywhere',
+  '  1-4, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview)',
+  '  ?                     this help (any key closes it)',
+  '  q                     quit (VMs you launched keep running)',
+  '  Ctrl-C                quit with exit status 130',
+  'Audit',
+  '  Up/Down, j/k, g/G     move        Enter/Space  details of the row',
+  '  p                     only problems / all rows',
+  '  w                     write every fix into a script to review and run',
+  '  a                     apply the selected runtime fix (asks y/n first)',
+  '  c                     continue to the topology',
+  'Plan',
+  '  p                     pick a preset (Up/Down, Enter)',
+  'Preview',
+  '  e / x / s             the QEMU command / libvirt XML / pin script',
+  '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
+];
+
 export interface WizardProps {
   services: WizardServices;
   host: HostFacts;
@@ -29,6 +49,8 @@ export interface WizardProps {
   size?: { columns: number; rows: number };
   /** The audit's checks (default: all of them). */
   checks?: readonly Check[];
+  /** Called with the exit status before the app ends (0 quit, 130 Ctrl-C). */
+  onExit?: (code: number) => void;
 }
 
 /**
@@ -41,7 +63,7 @@ export function initialPreset(presets: readonly Preset[], host: HostFacts): stri
   return (ordered.find(fits) ?? ordered[0]!).name;
 }
 
-export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECKS }: WizardProps) {
+export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECKS, onExit }: WizardProps) {
   const { presets } = services;
   const { topology, cpuInfo } = host;
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
@@ -120,6 +142,8 @@ export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECK
       onNavigationKey={(key, screenIds) => dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking })}
       banner={state.banner}
       size={size}
+      onExit={onExit}
+      help={WIZARD_HELP}
     />
   );
 }

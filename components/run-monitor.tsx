@@ -18,9 +18,7 @@ import { MonitorScreen } from './screens/MonitorScreen.js';
 import { VmPicker } from './screens/VmPicker.js';
 import type { VmRecord } from '../src/registry/vm-record.js';
 
-// Switch, then clear and home: the alternate screen keeps the cursor where the shell left it.
-const ALT_SCREEN_ON = '\u001B[?1049h\u001B[2J\u001B[H';
-const ALT_SCREEN_OFF = '\u001B[?1049l';
+import { ALT_SCREEN_OFF, ALT_SCREEN_ON, applyColorChoice } from './terminal/screen.js';
 
 /** Ctrl-C in the picker: exit status 130, as for any interrupted program. */
 class InterruptedError extends Error {}
@@ -85,6 +83,7 @@ export async function runMonitor(ctx: CommandContext, name: string): Promise<num
   const services = buildMonitorServices(ctx, record);
   let code = 0;
   const ascii = ctx.env.TERM === 'dumb';
+  applyColorChoice(ctx.color);
   ui.stdout.write(ALT_SCREEN_ON);
   let untrap: (() => void) | null = null;
   try {

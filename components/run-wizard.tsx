@@ -11,6 +11,7 @@ import type { CommandContext } from '../src/context.js';
 import { UsageError } from '../src/errors.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import { Wizard } from './Wizard.js';
+import { ALT_SCREEN_OFF, ALT_SCREEN_ON, applyColorChoice } from './terminal/screen.js';
 
 export async function runWizard(ctx: CommandContext): Promise<number> {
   const ui = ctx.terminal.streams;
@@ -19,14 +20,28 @@ export async function runWizard(ctx: CommandContext): Promise<number> {
   }
   const services = buildWizardServices(ctx);
   const host = services.readHost();
-  const instance = render(
-    <ErrorBoundary>
-      <Wizard services={services} host={host} />
-    </ErrorBoundary>,
-    { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: true },
-  );
-  // A render error ends the app with that error (after Ink restored the terminal); main()
-  // reports it on stderr with its hint and exit code.
-  await instance.waitUntilExit();
-  return 0;
+  applyColorChoice(ctx.color);
+  let code = 0;
+  ui.stdout.write(ALT_SCREEN_ON);
+  let untrap: (() => void) | null = null;
+  try {
+    const instance = render(
+      <ErrorBoundary>
+        <Wizard services={services} host={host} onExit={(status) => (code = status)} />
+      </ErrorBoundary>,
+      { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
+    );
+    // Killed or hung up: the terminal comes back (raw mode off, main screen) before the end.
+    untrap = ctx.trapSignals(async () => {
+      instance.unmount();
+      ui.stdout.write(ALT_SCREEN_OFF);
+    });
+    // A render error ends the app with that error (after Ink restored the terminal); main()
+    // reports it on stderr with its hint and exit code.
+    await instance.waitUntilExit();
+  } finally {
+    untrap?.();
+    ui.stdout.write(ALT_SCREEN_OFF);
+  }
+  return code;
 }

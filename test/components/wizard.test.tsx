@@ -110,6 +110,33 @@ describe('wizard on a captured 2-socket Xeon', () => {
   });
 });
 
+describe('wizard terminal manners', () => {
+  test('the active tab is marked in text; ? opens the help, any key closes it; q exits 0', async () => {
+    const { services, host } = setup();
+    const exits: number[] = [];
+    const app = render(<Wizard services={services} host={host} onExit={(code) => exits.push(code)} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    assert.match(frame(), /\[1 Audit\] 2 Topology {2}3 Plan {2}4 Preview/, 'brackets, not only inverse video');
+    assert.match(frame(), /\? help · q quit/);
+    await pressUntil(app.stdin, '?', () => /Ctrl-C {16}quit with exit status 130/.test(frame()), 'the help');
+    assert.match(frame(), /w {21}write every fix into a script/);
+    await pressUntil(app.stdin, 'x', () => /Host audit/.test(frame()), 'the audit again');
+    await pressUntil(app.stdin, 'q', () => exits.length > 0, 'the exit');
+    assert.deepEqual(exits, [0]);
+  });
+
+  test('Ctrl-C exits with 130', async () => {
+    const { services, host } = setup();
+    const exits: number[] = [];
+    const app = render(<Wizard services={services} host={host} onExit={(code) => exits.push(code)} />);
+    await waitFor(() => /Host audit/.test(plain(app.lastFrame())), 'the audit screen');
+    app.stdin.write('\u0003');
+    await waitFor(() => exits.length > 0, 'the exit');
+    assert.deepEqual(exits, [130]);
+  });
+});
+
 describe('core map layout', () => {
   test('marks land on the planned CPUs and no line exceeds the width', () => {
     const { topology, cpuInfo, presets } = setup();
