@@ -20,12 +20,15 @@ import { useAuditEffects } from './hooks/use-audit-effects.js';
 import { ChecklistView } from './screens/Checklist.js';
 import { PlanScreen } from './screens/PlanScreen.js';
 import { PreviewScreen, type PreviewScreenProps } from './screens/PreviewScreen.js';
+import { LaunchScreen } from './screens/LaunchScreen.js';
+import { MonitorScreen } from './screens/MonitorScreen.js';
+import { Text } from 'ink';
 import { CoreMap } from './widgets/CoreMap.js';
 
 /** Every key of every screen, for the ? overlay. */
 export const WIZARD_HELP = [
   'Anywhere',
-  '  1-4, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview)',
+  '  1-6, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview, Launch, Monitor)',
   '  ?                     this help (any key closes it)',
   '  q                     quit (VMs you launched keep running)',
   '  Ctrl-C                quit with exit status 130',
@@ -40,6 +43,10 @@ export const WIZARD_HELP = [
   'Preview',
   '  e / x / s             the QEMU command / libvirt XML / pin script',
   '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
+  'Launch',
+  '  Enter, L              launch the planned VM (paused, pinned, verified, resumed)',
+  'Monitor',
+  '  p pause/resume  s ACPI shutdown  F force quit  r re-pin  d detach (the VM keeps running)',
 ];
 
 export interface WizardProps {
@@ -51,6 +58,10 @@ export interface WizardProps {
   checks?: readonly Check[];
   /** Called with the exit status before the app ends (0 quit, 130 Ctrl-C). */
   onExit?: (code: number) => void;
+  /** Called with the name of each VM launched from the wizard (they outlive it). */
+  onLaunched?: (name: string) => void;
+  /** Colour on (default) or off: the monitor's marks. */
+  color?: boolean;
 }
 
 /**
@@ -63,7 +74,7 @@ export function initialPreset(presets: readonly Preset[], host: HostFacts): stri
   return (ordered.find(fits) ?? ordered[0]!).name;
 }
 
-export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECKS, onExit }: WizardProps) {
+export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECKS, onExit, onLaunched, color = true }: WizardProps) {
   const { presets } = services;
   const { topology, cpuInfo } = host;
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
@@ -94,6 +105,20 @@ export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECK
       return { error: (error as Error).message };
     }
   }, [plan, services]);
+
+  const startLaunch = useCallback(() => {
+    if (!services.launch) return;
+    dispatch({ type: 'launch/begin' });
+    services.launch(plan.spec, (text) => dispatch({ type: 'launch/step', text })).then(
+      (record) => {
+        onLaunched?.(record.name);
+        dispatch({ type: 'launch/done', record });
+      },
+      (error: Error) => dispatch({ type: 'launch/failed', error: error.message }),
+    );
+  }, [services, plan, onLaunched]);
+  const record = state.launch.record;
+  const monitorServices = useMemo(() => (record ? services.monitorServices(record) : null), [record, services]);
 
   const screens: WizardScreen[] = [
     {
@@ -133,6 +158,23 @@ export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECK
       ),
     },
     { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} width={width} height={height} /> },
+    {
+      id: 'launch',
+      title: 'Launch',
+      render: ({ width, height }) => (
+        <LaunchScreen plan={plan} launch={state.launch} disabledReason={services.launchDisabledReason} onLaunch={startLaunch} width={width} height={height} />
+      ),
+    },
+    {
+      id: 'monitor',
+      title: 'Monitor',
+      render: ({ width, height }) =>
+        state.launch.record && monitorServices ? (
+          <MonitorScreen record={state.launch.record} services={monitorServices} color={color} size={{ columns: width, rows: height }} onExit={onExit} />
+        ) : (
+          <Text color="gray">No VM launched from here yet: 5 Launch starts the planned one (kvm-tui monitor NAME watches others).</Text>
+        ),
+    },
   ];
   return (
     <App

@@ -22,12 +22,13 @@ export async function runWizard(ctx: CommandContext): Promise<number> {
   const host = services.readHost();
   applyColorChoice(ctx.color);
   let code = 0;
+  const launched: string[] = [];
   ui.stdout.write(ALT_SCREEN_ON);
   let untrap: (() => void) | null = null;
   try {
     const instance = render(
       <ErrorBoundary>
-        <Wizard services={services} host={host} onExit={(status) => (code = status)} />
+        <Wizard services={services} host={host} color={ctx.color} onExit={(status) => (code = status)} onLaunched={(name) => launched.push(name)} />
       </ErrorBoundary>,
       { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
     );
@@ -42,6 +43,11 @@ export async function runWizard(ctx: CommandContext): Promise<number> {
   } finally {
     untrap?.();
     ui.stdout.write(ALT_SCREEN_OFF);
+  }
+  // Back on the main screen, a line that outlives the app: what still runs, and how to get back.
+  for (const name of launched) {
+    const quoted = JSON.stringify(name);
+    ctx.stdout(`VM ${quoted} keeps running: kvm-tui monitor ${quoted} watches it again, kvm-tui stop ${quoted} stops it\n`);
   }
   return code;
 }

@@ -21,6 +21,8 @@ export interface MonitorScreenProps {
   color?: boolean;
   /** Called with the exit status before the app leaves (0 detach, 130 Ctrl-C). */
   onExit?: (code: number) => void;
+  /** The area to draw in (inside the wizard); default: the whole terminal. */
+  size?: { columns: number; rows: number };
 }
 
 interface UiState {
@@ -42,9 +44,10 @@ function uiReducer(state: UiState, action: UiAction): UiState {
   }
 }
 
-export function MonitorScreen({ record, services, ascii = false, color = true, onExit }: MonitorScreenProps): React.ReactElement {
+export function MonitorScreen({ record, services, ascii = false, color = true, onExit, size }: MonitorScreenProps): React.ReactElement {
   const { exit } = useApp();
-  const { columns, rows } = useTerminalSize();
+  const terminal = useTerminalSize();
+  const { columns, rows } = size ?? terminal;
   const live = useMonitor(record, services);
   const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, message: null });
   const powerdownTimer = useRef<unknown>(null);

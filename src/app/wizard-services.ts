@@ -4,6 +4,12 @@
  * runner or a host reader: they call these.
  */
 import * as fs from 'node:fs';
+import { prepareLaunch } from '../commands/launch.js';
+import { launchServices } from '../commands/live.js';
+import type { VmRecord } from '../registry/vm-record.js';
+import { launchVm } from '../run/launch.js';
+import type { VmSpec } from '../spec/types.js';
+import { buildMonitorServices, type MonitorServices } from './monitor-services.js';
 import * as path from 'node:path';
 import { makeApplyFix, type ApplyFix } from '../audit/apply-fix.js';
 import { writeFixScript } from '../audit/fix-script.js';
@@ -41,6 +47,15 @@ export interface WizardServices {
   presets: Preset[];
   runDirFor(vmName: string): string;
   now(): Date;
+  /**
+   * Plans the spec against the host as it is now (running VMs' CPUs taken, devices as they
+   * open) and launches it: paused, pinned, verified, resumed. Resolves with the registry record;
+   * rejects with the step and QEMU's words. Null on a captured host (`launchDisabledReason`).
+   */
+  launch: ((spec: VmSpec, onStep: (text: string) => void) => Promise<VmRecord>) | null;
+  launchDisabledReason: string | null;
+  /** The live pane's services for a running VM. */
+  monitorServices(record: VmRecord): MonitorServices;
 }
 
 /** The real services for the wizard on ctx's host. Throws an ActionError when the host has no readable CPU topology. */
@@ -69,6 +84,16 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     presets: listPresets({ env: ctx.env }),
     runDirFor: (vmName) => vmRunDir(vmName, { env: ctx.env, uid: ctx.identity.uid }),
     now: () => new Date(ctx.clock.now()),
+    launch: ctx.capturedRoot
+      ? null
+      : async (spec, onStep) => {
+          const prepared = prepareLaunch(ctx, spec);
+          if ('problems' in prepared) throw new ActionError(prepared.problems.join('; '));
+          const result = await launchVm({ ...prepared, onStep: (step, text) => onStep(`${step}: ${text}`) }, launchServices(ctx));
+          return result.record;
+        },
+    launchDisabledReason: ctx.capturedRoot ? 'captured host (--root): VMs run on this machine only' : null,
+    monitorServices: (record) => buildMonitorServices(ctx, record),
   };
 }
 

@@ -18,6 +18,7 @@ import { describeThread, launchVm } from '../run/launch.js';
 import { formatCpuList } from '../host/cpulist.js';
 import { vmRunDir } from '../shared/vm-paths.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
+import type { Plan, VmSpec } from '../spec/types.js';
 import { readCommandTopology } from './host-topology.js';
 import { heldByRunningVms, launchServices, refuseCapturedRoot } from './live.js';
 import { statusEntry } from './status.js';
@@ -28,6 +29,28 @@ export const LAUNCH_BLOCKING_WARNINGS = new Set<string>(['hugepages-missing', 'm
 /** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
 export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;
 
+export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string } | { problems: string[] };
+
+/**
+ * The plan launch runs, made against this host as it is now: CPUs that running VMs hold are
+ * taken, /dev/kvm and /dev/vhost-net as they open, and the warnings that would make the start
+ * fail are problems. Then the QEMU argv for the VM's runtime directory.
+ */
+export function prepareLaunch(ctx: CommandContext, spec: VmSpec, devices = readHostDevices(ctx.hostFs, ctx.capturedRoot)): PreparedLaunch {
+  const topology = readCommandTopology(ctx.hostFs);
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
+  const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_WARNINGS.has(warning.code))];
+  if (blocking.length > 0) return { problems: blocking.map((problem) => `plan: ${problem.message} [${problem.code}]`) };
+  const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
+  try {
+    return { plan, argv: generateAll(plan, { runDir }).argv, runDir };
+  } catch (error) {
+    if (error instanceof QemuArgsError) return { problems: error.problems.map((problem) => `generate: ${problem.message} [${problem.code}]`) };
+    if (error instanceof DomainXmlError) return { problems: error.problems.map((problem) => `generate: ${problem}`) };
+    throw error;
+  }
+}
+
 export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor): Promise<number> {
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'detach', 'json', 'paused']);
   maxPositionals(ctx.args, 0, 'no arguments');
@@ -36,30 +59,13 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
   const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
   const { spec, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
-  const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
-  const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_WARNINGS.has(warning.code))];
-  if (blocking.length > 0) {
-    ctx.stderr(blocking.map((problem) => `kvm-tui: launch: plan: ${problem.message} [${problem.code}]\n`).join(''));
+  const prepared = prepareLaunch(ctx, spec, devices);
+  if ('problems' in prepared) {
+    ctx.stderr(prepared.problems.map((problem) => `kvm-tui: launch: ${problem}\n`).join(''));
     return 1;
   }
+  const { plan, argv, runDir } = prepared;
   for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
-
-  const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
-  let argv: string[];
-  try {
-    argv = generateAll(plan, { runDir }).argv;
-  } catch (error) {
-    if (error instanceof QemuArgsError) {
-      ctx.stderr(error.problems.map((problem) => `kvm-tui: launch: generate: ${problem.message} [${problem.code}]\n`).join(''));
-      return 1;
-    }
-    if (error instanceof DomainXmlError) {
-      ctx.stderr(error.problems.map((problem) => `kvm-tui: launch: generate: ${problem}\n`).join(''));
-      return 1;
-    }
-    throw error;
-  }
 
   const services = launchServices(ctx);
   const result = await launchVm(

@@ -7,6 +7,7 @@
 import type { CheckResult } from '../audit/types.js';
 import { auditViewReducer, initialAuditView, type AuditViewAction, type AuditViewState } from './audit-view.js';
 import type { KeyPress } from './keys.js';
+import type { VmRecord } from '../registry/vm-record.js';
 
 export interface Banner {
   text: string;
@@ -25,6 +26,17 @@ export interface AppState {
     view: AuditViewState;
   };
   banner: Banner | null;
+  /** The launch of the planned VM from the Launch step, and the VM it started. */
+  launch: LaunchState;
+}
+
+export interface LaunchState {
+  status: 'idle' | 'running' | 'done' | 'failed';
+  /** One line per step as it happens. */
+  lines: string[];
+  /** The VM it started (its registry record), once done. */
+  record: VmRecord | null;
+  error: string | null;
 }
 
 export type AppAction =
@@ -42,7 +54,11 @@ export type AppAction =
   | { type: 'plan/close-picker' }
   | { type: 'plan/choose'; presetName: string }
   | { type: 'banner/show'; banner: Banner }
-  | { type: 'banner/dismiss' };
+  | { type: 'banner/dismiss' }
+  | { type: 'launch/begin' }
+  | { type: 'launch/step'; text: string }
+  | { type: 'launch/done'; record: VmRecord }
+  | { type: 'launch/failed'; error: string };
 
 export function initialAppState(options: { screen: string; presetName: string }): AppState {
   return {
@@ -51,6 +67,7 @@ export function initialAppState(options: { screen: string; presetName: string })
     picking: false,
     audit: { results: new Map(), view: initialAuditView },
     banner: null,
+    launch: { status: 'idle', lines: [], record: null, error: null },
   };
 }
 
@@ -79,6 +96,16 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return { ...state, banner: action.banner };
     case 'banner/dismiss':
       return { ...state, banner: null };
+    case 'launch/begin':
+      // One launch at a time; a running one ignores a second request.
+      return state.launch.status === 'running' ? state : { ...state, launch: { status: 'running', lines: [], record: null, error: null } };
+    case 'launch/step':
+      return state.launch.status === 'running' ? { ...state, launch: { ...state.launch, lines: [...state.launch.lines, action.text].slice(-50) } } : state;
+    case 'launch/done':
+      // The live pane comes next: that is what a launch is for.
+      return { ...state, screen: 'monitor', launch: { ...state.launch, status: 'done', record: action.record } };
+    case 'launch/failed':
+      return { ...state, launch: { ...state.launch, status: 'failed', error: action.error } };
     default: {
       const view = auditViewReducer(state.audit.view, action);
       return view === state.audit.view ? state : { ...state, audit: { ...state.audit, view } };

@@ -137,6 +137,76 @@ describe('wizard terminal manners', () => {
   });
 });
 
+describe('wizard launch and monitor steps', () => {
+  test('on a captured host, Launch says why it is off and Monitor that nothing runs', async () => {
+    const { services, host } = setup();
+    const app = render(<Wizard services={services} host={host} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    await pressUntil(app.stdin, '5', () => /\[5 Launch\]/.test(frame()), 'the launch step');
+    assert.match(frame(), /^VM "balanced": 4 vCPUs \(/m);
+    assert.match(frame(), /Launch is off here: captured host \(--root\): VMs run on this machine only\./);
+    await pressUntil(app.stdin, '6', () => /\[6 Monitor\]/.test(frame()), 'the monitor step');
+    assert.match(frame(), /No VM launched from here yet/);
+  });
+
+  test('Enter launches the planned VM, shows its steps, then the live pane of the VM it started', async () => {
+    const { services, host } = setup();
+    const { fakeRecord } = await import('../helpers/vm-records.js');
+    const { RingBuffer } = await import('../../src/shared/ring-buffer.js');
+    const launchedSpecs: string[] = [];
+    let finish: (() => void) | null = null;
+    const record = fakeRecord('/run/kvm-tui/vms/balanced-1', { name: 'balanced' });
+    const launched: string[] = [];
+    const app = render(
+      <Wizard
+        services={{
+          ...services,
+          launchDisabledReason: null,
+          launch: (spec, onStep) => {
+            launchedSpecs.push(spec.name);
+            onStep('check: VM "balanced"');
+            onStep('start: qemu-system-x86_64 (bound to CPUs 0,1)');
+            return new Promise((resolve) => (finish = () => resolve(record)));
+          },
+          monitorServices: () => ({
+            clock: { now: () => record.startedAtMs, setTimeout: () => 0, clearTimeout: () => undefined, sleep: async () => undefined },
+            control: {
+              state: 'running',
+              events: new RingBuffer(10),
+              connect: async () => null,
+              onChange: () => () => undefined,
+              pause: async () => undefined,
+              resume: async () => undefined,
+              powerdown: async () => undefined,
+              forceQuit: async () => undefined,
+              repin: async () => '',
+              blockstats: async () => [],
+              close: () => undefined,
+            },
+            startSampler: () => () => undefined,
+            cleanUpExited: () => null,
+          }),
+        }}
+        host={host}
+        onLaunched={(name) => launched.push(name)}
+      />,
+    );
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    await pressUntil(app.stdin, '5', () => /Enter \(or L\) launches it/.test(frame()), 'the launch step');
+    await pressUntil(app.stdin, '\r', () => launchedSpecs.length > 0, 'the launch');
+    await waitFor(() => /launch: start: qemu-system-x86_64 \(bound to CPUs 0,1\)/.test(frame()), 'the steps').catch((error: Error) => {
+      throw new Error(`${error.message}; the screen:\n${frame()}`);
+    });
+    assert.match(frame(), /launching\.\.\./);
+    assert.deepEqual(launchedSpecs, ['balanced']);
+    finish!();
+    await waitFor(() => /\[6 Monitor\]/.test(frame()) && /balanced {2}\[RUNNING\]/.test(frame()), 'the live pane');
+    assert.deepEqual(launched, ['balanced']);
+  });
+});
+
 describe('core map layout', () => {
   test('marks land on the planned CPUs and no line exceeds the width', () => {
     const { topology, cpuInfo, presets } = setup();
