@@ -3,7 +3,7 @@
  * and the effects its keys ask for through the services they are given; the screens render from
  * the state. Audit -> topology -> plan -> preview.
  */
-import React, { useCallback, useMemo, useReducer } from 'react';
+import React, { useCallback, useMemo, useReducer, useState } from 'react';
 import type { WizardServices, HostFacts } from '../src/app/wizard-services.js';
 import { ALL_CHECKS } from '../src/audit/checks/index.js';
 import type { Check } from '../src/audit/types.js';
@@ -12,6 +12,8 @@ import { generateAll } from '../src/generate/index.js';
 import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopology } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
+import { applyPresetOverrides } from '../src/spec/resolve.js';
+import { sizingOverrides } from '../src/state/vm-sizing.js';
 import { appReducer, initialAppState } from '../src/state/app-state.js';
 import type { Preset } from '../src/spec/types.js';
 import { App, type WizardScreen } from './App.js';
@@ -40,6 +42,8 @@ export const WIZARD_HELP = [
   '  c                     continue to the topology',
   'Plan',
   '  p                     pick a preset (Up/Down, Enter)',
+  '  + / -  ] / [          vCPUs up/down, memory up/down',
+  '  h  a  n  r            huge pages none/2M/1G, accel kvm/tcg, network user/none, reset to the preset',
   'Preview',
   '  e / x / s             the QEMU command / libvirt XML / pin script',
   '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
@@ -92,10 +96,30 @@ export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECK
     onContinue: showTopology,
   });
 
-  const plan = useMemo(() => {
-    const preset = presets.find((entry) => entry.name === state.presetName)!;
-    return planVm({ topology, cpuInfo, spec: preset.spec });
-  }, [state.presetName, presets, topology, cpuInfo]);
+  // The preset with the sizing typed on the Plan step. A change is checked before it is kept:
+  // one the spec's rules refuse is shown with the rule, and the last good sizing stays.
+  const preset = presets.find((entry) => entry.name === state.presetName)!;
+  const spec = useMemo(() => applyPresetOverrides(preset, state.overrides), [preset, state.overrides]);
+  const [sizingError, setSizingError] = useState<string | null>(null);
+  const onSizingKey = useCallback(
+    (input: string) => {
+      if (input === 'r') {
+        setSizingError(null);
+        return dispatch({ type: 'plan/reset-overrides' });
+      }
+      const overrides = sizingOverrides(input, spec);
+      if (!overrides) return;
+      try {
+        applyPresetOverrides(preset, { ...state.overrides, ...overrides });
+        setSizingError(null);
+        dispatch({ type: 'plan/override', overrides });
+      } catch (error) {
+        setSizingError((error as Error).message);
+      }
+    },
+    [preset, spec, state.overrides],
+  );
+  const plan = useMemo(() => planVm({ topology, cpuInfo, spec }), [spec, topology, cpuInfo]);
   const artefacts = useMemo<PreviewScreenProps['artefacts']>(() => {
     if (plan.errors.length) return { error: plan.errors.map((entry) => entry.message).join('; ') };
     try {
@@ -152,6 +176,8 @@ export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECK
           onSelect={(presetName) => dispatch({ type: 'plan/choose', presetName })}
           picking={state.picking}
           onPickingChange={(open) => dispatch({ type: open ? 'plan/open-picker' : 'plan/close-picker' })}
+          onSizingKey={onSizingKey}
+          sizingError={sizingError}
           width={width}
           height={height}
         />

@@ -10,6 +10,7 @@ import { formatCpuList } from '../../src/host/cpulist.js';
 import type { Plan, Preset } from '../../src/spec/types.js';
 import { CoreMap } from '../widgets/CoreMap.js';
 import { planMarks } from '../present/plan-marks.js';
+import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
 
 export interface PlanScreenProps {
   topology: Topology;
@@ -21,14 +22,19 @@ export interface PlanScreenProps {
   /** Whether the preset picker is open (owned by the wizard: it locks screen switching). */
   picking: boolean;
   onPickingChange: (open: boolean) => void;
+  /** A key that may size the VM (+ - ] [ h a n r); the owner decides. */
+  onSizingKey?: (input: string) => void;
+  /** Why the last sizing change was refused (the spec's own rule), or null. */
+  sizingError?: string | null;
   width: number;
   height: number;
 }
 
-export function PlanScreen({ topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, width, height }: PlanScreenProps) {
+export function PlanScreen({ topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, width, height }: PlanScreenProps) {
   useInput(
     (input) => {
       if (input === 'p') setPicking(true);
+      else if ('+=-[]hanr'.includes(input) && input.length === 1) onSizingKey?.(input);
     },
     { isActive: !picking },
   );
@@ -66,11 +72,12 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
     .filter(Boolean)
     .join(' · ');
   const messages = [
+    ...(sizingError ? [{ color: 'red', text: `refused: ${sizingError}` }] : []),
     ...plan.errors.map((entry) => ({ color: 'red', text: `error: ${entry.message}` })),
     ...plan.warnings.map((entry) => ({ color: 'yellow', text: `warn: ${entry.message}` })),
   ];
   const messageRows = Math.min(messages.length, Math.max(1, Math.floor(height / 4)));
-  const mapHeight = Math.max(3, height - 3 - messageRows - (messages.length > messageRows ? 1 : 0));
+  const mapHeight = Math.max(3, height - 4 - messageRows - (messages.length > messageRows ? 1 : 0));
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -78,6 +85,9 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
         <Text color="gray"> (p: change) · {preset?.description ?? ''}</Text>
       </Text>
       <Text wrap="truncate-end">{summary}</Text>
+      <Text color="gray" wrap="truncate-end">
+        size: {SIZING_KEYS}
+      </Text>
       {messages.slice(0, messageRows).map((entry, index) => (
         <Text key={index} color={entry.color} wrap="truncate-end">
           {entry.text}

@@ -8,7 +8,7 @@ import { readRegularFile } from '../host/host-fs.js';
 import { UsageError } from '../errors.js';
 import { findPreset, type PresetOptions } from './presets.js';
 import { parseSizeMiB } from './size.js';
-import type { VmSpec } from './types.js';
+import type { Preset, VmSpec } from './types.js';
 import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError } from './vm-spec.js';
 import { backingOfPageOption } from '../shared/page-sizes.js';
 
@@ -97,6 +97,17 @@ export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions
   const overridden = applyOverrides(raw, overrides);
   const label = overridden.any ? `${source} with overrides` : source;
   return { spec: parseVmSpec(overridden.raw, label), source, label, notes };
+}
+
+/**
+ * A preset already loaded (the wizard's) with overrides applied, validated once: the same rules
+ * and the same one-line errors as the command line's flags.
+ * @throws UsageError naming the override, or SpecError naming the field.
+ */
+export function applyPresetOverrides(preset: Preset, overrides: SpecOverrides): VmSpec {
+  const raw = structuredClone(preset.input ?? {}) as Raw;
+  const overridden = applyOverrides(raw, overrides);
+  return parseVmSpec(overridden.raw, overridden.any ? `preset ${preset.name} with changes` : `preset ${preset.name}`);
 }
 
 function section(raw: Raw, key: string): Raw {

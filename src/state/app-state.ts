@@ -8,6 +8,7 @@ import type { CheckResult } from '../audit/types.js';
 import { auditViewReducer, initialAuditView, type AuditViewAction, type AuditViewState } from './audit-view.js';
 import type { KeyPress } from './keys.js';
 import type { VmRecord } from '../registry/vm-record.js';
+import type { SpecOverrides } from '../spec/resolve.js';
 
 export interface Banner {
   text: string;
@@ -18,6 +19,8 @@ export interface AppState {
   screen: string;
   /** The preset the plan and preview show. */
   presetName: string;
+  /** The VM's sizing on top of the preset (vCPUs, memory, huge pages, accel, network), as typed. */
+  overrides: SpecOverrides;
   /** The preset picker is open: it owns digits and arrows, screen switching is locked. */
   picking: boolean;
   audit: {
@@ -53,6 +56,8 @@ export type AppAction =
   | { type: 'plan/open-picker' }
   | { type: 'plan/close-picker' }
   | { type: 'plan/choose'; presetName: string }
+  | { type: 'plan/override'; overrides: SpecOverrides }
+  | { type: 'plan/reset-overrides' }
   | { type: 'banner/show'; banner: Banner }
   | { type: 'banner/dismiss' }
   | { type: 'launch/begin' }
@@ -64,6 +69,7 @@ export function initialAppState(options: { screen: string; presetName: string })
   return {
     screen: options.screen,
     presetName: options.presetName,
+    overrides: {},
     picking: false,
     audit: { results: new Map(), view: initialAuditView },
     banner: null,
@@ -91,7 +97,12 @@ export function appReducer(state: AppState, action: AppAction): AppState {
     case 'plan/choose':
       // A closing picker's input handler can fire once more after its last frame: a choice
       // counts only while the picker is open.
-      return state.picking ? { ...state, presetName: action.presetName, picking: false } : state;
+      // A new preset starts from its own sizing.
+      return state.picking ? { ...state, presetName: action.presetName, overrides: {}, picking: false } : state;
+    case 'plan/override':
+      return { ...state, overrides: { ...state.overrides, ...action.overrides } };
+    case 'plan/reset-overrides':
+      return { ...state, overrides: {} };
     case 'banner/show':
       return { ...state, banner: action.banner };
     case 'banner/dismiss':

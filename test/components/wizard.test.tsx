@@ -137,6 +137,25 @@ describe('wizard terminal manners', () => {
   });
 });
 
+describe('wizard VM sizing on the Plan step', () => {
+  test('- and ] resize the VM and the plan follows; a change the rules refuse is named and not kept; r resets', async () => {
+    const { services, host } = setup();
+    const app = render(<Wizard services={services} host={host} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    await pressUntil(app.stdin, '3', () => /preset balanced/.test(frame()), 'the plan screen');
+    assert.match(frame(), /^4 vCPUs /m);
+    await pressUntil(app.stdin, '-', () => /^3 vCPUs /m.test(frame()), 'one vCPU fewer');
+    await pressUntil(app.stdin, ']', () => /8192 MiB ram/.test(frame()), 'more memory');
+    await pressUntil(app.stdin, 'h', () => /8192 MiB hugepages-2M/.test(frame()), '2M pages');
+    await pressUntil(app.stdin, 'r', () => /^4 vCPUs .*4096 MiB ram/m.test(frame()), 'the preset again');
+    for (const size of [2048, 1024, 512, 256, 128]) await pressUntil(app.stdin, '[', () => new RegExp(`${size} MiB ram`).test(frame()), `${size} MiB`);
+    await pressUntil(app.stdin, 'h', () => /128 MiB hugepages-2M/.test(frame()), '2M pages');
+    await pressUntil(app.stdin, 'h', () => /refused: .*128 MiB is not a whole number of 1G pages/.test(frame()), 'the refusal');
+    assert.match(frame(), /128 MiB hugepages-2M/, 'the last good sizing stays');
+  });
+});
+
 describe('wizard launch and monitor steps', () => {
   test('on a captured host, Launch says why it is off and Monitor that nothing runs', async () => {
     const { services, host } = setup();

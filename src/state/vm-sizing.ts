@@ -1,0 +1,48 @@
+/**
+ * The VM's sizing keys on the Plan step, as pure functions from a key and the current spec to
+ * the overrides it asks for (the same text overrides the command line's flags give, validated by
+ * the same code): + / - vCPUs, ] / [ memory, h huge pages, a accelerator, n network.
+ */
+import type { SpecOverrides } from '../spec/resolve.js';
+import type { VmSpec } from '../spec/types.js';
+import { MAX_VCPUS } from '../spec/vm-spec.js';
+
+/** Memory sizes the ] and [ keys step through, in MiB. */
+export const MEMORY_STEPS_MIB = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144];
+
+const HUGEPAGES = ['none', '2M', '1G'] as const;
+
+export const SIZING_KEYS = '+/- vCPUs  ]/[ memory  h huge pages  a accel  n network  r reset';
+
+function memoryText(mib: number): string {
+  return mib % 1024 === 0 ? `${mib / 1024}G` : `${mib}M`;
+}
+
+/** The overrides a sizing key asks for, or null when the key is not one (or changes nothing). */
+export function sizingOverrides(input: string, spec: VmSpec): SpecOverrides | null {
+  switch (input) {
+    case '+':
+    case '=':
+      return spec.vcpus.count < MAX_VCPUS ? { vcpus: String(spec.vcpus.count + 1) } : null;
+    case '-':
+      return spec.vcpus.count > 1 ? { vcpus: String(spec.vcpus.count - 1) } : null;
+    case ']': {
+      const next = MEMORY_STEPS_MIB.find((mib) => mib > spec.memory.sizeMiB);
+      return next === undefined ? null : { memory: memoryText(next) };
+    }
+    case '[': {
+      const smaller = MEMORY_STEPS_MIB.filter((mib) => mib < spec.memory.sizeMiB);
+      return smaller.length === 0 ? null : { memory: memoryText(smaller[smaller.length - 1]!) };
+    }
+    case 'h': {
+      const current = spec.memory.backing === 'ram' ? 'none' : spec.memory.backing === 'hugepages-2M' ? '2M' : '1G';
+      return { hugepages: HUGEPAGES[(HUGEPAGES.indexOf(current) + 1) % HUGEPAGES.length] };
+    }
+    case 'a':
+      return { accel: spec.accel === 'kvm' ? 'tcg' : 'kvm' };
+    case 'n':
+      return { net: spec.network.mode === 'user' ? 'none' : 'user' };
+    default:
+      return null;
+  }
+}
