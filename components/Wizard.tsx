@@ -78,8 +78,18 @@ export function initialPreset(presets: readonly Preset[], host: HostFacts): stri
   return (ordered.find(fits) ?? ordered[0]!).name;
 }
 
-export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECKS, onExit, onLaunched, color = true }: WizardProps) {
+export function Wizard({ services, host: initialHost, initialScreen, size, checks = ALL_CHECKS, onExit, onLaunched, color = true }: WizardProps) {
   const { presets } = services;
+  // Host facts are read again after a fix is applied (huge pages reserved show on the map and in
+  // the plan at once); a host that cannot be read any more keeps the last good facts.
+  const [host, setHost] = useState(initialHost);
+  const refreshHost = useCallback(() => {
+    try {
+      setHost(services.readHost());
+    } catch {
+      // keep what we had
+    }
+  }, [services]);
   const { topology, cpuInfo } = host;
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
     initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPreset(presets, host) }),
@@ -94,6 +104,7 @@ export function Wizard({ services, host, initialScreen, size, checks = ALL_CHECK
     now: services.now,
     rerun,
     onContinue: showTopology,
+    onHostChanged: refreshHost,
   });
 
   // The preset with the sizing typed on the Plan step. A change is checked before it is kept:

@@ -22,6 +22,8 @@ export interface AuditEffectServices {
   rerun: (id: string) => Promise<CheckResult | null>;
   onContinue?: () => void;
   onExit?: () => void;
+  /** A fix changed the host: facts others show (huge pages on the core map and plan) are stale. */
+  onHostChanged?: () => void;
 }
 
 export function useAuditEffects(request: AuditRequest | null, rows: readonly AuditRow[], dispatch: Dispatch<AuditViewAction>, services: AuditEffectServices): void {
@@ -80,6 +82,7 @@ async function runRequest(request: AuditRequest, rows: readonly AuditRow[], serv
         return;
       }
       dispatch({ type: 'audit/applied', id: request.id });
+      services.onHostChanged?.();
       const after = await services.rerun(request.id);
       dispatch({ type: 'audit/rechecked', id: request.id, before, after: after?.status ?? null });
       return;

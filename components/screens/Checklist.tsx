@@ -223,6 +223,8 @@ export interface ChecklistProps {
   /** kvm-tui-fixes.sh -> kvm-tui-fixes-2.sh; default appends -2. */
   nextFreeName?: (file: string) => string;
   onExit?: () => void;
+  /** A fix was applied: the host's facts changed. */
+  onHostChanged?: () => void;
   onContinue?: () => void;
 }
 
@@ -239,6 +241,7 @@ export function Checklist(props: ChecklistProps) {
     rerun: props.rerun ?? (async () => null),
     onContinue: props.onContinue,
     onExit: props.onExit,
+    onHostChanged: props.onHostChanged,
   });
   return (
     <ChecklistView

@@ -154,10 +154,11 @@ describe('Checklist', () => {
       const before = current.find((row) => row.id === id)!.result!;
       const after: CheckResult = { ...before, status: 'pass', evidence: 'scaling_governor: performance ×4', fix: null };
       current = current.map((row) => (row.id === id ? { ...row, result: after } : row));
-      instance.rerender(<Checklist rows={current} width={80} height={24} applyFix={applyFix} rerun={rerun} />);
+      instance.rerender(<Checklist rows={current} width={80} height={24} applyFix={applyFix} rerun={rerun} onHostChanged={() => hostChanged++} />);
       return after;
     };
-    const instance = render(<Checklist rows={current} width={80} height={24} applyFix={applyFix} rerun={rerun} />);
+    let hostChanged = 0;
+    const instance = render(<Checklist rows={current} width={80} height={24} applyFix={applyFix} rerun={rerun} onHostChanged={() => hostChanged++} />);
     const { lastFrame, stdin } = instance;
     await waitFor(() => plain(lastFrame()).includes('Host audit'), 'first frame');
     const governorIndex = current.findIndex((row) => row.id === 'cpu.governor');
@@ -182,6 +183,7 @@ describe('Checklist', () => {
     assert.equal(applied.length, 1);
     assert.deepEqual(applied[0]!.apply[0]!.argv.slice(0, 2), ['tee', '/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor']);
     assert.deepEqual(reruns, ['cpu.governor']);
+    assert.equal(hostChanged, 1, 'the host facts are read again after an applied fix, once');
     frame = plain(lastFrame());
     assert.match(frame, /PASS CPU frequency governor/);
 
