@@ -66,6 +66,8 @@ export interface WizardProps {
   onLaunched?: (name: string) => void;
   /** Colour on (default) or off: the monitor's marks. */
   color?: boolean;
+  /** The preset to open on (the spec file given with --spec); default: the best that fits. */
+  initialPresetName?: string;
 }
 
 /**
@@ -78,7 +80,7 @@ export function initialPreset(presets: readonly Preset[], host: HostFacts): stri
   return (ordered.find(fits) ?? ordered[0]!).name;
 }
 
-export function Wizard({ services, host: initialHost, initialScreen, size, checks = ALL_CHECKS, onExit, onLaunched, color = true }: WizardProps) {
+export function Wizard({ services, host: initialHost, initialScreen, size, checks = ALL_CHECKS, onExit, onLaunched, color = true, initialPresetName }: WizardProps) {
   const { presets } = services;
   // Host facts are read again after a fix is applied (huge pages reserved show on the map and in
   // the plan at once); a host that cannot be read any more keeps the last good facts.
@@ -92,7 +94,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   }, [services]);
   const { topology, cpuInfo } = host;
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
-    initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPreset(presets, host) }),
+    initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPresetName ?? initialPreset(presets, host) }),
   );
   const { rerun } = useAudit({ checks, makeContext: services.makeProbeContext, dispatch });
   const rows = useMemo(() => auditRows(checks, state.audit.results), [checks, state.audit.results]);

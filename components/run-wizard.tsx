@@ -8,17 +8,26 @@ import React from 'react';
 import { render } from 'ink';
 import { buildWizardServices } from '../src/app/wizard-services.js';
 import type { CommandContext } from '../src/context.js';
+import { allowOnly, maxPositionals } from '../src/cli-args.js';
 import { UsageError } from '../src/errors.js';
+import { presetFromSpecFile } from '../src/spec/resolve.js';
 import { ErrorBoundary } from './ErrorBoundary.js';
 import { Wizard } from './Wizard.js';
 import { ALT_SCREEN_OFF, ALT_SCREEN_ON, applyColorChoice } from './terminal/screen.js';
 
 export async function runWizard(ctx: CommandContext): Promise<number> {
+  allowOnly(ctx.args, ['spec']);
+  maxPositionals(ctx.args, 0, 'no arguments (kvm-tui --help lists the commands)');
+  const specFile = ctx.args.values.spec;
+  if (specFile !== undefined && (typeof specFile !== 'string' || specFile === '')) throw new UsageError('--spec needs a file path (given once)');
   const ui = ctx.terminal.streams;
   if (!ui || !ctx.terminal.stdinIsTty || !ctx.terminal.stdoutIsTty) {
     throw new UsageError('the wizard needs an interactive terminal; for scripts use a subcommand (kvm-tui --help)');
   }
-  const services = buildWizardServices(ctx);
+  const base = buildWizardServices(ctx);
+  // `kvm-tui --spec FILE`: the wizard opens on that spec, as a preset of its own, first.
+  const fromFile = typeof specFile === 'string' ? presetFromSpecFile(specFile) : null;
+  const services = fromFile ? { ...base, presets: [fromFile, ...base.presets] } : base;
   const host = services.readHost();
   applyColorChoice(ctx.color);
   let code = 0;
@@ -28,7 +37,7 @@ export async function runWizard(ctx: CommandContext): Promise<number> {
   try {
     const instance = render(
       <ErrorBoundary>
-        <Wizard services={services} host={host} color={ctx.color} onExit={(status) => (code = status)} onLaunched={(name) => launched.push(name)} />
+        <Wizard services={services} host={host} color={ctx.color} initialPresetName={fromFile?.name} onExit={(status) => (code = status)} onLaunched={(name) => launched.push(name)} />
       </ErrorBoundary>,
       { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
     );

@@ -73,7 +73,7 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
 export function allowOnly(args: ParsedArgs, allowed: readonly string[]): void {
   const ok = new Set<string>([...GLOBAL_OPTIONS, ...allowed]);
   for (const key of Object.keys(args.values)) {
-    if (!ok.has(key)) throw new UsageError(`${args.command ?? 'kvm-tui'}: unknown option --${key}`);
+    if (!ok.has(key)) throw new UsageError(`${args.command ? `${args.command}: ` : ""}unknown option --${key}`);
   }
 }
 

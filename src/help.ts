@@ -2,7 +2,8 @@ export const HELP = `kvm-tui — audit a KVM host, plan vCPU pinning on its real
 QEMU / libvirt configuration, launch and monitor VMs.
 
 Usage:
-  kvm-tui                          the interactive wizard (this host)
+  kvm-tui [--spec FILE]            the wizard: audit, topology, plan (size the VM), preview,
+                                   launch, monitor (this host; ? lists its keys)
   kvm-tui audit      [--json] [--only-problems]
   kvm-tui topology   [--json]
   kvm-tui presets    [--json]

@@ -100,6 +100,28 @@ export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions
 }
 
 /**
+ * A spec file as a preset of its own (the wizard's `--spec FILE`): named after the file, with
+ * its text as the input overrides are merged into. Same reading and errors as `--spec`.
+ */
+export function presetFromSpecFile(file: string): Preset {
+  let text: string;
+  try {
+    text = readRegularFile(file);
+  } catch (error) {
+    throw new UsageError(`--spec ${file}: ${(error as Error).message}`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new SpecError(file, '', `not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SpecError(file, '', 'must be a JSON object');
+  const spec = parseVmSpec(input, file);
+  return { name: `spec:${file.split('/').pop()}`, description: `the spec file ${file}`, reasoning: '', source: file, spec, input: input as Record<string, unknown> };
+}
+
+/**
  * A preset already loaded (the wizard's) with overrides applied, validated once: the same rules
  * and the same one-line errors as the command line's flags.
  * @throws UsageError naming the override, or SpecError naming the field.

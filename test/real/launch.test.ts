@@ -243,4 +243,32 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.ok(!fs.existsSync(vmRunDir(name, { uid: 0 })), 'no stale run dir');
     assert.equal(qemuOf(name), '', 'no QEMU left');
   });
+
+  it('the wizard walks from the audit to a launched, monitored VM by keystrokes (tmux, 80x24); quitting leaves it running and the scrollback intact', async () => {
+    const name = `${PREFIX}wiz`;
+    launched.add(name);
+    const file = specFile(name, { vcpus: 1 });
+    const session = `kvmtui-wiz-${process.pid}`;
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 60`]);
+    const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
+    const keys = (...list: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...list]);
+    try {
+      await waitFor(() => /Host audit/.test(pane()), () => `the audit; the pane:\n${pane()}`);
+      assert.ok(!/BEFORE-WIZARD/.test(pane()), 'the wizard draws on the alternate screen');
+      keys('5');
+      await waitFor(() => /Enter \(or L\) launches it/.test(pane()), () => `the launch step; the pane:\n${pane()}`);
+      assert.match(pane(), new RegExp(`VM "${name}": 1 vCPUs`));
+      keys('Enter');
+      await waitFor(() => /\[6 Monitor\]/.test(pane()) && /\[RUNNING\]/.test(pane()) && /vCPU 0 +\d+/.test(pane()), () => `the live pane; the pane:\n${pane()}`, 60_000);
+      keys('q');
+      await waitFor(() => /EXIT=0/.test(pane()), () => `the exit; the pane:\n${pane()}`);
+      const after = pane();
+      assert.match(after, /^BEFORE-WIZARD$/m, 'the scrollback is as it was');
+      assert.match(after.replace(/\n/g, ''), /keeps running: kvm-tui monitor ".*wiz" watches it again/, 'the line wraps at 80 columns');
+      assert.equal((await status(name)).state, 'running');
+      assert.equal((await runCli(['stop', name, '--force'])).code, 0);
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+    }
+  });
 });
