@@ -44,6 +44,7 @@ export const WIZARD_HELP = [
   '  p                     pick a preset (Up/Down, Enter)',
   '  + / -  ] / [          vCPUs up/down, memory up/down',
   '  h  a  n  r            huge pages none/2M/1G, accel kvm/tcg, network user/none, reset to the preset',
+  '  e                     edit the core map: Left/Right move, , . choose a vCPU, Enter assign, x auto',
   'Preview',
   '  e / x / s             the QEMU command / libvirt XML / pin script',
   '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
@@ -191,6 +192,15 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
           onPickingChange={(open) => dispatch({ type: open ? 'plan/open-picker' : 'plan/close-picker' })}
           onSizingKey={onSizingKey}
           sizingError={sizingError}
+          onMap={(map) => {
+            try {
+              applyPresetOverrides(preset, { ...state.overrides, map: map ?? undefined });
+              setSizingError(null);
+              dispatch({ type: 'plan/override', overrides: { map: map ?? undefined } });
+            } catch (error) {
+              setSizingError((error as Error).message);
+            }
+          }}
           width={width}
           height={height}
         />

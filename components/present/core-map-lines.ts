@@ -23,7 +23,8 @@ export interface CpuMark {
   tone: 'vcpu' | 'emulator' | 'iothread' | 'taken';
 }
 
-export function buildCoreMapLines(topology: Topology, width: number, marks: Map<number, CpuMark[]> = new Map()): CoreMapLine[] {
+/** `cursor`: the host CPU the core-map editor points at, drawn with a ">" before its number. */
+export function buildCoreMapLines(topology: Topology, width: number, marks: Map<number, CpuMark[]> = new Map(), cursor: number | null = null): CoreMapLine[] {
   const lines: CoreMapLine[] = [];
   const online = topology.cpus.filter((entry) => entry.online);
   const numberWidth = String(Math.max(0, ...topology.cpus.map((entry) => entry.cpu))).length;
@@ -53,7 +54,7 @@ export function buildCoreMapLines(topology: Topology, width: number, marks: Map<
       const blocks = [...groupBy(cpusOfPackage, (entry) => entry.l3)].map(([l3, cpusOfL3]) => {
         const label: Segment = { text: l3 === null ? 'L3 ?' : `L3#${l3}`, tone: 'dim' };
         const cells = [...groupBy(cpusOfL3, (entry) => entry.siblings.join(',')).values()].map((threads) =>
-          coreCell(threads, numberWidth, marks, topology),
+          coreCell(threads, numberWidth, marks, topology, cursor),
         );
         return { label, cells };
       });
@@ -102,7 +103,7 @@ export function buildCoreMapLines(topology: Topology, width: number, marks: Map<
   return lines;
 }
 
-function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, CpuMark[]>, topology: Topology): Segment[] {
+function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, CpuMark[]>, topology: Topology, cursor: number | null): Segment[] {
   const kind = threads[0]!.kind;
   const kindLetter = kind !== null && topology.cpuKinds[kind] ? topology.cpuKinds[kind]!.label[0]!.toUpperCase() : '';
   const out: Segment[] = [{ text: kindLetter + '[', tone: 'dim' }];
@@ -111,7 +112,9 @@ function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, Cp
     const cpuMarks = marks.get(entry.cpu) ?? [];
     const tone: SegmentTone = cpuMarks[0]?.tone ?? (entry.isolated ? 'isolated' : 'plain');
     const label = cpuMarks.map((mark) => mark.label).join('+');
-    out.push({ text: String(entry.cpu).padStart(numberWidth) + (label ? `:${label}` : ''), tone });
+    const text = String(entry.cpu).padStart(numberWidth) + (label ? `:${label}` : '');
+    // The editor's cursor: a ">" (readable without colour) and the warn tone.
+    out.push(entry.cpu === cursor ? { text: `>${text}`, tone: 'warn' } : { text, tone });
   });
   out.push({ text: ']', tone: 'dim' });
   return out;

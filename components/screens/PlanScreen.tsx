@@ -2,7 +2,7 @@
  * Plan step: pick a preset, see where its vCPUs, emulator and iothreads land on the core map,
  * with the planner's warnings and errors. `p` opens the preset picker (ink-select-input).
  */
-import React from 'react';
+import React, { useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Topology } from '../../src/host/topology.js';
@@ -11,6 +11,7 @@ import type { Plan, Preset } from '../../src/spec/types.js';
 import { CoreMap } from '../widgets/CoreMap.js';
 import { planMarks } from '../present/plan-marks.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
+import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
 
 export interface PlanScreenProps {
   topology: Topology;
@@ -26,15 +27,38 @@ export interface PlanScreenProps {
   onSizingKey?: (input: string) => void;
   /** Why the last sizing change was refused (the spec's own rule), or null. */
   sizingError?: string | null;
+  /** A manual vCPU -> host CPU map from the core-map editor; null returns to automatic placement. */
+  onMap?: (map: number[] | null) => void;
   width: number;
   height: number;
 }
 
-export function PlanScreen({ topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, width, height }: PlanScreenProps) {
+export function PlanScreen({ topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, onMap, width, height }: PlanScreenProps) {
+  const order = cursorOrder(topology);
+  const [editing, setEditing] = useState(false);
+  const [cursorIndex, setCursorIndex] = useState(0);
+  const [vcpu, setVcpu] = useState(0);
+  const cursorCpu = order[Math.min(cursorIndex, order.length - 1)] ?? null;
+  const selectedVcpu = Math.min(vcpu, Math.max(0, plan.vcpus.length - 1));
   useInput(
-    (input) => {
+    (input, key) => {
+      if (editing) {
+        if (key.escape || input === 'e') setEditing(false);
+        else if (key.rightArrow || input === 'l') setCursorIndex((index) => Math.min(order.length - 1, index + 1));
+        else if (key.leftArrow) setCursorIndex((index) => Math.max(0, index - 1));
+        else if (input === '.') setVcpu((index) => (index + 1) % Math.max(1, plan.vcpus.length));
+        else if (input === ',') setVcpu((index) => (index + Math.max(1, plan.vcpus.length) - 1) % Math.max(1, plan.vcpus.length));
+        else if ((key.return || input === ' ') && cursorCpu !== null) onMap?.(assignVcpu(mapOfPlan(plan, cursorCpu), selectedVcpu, cursorCpu));
+        else if (input === 'x') onMap?.(null);
+        return;
+      }
       if (input === 'p') setPicking(true);
-      else if ('+=-[]hanr'.includes(input) && input.length === 1) onSizingKey?.(input);
+      else if (input === 'e' && onMap) {
+        // Start on the selected vCPU's CPU.
+        const at = order.indexOf(plan.vcpus[selectedVcpu]?.hostCpu ?? -1);
+        if (at >= 0) setCursorIndex(at);
+        setEditing(true);
+      } else if ('+=-[]hanr'.includes(input) && input.length === 1) onSizingKey?.(input);
     },
     { isActive: !picking },
   );
@@ -85,9 +109,15 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
         <Text color="gray"> (p: change) · {preset?.description ?? ''}</Text>
       </Text>
       <Text wrap="truncate-end">{summary}</Text>
-      <Text color="gray" wrap="truncate-end">
-        size: {SIZING_KEYS}
-      </Text>
+      {editing ? (
+        <Text color="cyan" wrap="truncate-end">
+          edit vCPU {selectedVcpu} (,/.) → CPU {cursorCpu ?? '-'} (←/→) · Enter assign (swaps) · x auto · Esc done
+        </Text>
+      ) : (
+        <Text color="gray" wrap="truncate-end">
+          size: {SIZING_KEYS}{onMap ? '  e edit the map' : ''}
+        </Text>
+      )}
       {messages.slice(0, messageRows).map((entry, index) => (
         <Text key={index} color={entry.color} wrap="truncate-end">
           {entry.text}
@@ -98,7 +128,7 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
         map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
         <Text color="magenta">isolated</Text>
       </Text>
-      <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan)} />
+      <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan)} cursor={editing ? cursorCpu : null} active={!editing} />
     </Box>
   );
 }

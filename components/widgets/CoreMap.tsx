@@ -1,5 +1,5 @@
 /** Scrollable core map (node > package > L3 > core > threads). Data in, keys scroll it. */
-import React, { useState } from 'react';
+import React, { useEffect, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import type { Topology } from '../../src/host/topology.js';
 import { buildCoreMapLines, type CpuMark, type SegmentTone } from '../present/core-map-lines.js';
@@ -22,15 +22,23 @@ export interface CoreMapProps {
   height: number;
   marks?: Map<number, CpuMark[]>;
   active?: boolean;
+  /** The editor's cursor (a host CPU), or null. */
+  cursor?: number | null;
 }
 
-export function CoreMap({ topology, width, height, marks, active = true }: CoreMapProps) {
-  const lines = buildCoreMapLines(topology, width, marks);
+export function CoreMap({ topology, width, height, marks, active = true, cursor = null }: CoreMapProps) {
+  const lines = buildCoreMapLines(topology, width, marks, cursor);
   const [top, setTop] = useState(0);
   // When the map is taller than the pane, one row goes to the position footer.
   const scrolling = lines.length > height;
   const rowsForLines = scrolling ? Math.max(1, height - 1) : height;
   const maxTop = Math.max(0, lines.length - rowsForLines);
+  // Keep the editor's cursor in view on a map taller than the pane.
+  const cursorLine = cursor === null ? -1 : lines.findIndex((line) => line.some((segment) => segment.text.startsWith('>')));
+  useEffect(() => {
+    if (cursorLine < 0) return;
+    setTop((value) => (cursorLine < value ? cursorLine : cursorLine >= value + rowsForLines ? Math.min(maxTop, cursorLine - rowsForLines + 1) : value));
+  }, [cursorLine, rowsForLines, maxTop]);
   useInput(
     (input, key) => {
       if (key.downArrow || input === 'j') setTop((value) => Math.min(maxTop, value + 1));

@@ -34,6 +34,8 @@ export interface SpecOverrides {
   disks?: readonly string[];
   net?: string;
   strategy?: string;
+  /** A manual vCPU -> host CPU map (the core map's edits); one entry per vCPU. */
+  map?: readonly number[];
 }
 
 /** What to resolve: exactly one of a preset name or a spec file, then overrides. */
@@ -224,6 +226,11 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
     } else {
       raw.network = { mode: parsed.mode };
     }
+    any = true;
+  }
+
+  if (overrides.map !== undefined) {
+    raw.pinning = { ...section(raw, 'pinning'), map: [...overrides.map] };
     any = true;
   }
 

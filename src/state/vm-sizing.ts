@@ -23,9 +23,10 @@ export function sizingOverrides(input: string, spec: VmSpec): SpecOverrides | nu
   switch (input) {
     case '+':
     case '=':
-      return spec.vcpus.count < MAX_VCPUS ? { vcpus: String(spec.vcpus.count + 1) } : null;
+      // A manual map is per vCPU: a new count starts from automatic placement again.
+      return spec.vcpus.count < MAX_VCPUS ? { vcpus: String(spec.vcpus.count + 1), map: undefined } : null;
     case '-':
-      return spec.vcpus.count > 1 ? { vcpus: String(spec.vcpus.count - 1) } : null;
+      return spec.vcpus.count > 1 ? { vcpus: String(spec.vcpus.count - 1), map: undefined } : null;
     case ']': {
       const next = MEMORY_STEPS_MIB.find((mib) => mib > spec.memory.sizeMiB);
       return next === undefined ? null : { memory: memoryText(next) };

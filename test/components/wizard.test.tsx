@@ -156,6 +156,27 @@ describe('wizard VM sizing on the Plan step', () => {
   });
 });
 
+describe('wizard core-map editing on the Plan step', () => {
+  test('e edits the map: the cursor shows as ">", Enter puts the chosen vCPU there (swapping), the plan follows, x goes back to automatic', async () => {
+    const { services, host } = setup();
+    const app = render(<Wizard services={services} host={host} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    await pressUntil(app.stdin, '3', () => /preset balanced/.test(frame()), 'the plan screen');
+    const placed = () => /^4 vCPUs \S+ · on (\S+)/m.exec(frame())?.[1] ?? '';
+    const before = placed();
+    await pressUntil(app.stdin, 'e', () => /edit vCPU 0/.test(frame()), 'the editor');
+    assert.match(frame(), /\[>\s*1:v0\|/, 'the cursor starts on vCPU 0\'s CPU');
+    await pressUntil(app.stdin, '\u001B[C', () => !/\[>\s*1:v0/.test(frame()), 'the cursor to move');
+    const target = /edit vCPU 0 \(,\/\.\) → CPU (\d+)/.exec(frame())![1]!;
+    await pressUntil(app.stdin, '\r', () => new RegExp(`>\\s*${target}:v0`).test(frame()), `vCPU 0 on CPU ${target}`);
+    assert.doesNotMatch(frame(), /\b1:v0\b/, 'it left CPU 1');
+    await pressUntil(app.stdin, 'x', () => /\b1:v0\b/.test(frame()), 'automatic placement again');
+    assert.equal(placed(), before);
+    await pressUntil(app.stdin, '\u001B', () => /size: \+\/- vCPUs/.test(frame()), 'the editor to close');
+  });
+});
+
 describe('wizard launch and monitor steps', () => {
   test('on a captured host, Launch says why it is off and Monitor that nothing runs', async () => {
     const { services, host } = setup();

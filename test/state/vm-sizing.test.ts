@@ -38,3 +38,25 @@ describe('sizing keys', () => {
     assert.throws(() => applyPresetOverrides(tiny, { hugepages: '1G', memory: '512M' }), /memory\.size: 512 MiB is not a whole number of 1G pages/);
   });
 });
+
+describe('core-map editing', async () => {
+  const { assignVcpu, cursorOrder } = await import('../../src/state/core-map-edit.js');
+  it('assigning a vCPU to a CPU another vCPU holds swaps them: still one CPU per vCPU', () => {
+    assert.deepEqual(assignVcpu([4, 5, 6], 0, 6), [6, 5, 4]);
+    assert.deepEqual(assignVcpu([4, 5, 6], 1, 9), [4, 9, 6]);
+  });
+
+  it('a map from the editor goes through the spec rules like one written in a file', () => {
+    const spec = applyPresetOverrides(tiny, { map: [1, 0] });
+    assert.deepEqual(spec.pinning.map, [1, 0]);
+    assert.throws(() => applyPresetOverrides(tiny, { map: [1] }), /pinning\.map: has 1 entries for 2 vCPUs/);
+    const more = sizingOverrides('+', spec)!;
+    assert.ok('map' in more && more.map === undefined, 'a new vCPU count drops the manual map');
+  });
+
+  it('the cursor walks the CPUs as the map draws them (node, package, L3, core)', () => {
+    const cpu = (n: number, node: number, core: number) => ({ cpu: n, online: true, socket: 0, die: 0, cluster: null, core, node, l3: 0, siblings: [n], kind: null, isolated: false, nohzFull: false });
+    const topology = { cpus: [cpu(0, 0, 0), cpu(1, 1, 0), cpu(2, 0, 1), cpu(3, 1, 1)] } as unknown as Parameters<typeof cursorOrder>[0];
+    assert.deepEqual(cursorOrder(topology), [0, 2, 1, 3]);
+  });
+});
