@@ -35,9 +35,13 @@ export interface AppProps {
   onExit?: (code: number) => void;
   /** Lines of the ? overlay. */
   help?: readonly string[];
+  /** Drawn instead of the screen while set (a prompt): it owns every key but Ctrl-C. */
+  overlay?: React.ReactNode;
+  /** A one-line note (what the last action did), or null. */
+  notice?: string | null;
 }
 
-export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size, onExit, help }: AppProps) {
+export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size, onExit, help, overlay, notice }: AppProps) {
   const { exit } = useApp();
   const [showHelp, setShowHelp] = useState(false);
   const terminal = useTerminalSize();
@@ -50,6 +54,7 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
       exit();
       return;
     }
+    if (overlay) return;
     if (showHelp) {
       setShowHelp(false);
       return;
@@ -67,7 +72,7 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
   });
   const screen = screens[index]!;
   const width = Math.max(20, columns);
-  const bannerLines = banner ? 1 : 0;
+  const bannerLines = (banner ? 1 : 0) + (notice ? 1 : 0);
   // Title, tab bar and help line take three rows; a banner one more.
   const height = Math.max(3, rows - 3 - bannerLines);
   return (
@@ -90,8 +95,15 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
           {banner.hint ? <Text color="gray"> · {banner.hint}</Text> : null}
         </Text>
       ) : null}
+      {notice ? (
+        <Text color="cyan" wrap="truncate-end">
+          {notice}
+        </Text>
+      ) : null}
       <Box flexDirection="column" height={height}>
-        {showHelp && help
+        {overlay
+          ? overlay
+          : showHelp && help
           ? help.slice(0, height).map((line, position) => (
               <Text key={position} wrap="truncate-end">
                 {line}

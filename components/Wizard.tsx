@@ -12,7 +12,10 @@ import { generateAll } from '../src/generate/index.js';
 import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopology } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
-import { applyPresetOverrides } from '../src/spec/resolve.js';
+import { applyPresetOverrides, specInputWithOverrides } from '../src/spec/resolve.js';
+import { WriteTargetError } from '../src/run/atomic-write.js';
+import { TextPrompt } from './widgets/TextPrompt.js';
+import { ExistsPrompt } from './widgets/ExistsPrompt.js';
 import { sizingOverrides } from '../src/state/vm-sizing.js';
 import { appReducer, initialAppState } from '../src/state/app-state.js';
 import type { Preset } from '../src/spec/types.js';
@@ -27,11 +30,17 @@ import { MonitorScreen } from './screens/MonitorScreen.js';
 import { Text } from 'ink';
 import { CoreMap } from './widgets/CoreMap.js';
 
+/** A file name for a VM's spec: its name with anything a shell or a path would mind replaced. */
+export function specFileName(vmName: string): string {
+  return `${vmName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'vm'}.json`;
+}
+
 /** Every key of every screen, for the ? overlay. */
 export const WIZARD_HELP = [
   'Anywhere',
   '  1-6, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview, Launch, Monitor)',
   '  ?                     this help (any key closes it)',
+  '  S                     save the spec (preset, sizing, map) to a file: kvm-tui --spec FILE reopens it',
   '  q                     quit (VMs you launched keep running)',
   '  Ctrl-C                quit with exit status 130',
   'Audit',
@@ -158,6 +167,33 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   const record = state.launch.record;
   const monitorServices = useMemo(() => (record ? services.monitorServices(record) : null), [record, services]);
 
+  // S at any step: save the spec (the preset with its sizing and map) to a file that
+  // `kvm-tui --spec FILE` opens again; never over an existing file without asking.
+  const [saving, setSaving] = useState<{ phase: 'path' | 'exists'; file: string } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const save = useCallback(
+    (file: string, overwrite: boolean) => {
+      try {
+        const text = JSON.stringify(specInputWithOverrides(preset, state.overrides), null, 2) + '\n';
+        const written = services.saveSpec(file, text, { overwrite });
+        setSaving(null);
+        setNotice(`saved the spec to ${written}; reopen it with kvm-tui --spec ${JSON.stringify(written)}`);
+      } catch (error) {
+        if (error instanceof WriteTargetError && error.refusal === 'exists') return setSaving({ phase: 'exists', file });
+        setSaving(null);
+        setNotice(`not saved: ${(error as Error).message}`);
+      }
+    },
+    [preset, state.overrides, services],
+  );
+  const saveOverlay = saving ? (
+    saving.phase === 'path' ? (
+      <TextPrompt label="Save the spec to (Enter saves, Esc cancels): " initial={saving.file} onSubmit={(file) => (file.trim() ? save(file.trim(), false) : setSaving(null))} onCancel={() => setSaving(null)} width={(size?.columns ?? 80) - 1} />
+    ) : (
+      <ExistsPrompt file={saving.file} onOverwrite={() => save(saving.file, true)} onRename={() => setSaving({ phase: 'path', file: saving.file })} onCancel={() => setSaving(null)} />
+    )
+  ) : null;
+
   const screens: WizardScreen[] = [
     {
       id: 'audit',
@@ -230,7 +266,12 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       hostSummary={summarizeTopology(topology)}
       screens={screens}
       screen={state.screen}
-      onNavigationKey={(key, screenIds) => dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking })}
+      onNavigationKey={(key, screenIds) => {
+        if (key.input === 'S' && !state.picking) return setSaving({ phase: 'path', file: `./${specFileName(spec.name)}` });
+        dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking });
+      }}
+      overlay={saving ? saveOverlay : undefined}
+      notice={notice}
       banner={state.banner}
       size={size}
       onExit={onExit}

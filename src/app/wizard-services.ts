@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { prepareLaunch } from '../commands/launch.js';
 import { launchServices } from '../commands/live.js';
 import type { VmRecord } from '../registry/vm-record.js';
+import { writeFileAtomic } from '../run/atomic-write.js';
 import { launchVm } from '../run/launch.js';
 import type { VmSpec } from '../spec/types.js';
 import { buildMonitorServices, type MonitorServices } from './monitor-services.js';
@@ -56,6 +57,11 @@ export interface WizardServices {
   launchDisabledReason: string | null;
   /** The live pane's services for a running VM. */
   monitorServices(record: VmRecord): MonitorServices;
+  /**
+   * Writes a spec file (atomically; never over anything but a regular file, and over an
+   * existing one only with `overwrite`). Returns the absolute path; throws WriteTargetError.
+   */
+  saveSpec(file: string, text: string, options: { overwrite: boolean }): string;
 }
 
 /** The real services for the wizard on ctx's host. Throws an ActionError when the host has no readable CPU topology. */
@@ -94,6 +100,7 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
         },
     launchDisabledReason: ctx.capturedRoot ? 'captured host (--root): VMs run on this machine only' : null,
     monitorServices: (record) => buildMonitorServices(ctx, record),
+    saveSpec: (file, text, options) => writeFileAtomic(file, text, { mode: 0o644, overwrite: options.overwrite, uid: ctx.identity.uid }),
   };
 }
 

@@ -129,9 +129,19 @@ export function presetFromSpecFile(file: string): Preset {
  * @throws UsageError naming the override, or SpecError naming the field.
  */
 export function applyPresetOverrides(preset: Preset, overrides: SpecOverrides): VmSpec {
-  const raw = structuredClone(preset.input ?? {}) as Raw;
-  const overridden = applyOverrides(raw, overrides);
+  const overridden = applyOverrides(structuredClone(preset.input ?? {}) as Raw, overrides);
   return parseVmSpec(overridden.raw, overridden.any ? `preset ${preset.name} with changes` : `preset ${preset.name}`);
+}
+
+/**
+ * The spec as written (the preset's own text with the overrides merged in, before defaults), for
+ * saving to a file that `kvm-tui --spec FILE` and `plan --spec FILE` read back to the same VM.
+ */
+export function specInputWithOverrides(preset: Preset, overrides: SpecOverrides): Record<string, unknown> {
+  const raw = applyOverrides(structuredClone(preset.input ?? {}) as Raw, overrides).raw;
+  // Checked the same way before it is written: a saved spec always reads back.
+  parseVmSpec(raw, `preset ${preset.name}`);
+  return raw;
 }
 
 function section(raw: Raw, key: string): Raw {

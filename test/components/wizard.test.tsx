@@ -177,6 +177,43 @@ describe('wizard core-map editing on the Plan step', () => {
   });
 });
 
+describe('wizard: saving the spec', () => {
+  test('S asks for a path, writes the spec as written (sizing included), asks before overwriting, and the file reads back', async () => {
+    const { services, host } = setup();
+    const { WriteTargetError } = await import('../../src/run/atomic-write.js');
+    const { parseVmSpec } = await import('../../src/spec/vm-spec.js');
+    const files = new Map<string, string>();
+    const writes: Array<{ file: string; overwrite: boolean }> = [];
+    const app = render(
+      <Wizard
+        services={{
+          ...services,
+          saveSpec: (file, text, options) => {
+            writes.push({ file, overwrite: options.overwrite });
+            if (files.has(file) && !options.overwrite) throw new WriteTargetError(`/abs/${file}`, 'exists', '');
+            files.set(file, text);
+            return `/abs/${file}`;
+          },
+        }}
+        host={host}
+      />,
+    );
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    await pressUntil(app.stdin, '3', () => /preset balanced/.test(frame()), 'the plan screen');
+    await pressUntil(app.stdin, '-', () => /^3 vCPUs /m.test(frame()), 'one vCPU fewer');
+    await pressUntil(app.stdin, 'S', () => /Save the spec to \(Enter saves, Esc cancels\): \.\/balanced\.json/.test(frame()), 'the prompt');
+    await pressUntil(app.stdin, '\r', () => /saved the spec to \/abs\/\.\/balanced\.json/.test(frame()), 'saved');
+    const saved = JSON.parse(files.get('./balanced.json')!);
+    assert.equal(parseVmSpec(saved, 'saved').vcpus.count, 3, 'the sizing is in the file, and it parses back');
+    await pressUntil(app.stdin, 'S', () => /Save the spec to/.test(frame()), 'the prompt again');
+    await pressUntil(app.stdin, '\r', () => /\.\/balanced\.json exists: o overwrite it/.test(frame()), 'the question');
+    assert.deepEqual(writes.map((write) => write.overwrite), [false, false], 'nothing overwritten before the answer');
+    await pressUntil(app.stdin, 'o', () => writes.length === 3, 'the overwrite');
+    assert.equal(writes[2]!.overwrite, true);
+  });
+});
+
 describe('wizard launch and monitor steps', () => {
   test('on a captured host, Launch says why it is off and Monitor that nothing runs', async () => {
     const { services, host } = setup();
