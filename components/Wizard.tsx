@@ -13,7 +13,6 @@ import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopology } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
 import { applyPresetOverrides, specInputWithOverrides } from '../src/spec/resolve.js';
-import { WriteTargetError } from '../src/run/atomic-write.js';
 import { TextPrompt } from './widgets/TextPrompt.js';
 import { ExistsPrompt } from './widgets/ExistsPrompt.js';
 import { sizingOverrides } from '../src/state/vm-sizing.js';
@@ -175,11 +174,11 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     (file: string, overwrite: boolean) => {
       try {
         const text = JSON.stringify(specInputWithOverrides(preset, state.overrides), null, 2) + '\n';
-        const written = services.saveSpec(file, text, { overwrite });
+        const outcome = services.saveSpec(file, text, { overwrite });
+        if ('exists' in outcome) return setSaving({ phase: 'exists', file });
         setSaving(null);
-        setNotice(`saved the spec to ${written}; reopen it with kvm-tui --spec ${JSON.stringify(written)}`);
+        setNotice(`saved the spec to ${outcome.written}; reopen it with kvm-tui --spec ${JSON.stringify(outcome.written)}`);
       } catch (error) {
-        if (error instanceof WriteTargetError && error.refusal === 'exists') return setSaving({ phase: 'exists', file });
         setSaving(null);
         setNotice(`not saved: ${(error as Error).message}`);
       }

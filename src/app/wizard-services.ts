@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { prepareLaunch } from '../commands/launch.js';
 import { launchServices } from '../commands/live.js';
 import type { VmRecord } from '../registry/vm-record.js';
-import { writeFileAtomic } from '../run/atomic-write.js';
+import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { launchVm } from '../run/launch.js';
 import type { VmSpec } from '../spec/types.js';
 import { buildMonitorServices, type MonitorServices } from './monitor-services.js';
@@ -59,9 +59,10 @@ export interface WizardServices {
   monitorServices(record: VmRecord): MonitorServices;
   /**
    * Writes a spec file (atomically; never over anything but a regular file, and over an
-   * existing one only with `overwrite`). Returns the absolute path; throws WriteTargetError.
+   * existing one only with `overwrite`): the absolute path written, or `exists` for the caller
+   * to ask about. Other failures throw an ActionError saying why.
    */
-  saveSpec(file: string, text: string, options: { overwrite: boolean }): string;
+  saveSpec(file: string, text: string, options: { overwrite: boolean }): { written: string } | { exists: string };
 }
 
 /** The real services for the wizard on ctx's host. Throws an ActionError when the host has no readable CPU topology. */
@@ -100,7 +101,14 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
         },
     launchDisabledReason: ctx.capturedRoot ? 'captured host (--root): VMs run on this machine only' : null,
     monitorServices: (record) => buildMonitorServices(ctx, record),
-    saveSpec: (file, text, options) => writeFileAtomic(file, text, { mode: 0o644, overwrite: options.overwrite, uid: ctx.identity.uid }),
+    saveSpec: (file, text, options) => {
+      try {
+        return { written: writeFileAtomic(file, text, { mode: 0o644, overwrite: options.overwrite, uid: ctx.identity.uid }) };
+      } catch (error) {
+        if (error instanceof WriteTargetError && error.refusal === 'exists') return { exists: error.target };
+        throw error;
+      }
+    },
   };
 }
 

@@ -180,7 +180,6 @@ describe('wizard core-map editing on the Plan step', () => {
 describe('wizard: saving the spec', () => {
   test('S asks for a path, writes the spec as written (sizing included), asks before overwriting, and the file reads back', async () => {
     const { services, host } = setup();
-    const { WriteTargetError } = await import('../../src/run/atomic-write.js');
     const { parseVmSpec } = await import('../../src/spec/vm-spec.js');
     const files = new Map<string, string>();
     const writes: Array<{ file: string; overwrite: boolean }> = [];
@@ -190,9 +189,9 @@ describe('wizard: saving the spec', () => {
           ...services,
           saveSpec: (file, text, options) => {
             writes.push({ file, overwrite: options.overwrite });
-            if (files.has(file) && !options.overwrite) throw new WriteTargetError(`/abs/${file}`, 'exists', '');
+            if (files.has(file) && !options.overwrite) return { exists: `/abs/${file}` };
             files.set(file, text);
-            return `/abs/${file}`;
+            return { written: `/abs/${file}` };
           },
         }}
         host={host}
