@@ -81,14 +81,15 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
         <Text bold color="cyan">kvm-tui</Text>
         <Text color="gray"> · {hostSummary}</Text>
       </Text>
-      <Box>
+      {/* One line, cut rather than wrapped on a narrow terminal; below 64 columns the tabs other
+          than the active one show their number only. Brackets mark the active tab in text. */}
+      <Text wrap="truncate-end">
         {screens.map((entry, position) => (
-          // Brackets mark the active tab in text, so it shows without colour or inverse video.
           <Text key={entry.id} inverse={position === index} color={position === index ? 'cyan' : undefined}>
-            {position === index ? `[${position + 1} ${entry.title}]` : ` ${position + 1} ${entry.title} `}
+            {position === index ? `[${position + 1} ${entry.title}]` : width < 64 ? ` ${position + 1} ` : ` ${position + 1} ${entry.title} `}
           </Text>
         ))}
-      </Box>
+      </Text>
       {banner ? (
         <Text color="red" wrap="truncate-end">
           {banner.text}

@@ -3,7 +3,7 @@
  * and the effects its keys ask for through the services they are given; the screens render from
  * the state. Audit -> topology -> plan -> preview.
  */
-import React, { useCallback, useMemo, useReducer, useState } from 'react';
+import React, { useCallback, useMemo, useReducer, useRef, useState } from 'react';
 import type { WizardServices, HostFacts } from '../src/app/wizard-services.js';
 import { ALL_CHECKS } from '../src/audit/checks/index.js';
 import type { Check } from '../src/audit/types.js';
@@ -34,33 +34,41 @@ export function specFileName(vmName: string): string {
   return `${vmName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'vm'}.json`;
 }
 
-/** Every key of every screen, for the ? overlay. */
-export const WIZARD_HELP = [
-  'Anywhere',
-  '  1-6, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview, Launch, Monitor)',
-  '  ?                     this help (any key closes it)',
-  '  S                     save the spec (preset, sizing, map) to a file: kvm-tui --spec FILE reopens it',
-  '  q                     quit (VMs you launched keep running)',
-  '  Ctrl-C                quit with exit status 130',
-  'Audit',
-  '  Up/Down, j/k, g/G     move        Enter/Space  details of the row',
-  '  p                     only problems / all rows',
-  '  w                     write every fix into a script to review and run',
-  '  a                     apply the selected runtime fix (asks y/n first)',
-  '  c                     continue to the topology',
-  'Plan',
-  '  p                     pick a preset (Up/Down, Enter)',
-  '  + / -  ] / [          vCPUs up/down, memory up/down',
-  '  h  a  n  r            huge pages none/2M/1G, accel kvm/tcg, network user/none, reset to the preset',
-  '  e                     edit the core map: Left/Right move, , . choose a vCPU, Enter assign, x auto',
-  'Preview',
-  '  e / x / s             the QEMU command / libvirt XML / pin script',
-  '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
-  'Launch',
-  '  Enter, L              launch the planned VM (paused, pinned, verified, resumed)',
-  'Monitor',
-  '  p pause/resume  s ACPI shutdown  F force quit  r re-pin  d detach (the VM keeps running)',
-];
+/** The keys of each screen, for the ? overlay (the ones that work everywhere, then the screen's). */
+export const WIZARD_HELP: Record<string, readonly string[]> = {
+  any: [
+    'Anywhere',
+    '  1-6, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview, Launch, Monitor)',
+    '  ?                     this help (any key closes it)',
+    '  S                     save the spec (preset, sizing, map) to a file: kvm-tui --spec FILE reopens it',
+    '  q                     quit (VMs you launched keep running)',
+    '  Ctrl-C                quit with exit status 130',
+  ],
+  audit: [
+    'Audit',
+    '  Up/Down, j/k, g/G     move        Enter/Space  details of the row',
+    '  p                     only problems / all rows',
+    '  w                     write every fix into a script to review and run',
+    '  a                     apply the selected runtime fix (asks y/n first)',
+    '  c                     continue to the topology',
+  ],
+  topology: ['Topology', '  Up/Down, j/k, Space, PgUp/PgDn   scroll the core map'],
+  plan: [
+    'Plan',
+    '  p                     pick a preset (Up/Down, Enter)',
+    '  + / -  ] / [          vCPUs up/down, memory up/down',
+    '  h  a  n  r            huge pages none/2M/1G, accel kvm/tcg, network user/none, reset to the preset',
+    '  e                     edit the core map: Left/Right move, , . choose a vCPU, Enter assign, x auto',
+  ],
+  preview: [
+    'Preview',
+    '  e / x / s             the QEMU command / libvirt XML / pin script',
+    '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
+  ],
+  launch: ['Launch', '  Enter, L              launch the planned VM (paused, pinned, verified, resumed)'],
+  monitor: ['Monitor', '  p pause/resume  s ACPI shutdown  F force quit  r re-pin  d detach (the VM keeps running)'],
+};
+
 
 export interface WizardProps {
   services: WizardServices;
@@ -152,15 +160,22 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     }
   }, [plan, services]);
 
+  // One launch at a time, decided here rather than by a screen that may hold an old state.
+  const launching = useRef(false);
   const startLaunch = useCallback(() => {
-    if (!services.launch) return;
+    if (!services.launch || launching.current) return;
+    launching.current = true;
     dispatch({ type: 'launch/begin' });
     services.launch(plan.spec, (text) => dispatch({ type: 'launch/step', text })).then(
       (record) => {
+        launching.current = false;
         onLaunched?.(record.name);
         dispatch({ type: 'launch/done', record });
       },
-      (error: Error) => dispatch({ type: 'launch/failed', error: error.message }),
+      (error: Error) => {
+        launching.current = false;
+        dispatch({ type: 'launch/failed', error: error.message });
+      },
     );
   }, [services, plan, onLaunched]);
   const record = state.launch.record;
@@ -177,7 +192,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
         const outcome = services.saveSpec(file, text, { overwrite });
         if ('exists' in outcome) return setSaving({ phase: 'exists', file });
         setSaving(null);
-        setNotice(`saved the spec to ${outcome.written}; reopen it with kvm-tui --spec ${JSON.stringify(outcome.written)}`);
+        setNotice(`${outcome.written}: spec saved (kvm-tui --spec FILE reopens it)`);
       } catch (error) {
         setSaving(null);
         setNotice(`not saved: ${(error as Error).message}`);
@@ -222,16 +237,19 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
           presets={presets}
           selected={state.presetName}
           plan={plan}
-          onSelect={(presetName) => dispatch({ type: 'plan/choose', presetName })}
+          onSelect={(presetName) => {
+            setSizingError(null);
+            dispatch({ type: 'plan/choose', presetName });
+          }}
           picking={state.picking}
           onPickingChange={(open) => dispatch({ type: open ? 'plan/open-picker' : 'plan/close-picker' })}
           onSizingKey={onSizingKey}
           sizingError={sizingError}
           onMap={(map) => {
             try {
-              applyPresetOverrides(preset, { ...state.overrides, map: map ?? undefined });
+              applyPresetOverrides(preset, { ...state.overrides, map });
               setSizingError(null);
-              dispatch({ type: 'plan/override', overrides: { map: map ?? undefined } });
+              dispatch({ type: 'plan/override', overrides: { map } });
             } catch (error) {
               setSizingError((error as Error).message);
             }
@@ -266,6 +284,8 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       screens={screens}
       screen={state.screen}
       onNavigationKey={(key, screenIds) => {
+        // A note is about the action just taken: the next key clears it.
+        if (notice) setNotice(null);
         if (key.input === 'S' && !state.picking) return setSaving({ phase: 'path', file: `./${specFileName(spec.name)}` });
         dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking });
       }}
@@ -274,7 +294,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       banner={state.banner}
       size={size}
       onExit={onExit}
-      help={WIZARD_HELP}
+      help={[...WIZARD_HELP.any!, ...(WIZARD_HELP[state.screen] ?? [])]}
     />
   );
 }

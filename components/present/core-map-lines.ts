@@ -112,7 +112,8 @@ function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, Cp
     const cpuMarks = marks.get(entry.cpu) ?? [];
     const tone: SegmentTone = cpuMarks[0]?.tone ?? (entry.isolated ? 'isolated' : 'plain');
     const label = cpuMarks.map((mark) => mark.label).join('+');
-    const text = String(entry.cpu).padStart(numberWidth) + (label ? `:${label}` : '');
+    // An isolated CPU also carries "*" (as kvm-tui topology prints it): not colour alone.
+    const text = String(entry.cpu).padStart(numberWidth) + (entry.isolated ? '*' : '') + (label ? `:${label}` : '');
     // The editor's cursor: a ">" (readable without colour) and the warn tone.
     out.push(entry.cpu === cursor ? { text: `>${text}`, tone: 'warn' } : { text, tone });
   });

@@ -8,6 +8,7 @@ import { Box, Text, useInput } from 'ink';
 import { formatCpuList } from '../../src/host/cpulist.js';
 import type { LaunchState } from '../../src/state/app-state.js';
 import type { Plan } from '../../src/spec/types.js';
+import { LAUNCH_BLOCKING_CODES } from '../../src/plan/codes.js';
 import { fit, wrapText } from '../../src/shared/text.js';
 
 export interface LaunchScreenProps {
@@ -22,7 +23,7 @@ export interface LaunchScreenProps {
 
 export function LaunchScreen({ plan, launch, disabledReason, onLaunch, width, height }: LaunchScreenProps): React.ReactElement {
   useInput((input, key) => {
-    if ((key.return || input === 'L' || input === 'l') && launch.status !== 'running' && disabledReason === null && plan.errors.length === 0) onLaunch();
+    if ((key.return || input === 'L') && (launch.status === 'idle' || launch.status === 'failed') && disabledReason === null && plan.errors.length === 0) onLaunch();
   });
   const spec = plan.spec;
   const lines: Array<{ text: string; color?: string; bold?: boolean }> = [];
@@ -35,12 +36,16 @@ export function LaunchScreen({ plan, launch, disabledReason, onLaunch, width, he
   if (disabledReason) {
     lines.push({ text: `Launch is off here: ${disabledReason}.`, color: 'gray' });
   } else if (launch.status === 'idle' && plan.errors.length === 0) {
+    const refused = plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code));
+    if (refused.length > 0) lines.push({ text: `launch will refuse this plan as it stands: ${refused.map((warning) => warning.code).join(', ')} (see the warnings above)`, color: 'yellow' });
     lines.push({ text: 'Enter (or L) launches it: QEMU starts paused in its own session, every thread is pinned and checked in /proc, then the guest runs. It keeps running when you quit.' });
   }
   if (launch.status !== 'idle') {
     for (const line of launch.lines) lines.push({ text: `launch: ${line}`, color: 'gray' });
     if (launch.status === 'running') lines.push({ text: 'launching...', color: 'cyan' });
-    if (launch.status === 'done' && launch.record) lines.push({ text: `VM "${launch.record.name}" runs (pid ${launch.record.pid}): 6 Monitor watches it.`, color: 'green' });
+    if (launch.status === 'done' && launch.record) {
+      lines.push({ text: `VM "${launch.record.name}" runs (pid ${launch.record.pid}): 6 Monitor watches it. It is the one this wizard launches; kvm-tui stop ${JSON.stringify(launch.record.name)} stops it.`, color: 'green' });
+    }
     if (launch.status === 'failed') {
       for (const text of (launch.error ?? '').split('\n')) lines.push({ text, color: 'red' });
       lines.push({ text: 'Nothing was left running. Enter tries again.', color: 'gray' });

@@ -39,16 +39,17 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
   const [cursorIndex, setCursorIndex] = useState(0);
   const [vcpu, setVcpu] = useState(0);
   const cursorCpu = order[Math.min(cursorIndex, order.length - 1)] ?? null;
-  const selectedVcpu = Math.min(vcpu, Math.max(0, plan.vcpus.length - 1));
+  const vcpuCount = plan.spec.vcpus.count;
+  const selectedVcpu = Math.min(vcpu, Math.max(0, vcpuCount - 1));
   useInput(
     (input, key) => {
       if (editing) {
         if (key.escape || input === 'e') setEditing(false);
         else if (key.rightArrow || input === 'l') setCursorIndex((index) => Math.min(order.length - 1, index + 1));
         else if (key.leftArrow) setCursorIndex((index) => Math.max(0, index - 1));
-        else if (input === '.') setVcpu((index) => (index + 1) % Math.max(1, plan.vcpus.length));
-        else if (input === ',') setVcpu((index) => (index + Math.max(1, plan.vcpus.length) - 1) % Math.max(1, plan.vcpus.length));
-        else if ((key.return || input === ' ') && cursorCpu !== null) onMap?.(assignVcpu(mapOfPlan(plan, cursorCpu), selectedVcpu, cursorCpu));
+        else if (input === '.') setVcpu((index) => (index + 1) % Math.max(1, vcpuCount));
+        else if (input === ',') setVcpu((index) => (index + Math.max(1, vcpuCount) - 1) % Math.max(1, vcpuCount));
+        else if ((key.return || input === ' ') && cursorCpu !== null) onMap?.(assignVcpu(mapOfPlan(plan, order), selectedVcpu, cursorCpu));
         else if (input === 'x') onMap?.(null);
         return;
       }
@@ -58,7 +59,10 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
         const at = order.indexOf(plan.vcpus[selectedVcpu]?.hostCpu ?? -1);
         if (at >= 0) setCursorIndex(at);
         setEditing(true);
-      } else if ('+=-[]hanr'.includes(input) && input.length === 1) onSizingKey?.(input);
+      } else if (input.length > 0 && [...input].every((char) => '+=-[]hanr'.includes(char))) {
+        // Keys typed fast (or pasted) arrive as one chunk: each counts.
+        for (const char of input) onSizingKey?.(char);
+      }
     },
     { isActive: !picking },
   );
@@ -126,7 +130,7 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
       {messages.length > messageRows ? <Text color="gray">… {messages.length - messageRows} more (kvm-tui plan shows all)</Text> : null}
       <Text color="gray" wrap="truncate-end">
         map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
-        <Text color="magenta">isolated</Text>
+        <Text color="magenta">N* isolated</Text>
       </Text>
       <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan)} cursor={editing ? cursorCpu : null} active={!editing} />
     </Box>

@@ -19,6 +19,8 @@ export function TextPrompt({ label, initial, onSubmit, onCancel, width }: TextPr
     if (key.escape) return onCancel();
     if (key.return) return onSubmit(value);
     if (key.backspace || key.delete) return setValue((text) => text.slice(0, -1));
+    // Ctrl-U clears the line, as in a shell.
+    if (key.ctrl && input === 'u') return setValue('');
     if (key.ctrl || key.meta || key.tab) return;
     // Pasted text arrives as one chunk; control characters never enter a path typed here.
     const printable = input.replace(/[\u0000-\u001f\u007f]/g, '');

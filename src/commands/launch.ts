@@ -12,7 +12,7 @@ import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readHostDevices } from '../host/devices.js';
-import { DEVICE_CODES } from '../plan/check-host-devices.js';
+import { LAUNCH_BLOCKING_CODES } from '../plan/codes.js';
 import { planVm } from '../plan/plan-vm.js';
 import { describeThread, launchVm } from '../run/launch.js';
 import { formatCpuList } from '../host/cpulist.js';
@@ -23,8 +23,6 @@ import { readCommandTopology } from './host-topology.js';
 import { heldByRunningVms, launchServices, refuseCapturedRoot } from './live.js';
 import { statusEntry } from './status.js';
 
-/** Plan warnings that make a launch fail: the VM would not start, or start and then fail. */
-export const LAUNCH_BLOCKING_WARNINGS = new Set<string>(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', ...DEVICE_CODES]);
 
 /** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
 export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;
@@ -39,7 +37,7 @@ export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string } | { 
 export function prepareLaunch(ctx: CommandContext, spec: VmSpec, devices = readHostDevices(ctx.hostFs, ctx.capturedRoot)): PreparedLaunch {
   const topology = readCommandTopology(ctx.hostFs);
   const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
-  const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_WARNINGS.has(warning.code))];
+  const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code))];
   if (blocking.length > 0) return { problems: blocking.map((problem) => `plan: ${problem.message} [${problem.code}]`) };
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   try {

@@ -11,9 +11,6 @@ import type { PlanMessages } from './plan-messages.js';
 
 export type { HostDevices };
 
-/** Codes `launch` treats as errors. */
-export const DEVICE_CODES = ['kvm-unavailable', 'vhost-unavailable'] as const;
-
 export function checkHostDevices(devices: HostDevices | undefined, spec: VmSpec, messages: PlanMessages): void {
   if (!devices) return;
   if (spec.accel === 'kvm' && devices.kvm !== 'usable') {

@@ -65,3 +65,6 @@ export const PLAN_WARNING_CODES = [
 
 export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
+
+/** Plan warnings that make `launch` refuse: the VM would not start, or start and then fail. */
+export const LAUNCH_BLOCKING_CODES: ReadonlySet<string> = new Set(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable']);

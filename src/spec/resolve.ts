@@ -34,8 +34,8 @@ export interface SpecOverrides {
   disks?: readonly string[];
   net?: string;
   strategy?: string;
-  /** A manual vCPU -> host CPU map (the core map's edits); one entry per vCPU. */
-  map?: readonly number[];
+  /** A manual vCPU -> host CPU map (the core map's edits), one entry per vCPU; null: automatic placement. */
+  map?: readonly number[] | null;
 }
 
 /** What to resolve: exactly one of a preset name or a spec file, then overrides. */
@@ -240,7 +240,7 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
   }
 
   if (overrides.map !== undefined) {
-    raw.pinning = { ...section(raw, 'pinning'), map: [...overrides.map] };
+    raw.pinning = { ...section(raw, 'pinning'), map: overrides.map === null ? null : [...overrides.map] };
     any = true;
   }
 

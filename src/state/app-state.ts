@@ -108,8 +108,8 @@ export function appReducer(state: AppState, action: AppAction): AppState {
     case 'banner/dismiss':
       return { ...state, banner: null };
     case 'launch/begin':
-      // One launch at a time; a running one ignores a second request.
-      return state.launch.status === 'running' ? state : { ...state, launch: { status: 'running', lines: [], record: null, error: null } };
+      // One launch at a time; a VM launched from here stays the monitored one (stop it first).
+      return state.launch.status === 'running' || state.launch.status === 'done' ? state : { ...state, launch: { status: 'running', lines: [], record: null, error: null } };
     case 'launch/step':
       return state.launch.status === 'running' ? { ...state, launch: { ...state.launch, lines: [...state.launch.lines, action.text].slice(-50) } } : state;
     case 'launch/done':

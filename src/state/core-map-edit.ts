@@ -16,9 +16,13 @@ export function cursorOrder(topology: Topology): number[] {
     .map((cpu) => cpu.cpu);
 }
 
-/** The map the plan placed (unpinned vCPUs start on the cursor's CPU). */
-export function mapOfPlan(plan: Plan, fallbackCpu: number): number[] {
-  return plan.vcpus.map((vcpu) => vcpu.hostCpu ?? fallbackCpu);
+/**
+ * The map the plan placed, one entry per vCPU the spec has (a plan with errors places none):
+ * a vCPU without a host CPU starts on its own CPU in map order, never all on one.
+ */
+export function mapOfPlan(plan: Plan, order: readonly number[]): number[] {
+  const placed = new Map(plan.vcpus.map((vcpu) => [vcpu.vcpu, vcpu.hostCpu]));
+  return Array.from({ length: plan.spec.vcpus.count }, (_, vcpu) => placed.get(vcpu) ?? order[vcpu % Math.max(1, order.length)] ?? 0);
 }
 
 /** vCPU `vcpu` to host CPU `cpu`; a vCPU already on `cpu` takes `vcpu`'s old CPU (a swap). */

@@ -12,7 +12,7 @@ export const MEMORY_STEPS_MIB = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 3
 
 const HUGEPAGES = ['none', '2M', '1G'] as const;
 
-export const SIZING_KEYS = '+/- vCPUs  ]/[ memory  h huge pages  a accel  n network  r reset';
+export const SIZING_KEYS = '+/- vCPUs ]/[ mem h hugepages a accel n net r reset';
 
 function memoryText(mib: number): string {
   return mib % 1024 === 0 ? `${mib / 1024}G` : `${mib}M`;
@@ -24,9 +24,9 @@ export function sizingOverrides(input: string, spec: VmSpec): SpecOverrides | nu
     case '+':
     case '=':
       // A manual map is per vCPU: a new count starts from automatic placement again.
-      return spec.vcpus.count < MAX_VCPUS ? { vcpus: String(spec.vcpus.count + 1), map: undefined } : null;
+      return spec.vcpus.count < MAX_VCPUS ? { vcpus: String(spec.vcpus.count + 1), map: null } : null;
     case '-':
-      return spec.vcpus.count > 1 ? { vcpus: String(spec.vcpus.count - 1), map: undefined } : null;
+      return spec.vcpus.count > 1 ? { vcpus: String(spec.vcpus.count - 1), map: null } : null;
     case ']': {
       const next = MEMORY_STEPS_MIB.find((mib) => mib > spec.memory.sizeMiB);
       return next === undefined ? null : { memory: memoryText(next) };

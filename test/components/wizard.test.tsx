@@ -202,7 +202,7 @@ describe('wizard: saving the spec', () => {
     await pressUntil(app.stdin, '3', () => /preset balanced/.test(frame()), 'the plan screen');
     await pressUntil(app.stdin, '-', () => /^3 vCPUs /m.test(frame()), 'one vCPU fewer');
     await pressUntil(app.stdin, 'S', () => /Save the spec to \(Enter saves, Esc cancels\): \.\/balanced\.json/.test(frame()), 'the prompt');
-    await pressUntil(app.stdin, '\r', () => /saved the spec to \/abs\/\.\/balanced\.json/.test(frame()), 'saved');
+    await pressUntil(app.stdin, '\r', () => /\/abs\/\.\/balanced\.json: spec saved \(kvm-tui --spec FILE reopens it\)/.test(frame()), 'saved');
     const saved = JSON.parse(files.get('./balanced.json')!);
     assert.equal(parseVmSpec(saved, 'saved').vcpus.count, 3, 'the sizing is in the file, and it parses back');
     await pressUntil(app.stdin, 'S', () => /Save the spec to/.test(frame()), 'the prompt again');
@@ -280,6 +280,13 @@ describe('wizard launch and monitor steps', () => {
     finish!();
     await waitFor(() => /\[6 Monitor\]/.test(frame()) && /balanced {2}\[RUNNING\]/.test(frame()), 'the live pane');
     assert.deepEqual(launched, ['balanced']);
+    // Back on the Launch step, Enter does not start a second one or forget the first.
+    await pressUntil(app.stdin, '5', () => /\[5 Launch\]/.test(frame()), 'the launch step again');
+    assert.match(frame(), /VM "balanced" runs \(pid 4242\): 6 Monitor watches it/);
+    app.stdin.write('\r');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(launchedSpecs, ['balanced'], 'no second launch');
+    await pressUntil(app.stdin, '6', () => /balanced {2}\[RUNNING\]/.test(frame()), 'the same VM in the monitor');
   });
 });
 

@@ -51,12 +51,22 @@ describe('core-map editing', async () => {
     assert.deepEqual(spec.pinning.map, [1, 0]);
     assert.throws(() => applyPresetOverrides(tiny, { map: [1] }), /pinning\.map: has 1 entries for 2 vCPUs/);
     const more = sizingOverrides('+', spec)!;
-    assert.ok('map' in more && more.map === undefined, 'a new vCPU count drops the manual map');
+    assert.equal(more.map, null, 'a new vCPU count drops the manual map');
+    assert.equal(applyPresetOverrides(tiny, { map: [1, 0], ...more }).pinning.map, null, 'back to automatic placement, even over a spec file\'s own map');
   });
 
   it('the cursor walks the CPUs as the map draws them (node, package, L3, core)', () => {
     const cpu = (n: number, node: number, core: number) => ({ cpu: n, online: true, socket: 0, die: 0, cluster: null, core, node, l3: 0, siblings: [n], kind: null, isolated: false, nohzFull: false });
     const topology = { cpus: [cpu(0, 0, 0), cpu(1, 1, 0), cpu(2, 0, 1), cpu(3, 1, 1)] } as unknown as Parameters<typeof cursorOrder>[0];
     assert.deepEqual(cursorOrder(topology), [0, 2, 1, 3]);
+  });
+});
+
+describe('the editor on a plan that placed nothing', async () => {
+  const { mapOfPlan } = await import('../../src/state/core-map-edit.js');
+  it('starts every unplaced vCPU on its own CPU in map order, one entry per vCPU of the spec', () => {
+    const spec = applyPresetOverrides(tiny, { vcpus: '3' });
+    const plan = { spec, vcpus: [] } as unknown as Parameters<typeof mapOfPlan>[0];
+    assert.deepEqual(mapOfPlan(plan, [4, 5]), [4, 5, 4]);
   });
 });
