@@ -11,6 +11,7 @@ import type { Plan, Preset } from '../../src/spec/types.js';
 import { CoreMap } from '../widgets/CoreMap.js';
 import { planMarks } from '../present/plan-marks.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
+import { wrapText } from '../../src/shared/text.js';
 import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
 
 export interface PlanScreenProps {
@@ -104,8 +105,12 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
     ...plan.errors.map((entry) => ({ color: 'red', text: `error: ${entry.message}` })),
     ...plan.warnings.map((entry) => ({ color: 'yellow', text: `warn: ${entry.message}` })),
   ];
-  const messageRows = Math.min(messages.length, Math.max(1, Math.floor(height / 4)));
-  const mapHeight = Math.max(3, height - 4 - messageRows - (messages.length > messageRows ? 1 : 0));
+  // Warnings wrap (their end is often the advice), within a third of the pane; what does not fit
+  // is counted, never silently cut.
+  const messageLines = messages.flatMap((entry) => wrapText(entry.text, Math.max(20, width), '  ').map((text) => ({ color: entry.color, text })));
+  const messageRows = Math.min(messageLines.length, Math.max(2, Math.floor(height / 3)));
+  const hidden = messageLines.length - messageRows;
+  const mapHeight = Math.max(3, height - 4 - messageRows - (hidden > 0 ? 1 : 0));
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -122,12 +127,12 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
           size: {SIZING_KEYS}{onMap ? '  e edit the map' : ''}
         </Text>
       )}
-      {messages.slice(0, messageRows).map((entry, index) => (
+      {messageLines.slice(0, messageRows).map((entry, index) => (
         <Text key={index} color={entry.color} wrap="truncate-end">
           {entry.text}
         </Text>
       ))}
-      {messages.length > messageRows ? <Text color="gray">… {messages.length - messageRows} more (kvm-tui plan shows all)</Text> : null}
+      {hidden > 0 ? <Text color="gray">… {hidden} more line{hidden === 1 ? '' : 's'} of warnings (kvm-tui plan shows them all)</Text> : null}
       <Text color="gray" wrap="truncate-end">
         map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
         <Text color="magenta">N* isolated</Text>
