@@ -63,17 +63,30 @@ export function signalReal(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Every cleanup trapped now (the wizard's terminal restore, a launch in progress inside it): on
+ * the first of SIGINT, SIGTERM or SIGHUP all of them run to the end, newest first (the launch
+ * stops its half-started QEMU before the terminal is given back), then the process exits once.
+ */
+const trapped = new Set<() => Promise<void>>();
+const SIGNAL_EXIT: Array<[NodeJS.Signals, number]> = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]];
+let ending = false;
+const onSignal = (code: number) => () => {
+  if (ending) return;
+  ending = true;
+  void (async () => {
+    for (const cleanup of [...trapped].reverse()) await cleanup().catch(() => undefined);
+    process.exit(code);
+  })();
+};
+const signalHandlers = SIGNAL_EXIT.map(([name, code]) => [name, onSignal(code)] as const);
+
 export function trapSignalsReal(cleanup: () => Promise<void>): () => void {
-  const signals: Array<[NodeJS.Signals, number]> = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]];
-  const handlers = signals.map(([name, code]) => {
-    const handler = () => {
-      void cleanup().finally(() => process.exit(code));
-    };
-    process.once(name, handler);
-    return [name, handler] as const;
-  });
+  if (trapped.size === 0) for (const [name, handler] of signalHandlers) process.on(name, handler);
+  trapped.add(cleanup);
   return () => {
-    for (const [name, handler] of handlers) process.off(name, handler);
+    trapped.delete(cleanup);
+    if (trapped.size === 0) for (const [name, handler] of signalHandlers) process.off(name, handler);
   };
 }
 
