@@ -24,6 +24,8 @@ export interface TaskStat {
   policy: number;
   rtPriority: number;
   numThreads: number;
+  /** When the task started, in clock ticks after boot (with the pid, it names one process for good). */
+  startTicks: number;
 }
 
 /**
@@ -47,12 +49,13 @@ export function parseTaskStat(text: string): TaskStat | null {
     utimeTicks: field(14),
     stimeTicks: field(15),
     numThreads: field(20),
+    startTicks: field(22),
     lastHostCpu: field(39),
     rtPriority: field(40),
     policy: field(41),
     guestTimeTicks: rest.length >= 43 - 2 ? field(43) : 0,
   };
-  for (const value of [out.utimeTicks, out.stimeTicks, out.numThreads, out.lastHostCpu, out.rtPriority, out.policy, out.guestTimeTicks]) {
+  for (const value of [out.utimeTicks, out.stimeTicks, out.numThreads, out.startTicks, out.lastHostCpu, out.rtPriority, out.policy, out.guestTimeTicks]) {
     if (!Number.isFinite(value)) return null;
   }
   return out;

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HostFs } from '../host/host-fs.js';
-import { parseTaskStat } from '../host/proc-task.js';
+import { parseTaskStat, type TaskStat } from '../host/proc-task.js';
 import { runDirPaths, runtimeBase, vmRunDir, type RunDirOptions } from '../shared/vm-paths.js';
 import { heldCpus, parseVmRecord, type VmRecord } from './vm-record.js';
 
@@ -30,14 +30,20 @@ export interface RegisteredVm {
   alive: boolean;
 }
 
+/** /proc/PID/stat parsed, or null when the process is gone. */
+function processStat(pid: number, procFs: HostFs): TaskStat | null {
+  return parseTaskStat(procFs.read(`/proc/${pid}/stat`) ?? '');
+}
+
 /** /proc/PID/stat field 22 (start time in clock ticks after boot), or null. */
 export function processStartTicks(pid: number, procFs: HostFs): number | null {
-  const text = procFs.read(`/proc/${pid}/stat`);
-  if (text === null) return null;
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const value = Number(text.slice(close + 2).split(' ')[19]);
-  return Number.isInteger(value) ? value : null;
+  return processStat(pid, procFs)?.startTicks ?? null;
+}
+
+/** The process exists and has not exited (a zombie waits only to be reaped). */
+export function processRuns(pid: number, procFs: HostFs): boolean {
+  const stat = processStat(pid, procFs);
+  return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /** The real uid of a process (/proc/PID/status "Uid:"), or null. */
@@ -51,10 +57,9 @@ function processUid(pid: number, procFs: HostFs): number | null {
  * start time (pid not reused), and, for a non-root user, their own process.
  */
 export function isRecordAlive(record: VmRecord, procFs: HostFs, uid: number | null = null): boolean {
-  const text = procFs.read(`/proc/${record.pid}/stat`);
-  const stat = text === null ? null : parseTaskStat(text);
-  if (stat === null || stat.state === 'Z' || stat.state === 'X') return false;
-  if (processStartTicks(record.pid, procFs) !== record.startTicks) return false;
+  // One read of the stat file: alive, and the same start time (the pid not reused).
+  const stat = processStat(record.pid, procFs);
+  if (stat === null || stat.state === 'Z' || stat.state === 'X' || stat.startTicks !== record.startTicks) return false;
   if (uid !== null && uid !== 0 && processUid(record.pid, procFs) !== uid) return false;
   return true;
 }

@@ -20,7 +20,7 @@ import type { Clock, SignalProcess, SpawnDetached } from '../context.js';
 import { ActionError } from '../errors.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { HostFs } from '../host/host-fs.js';
-import { isRecordAlive, liveLockHolder, processStartTicks, readRecord, removeStaleRunDir } from '../registry/registry.js';
+import { isRecordAlive, liveLockHolder, processRuns, processStartTicks, readRecord, removeStaleRunDir } from '../registry/registry.js';
 import type { RecordThread, VmRecord } from '../registry/vm-record.js';
 import { formatShellPreview } from '../shared/shell-quote.js';
 import { runDirPaths, type RunDirPaths } from '../shared/vm-paths.js';
@@ -278,7 +278,7 @@ function refuseRunningTwin(paths: RunDirPaths, name: string, services: LaunchSer
 
 /** Connects to QMP, giving up as soon as QEMU exits (with its log) or at the deadline. */
 async function waitForQmp(paths: RunDirPaths, pid: number, timeoutMs: number, services: LaunchServices): Promise<QmpClient> {
-  const exited = () => (processRuns(pid, services) ? null : 'QEMU exited');
+  const exited = () => (processRuns(pid, services.procFs) ? null : 'QEMU exited');
   try {
     // One wait for the whole time: retrying while the socket is missing or refused, then one
     // handshake that waits for the greeting (QEMU listens before its main loop runs, during
@@ -290,12 +290,6 @@ async function waitForQmp(paths: RunDirPaths, pid: number, timeoutMs: number, se
   }
 }
 
-function processRuns(pid: number, services: LaunchServices): boolean {
-  const text = services.procFs.read(`/proc/${pid}/stat`);
-  if (text === null) return false;
-  const state = text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
-}
 
 /** Each thread of the process with its role and planned CPUs. */
 function threadPlan(plan: Plan, cpus: CpuInfoFast[], iothreads: IothreadInfo[], pid: number, procFs: HostFs): RecordThread[] {
@@ -340,20 +334,20 @@ export function qemuLogTail(paths: RunDirPaths, maxLines = 12): string | null {
 
 /** Stops a half-launched VM (quit over QMP, else SIGKILL), waits for it, removes its run dir. */
 async function abandon(pid: number | null, qmp: QmpClient | null, paths: RunDirPaths, services: LaunchServices): Promise<void> {
-  if (pid !== null && processRuns(pid, services)) {
+  if (pid !== null && processRuns(pid, services.procFs)) {
     if (qmp && !qmp.closed) await qmp.execute('quit', undefined, 2000).catch(() => undefined);
     const deadline = services.clock.now() + 3000;
-    while (processRuns(pid, services) && services.clock.now() < deadline) await services.clock.sleep(25);
-    if (processRuns(pid, services)) {
+    while (processRuns(pid, services.procFs) && services.clock.now() < deadline) await services.clock.sleep(25);
+    if (processRuns(pid, services.procFs)) {
       // QEMU ends cleanly on SIGTERM; SIGKILL only if it does not.
       services.signal(pid, 'SIGTERM');
       const termDeadline = services.clock.now() + 2000;
-      while (processRuns(pid, services) && services.clock.now() < termDeadline) await services.clock.sleep(25);
+      while (processRuns(pid, services.procFs) && services.clock.now() < termDeadline) await services.clock.sleep(25);
     }
-    if (processRuns(pid, services)) {
+    if (processRuns(pid, services.procFs)) {
       services.signal(pid, 'SIGKILL');
       const killDeadline = services.clock.now() + 3000;
-      while (processRuns(pid, services) && services.clock.now() < killDeadline) await services.clock.sleep(25);
+      while (processRuns(pid, services.procFs) && services.clock.now() < killDeadline) await services.clock.sleep(25);
     }
   }
   // Nothing of the failed VM stays behind (its log is in the error).
