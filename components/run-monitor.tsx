@@ -13,12 +13,11 @@ import type { CommandContext } from '../src/context.js';
 import { UsageError } from '../src/errors.js';
 import { buildMonitorServices } from '../src/app/monitor-services.js';
 import { listVms } from '../src/registry/registry.js';
-import { ErrorBoundary } from './ErrorBoundary.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
 import { VmPicker } from './screens/VmPicker.js';
 import type { VmRecord } from '../src/registry/vm-record.js';
 
-import { ALT_SCREEN_OFF, ALT_SCREEN_ON, applyColorChoice } from './terminal/screen.js';
+import { runFullScreen } from './terminal/full-screen.js';
 
 /** Ctrl-C in the picker: exit status 130, as for any interrupted program. */
 class InterruptedError extends Error {}
@@ -83,27 +82,8 @@ export async function runMonitor(ctx: CommandContext, name: string): Promise<num
   const services = buildMonitorServices(ctx, record);
   let code = 0;
   const ascii = ctx.env.TERM === 'dumb';
-  applyColorChoice(ctx.color);
-  ui.stdout.write(ALT_SCREEN_ON);
-  let untrap: (() => void) | null = null;
-  try {
-    const instance = render(
-      <ErrorBoundary>
-        <MonitorScreen record={record} services={services} ascii={ascii} color={ctx.color} onExit={(status) => (code = status)} />
-      </ErrorBoundary>,
-      { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
-    );
-    // Killed (SIGTERM), interrupted or hung up: give the terminal back before the process ends
-    // (raw mode off, main screen back); the VM is in its own session and keeps running.
-    untrap = ctx.trapSignals(async () => {
-      instance.unmount();
-      ui.stdout.write(ALT_SCREEN_OFF);
-    });
-    await instance.waitUntilExit();
-  } finally {
-    untrap?.();
-    ui.stdout.write(ALT_SCREEN_OFF);
-  }
+  // The VM is in its own session: whatever ends the pane, it keeps running.
+  await runFullScreen(ctx, ui, <MonitorScreen record={record} services={services} ascii={ascii} color={ctx.color} onExit={(status) => (code = status)} />);
   if (code === 0) ctx.stdout(`detached from ${JSON.stringify(name)}; it keeps running (kvm-tui monitor ${JSON.stringify(name)} re-attaches, kvm-tui stop ${JSON.stringify(name)} stops it)\n`);
   return code;
 }

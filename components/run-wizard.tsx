@@ -5,15 +5,13 @@
  * commands never load Ink or React.
  */
 import React from 'react';
-import { render } from 'ink';
 import { buildWizardServices } from '../src/app/wizard-services.js';
 import type { CommandContext } from '../src/context.js';
 import { allowOnly, maxPositionals } from '../src/cli-args.js';
 import { UsageError } from '../src/errors.js';
 import { presetFromSpecFile } from '../src/spec/resolve.js';
-import { ErrorBoundary } from './ErrorBoundary.js';
 import { Wizard } from './Wizard.js';
-import { ALT_SCREEN_OFF, ALT_SCREEN_ON, applyColorChoice } from './terminal/screen.js';
+import { runFullScreen } from './terminal/full-screen.js';
 
 export async function runWizard(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, ['spec']);
@@ -29,30 +27,13 @@ export async function runWizard(ctx: CommandContext): Promise<number> {
   const fromFile = typeof specFile === 'string' ? presetFromSpecFile(specFile) : null;
   const services = fromFile ? { ...base, presets: [fromFile, ...base.presets] } : base;
   const host = services.readHost();
-  applyColorChoice(ctx.color);
   let code = 0;
   const launched: string[] = [];
-  ui.stdout.write(ALT_SCREEN_ON);
-  let untrap: (() => void) | null = null;
-  try {
-    const instance = render(
-      <ErrorBoundary>
-        <Wizard services={services} host={host} color={ctx.color} initialPresetName={fromFile?.name} onExit={(status) => (code = status)} onLaunched={(name) => launched.push(name)} />
-      </ErrorBoundary>,
-      { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false },
-    );
-    // Killed or hung up: the terminal comes back (raw mode off, main screen) before the end.
-    untrap = ctx.trapSignals(async () => {
-      instance.unmount();
-      ui.stdout.write(ALT_SCREEN_OFF);
-    });
-    // A render error ends the app with that error (after Ink restored the terminal); main()
-    // reports it on stderr with its hint and exit code.
-    await instance.waitUntilExit();
-  } finally {
-    untrap?.();
-    ui.stdout.write(ALT_SCREEN_OFF);
-  }
+  await runFullScreen(
+    ctx,
+    ui,
+    <Wizard services={services} host={host} color={ctx.color} initialPresetName={fromFile?.name} onExit={(status) => (code = status)} onLaunched={(name) => launched.push(name)} />,
+  );
   // Back on the main screen, a line that outlives the app: what still runs, and how to get back.
   for (const name of launched) {
     const quoted = JSON.stringify(name);
