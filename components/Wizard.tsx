@@ -12,7 +12,7 @@ import { generateAll } from '../src/generate/index.js';
 import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopology } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
-import { applyPresetOverrides, specInputWithOverrides } from '../src/spec/resolve.js';
+import { applyPresetOverrides, specInputWithOverrides, type SpecOverrides } from '../src/spec/resolve.js';
 import { TextPrompt } from './widgets/TextPrompt.js';
 import { ExistsPrompt } from './widgets/ExistsPrompt.js';
 import { sizingOverrides } from '../src/state/vm-sizing.js';
@@ -131,14 +131,9 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   const preset = presets.find((entry) => entry.name === state.presetName)!;
   const spec = useMemo(() => applyPresetOverrides(preset, state.overrides), [preset, state.overrides]);
   const [sizingError, setSizingError] = useState<string | null>(null);
-  const onSizingKey = useCallback(
-    (input: string) => {
-      if (input === 'r') {
-        setSizingError(null);
-        return dispatch({ type: 'plan/reset-overrides' });
-      }
-      const overrides = sizingOverrides(input, spec);
-      if (!overrides) return;
+  /** Keeps a change (sizing keys, core-map edits) only if the spec's rules accept it. */
+  const tryOverrides = useCallback(
+    (overrides: SpecOverrides) => {
       try {
         applyPresetOverrides(preset, { ...state.overrides, ...overrides });
         setSizingError(null);
@@ -147,7 +142,18 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
         setSizingError((error as Error).message);
       }
     },
-    [preset, spec, state.overrides],
+    [preset, state.overrides],
+  );
+  const onSizingKey = useCallback(
+    (input: string) => {
+      if (input === 'r') {
+        setSizingError(null);
+        return dispatch({ type: 'plan/reset-overrides' });
+      }
+      const overrides = sizingOverrides(input, spec);
+      if (overrides) tryOverrides(overrides);
+    },
+    [spec, tryOverrides],
   );
   const plan = useMemo(() => planVm({ topology, cpuInfo, spec }), [spec, topology, cpuInfo]);
   const artefacts = useMemo<PreviewScreenProps['artefacts']>(() => {
@@ -245,15 +251,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
           onPickingChange={(open) => dispatch({ type: open ? 'plan/open-picker' : 'plan/close-picker' })}
           onSizingKey={onSizingKey}
           sizingError={sizingError}
-          onMap={(map) => {
-            try {
-              applyPresetOverrides(preset, { ...state.overrides, map });
-              setSizingError(null);
-              dispatch({ type: 'plan/override', overrides: { map } });
-            } catch (error) {
-              setSizingError((error as Error).message);
-            }
-          }}
+          onMap={(map) => tryOverrides({ map })}
           width={width}
           height={height}
         />

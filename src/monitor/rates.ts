@@ -37,13 +37,8 @@ export interface HostCpuFigures {
   busyPercent: number | null;
 }
 
-export interface VmFigures {
-  atMs: number;
-  name: string;
-  pid: number;
-  alive: boolean;
-  rssKiB: number | null;
-  hugetlbKiB: number | null;
+/** The sample's own facts, with rates in place of counters. */
+export interface VmFigures extends Pick<VmSample, 'atMs' | 'name' | 'pid' | 'alive' | 'rssKiB' | 'hugetlbKiB'> {
   intervalMs: number | null;
   threads: ThreadFigures[];
   hostCpus: HostCpuFigures[];

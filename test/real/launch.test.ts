@@ -11,6 +11,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { StatusEntry } from '../../src/commands/status.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { parseTaskStatus } from '../../src/host/proc-task.js';
 import { parseVmRecord, type VmRecord } from '../../src/registry/vm-record.js';
@@ -25,24 +26,8 @@ const work = scratchDir('launch');
 const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const launched = new Set<string>();
 
-interface StatusThread {
-  role: string;
-  index: number;
-  tid: number;
-  affinity: number[];
-  plannedAffinity: number[];
-  cpuPercent: number | null;
-  lastHostCpu: number;
-  waitMsPerSec: number | null;
-  drift: boolean;
-}
-interface StatusVm {
-  name: string;
-  pid: number;
-  state: string;
-  runDir: string;
-  threads: StatusThread[];
-}
+/** One VM of `status --json` (the shape src/commands/status.ts writes). */
+type StatusVm = StatusEntry;
 
 function specFile(name: string, overrides: Record<string, unknown> = {}): string {
   const file = path.join(work, `${name}.json`);
