@@ -162,16 +162,18 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     launched.add(name);
     const file = specFile(name, { vcpus: 1 });
     const session = `kvmtui-${process.pid}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', process.execPath, BUNDLE, 'launch', '--spec', file]);
+    // CI=true as in a CI job's environment (Ink would draw nothing on the terminal); the shell
+    // around it shows why, should the launch end before the pane is up.
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', 'CI=true', `${process.execPath} ${BUNDLE} launch --spec ${file}; echo EXIT=$?; sleep 60`]);
     const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
-    await waitFor(() => /\[RUNNING\]/.test(pane()), () => `the monitor to show the VM running; the pane shows:\n${pane()}`);
+    await waitFor(() => /\[RUNNING\]/.test(pane()), () => `the monitor to show the VM running; the pane shows:\n${pane().replace(/\n{3,}/g, '\n')}`);
     const pid = record(name).pid;
     // Killing the session hangs up its terminal: the TUI gets SIGHUP and dies; the VM must not.
     execFileSync('tmux', ['kill-session', '-t', session]);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.ok(alive(pid), 'QEMU survived the SIGHUP');
     assert.equal((await status(name)).state, 'running');
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', `${process.execPath} ${BUNDLE} monitor ${name}; echo EXIT=$?; sleep 60`]);
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', 'CI=true', `${process.execPath} ${BUNDLE} monitor ${name}; echo EXIT=$?; sleep 60`]);
     await waitFor(() => /\[RUNNING\]/.test(pane()) && /vCPU 0/.test(pane()), () => `the re-attached monitor; the pane shows:\n${pane()}`);
     execFileSync('tmux', ['send-keys', '-t', session, 'q']);
     await waitFor(() => /EXIT=0/.test(pane()), 'the monitor to leave');
@@ -234,7 +236,7 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     launched.add(name);
     const file = specFile(name, { vcpus: 1 });
     const session = `kvmtui-wiz-${process.pid}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 60`]);
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'CI=true', `echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 60`]);
     const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
     const keys = (...list: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...list]);
     try {
