@@ -30,6 +30,7 @@ const OPTION_TYPES = {
   net: { type: 'string' },
   strategy: { type: 'string' },
   format: { type: 'string' },
+  'qemu-version': { type: 'string' },
   out: { type: 'string' },
   detach: { type: 'boolean' },
   paused: { type: 'boolean' },

@@ -11,6 +11,8 @@ Usage:
   kvm-tui generate   (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json
                                    [--out FILE [--force]]  (--force: replace an existing file;
                                    never a device, FIFO, directory or symlink)
+                                   [--qemu-version X.Y]  write for that QEMU (default: this
+                                   host's qemu-system-x86_64; unknown under --root)
   kvm-tui launch     (--preset NAME | --spec FILE) [overrides] [--paused] [--detach] [--json]
                                    start it paused, pin every thread, verify, resume; on a
                                    terminal the live monitor opens (the VM outlives it)

@@ -9,6 +9,7 @@ import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '..
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { generateAll, type GeneratedVm } from '../generate/index.js';
+import { qemuTarget } from './qemu-target.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { commentText, formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
@@ -25,7 +26,7 @@ export const GENERATE_FORMATS = ['qemu', 'xml', 'script', 'json'] as const;
 type Format = (typeof GENERATE_FORMATS)[number];
 
 export async function runGenerate(ctx: CommandContext): Promise<number> {
-  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out', 'force']);
+  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out', 'force', 'qemu-version']);
   maxPositionals(ctx.args, 0, 'no arguments');
   // Usage is checked before any planning: a bad flag is exit 2 whatever the host looks like.
   const format = parseFormat(ctx.args.values.format);
@@ -33,6 +34,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   if (out !== undefined && (typeof out !== 'string' || out === '')) throw new UsageError('generate: --out needs a file path (given once)');
   const force = ctx.args.values.force === true;
   if (force && out === undefined) throw new UsageError('generate: --force only applies with --out FILE');
+  const target = await qemuTarget(ctx, 'generate');
 
   const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
   const { spec, source, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
@@ -47,7 +49,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   let generated: GeneratedVm;
   try {
-    generated = generateAll(plan, { runDir });
+    generated = generateAll(plan, { runDir, target });
   } catch (error) {
     if (error instanceof QemuArgsError) {
       ctx.stderr(error.problems.map((problem) => `kvm-tui: generate: ${problem.message} [${problem.code}]\n`).join(''));

@@ -8,6 +8,8 @@
 import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { generateAll } from '../generate/index.js';
+import { UNKNOWN_TARGET, type OutputTarget } from '../generate/vm-facts.js';
+import { qemuTarget } from './qemu-target.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
@@ -34,14 +36,14 @@ export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string } | { 
  * taken, /dev/kvm and /dev/vhost-net as they open, and the warnings that would make the start
  * fail are problems. Then the QEMU argv for the VM's runtime directory.
  */
-export function prepareLaunch(ctx: CommandContext, spec: VmSpec, devices = readHostDevices(ctx.hostFs, ctx.capturedRoot)): PreparedLaunch {
+export function prepareLaunch(ctx: CommandContext, spec: VmSpec, devices = readHostDevices(ctx.hostFs, ctx.capturedRoot), target: OutputTarget = UNKNOWN_TARGET): PreparedLaunch {
   const topology = readCommandTopology(ctx.hostFs);
   const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
   const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code))];
   if (blocking.length > 0) return { problems: blocking.map((problem) => `plan: ${problem.message} [${problem.code}]`) };
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   try {
-    return { plan, argv: generateAll(plan, { runDir }).argv, runDir };
+    return { plan, argv: generateAll(plan, { runDir, target }).argv, runDir };
   } catch (error) {
     if (error instanceof QemuArgsError) return { problems: error.problems.map((problem) => `generate: ${problem.message} [${problem.code}]`) };
     if (error instanceof DomainXmlError) return { problems: error.problems.map((problem) => `generate: ${problem}`) };
@@ -57,7 +59,7 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
   const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
   const { spec, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
-  const prepared = prepareLaunch(ctx, spec, devices);
+  const prepared = prepareLaunch(ctx, spec, devices, await qemuTarget(ctx, 'launch'));
   if ('problems' in prepared) {
     ctx.stderr(prepared.problems.map((problem) => `kvm-tui: launch: ${problem}\n`).join(''));
     return 1;

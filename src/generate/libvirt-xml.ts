@@ -28,6 +28,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { pageKiB } from '../shared/page-sizes.js';
+import { MACHINE_FACTS, vmMac, vmUuid } from './vm-facts.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -212,7 +213,9 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
   if (spec.extraArgs.length > 0) domainAttributes['xmlns:qemu'] = QEMU_NAMESPACE;
   const domain = ele(document, 'domain', domainAttributes);
   txt(ele(domain, 'name'), spec.name);
-  txt(ele(domain, 'memory', { unit: 'KiB' }), String(plan.memory.sizeMiB * 1024));
+  txt(ele(domain, 'uuid'), vmUuid(spec));
+  // dumpCore off = -machine dump-guest-core=off (vm-facts.ts decides it for both outputs).
+  txt(ele(domain, 'memory', { unit: 'KiB', dumpCore: MACHINE_FACTS.dumpGuestCore ? 'on' : 'off' }), String(plan.memory.sizeMiB * 1024));
   txt(ele(domain, 'currentMemory', { unit: 'KiB' }), String(plan.memory.sizeMiB * 1024));
   addMemoryBacking(domain, plan);
   txt(ele(domain, 'vcpu', { placement: 'static' }), String(spec.vcpus.count));
@@ -303,6 +306,9 @@ function addCpu(domain: XMLBuilder, plan: Plan): void {
   } else if (model === 'max') {
     cpu = ele(domain, 'cpu', { mode: 'maximum', check: 'none', migratable: 'off' });
   } else {
+    // check='partial': libvirt refuses to start the guest when the host lacks a feature of the
+    // model, as `enforce` does on the argv (vm-facts.ts). ('full' would also refuse the features
+    // QEMU itself adds, such as "hypervisor": measured, libvirt 9.0.)
     cpu = ele(domain, 'cpu', { mode: 'custom', match: 'exact', check: 'partial' });
     txt(ele(cpu, 'model', { fallback: 'forbid' }), model);
   }
@@ -327,6 +333,8 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   const { spec } = plan;
   const devices = ele(domain, 'devices');
   txt(ele(devices, 'emulator'), emulatorBinary);
+  // No USB controller (libvirt adds one unless told), as the argv has none (vm-facts.ts).
+  if (!MACHINE_FACTS.usb) ele(devices, 'controller', { type: 'usb', model: 'none' });
 
   const iothreadOfDisk = diskIothreads(plan);
   spec.disks.forEach((disk, index) => {
@@ -343,21 +351,30 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   const network = spec.network;
   if (network.mode === 'user') {
     const nic = ele(devices, 'interface', { type: 'user' });
-    if (network.mac) ele(nic, 'mac', { address: network.mac });
+    ele(nic, 'mac', { address: vmMac(spec) });
     ele(nic, 'model', { type: 'virtio' });
   } else if (network.mode === 'tap') {
     // An existing tap (managed='no'), as with the QEMU argv: kvm-tui never creates host devices.
     const nic = ele(devices, 'interface', { type: 'ethernet' });
-    if (network.mac) ele(nic, 'mac', { address: network.mac });
+    ele(nic, 'mac', { address: vmMac(spec) });
     ele(nic, 'target', { dev: network.ifname!, managed: 'no' });
     ele(nic, 'model', { type: 'virtio' });
     ele(nic, 'driver', { name: network.vhost ? 'vhost' : 'qemu', queues: String(network.queues) });
   }
 
-  ele(ele(devices, 'serial', { type: 'pty' }), 'target', { port: '0' });
+  // The serial console is a pty (virsh console attaches to it) and, as on the argv, its output
+  // also goes to a log file.
+  const serial = ele(devices, 'serial', { type: 'pty' });
+  ele(serial, 'log', { file: serialLogPath(spec.name), append: 'off' });
+  ele(serial, 'target', { port: '0' });
   ele(ele(devices, 'console', { type: 'pty' }), 'target', { type: 'serial', port: '0' });
   // A balloon would hand pages back behind the pinning/hugepage plan's back.
   ele(devices, 'memballoon', { model: 'none' });
+}
+
+/** Where libvirt's QEMU writes the guest's serial output: its own log dir, one file per VM name. */
+export function serialLogPath(name: string): string {
+  return `/var/log/libvirt/qemu/${name}-serial0.log`;
 }
 
 /**

@@ -26,11 +26,14 @@ import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import { checkIfname } from '../shared/ifname.js';
 import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
 import { runDirPaths } from '../shared/vm-paths.js';
+import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, MACHINE_FACTS, preallocContext, qemuAtLeast, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export interface QemuArgsOptions {
   /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
   runDir: string;
   qemuBinary?: string;
+  /** The QEMU the command line is for (version-dependent options); unknown by default. */
+  target?: OutputTarget;
 }
 
 export const DEFAULT_QEMU_BINARY = 'qemu-system-x86_64';
@@ -199,6 +202,7 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   const problems = checkPlanForQemu(plan);
   if (problems.length > 0) throw new QemuArgsError(problems);
   const spec = plan.spec;
+  const target = opts.target ?? UNKNOWN_TARGET;
   const paths = runDirPaths(opts.runDir);
   const args: string[] = [opts.qemuBinary ?? DEFAULT_QEMU_BINARY];
   const add = (option: string, value?: string) => {
@@ -211,7 +215,15 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   add('-name', `guest=${optValue(spec.name)},debug-threads=on`);
 
   const guestNodes = plan.memory.guestNodes;
-  add('-machine', guestNodes.length > 0 ? spec.machine : `${spec.machine},memory-backend=mem0`);
+  // The machine's facts are decided in vm-facts.ts (no USB, guest RAM out of core dumps and away
+  // from KSM, no HPET), as the libvirt XML says them. QEMU before 7.0 knows HPET only as -no-hpet.
+  const oldHpet = target.qemu !== null && !qemuAtLeast(target, 7, 0);
+  const machine = [spec.machine];
+  if (guestNodes.length === 0) machine.push('memory-backend=mem0');
+  machine.push(`usb=${onOff(MACHINE_FACTS.usb)}`, `dump-guest-core=${onOff(MACHINE_FACTS.dumpGuestCore)}`, `mem-merge=${onOff(MACHINE_FACTS.memMerge)}`);
+  if (!oldHpet) machine.push(`hpet=${onOff(MACHINE_FACTS.hpet)}`);
+  add('-machine', machine.join(','));
+  if (oldHpet) add('-no-hpet');
   // thread=multi: one host thread per vCPU under TCG too, so per-vCPU pinning means the same.
   // With mem-lock, TCG's translation cache (1 GiB by default on 64-bit hosts) would be locked
   // and faulted in whole (~1.4 GB locked for a 128M guest, seconds to start): cap it at 64 MiB.
@@ -222,12 +234,17 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   // the libvirt XML cannot disagree about them.
   const cpu = [spec.cpu.model];
   for (const feature of spec.cpu.features) cpu.push(`${feature.slice(1)}=${onOff(feature.startsWith('+'))}`);
-  if (spec.cpu.cachePassthrough) cpu.push('host-cache-info=on');
+  if (cpuMigratableOff(spec)) cpu.push('migratable=off');
+  // The host's own cache leaves replace the legacy L3 description (as libvirt's passthrough mode).
+  if (spec.cpu.cachePassthrough) cpu.push('host-cache-info=on', 'l3-cache=off');
+  // A named model is the same CPU on every host or none: QEMU refuses what the host cannot give.
+  if (cpuEnforced(spec)) cpu.push('enforce');
   add('-cpu', cpu.join(','));
 
   const { count, sockets, dies, cores, threads } = spec.vcpus;
   add('-smp', `${count},sockets=${sockets},dies=${dies},cores=${cores},threads=${threads},maxcpus=${count}`);
   add('-m', `${plan.memory.sizeMiB}M`);
+  add('-uuid', vmUuid(spec));
 
   const backend = (id: string, sizeMiB: number, hostNodes: readonly number[]) => {
     const page = hugepageSize(plan.memory.backing);
@@ -238,6 +255,11 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
     // (a private mapping unless something like vhost-user must map guest RAM).
     if (type === 'memory-backend-memfd') props.push(`share=${onOff(spec.memory.share)}`);
     if (spec.memory.prealloc) props.push('prealloc=on');
+    if (preallocContext(plan, target, hostNodes)) {
+      // The pages are touched by threads on the memory's own node (QEMU >= 7.2; libvirt does the same).
+      add('-object', `thread-context,id=tc-${id},${listProp('node-affinity', hostNodes)}`);
+      props.push(`prealloc-context=tc-${id}`);
+    }
     if (hostNodes.length > 0) props.push(listProp('host-nodes', hostNodes), 'policy=bind');
     add('-object', props.join(','));
   };
@@ -268,7 +290,7 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   });
 
   const net = spec.network;
-  const mac = net.mac ? `,mac=${net.mac}` : '';
+  const mac = `,mac=${vmMac(spec)}`;
   if (net.mode === 'none') {
     add('-nic', 'none');
   } else if (net.mode === 'user') {
@@ -287,7 +309,11 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   add('-chardev', `socket,id=qmp1,path=${optValue(paths.monitorSocket)},server=on,wait=off`);
   add('-mon', 'chardev=qmp1,mode=control');
   add('-chardev', `file,id=serial0,path=${optValue(paths.serialLog)}`);
-  add('-serial', 'chardev:serial0');
+  // The serial port spelled as a device, as libvirt spells it (-serial is its legacy shorthand).
+  add('-device', 'isa-serial,chardev=serial0,id=serial0');
+  add('-rtc', `base=${CLOCK_FACTS.rtcBase},driftfix=${CLOCK_FACTS.rtcDriftfix}`);
+  add('-global', `kvm-pit.lost_tick_policy=${CLOCK_FACTS.pitLostTickPolicy}`);
+  add('-boot', 'strict=on');
   // -pidfile takes a plain path (not an option list): no comma doubling here.
   add('-pidfile', paths.pidFile);
   add('-S');

@@ -10,6 +10,7 @@ import type { Plan } from '../../src/spec/types.js';
 import { checkVmName } from '../../src/spec/vm-spec.js';
 import { all, attrs, childElements, decodeXmlText, one, parseDomain, rawAttributeValues, rawElementTexts } from '../helpers/libvirt-dom.js';
 import { handPlan, handSpec, HOSTILE_NAMES } from '../helpers/libvirt-plans.js';
+import { vmMac, vmUuid } from '../../src/generate/vm-facts.js';
 
 describe('buildDomainXml: elements from the plan', () => {
   const plan = handPlan(handSpec(), { hostCpus: [2, 3, 6, 7], emulator: [0, 1], iothreadCpus: [[1]] });
@@ -19,7 +20,10 @@ describe('buildDomainXml: elements from the plan', () => {
   test('domain type, name, memory in KiB, vcpu count, iothreads', () => {
     assert.equal(domain.getAttribute('type'), 'kvm');
     assert.equal(one(domain, 'name').textContent, 'vm1');
-    assert.deepEqual(attrs(one(domain, 'memory')), { unit: 'KiB' });
+    // Guest RAM stays out of QEMU core dumps (-machine dump-guest-core=off on the argv).
+    assert.deepEqual(attrs(one(domain, 'memory')), { unit: 'KiB', dumpCore: 'off' });
+    assert.equal(one(domain, 'uuid').textContent, vmUuid(plan.spec));
+    assert.match(vmUuid(plan.spec), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(one(domain, 'memory').textContent, String(4096 * 1024));
     assert.equal(one(domain, 'currentMemory').textContent, String(4096 * 1024));
     assert.deepEqual(attrs(one(domain, 'vcpu')), { placement: 'static' });
@@ -30,7 +34,7 @@ describe('buildDomainXml: elements from the plan', () => {
   test('top-level elements come in libvirt order', () => {
     assert.deepEqual(
       childElements(domain).map((element) => element.tagName),
-      ['name', 'memory', 'currentMemory', 'memoryBacking', 'vcpu', 'iothreads', 'cputune', 'numatune', 'os', 'features', 'cpu', 'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'devices'],
+      ['name', 'uuid', 'memory', 'currentMemory', 'memoryBacking', 'vcpu', 'iothreads', 'cputune', 'numatune', 'os', 'features', 'cpu', 'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'devices'],
     );
   });
 
@@ -78,6 +82,10 @@ describe('buildDomainXml: elements from the plan', () => {
     assert.deepEqual(attrs(one(domain, 'devices/interface')), { type: 'user' });
     assert.deepEqual(attrs(one(domain, 'devices/interface/model')), { type: 'virtio' });
     assert.deepEqual(attrs(one(domain, 'devices/serial')), { type: 'pty' });
+    // The serial output is logged to a file as on the argv (virsh console still attaches to the pty).
+    assert.deepEqual(attrs(one(domain, 'devices/serial/log')), { file: '/var/log/libvirt/qemu/vm1-serial0.log', append: 'off' });
+    assert.deepEqual(attrs(one(domain, 'devices/controller')), { type: 'usb', model: 'none' });
+    assert.deepEqual(attrs(one(domain, 'devices/interface/mac')), { address: vmMac(plan.spec) });
     assert.deepEqual(attrs(one(domain, 'devices/console/target')), { type: 'serial', port: '0' });
     assert.deepEqual(attrs(one(domain, 'devices/memballoon')), { model: 'none' });
     assert.equal(all(domain, 'devices/graphics').length, 0);
@@ -104,6 +112,7 @@ describe('buildDomainXml: spec variants', () => {
     const spec = handSpec({ accel: 'tcg', cpu: { model: 'Skylake-Server', features: ['+pcid', '-hle', 'ssse3'], cachePassthrough: false } });
     const domain = parseDomain(buildDomainXml(handPlan(spec)));
     assert.equal(domain.getAttribute('type'), 'qemu');
+    // check='partial': libvirt refuses the guest when the host lacks a feature (argv: enforce).
     assert.deepEqual(attrs(one(domain, 'cpu')), { mode: 'custom', match: 'exact', check: 'partial' });
     assert.deepEqual(attrs(one(domain, 'cpu/model')), { fallback: 'forbid' });
     assert.equal(one(domain, 'cpu/model').textContent, 'Skylake-Server');
@@ -249,7 +258,9 @@ describe('buildDomainXml: spec variants', () => {
     const spec = handSpec({ network: { mode: 'tap', ifname: 'tap0', vhost: false, queues: 1, mac: null } });
     const nic = one(parseDomain(buildDomainXml(handPlan(spec))), 'devices/interface');
     assert.deepEqual(attrs(one(nic, 'driver')), { name: 'qemu', queues: '1' });
-    assert.equal(all(nic, 'mac').length, 0);
+    // No MAC in the spec: one from the VM's name, the same the argv gives (vm-facts.ts).
+    assert.deepEqual(attrs(one(nic, 'mac')), { address: vmMac(spec) });
+    assert.match(vmMac(spec), /^52:54:00(:[0-9a-f]{2}){3}$/);
   });
 
   test('extraArgs pass through <qemu:commandline> in order, exactly; none -> no QEMU namespace at all', () => {
@@ -290,7 +301,7 @@ describe('buildDomainXml: hostile names and paths', () => {
       assert.deepEqual(rawElementTexts(xml, 'name').map(decodeXmlText), [name]);
       assert.deepEqual(rawAttributeValues(xml, 'source', 'file').map(decodeXmlText), [`/var/lib/vm/${name}.qcow2`]);
       // Nothing of the name leaks out of its element: the document shape is the usual one.
-      assert.equal(childElements(parseDomain(xml)).length, 16);
+      assert.equal(childElements(parseDomain(xml)).length, 17);
     });
   }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { buildQemuArgs, checkPlanForQemu, optValue, QemuArgsError } from '../../src/generate/qemu-argv.js';
 import type { Plan } from '../../src/spec/types.js';
 import { HOSTILE_STRINGS, qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
+import { vmMac, vmUuid } from '../../src/generate/vm-facts.js';
 
 const RUN = '/run/kvm-tui/vms/vm1-00000000';
 
@@ -17,24 +18,29 @@ const codes = (plan: Plan) => checkPlanForQemu(plan).map((problem) => problem.co
 
 describe('buildQemuArgs', () => {
   it('builds the whole command line for a plain plan, options in a fixed order', () => {
-    const argv = buildQemuArgs(qemuPlan(qemuSpec()), { runDir: RUN });
+    const spec = qemuSpec();
+    const argv = buildQemuArgs(qemuPlan(spec), { runDir: RUN });
     assert.deepEqual(argv, [
       'qemu-system-x86_64',
       '-name', 'guest=vm1,debug-threads=on',
-      '-machine', 'q35,memory-backend=mem0',
+      '-machine', 'q35,memory-backend=mem0,usb=off,dump-guest-core=off,mem-merge=off,hpet=off',
       '-accel', 'kvm',
-      '-cpu', 'host',
+      '-cpu', 'host,migratable=off',
       '-smp', '4,sockets=1,dies=1,cores=2,threads=2,maxcpus=4',
       '-m', '4096M',
+      '-uuid', vmUuid(spec),
       '-object', 'memory-backend-ram,id=mem0,size=4096M,host-nodes=0,policy=bind',
       '-netdev', 'user,id=net0',
-      '-device', 'virtio-net-pci,id=virtio-net0,netdev=net0',
+      '-device', `virtio-net-pci,id=virtio-net0,netdev=net0,mac=${vmMac(spec)}`,
       '-chardev', `socket,id=qmp0,path=${RUN}/qmp.sock,server=on,wait=off`,
       '-mon', 'chardev=qmp0,mode=control',
       '-chardev', `socket,id=qmp1,path=${RUN}/monitor.sock,server=on,wait=off`,
       '-mon', 'chardev=qmp1,mode=control',
       '-chardev', `file,id=serial0,path=${RUN}/serial.log`,
-      '-serial', 'chardev:serial0',
+      '-device', 'isa-serial,chardev=serial0,id=serial0',
+      '-rtc', 'base=utc,driftfix=slew',
+      '-global', 'kvm-pit.lost_tick_policy=delay',
+      '-boot', 'strict=on',
       '-pidfile', `${RUN}/qemu.pid`,
       '-S',
       '-display', 'none',
@@ -84,15 +90,16 @@ describe('buildQemuArgs', () => {
 
   it('turns the plan\'s +/- features into name=on/off, in order, adding none of its own', () => {
     const spec = qemuSpec({ cpu: { model: 'EPYC', features: ['+invtsc', '-svm', '+topoext'] } });
-    assert.equal(valueOf(buildQemuArgs(qemuPlan(spec, { vendor: 'amd' }), { runDir: RUN }), '-cpu'), 'EPYC,invtsc=on,svm=off,topoext=on');
+    assert.equal(valueOf(buildQemuArgs(qemuPlan(spec, { vendor: 'amd' }), { runDir: RUN }), '-cpu'), 'EPYC,invtsc=on,svm=off,topoext=on,enforce');
     // The planner owns topoext (it adds +topoext for AMD SMT guests); a plan without it gets none.
     const bare = qemuSpec({ cpu: { model: 'EPYC' } });
-    assert.equal(valueOf(buildQemuArgs(qemuPlan(bare, { vendor: 'amd' }), { runDir: RUN }), '-cpu'), 'EPYC');
+    // A named model is enforced: QEMU refuses to start rather than drop a feature the host lacks.
+    assert.equal(valueOf(buildQemuArgs(qemuPlan(bare, { vendor: 'amd' }), { runDir: RUN }), '-cpu'), 'EPYC,enforce');
   });
 
   it('passes host cache info with cache passthrough', () => {
     const spec = qemuSpec({ cpu: { model: 'host', cachePassthrough: true } });
-    assert.equal(valueOf(buildQemuArgs(qemuPlan(spec), { runDir: RUN }), '-cpu'), 'host,host-cache-info=on');
+    assert.equal(valueOf(buildQemuArgs(qemuPlan(spec), { runDir: RUN }), '-cpu'), 'host,migratable=off,host-cache-info=on,l3-cache=off');
   });
 
   it('runs TCG multi-threaded so every vCPU has its own thread', () => {
@@ -129,7 +136,7 @@ describe('buildQemuArgs', () => {
     });
     spec.numa[1]!.vcpus.push(6);
     const argv = buildQemuArgs(qemuPlan(spec), { runDir: RUN });
-    assert.equal(valueOf(argv, '-machine'), 'q35', 'no machine memory-backend with guest NUMA');
+    assert.equal(valueOf(argv, '-machine'), 'q35,usb=off,dump-guest-core=off,mem-merge=off,hpet=off', 'no machine memory-backend with guest NUMA');
     assert.deepEqual(valuesOf(argv, '-object'), [
       'memory-backend-ram,id=mem0,size=4096M,host-nodes=0,policy=bind',
       'memory-backend-ram,id=mem1,size=4096M,host-nodes=1,policy=bind',
@@ -180,7 +187,9 @@ describe('buildQemuArgs', () => {
     const single = qemuSpec({ network: { mode: 'tap', ifname: 'tap1', vhost: false, queues: 1 } });
     argv = buildQemuArgs(qemuPlan(single), { runDir: RUN });
     assert.equal(valueOf(argv, '-netdev'), 'tap,id=net0,ifname=tap1,script=no,downscript=no,vhost=off');
-    assert.equal(valueOf(argv, '-device'), 'virtio-net-pci,id=virtio-net0,netdev=net0');
+    // No MAC in the spec: one from the VM's name (the XML gives the same), not QEMU's fixed default.
+    assert.equal(valueOf(argv, '-device'), `virtio-net-pci,id=virtio-net0,netdev=net0,mac=${vmMac(single)}`);
+    assert.notEqual(vmMac(single), vmMac({ ...single, name: 'other' }));
     argv = buildQemuArgs(qemuPlan(qemuSpec({ network: { mode: 'none' } })), { runDir: RUN });
     assert.equal(valueOf(argv, '-nic'), 'none');
     assert.ok(!argv.includes('-netdev'));

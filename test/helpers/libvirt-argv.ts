@@ -155,3 +155,156 @@ export function vmShape(argv: readonly string[]): VmShape {
   }
   return { accel, cpuModel, smp, memory, iothreads, disks, net };
 }
+
+/**
+ * Every fact of the VM a command line states beyond vmShape's (see src/generate/vm-facts.ts for
+ * why each is chosen): machine properties, CPU properties, clock, identity, devices, serial and
+ * preallocation contexts. Spelling differences that mean the same are normalised here, each
+ * named: `-no-hpet` = `hpet=off`; machine aliases (q35, pc) = their versioned names; PCI root
+ * ports and addresses (libvirt places devices itself; the guest sees the same devices).
+ */
+export interface VmFacts extends VmShape {
+  machine: { family: string; usb: boolean; dumpGuestCore: boolean; memMerge: boolean; hpet: boolean };
+  /** CPU properties after the model, sorted (features and flags such as migratable=off). */
+  cpuProps: string[];
+  rtc: string | null;
+  globals: string[];
+  bootStrict: boolean;
+  uuid: string | null;
+  memLock: boolean;
+  /** Device drivers, sorted, without PCI plumbing (root ports, bridges). */
+  devices: string[];
+  nics: Array<{ driver: string; mac: string | null }>;
+  /** The serial port's backend: logged to a file (a file chardev, or a pty with a log file). */
+  serial: { logged: boolean } | null;
+  /** Per memory backend (in order): the host nodes its preallocation context runs on, or null. */
+  preallocContexts: Array<number[] | null>;
+}
+
+/** QEMU options without a value (in the argvs compared here). */
+const FLAG_OPTIONS = new Set(['-S', '-nodefaults', '-no-user-config', '-no-hpet', '-no-shutdown', '-no-reboot', '-enable-kvm']);
+
+/** Options the comparison reads, and those it ignores on purpose (with why). */
+const COMPARED_OPTIONS = new Set(['-name', '-machine', '-accel', '-cpu', '-smp', '-m', '-object', '-numa', '-overcommit', '-uuid', '-blockdev', '-device', '-netdev', '-nic', '-chardev', '-serial', '-rtc', '-global', '-boot', '-no-hpet', '-S', '-display', '-nodefaults', '-no-user-config']);
+export const IGNORED_OPTIONS: Readonly<Record<string, string>> = {
+  '-mon': 'the management monitors (QMP sockets): how kvm-tui or libvirt talks to QEMU, not the VM',
+  '-pidfile': "kvm-tui's record of the QEMU pid",
+  '-no-shutdown': 'libvirt keeps QEMU alive after a guest power-off for its own bookkeeping (on_poweroff destroy ends it)',
+  '-sandbox': "libvirt's seccomp profile for the QEMU process: hardening of the host process, not a property of the VM",
+  '-msg': 'timestamps on QEMU log lines',
+  '-add-fd': 'a file descriptor libvirt opened for QEMU (the serial log file, through virtlogd)',
+  '-audiodev': 'an audio backend with no audio device attached (the guest has no sound hardware either way)',
+};
+
+/** Splits a POSIX shell command line (single and double quotes, backslashes) into words. */
+export function splitShellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index]!;
+    if (char === "'") {
+      const end = line.indexOf("'", index + 1);
+      if (end === -1) throw new Error('unterminated single quote');
+      word = (word ?? '') + line.slice(index + 1, end);
+      index = end;
+    } else if (char === '"') {
+      let text = '';
+      index++;
+      while (index < line.length && line[index] !== '"') {
+        if (line[index] === '\\' && /["\\$`]/.test(line[index + 1] ?? '')) index++;
+        text += line[index];
+        index++;
+      }
+      word = (word ?? '') + text;
+    } else if (char === '\\') {
+      word = (word ?? '') + (line[index + 1] ?? '');
+      index++;
+    } else if (/\s/.test(char)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else {
+      word = (word ?? '') + char;
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+/** `virsh domxml-to-native qemu-argv` output -> the QEMU argv (environment assignments dropped). */
+export function nativeArgv(output: string): string[] {
+  const words = splitShellWords(output.trim());
+  const binary = words.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word));
+  return words.slice(binary);
+}
+
+/** The options of an argv (after the binary) that the comparison neither reads nor ignores on purpose. */
+export function unexplainedOptions(argv: readonly string[], passThrough: readonly string[] = []): string[] {
+  const found: string[] = [];
+  const end = argv.length - passThrough.length;
+  for (let index = 1; index < end; index++) {
+    const option = argv[index]!;
+    if (!option.startsWith('-')) {
+      found.push(`stray word ${JSON.stringify(option)}`);
+      continue;
+    }
+    if (!COMPARED_OPTIONS.has(option) && !(option in IGNORED_OPTIONS)) found.push(option);
+    if (!FLAG_OPTIONS.has(option)) index++;
+  }
+  return found;
+}
+
+const PCI_PLUMBING = new Set(['pcie-root-port', 'pci-bridge', 'pcie-pci-bridge', 'i82801b11-bridge', 'pxb', 'pxb-pcie']);
+
+export function vmFacts(argv: readonly string[]): VmFacts {
+  const shape = vmShape(argv);
+  const machineText = parseKeyval(optionValues(argv, '-machine')[0] ?? '');
+  const machineValue = (key: string) => machineText.pairs.find(([name]) => name === key)?.[1];
+  const family = /^pc-q35-|^q35$/.test(machineText.head) ? 'q35' : /^pc-i440fx-|^pc$/.test(machineText.head) ? 'pc' : machineText.head;
+  const machine = {
+    family,
+    usb: onOff(machineValue('usb'), true),
+    dumpGuestCore: onOff(machineValue('dump-guest-core'), true),
+    memMerge: onOff(machineValue('mem-merge'), true),
+    hpet: argv.includes('-no-hpet') ? false : onOff(machineValue('hpet'), true),
+  };
+  const cpuProps = parseKeyval(optionValues(argv, '-cpu')[0] ?? '')
+    .pairs.filter(([name]) => name !== 'enforce')
+    .map(([name, value]) => `${name}=${value}`)
+    .sort();
+  const devices = optionValues(argv, '-device').map(props);
+  const chardevs = new Map(optionValues(argv, '-chardev').map((value) => {
+    const { head, pairs } = parseKeyval(value);
+    const get = (key: string) => pairs.find(([name]) => name === key)?.[1];
+    return [get('id') ?? '', { backend: head, logfile: get('logfile') ?? null }] as const;
+  }));
+  let serial: VmFacts['serial'] = null;
+  const serialDevice = devices.find((device) => device.head === 'isa-serial');
+  const serialChardev = serialDevice ? String(serialDevice.get('chardev')) : (optionValues(argv, '-serial')[0] ?? '').replace(/^chardev:/, '');
+  if (serialChardev) {
+    const chardev = chardevs.get(serialChardev);
+    serial = { logged: chardev !== undefined && (chardev.backend === 'file' || chardev.logfile !== null) };
+  }
+  const objects = optionValues(argv, '-object').map(props);
+  const contexts = new Map(objects.filter((object) => object.head === 'thread-context').map((object) => [String(object.get('id')), nodeList(object.all('node-affinity'))]));
+  const preallocContexts = objects
+    .filter((object) => object.head.startsWith('memory-backend-'))
+    .map((object) => {
+      const context = object.get('prealloc-context');
+      return context === undefined ? null : (contexts.get(String(context)) ?? [-1]);
+    });
+  const overcommit = parseKeyval(`x,${optionValues(argv, '-overcommit')[0] ?? ''}`);
+  return {
+    ...shape,
+    machine,
+    cpuProps,
+    rtc: optionValues(argv, '-rtc')[0] ?? null,
+    globals: optionValues(argv, '-global').sort(),
+    bootStrict: optionValues(argv, '-boot').some((value) => /(^|,)strict=on(,|$)/.test(value)),
+    uuid: optionValues(argv, '-uuid')[0] ?? null,
+    memLock: onOff(overcommit.pairs.find(([name]) => name === 'mem-lock')?.[1], false),
+    devices: devices.map((device) => device.head).filter((driver) => !PCI_PLUMBING.has(driver)).sort(),
+    nics: devices.filter((device) => device.head.startsWith('virtio-net')).map((device) => ({ driver: device.head, mac: (device.get('mac') as string | undefined) ?? null })),
+    serial,
+    preallocContexts,
+  };
+}

@@ -38,7 +38,8 @@ import type { Virsh } from '../../src/run/virsh.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan, VmSpec } from '../../src/spec/types.js';
 import { checkVmName } from '../../src/spec/vm-spec.js';
-import { vmShape } from '../helpers/libvirt-argv.js';
+import { unexplainedOptions, vmFacts } from '../helpers/libvirt-argv.js';
+import { parseQemuVersion, type OutputTarget } from '../../src/generate/vm-facts.js';
 import { BUILTIN_ONLY, builtinPresetNames } from '../helpers/libvirt-cases.js';
 import { decodeXmlText, rawElementTexts } from '../helpers/libvirt-dom.js';
 import {
@@ -65,12 +66,16 @@ let virsh: Virsh;
 let scratch = '';
 let tcgUsableModels = new Set<string>();
 const taps = new Set<string>();
+/** The QEMU libvirt runs here: kvm-tui's argv is written for the same one. */
+let qemuTarget: OutputTarget = { qemu: null };
 
 before(async () => {
   if (process.getuid?.() !== 0) throw new Error('the libvirt domain tests need root (qemu:///system, taps, huge pages): run them through scripts/test-all.sh as root');
   requireTool('qemu-img', 'qemu-utils');
   requireTool('qemu-system-x86_64', 'qemu-system-x86');
   requireTool('ip', 'iproute2');
+  qemuTarget = { qemu: parseQemuVersion(execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' })) };
+  assert.ok(qemuTarget.qemu, 'qemu-system-x86_64 --version names a version');
   virsh = await connectTestLibvirt();
   // Which named CPU models libvirt can run under TCG here (its own answer, not a guess).
   const caps = await virsh.run(['domcapabilities', '--virttype', 'qemu', '--arch', 'x86_64']);
@@ -367,9 +372,12 @@ for (const preset of builtinPresetNames()) {
     it('libvirt started QEMU with the VM the QEMU argv generator describes for the same plan', () => {
       // Two generators, one plan: topology, CPU model, memory backends (type, size, huge pages,
       // sharing, prealloc, binding), iothreads, disks (aio, cache) and network queues must agree.
-      const ours = vmShape(buildQemuArgs(vm!.plan, { runDir: path.join(scratch, 'run') }));
-      const libvirts = vmShape(processArgv(vm!.pid));
-      assert.deepEqual(libvirts, ours);
+      // Every property (test/helpers/libvirt-argv.ts vmFacts), as libvirt-parity.test.ts compares
+      // them for every captured host; here on a started domain, with real host nodes and taps.
+      const ours = buildQemuArgs(vm!.plan, { runDir: path.join(scratch, 'run'), target: qemuTarget });
+      const libvirts = processArgv(vm!.pid);
+      assert.deepEqual(unexplainedOptions(libvirts, vm!.plan.spec.extraArgs), []);
+      assert.deepEqual(vmFacts(libvirts), vmFacts(ours));
     });
 
     it('libvirt reads back the same hostile name', async () => {

@@ -1,0 +1,63 @@
+/**
+ * The facts both outputs share (src/generate/vm-facts.ts): versions read from QEMU's own words,
+ * identities stable per name, and the version-dependent options on the argv.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
+import { parseQemuVersion, qemuAtLeast, vmMac, vmUuid } from '../../src/generate/vm-facts.js';
+import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
+
+const RUN = '/run/kvm-tui/vms/vm1-0000';
+const valuesOf = (argv: string[], option: string) => argv.flatMap((arg, index) => (arg === option ? [argv[index + 1]!] : []));
+
+describe('vm-facts', () => {
+  it('reads the version from qemu --version and from a flag, and nothing else', () => {
+    assert.deepEqual(parseQemuVersion('QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18)\nCopyright (c) 2003-2022'), { major: 7, minor: 2 });
+    assert.deepEqual(parseQemuVersion('8.2'), { major: 8, minor: 2 });
+    assert.deepEqual(parseQemuVersion('10.0.3'), { major: 10, minor: 0 });
+    assert.equal(parseQemuVersion('qemu-system-x86_64: not found'), null);
+    assert.equal(qemuAtLeast({ qemu: { major: 7, minor: 2 } }, 7, 2), true);
+    assert.equal(qemuAtLeast({ qemu: { major: 7, minor: 1 } }, 7, 2), false);
+    assert.equal(qemuAtLeast({ qemu: { major: 8, minor: 0 } }, 7, 2), true);
+    assert.equal(qemuAtLeast({ qemu: null }, 1, 0), false, 'unknown is never new enough');
+  });
+
+  it('a UUID and a MAC per name: stable, distinct, well-formed; the spec MAC wins', () => {
+    const one = qemuSpec({ name: 'web' });
+    assert.equal(vmUuid(one), vmUuid(qemuSpec({ name: 'web' })));
+    assert.notEqual(vmUuid(one), vmUuid(qemuSpec({ name: 'db' })));
+    assert.match(vmUuid(one), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(vmMac(one), /^52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/);
+    assert.notEqual(vmMac(one), '52:54:00:12:34:56', 'not QEMU\'s default, which every VM would share');
+    assert.equal(vmMac(qemuSpec({ name: 'web', network: { mode: 'user', mac: '52:54:00:AB:CD:EF' } })), '52:54:00:ab:cd:ef');
+  });
+
+  it('preallocation gets a thread context on the memory\'s node from QEMU 7.2 only', () => {
+    const spec = qemuSpec({ memory: { sizeMiB: 2048, backing: 'hugepages-2M', prealloc: true } });
+    const plan = qemuPlan(spec, { hostNodes: [1] });
+    const newer = buildQemuArgs(plan, { runDir: RUN, target: { qemu: { major: 7, minor: 2 } } });
+    assert.deepEqual(valuesOf(newer, '-object').slice(0, 2), [
+      'thread-context,id=tc-mem0,node-affinity=1',
+      'memory-backend-memfd,id=mem0,size=2048M,hugetlb=on,hugetlbsize=2M,share=off,prealloc=on,prealloc-context=tc-mem0,host-nodes=1,policy=bind',
+    ]);
+    for (const target of [{ qemu: { major: 7, minor: 1 } }, { qemu: null }]) {
+      const argv = buildQemuArgs(plan, { runDir: RUN, target });
+      assert.ok(!valuesOf(argv, '-object').some((value) => value.startsWith('thread-context')), JSON.stringify(target));
+    }
+    const unbound = buildQemuArgs(qemuPlan(spec, { hostNodes: [] }), { runDir: RUN, target: { qemu: { major: 8, minor: 0 } } });
+    assert.ok(!valuesOf(unbound, '-object').some((value) => value.startsWith('thread-context')), 'no node, no context');
+  });
+
+  it('HPET off as the machine property, or as -no-hpet for a QEMU older than 7.0', () => {
+    const plan = qemuPlan(qemuSpec());
+    const old = buildQemuArgs(plan, { runDir: RUN, target: { qemu: { major: 6, minor: 2 } } });
+    assert.ok(old.includes('-no-hpet'));
+    assert.doesNotMatch(valuesOf(old, '-machine')[0]!, /hpet/);
+    for (const target of [{ qemu: { major: 7, minor: 0 } }, { qemu: null }]) {
+      const argv = buildQemuArgs(plan, { runDir: RUN, target });
+      assert.ok(!argv.includes('-no-hpet'));
+      assert.match(valuesOf(argv, '-machine')[0]!, /,hpet=off$/);
+    }
+  });
+});
