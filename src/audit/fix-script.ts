@@ -1,6 +1,10 @@
 /**
  * The fix script: every fix of the audit in one shell file for the user to review and run.
- * Persistent changes live only here; kvm-tui never applies them itself. The file is written
+ * Persistent changes live only here; kvm-tui never applies them itself. It must run as written
+ * (`set -eu`): only the detected distribution's package command is live, a command that cannot
+ * work on this host stays a comment with the reason, and every live line is idempotent (a guard
+ * such as `mountpoint -q DIR ||`, or a write of fixed content), which test/audit/fix-script.test.ts
+ * checks by running it twice against a fake root. The file is written
  * with the one atomic write (src/run/atomic-write.ts): never over an existing file unless asked
  * to, never over anything but a regular file.
  */
@@ -17,7 +21,9 @@ export function buildFixScript(results: readonly CheckResult[], generatedAt: Dat
     '#!/bin/sh',
     `# kvm-tui host fixes, generated ${generatedAt.toISOString()}.`,
     '# REVIEW BEFORE RUNNING: each block says what the audit found. "Now" commands change the',
-    '# running system; "persistent" ones survive a reboot. Lines starting with # are instructions.',
+    '# running system; "persistent" ones survive a reboot. Lines starting with # are instructions',
+    '# ("# not on this host (why)" marks a command that cannot work here). Each command first checks',
+    '# whether its change is already in place, so running the script again changes nothing.',
     '# Delete the blocks you do not want.',
     'set -eu',
     '',

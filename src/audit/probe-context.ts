@@ -5,6 +5,7 @@
 import type { Clock } from '../context.js';
 import type { HostFs } from '../host/host-fs.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
+import { readDistro } from '../host/os-release.js';
 import { readTopology } from '../host/topology.js';
 import { findExecutable, type RunCommand } from '../run/run-command.js';
 import type { AuditUser, ProbeContext } from './types.js';
@@ -48,6 +49,7 @@ export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
     cpuInfo,
     topology,
     topologyError,
+    distro: readDistro(hostFs),
     capturedRoot,
     run,
     runDisabledReason,

@@ -6,6 +6,7 @@
 import type { Clock } from '../context.js';
 import type { CpuInfo } from '../host/cpuinfo.js';
 import type { HostFs } from '../host/host-fs.js';
+import type { Distro } from '../host/os-release.js';
 import type { Topology } from '../host/topology.js';
 import type { RunCommand } from '../run/run-command.js';
 
@@ -19,6 +20,12 @@ export interface FixStep {
   argv: string[];
   /** Written to the command's stdin (used to write a sysfs file through `tee`). */
   input?: string;
+  /**
+   * A command that succeeds when the step's effect is already in place (`mountpoint -q DIR`
+   * before a mount): the step is then skipped, by the fix script (`GUARD || STEP`) and by
+   * apply alike, so running a fix twice changes nothing the second time.
+   */
+  unless?: string[];
 }
 
 /**
@@ -58,6 +65,8 @@ export interface ProbeContext {
   /** null when the root has no readable CPU topology (`topologyError` says why). */
   topology: Topology | null;
   topologyError: string | null;
+  /** The distribution (os-release): package fixes name only its package manager. */
+  distro: Distro;
   /** The root is a capture (--root): live-only facts (who may open /dev/kvm) are unknowable. */
   capturedRoot: boolean;
   /** null when commands must not run: a captured host, or dump-host recording file reads. */

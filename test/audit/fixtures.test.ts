@@ -46,6 +46,18 @@ const EXPECTED: Record<string, Record<string, CheckStatus>> = {
     'numa.nodes': 'info', 'numa.numactl': 'skip', 'storage.io-scheduler': 'pass',
     'cgroups.version': 'info', 'cgroups.controllers': 'pass', 'cgroups.cpuset': 'pass',
   },
+  // pvm without /dev/kvm: only TCG runs; the /dev/kvm row fails and says what to do.
+  'pvm-no-kvm': {
+    'virt.cpu-flags': 'fail', 'virt.firmware': 'info', 'kvm.device': 'fail', 'kvm.modules': 'pass', 'kvm.backend': 'warn',
+    'kvm.nested': 'skip', 'kvm.halt-poll': 'pass', 'kvm.nx-huge-pages': 'pass', 'qemu.binary': 'skip', 'libvirt.virsh': 'skip',
+    'dev.vhost-net': 'warn', 'dev.tun': 'pass', 'dev.iommu': 'warn', 'dev.secure-guest': 'info',
+    'mem.hugepages': 'warn', 'mem.hugetlbfs': 'warn', 'mem.1g-pages': 'info', 'mem.thp': 'pass', 'mem.ksm': 'pass',
+    'mem.swappiness': 'info', 'mem.memlock': 'pass',
+    'cpu.governor': 'info', 'cpu.epp': 'info', 'cpu.idle': 'info', 'cpu.smt': 'info', 'cpu.isolation': 'info',
+    'cpu.numa-balancing': 'pass', 'cpu.irqbalance': 'info', 'cpu.tuned': 'info',
+    'numa.nodes': 'info', 'numa.numactl': 'skip', 'storage.io-scheduler': 'pass',
+    'cgroups.version': 'info', 'cgroups.controllers': 'pass', 'cgroups.cpuset': 'pass',
+  },
   'hugepages-one-node': {
     'virt.cpu-flags': 'pass', 'virt.firmware': 'pass', 'kvm.device': 'pass', 'kvm.modules': 'pass', 'kvm.backend': 'pass',
     'kvm.nested': 'info', 'kvm.halt-poll': 'pass', 'kvm.nx-huge-pages': 'pass', 'qemu.binary': 'skip', 'libvirt.virsh': 'skip',
@@ -77,6 +89,7 @@ describe('audit on fixture hosts', () => {
       for (const result of results.values()) {
         assert.ok(result.evidence.length > 0, `${result.id} has evidence`);
         if (result.status === 'pass') assert.equal(result.fix, null, `${result.id}: a pass has nothing to fix`);
+        if (result.status === 'warn' || result.status === 'fail') assert.notEqual(result.fix, null, `${result.id} [${result.status}] says what to do`);
       }
     });
   }
@@ -115,15 +128,23 @@ describe('audit on fixture hosts', () => {
         input: 'performance\n',
       },
     ]);
-    // Module loading works on this host (it has /proc/modules): loading vhost_net is offered.
-    assert.deepEqual(results.get('dev.vhost-net')!.fix!.apply, [{ argv: ['modprobe', 'vhost_net'] }]);
+    // Module loading works on this host (it has /proc/modules): loading vhost_net is offered,
+    // skipped when the module is already there.
+    assert.deepEqual(results.get('dev.vhost-net')!.fix!.apply, [{ argv: ['modprobe', 'vhost_net'], unless: ['test', '-d', '/sys/module/vhost_net'] }]);
     const hugetlbfs = results.get('mem.hugetlbfs')!.fix!;
-    assert.deepEqual(hugetlbfs.apply.map((step) => step.argv), [
-      ['mkdir', '-p', '/dev/hugepages'],
-      ['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/dev/hugepages'],
+    assert.deepEqual(hugetlbfs.apply, [
+      { argv: ['mkdir', '-p', '/dev/hugepages'] },
+      { argv: ['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/dev/hugepages'], unless: ['mountpoint', '-q', '/dev/hugepages'] },
     ]);
     // 16000 MiB node: an eighth is 2000 MiB (under the 2 GiB cap) -> 1000 pages of 2M.
-    assert.deepEqual(results.get('mem.hugepages')!.fix!.apply, [{ argv: ['sysctl', '-w', 'vm.nr_hugepages=1000'] }]);
+    assert.deepEqual(results.get('mem.hugepages')!.fix!.apply, [
+      { argv: ['sysctl', '-w', 'vm.nr_hugepages=1000'], unless: ['grep', '-qxF', '--', '1000', '/proc/sys/vm/nr_hugepages'] },
+    ]);
+    // No VT-x: the /dev/kvm and module rows point at the firmware switch, as virt.cpu-flags does.
+    for (const id of ['kvm.device', 'kvm.modules']) {
+      assert.deepEqual(results.get(id)!.fix!.persistent, results.get('virt.cpu-flags')!.fix!.persistent, id);
+      assert.match(results.get(id)!.fix!.note!, /same fix as virt\.cpu-flags/);
+    }
     assert.deepEqual(results.get('storage.io-scheduler')!.fix!.apply, [{ argv: ['tee', '/sys/block/sda/queue/scheduler'], input: 'none\n' }]);
     assert.match(results.get('cgroups.controllers')!.evidence, /cpuset: missing.*devices: missing.*blkio: missing/);
     // Persistent changes are text for the script, never steps kvm-tui runs.
@@ -138,6 +159,20 @@ describe('audit on fixture hosts', () => {
     assert.equal(fix.applicable, false);
     assert.deepEqual(fix.apply, []);
     assert.match(results.get('dev.vhost-net')!.evidence, /no loadable module support/);
+    // The commands stay visible as instructions, with the reason they cannot run here.
+    assert.deepEqual(fix.runtime, ['# not on this host (this kernel has no loadable module support (no /proc/modules)): test -d /sys/module/vhost_net || modprobe vhost_net']);
+    assert.match(fix.persistent[0]!, /^# not on this host \(.*\): mkdir -p \/etc\/modules-load\.d; echo vhost_net > /);
+  });
+
+  test('pvm-no-kvm: /dev/kvm fails with the virtualization row\'s fix (TCG now, nested virtualization outside)', async () => {
+    const results = await auditFixture('pvm-no-kvm');
+    const device = results.get('kvm.device')!;
+    assert.equal(device.status, 'fail');
+    assert.match(device.evidence, /kvm_pvm module is loaded but registered no \/dev\/kvm/);
+    assert.deepEqual(device.fix!.runtime, results.get('virt.cpu-flags')!.fix!.runtime);
+    assert.deepEqual(device.fix!.persistent, results.get('virt.cpu-flags')!.fix!.persistent);
+    assert.match(fixText(device.fix)!, /-accel tcg.*\n.*OUTER host.*nested=1/s);
+    assert.match(fixText(device.fix)!, /same fix as virt\.cpu-flags/);
   });
 
   test('hugepages-one-node: reserves the same pool on the node that lacks it, per node', async () => {

@@ -187,6 +187,25 @@ describe('fixes', () => {
     assert.equal(stepToShell(writeFileStep(['/sys/a b/x'], 'performance')), "echo performance | tee '/sys/a b/x' >/dev/null");
   });
 
+  test('a guarded step reads GUARD || STEP, and applyFix skips it when the guard succeeds', async () => {
+    const mount = { argv: ['mount', '-t', 'hugetlbfs', 'hugetlbfs', '/dev/hugepages'], unless: ['mountpoint', '-q', '/dev/hugepages'] };
+    assert.equal(stepToShell(mount), 'mountpoint -q /dev/hugepages || mount -t hugetlbfs hugetlbfs /dev/hugepages');
+    assert.equal(stepToShell({ ...writeFileStep(['/sys/x'], 'on'), unless: ['grep', '-qx', 'on', '/sys/x'] }), 'grep -qx on /sys/x || echo on | tee /sys/x >/dev/null');
+    const calls: string[] = [];
+    const mounted = (answer: boolean): RunCommand => async (argv) => {
+      calls.push(argv.join(' '));
+      return argv[0] === 'mountpoint' && !answer ? { ok: false, stdout: '', stderr: '', exitCode: 1, timedOut: false, error: 'exit status 1' } : OK('');
+    };
+    const fix = makeFix({ steps: [{ argv: ['mkdir', '-p', '/dev/hugepages'] }, mount], applicable: true });
+    const first = await makeApplyFix(mounted(false))(fix);
+    assert.equal(first.ok, true);
+    assert.deepEqual(calls.splice(0), ['mkdir -p /dev/hugepages', 'mountpoint -q /dev/hugepages', 'mount -t hugetlbfs hugetlbfs /dev/hugepages']);
+    const again = await makeApplyFix(mounted(true))(fix);
+    assert.equal(again.ok, true);
+    assert.deepEqual(calls, ['mkdir -p /dev/hugepages', 'mountpoint -q /dev/hugepages'], 'no second mount');
+    assert.equal(again.log.at(-1), 'already done: mountpoint -q /dev/hugepages || mount -t hugetlbfs hugetlbfs /dev/hugepages');
+  });
+
   test('applyFix runs only the apply steps, in order, and stops at the first failure', async () => {
     const calls: { argv: readonly string[]; input?: string }[] = [];
     const run: RunCommand = async (argv, options) => {
@@ -217,7 +236,7 @@ describe('fixes', () => {
     assert.match(script, /# --- cpu.governor \[warn\] CPU frequency governor \(needs root\)\n/);
     assert.match(script, /echo performance \| tee \/sys\/devices\/system\/cpu\/cpu0\/cpufreq\/scaling_governor/);
     assert.match(script, /# --- virt.firmware \[fail\] .*reboot needed/);
-    assert.match(script, /\necho vhost_net > \/etc\/modules-load.d\/vhost_net.conf\n/);
+    assert.match(script, /\nmkdir -p \/etc\/modules-load.d; echo vhost_net > \/etc\/modules-load.d\/vhost_net.conf\n/);
     // Info rows are trade-offs: their commands are present but commented out.
     assert.match(script, /# --- mem\.ksm \[info\][^\n]*\n(?:# [^\n]*\n)*# optional \(not a problem\): uncomment to apply\n# now:\n# echo 0 \| tee \/sys\/kernel\/mm\/ksm\/run >\/dev\/null\n/);
     for (const result of results.filter((entry) => entry.fix && entry.status !== 'pass')) {

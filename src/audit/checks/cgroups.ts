@@ -4,6 +4,7 @@
  */
 import { appendLineOnce, makeFix, mountOnce, writeLineTo } from '../fix.js';
 import { readMounts, unknownOutcome, type MountEntry } from '../probe-helpers.js';
+import { quoteShellWord } from '../../shared/shell-quote.js';
 import type { Check, ProbeContext } from '../types.js';
 
 /** The controllers virt-host-validate checks for QEMU (libvirt's names, v1 style). */
@@ -134,7 +135,16 @@ const cpuset: Check = {
     const v1Mount = facts.v1.get('cpuset');
     if (v1Mount) {
       const cpus = ctx.hostFs.readLine(`${v1Mount}/cpuset.cpus`) ?? ctx.hostFs.readLine(`${v1Mount}/cpus`);
-      if (cpus === null) return { status: 'warn', evidence: `cpuset (v1) mounted at ${v1Mount} but ${v1Mount}/cpuset.cpus: ${ctx.hostFs.why(`${v1Mount}/cpuset.cpus`)}`, fix: null };
+      if (cpus === null) {
+        return {
+          status: 'warn',
+          evidence: `cpuset (v1) mounted at ${v1Mount} but ${v1Mount}/cpuset.cpus: ${ctx.hostFs.why(`${v1Mount}/cpuset.cpus`)}`,
+          fix: makeFix({
+            runtime: [`# run the audit as root: ${quoteShellWord(v1Mount)}/cpuset.cpus may be unreadable to this user; if it is missing too, remount: umount ${quoteShellWord(v1Mount)}, then mount -t cgroup -o cpuset cgroup ${quoteShellWord(v1Mount)}`],
+            needsRoot: false,
+          }),
+        };
+      }
       return { status: 'pass', evidence: `cpuset (v1) at ${v1Mount}: cpuset.cpus ${cpus}`, fix: null };
     }
     if (facts.v2Controllers?.includes('cpuset')) {

@@ -4,7 +4,7 @@
  * tuned profile that usually sets all of these.
  */
 import { CpuListError, formatCpuList, parseCpuList, parseCpuMask } from '../../host/cpulist.js';
-import { makeFix, writeFileStep } from '../fix.js';
+import { makeFix, sysctlStep, writeConfigLine, writeFileStep } from '../fix.js';
 import { cmdlineEvidence, readCmdline, summarizeValues, unknownOutcome } from '../probe-helpers.js';
 import type { Check, ProbeContext } from '../types.js';
 
@@ -249,8 +249,8 @@ const numaBalancing: Check = {
       status: 'warn',
       evidence: `${file}: ${value} on ${nodes ?? 'several'} NUMA nodes`,
       fix: makeFix({
-        steps: [{ argv: ['sysctl', '-w', 'kernel.numa_balancing=0'] }],
-        persistent: ["echo 'kernel.numa_balancing = 0' > /etc/sysctl.d/80-kvm-tui-numa.conf"],
+        steps: [sysctlStep('kernel.numa_balancing', '0')],
+        persistent: [writeConfigLine('/etc/sysctl.d/80-kvm-tui-numa.conf', 'kernel.numa_balancing = 0')],
         note: 'when your VMs are pinned with memory bound to their node (kvm-tui plans do that)',
       }),
     };
@@ -334,7 +334,7 @@ const tuned: Check = {
     return {
       status: 'info',
       evidence: `${file}: ${profile || '(empty)'}`,
-      fix: makeFix({ runtime: ['tuned-adm profile virtual-host'], note: 'cpu-partitioning when you isolate CPUs for pinned VMs' }),
+      fix: makeFix({ runtime: [`grep -qxF virtual-host ${file} || tuned-adm profile virtual-host`], note: 'cpu-partitioning when you isolate CPUs for pinned VMs' }),
     };
   },
 };

@@ -3,7 +3,7 @@
  * confidential-computing extensions (AMD SEV, Intel TDX) where the CPU has them.
  */
 import * as fs from 'node:fs';
-import { loadModuleFix, makeFix } from '../fix.js';
+import { deviceNodeOnce, loadModuleFix, makeFix, writeConfigLine } from '../fix.js';
 import { cmdlineEvidence, missingReason, moduleLoaded, moduleLoadingBlocked, moduleParam, parseKernelBool, readCmdline, unknownOutcome } from '../probe-helpers.js';
 import type { Check } from '../types.js';
 
@@ -19,14 +19,19 @@ const vhostNet: Check = {
       return { status: 'pass', evidence: `/dev/vhost-net exists (${module})`, fix: null };
     }
     const blocked = moduleLoadingBlocked(ctx.hostFs);
-    const module = moduleLoaded(ctx.hostFs, 'vhost_net') ? 'the vhost_net module is loaded yet no device node exists' : 'module vhost_net not loaded';
+    const loaded = moduleLoaded(ctx.hostFs, 'vhost_net');
+    const module = loaded ? 'the vhost_net module is loaded yet no device node exists' : 'module vhost_net not loaded';
     return {
       status: 'warn',
       evidence: `/dev/vhost-net: ${missingReason(ctx.hostFs, '/dev/vhost-net')}; ${module}${blocked ? `; ${blocked}` : ''} (tap networking must use vhost=off)`,
-      fix: loadModuleFix('vhost_net', {
-        applicable: blocked === null,
-        note: blocked ? `${blocked}: needs a kernel built with CONFIG_VHOST_NET` : undefined,
-      }),
+      // Loaded without a node (no udev): modprobe would do nothing, the node is what is missing.
+      fix: loaded
+        ? makeFix({ runtime: [deviceNodeOnce('/dev/vhost-net', 10, 238, null)], persistent: ['# install udev (its rules create /dev/vhost-net at boot)'] })
+        : loadModuleFix('vhost_net', {
+            applicable: blocked === null,
+            blocked,
+            note: blocked ? `${blocked}: needs a kernel built with CONFIG_VHOST_NET` : undefined,
+          }),
     };
   },
 };
@@ -43,10 +48,13 @@ const tun: Check = {
     return {
       status: 'fail',
       evidence: `/dev/net/tun: ${missingReason(ctx.hostFs, '/dev/net/tun')}${blocked ? `; ${blocked}` : ''} (only -netdev user works)`,
-      fix: loadModuleFix('tun', {
-        applicable: blocked === null,
-        note: blocked ? `${blocked}: needs a kernel built with CONFIG_TUN` : undefined,
-      }),
+      fix: moduleLoaded(ctx.hostFs, 'tun')
+        ? makeFix({ runtime: ['mkdir -p /dev/net', deviceNodeOnce('/dev/net/tun', 10, 200, null)], persistent: ['# install udev (its rules create /dev/net/tun at boot)'] })
+        : loadModuleFix('tun', {
+            applicable: blocked === null,
+            blocked,
+            note: blocked ? `${blocked}: needs a kernel built with CONFIG_TUN` : undefined,
+          }),
     };
   },
 };
@@ -119,7 +127,7 @@ const secureGuest: Check = {
     const sevParam = moduleParam(ctx.hostFs, 'kvm_amd', 'sev');
     const evidence = `/proc/cpuinfo: ${sevFlags.join(' ')}; kvm_amd sev=${sevParam ?? 'unknown'}`;
     const enable = makeFix({
-      persistent: ["echo 'options kvm_amd sev=1 sev_es=1' > /etc/modprobe.d/kvm-sev.conf", '# add mem_encrypt=on kvm_amd.sev=1 to the kernel command line'],
+      persistent: [writeConfigLine('/etc/modprobe.d/kvm-sev.conf', 'options kvm_amd sev=1 sev_es=1'), '# add mem_encrypt=on kvm_amd.sev=1 to the kernel command line'],
       reboot: true,
     });
     if (!parseKernelBool(sevParam)) return { status: 'warn', evidence: `${evidence}: the CPU has SEV but KVM does not use it`, fix: enable };

@@ -3,7 +3,7 @@
  * them from, 1 GiB page support, THP, KSM, swappiness and the locked-memory limit.
  */
 import type { HugepagePool, HostNode } from '../../host/topology.js';
-import { appendLineOnce, makeFix, writeFileStep, writeLineTo } from '../fix.js';
+import { appendLineOnce, makeFix, mountSteps, sysctlStep, writeConfigLine, writeFileStep } from '../fix.js';
 import { readMounts, selectedChoice, unknownOutcome, userName } from '../probe-helpers.js';
 import type { Check, FixStep, ProbeContext } from '../types.js';
 import { pageLabel, PAGE_SIZE_1G_KIB, PAGE_SIZE_2M_KIB } from '../../shared/page-sizes.js';
@@ -97,8 +97,8 @@ const hugepages: Check = {
     let reboot = false;
     if (!many) {
       const pages = pagesFor(nodes[0]!);
-      steps = [{ argv: ['sysctl', '-w', `vm.nr_hugepages=${pages}`] }];
-      persistent = [`echo 'vm.nr_hugepages = ${pages}' > /etc/sysctl.d/80-kvm-tui-hugepages.conf`];
+      steps = [sysctlStep('vm.nr_hugepages', String(pages))];
+      persistent = [writeConfigLine('/etc/sysctl.d/80-kvm-tui-hugepages.conf', `vm.nr_hugepages = ${pages}`)];
     } else {
       steps = missing.map((node) => writeFileStep([`${node.dir}/hugepages-${PAGE_SIZE_2M_KIB}kB/nr_hugepages`], String(pagesFor(node))));
       const perNode = withMemory.map((node) => `${node.id}:${reservedMiB(node.pools) > 0 ? (node.pools[String(PAGE_SIZE_2M_KIB)]?.total ?? 0) : pagesFor(node)}`);
@@ -146,7 +146,7 @@ const hugetlbfs: Check = {
         status: 'warn',
         evidence: '/proc/mounts: no hugetlbfs mount',
         fix: makeFix({
-          steps: [{ argv: ['mkdir', '-p', '/dev/hugepages'] }, { argv: ['mount', '-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs', '/dev/hugepages'] }],
+          steps: mountSteps('/dev/hugepages', ['-t', 'hugetlbfs', '-o', 'pagesize=2M', 'hugetlbfs']),
           persistent: [appendLineOnce('/etc/fstab', 'hugetlbfs /dev/hugepages hugetlbfs pagesize=2M 0 0')],
           applicable: true,
           note: 'restart libvirtd afterwards if it runs: it looks for hugetlbfs only at startup',
@@ -159,7 +159,7 @@ const hugetlbfs: Check = {
         status: 'warn',
         evidence: `/proc/mounts: ${mountText}; 1G pages are reserved but no pagesize=1G mount exists to use them`,
         fix: makeFix({
-          steps: [{ argv: ['mkdir', '-p', '/dev/hugepages1G'] }, { argv: ['mount', '-t', 'hugetlbfs', '-o', 'pagesize=1G', 'hugetlbfs', '/dev/hugepages1G'] }],
+          steps: mountSteps('/dev/hugepages1G', ['-t', 'hugetlbfs', '-o', 'pagesize=1G', 'hugetlbfs']),
           persistent: [appendLineOnce('/etc/fstab', 'hugetlbfs /dev/hugepages1G hugetlbfs pagesize=1G 0 0')],
           applicable: true,
         }),
@@ -273,8 +273,8 @@ const swappiness: Check = {
       status: 'info',
       evidence: `${file}: ${value}`,
       fix: makeFix({
-        steps: [{ argv: ['sysctl', '-w', 'vm.swappiness=10'] }],
-        persistent: ["echo 'vm.swappiness = 10' > /etc/sysctl.d/80-kvm-tui-swappiness.conf"],
+        steps: [sysctlStep('vm.swappiness', '10')],
+        persistent: [writeConfigLine('/etc/sysctl.d/80-kvm-tui-swappiness.conf', 'vm.swappiness = 10')],
       }),
     };
   },
@@ -302,7 +302,7 @@ const memlock: Check = {
       status: 'info',
       evidence: `${evidence} for uid ${ctx.user.uid ?? '?'}: enough for ordinary VMs, too small for mem-lock=on or passthrough`,
       fix: makeFix({
-        persistent: [writeLineTo('/etc/security/limits.d/90-kvm-tui-memlock.conf', `${user} - memlock unlimited`), '# then log in again (limits apply to new sessions)'],
+        persistent: [writeConfigLine('/etc/security/limits.d/90-kvm-tui-memlock.conf', `${user} - memlock unlimited`), '# then log in again (limits apply to new sessions)'],
         note: 'only for mem-lock=on, VFIO passthrough or SEV guests',
       }),
     };

@@ -4,7 +4,7 @@
  */
 import { formatCpuList } from '../../host/cpulist.js';
 import { formatGiB } from '../../host/topology-text.js';
-import { makeFix } from '../fix.js';
+import { installFix, makeFix } from '../fix.js';
 import { commandsDisabledOutcome } from '../probe-helpers.js';
 import type { Check } from '../types.js';
 
@@ -24,7 +24,12 @@ const nodes: Check = {
       return {
         status: 'warn',
         evidence: `${evidence}; ${cpuOnly.map((node) => `node${node.id}`).join(', ')} has CPUs but no memory: VMs pinned there always use remote memory`,
-        fix: null,
+        fix: makeFix({
+          runtime: [`# pin latency-sensitive VMs to the CPUs of nodes with memory (${topology.nodes.filter((node) => (node.memMiB ?? 0) > 0).map((node) => `node${node.id}`).join(', ') || 'none'})`],
+          persistent: ['# populate memory on every socket (a DIMM per channel), or turn off sub-NUMA clustering (SNC / NPS) in the firmware setup'],
+          needsRoot: false,
+          reboot: true,
+        }),
       };
     }
     return { status: 'info', evidence, fix: null };
@@ -45,7 +50,7 @@ const numactl: Check = {
     return {
       status: 'warn',
       evidence: 'numactl: not found in PATH',
-      fix: makeFix({ runtime: ['apt-get install numactl  # Debian/Ubuntu; dnf install numactl on Fedora/RHEL'] }),
+      fix: installFix(ctx.distro, 'command -v numactl >/dev/null 2>&1', { debian: ['numactl'], fedora: ['numactl'], suse: ['numactl'], arch: ['numactl'] }),
     };
   },
 };

@@ -60,7 +60,8 @@ const ioScheduler: Check = {
       evidence: `${evidence}; better: ${bad.map((entry) => `${entry.disk} → ${entry.want}`).join(', ')}`,
       fix: makeFix({
         steps: bad.map((entry) => writeFileStep([`/sys/block/${entry.disk}/queue/scheduler`], entry.want)),
-        persistent: [`printf '%s\\n' ${rules.map(quoteShellWord).join(' ')} > /etc/udev/rules.d/60-kvm-tui-iosched.rules`],
+        // /etc/udev/rules.d is absent where no udev is installed: made first, so the write cannot stop the script.
+        persistent: [`mkdir -p /etc/udev/rules.d; printf '%s\\n' ${rules.map(quoteShellWord).join(' ')} > /etc/udev/rules.d/60-kvm-tui-iosched.rules`],
         applicable: true,
       }),
     };

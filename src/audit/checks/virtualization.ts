@@ -7,7 +7,7 @@
  * hardware virtualization"; we say what actually happens there: KVM opens, guests crawl.
  */
 import * as fs from 'node:fs';
-import { loadModuleFix, makeFix } from '../fix.js';
+import { deviceNodeOnce, installFix, loadModuleFix, makeFix, writeConfigLine } from '../fix.js';
 import { quoteShellWord } from '../../shared/shell-quote.js';
 import {
   commandsDisabledOutcome,
@@ -49,12 +49,16 @@ function kvmFacts(ctx: ProbeContext): KvmFacts {
   };
 }
 
+/** The vendor module for this CPU: from the flag when there is one (a Zhaoxin CPU has vmx), else the vendor. */
 function vendorModuleName(ctx: ProbeContext): 'kvm_intel' | 'kvm_amd' | null {
+  const flags = ctx.cpuInfo.flags;
+  if (flags.has('vmx')) return 'kvm_intel';
+  if (flags.has('svm')) return 'kvm_amd';
   return ctx.cpuInfo.vendor === 'intel' ? 'kvm_intel' : ctx.cpuInfo.vendor === 'amd' ? 'kvm_amd' : null;
 }
 
 /** Tell the user how to get real KVM when the CPU is a VM without nested VT. */
-function nestedFix(ctx: ProbeContext) {
+function nestedFix(ctx: ProbeContext, note?: string) {
   const module = vendorModuleName(ctx) ?? 'kvm_intel';
   return makeFix({
     runtime: ['# boot guests with -accel tcg,thread=multi (kvm-tui: --accel tcg) until real KVM is available'],
@@ -63,7 +67,35 @@ function nestedFix(ctx: ProbeContext) {
       '# in a cloud: pick an instance type with nested virtualization or a bare-metal host',
     ],
     needsRoot: false,
+    note,
   });
+}
+
+/**
+ * What to do when KVM is missing because the CPU shows no VT-x/AMD-V: the fix of the
+ * virt.cpu-flags row (nested virtualization on the outer host, or the firmware switch), so a
+ * failing /dev/kvm or module row points at the cause instead of showing nothing.
+ */
+function noHardwareFix(ctx: ProbeContext, facts: KvmFacts) {
+  const note = 'KVM needs VT-x/AMD-V first: the same fix as virt.cpu-flags';
+  if (!ctx.cpuInfo.readable) {
+    return makeFix({
+      runtime: ['# boot guests with -accel tcg,thread=multi (kvm-tui: --accel tcg) until /dev/kvm is available'],
+      persistent: ['# run the audit where /proc/cpuinfo is readable: its vmx/svm flag decides whether KVM can work'],
+      needsRoot: false,
+      note: `/proc/cpuinfo unreadable (${ctx.cpuInfo.reason ?? 'unknown'}): virt.cpu-flags could not tell why KVM is missing`,
+    });
+  }
+  if (ctx.cpuInfo.vendor === 'other') {
+    return makeFix({
+      runtime: ['# boot guests with -accel tcg,thread=multi (kvm-tui: --accel tcg) until /dev/kvm is available'],
+      persistent: ['# use a kernel built with CONFIG_KVM, booted in hypervisor mode (arm64: EL2; check dmesg for "kvm")'],
+      reboot: true,
+      note: 'not an x86 CPU: KVM is part of the kernel and appears when the kernel starts in hypervisor mode',
+    });
+  }
+  if (facts.hypervisorFlag) return nestedFix(ctx, note);
+  return { ...firmwareFix(ctx), note };
 }
 
 const cpuFlags: Check = {
@@ -149,17 +181,19 @@ const kvmDevice: Check = {
     const facts = kvmFacts(ctx);
     if (!facts.device) {
       let reason: string;
-      let fix = null;
+      let fix;
       if (facts.pvm) reason = 'the kvm_pvm module is loaded but registered no /dev/kvm';
       else if (facts.modules.length === 0) reason = 'no kvm module is loaded';
       else if (!facts.vendorModule && facts.modules.includes('kvm')) reason = 'kvm is loaded without kvm_intel/kvm_amd';
       else reason = 'no device node (no udev to create it?)';
       const module = vendorModuleName(ctx);
-      if (facts.hwFlag && module && !facts.vendorModule) {
-        fix = loadModuleFix(module, { bootFile: 'kvm', applicable: false, note: moduleLoadingBlocked(ctx.hostFs) ?? undefined });
-      } else if (facts.hwFlag && facts.vendorModule) {
+      if (!facts.hwFlag || module === null) {
+        fix = noHardwareFix(ctx, facts);
+      } else if (!facts.vendorModule) {
+        fix = loadModuleFix(module, { bootFile: 'kvm', applicable: false, blocked: moduleLoadingBlocked(ctx.hostFs) });
+      } else {
         // Module loaded but no node: the device exists in sysfs; create the node by hand.
-        fix = makeFix({ runtime: ['mknod /dev/kvm c 10 232 && chgrp kvm /dev/kvm && chmod 660 /dev/kvm'], persistent: ['# install udev (its rules create /dev/kvm at boot)'] });
+        fix = makeFix({ runtime: [deviceNodeOnce('/dev/kvm', 10, 232, 'kvm')], persistent: ['# install udev (its rules create /dev/kvm at boot)'] });
       }
       return { status: 'fail', evidence: `/dev/kvm: ${missingReason(ctx.hostFs, '/dev/kvm')}: ${reason}${facts.hwFlag ? '' : ' (see virt.cpu-flags)'}`, fix };
     }
@@ -169,7 +203,7 @@ const kvmDevice: Check = {
     }
     const stat = ctx.hostFs.stat('/dev/kvm');
     if (stat && !stat.isCharacterDevice()) {
-      return { status: 'fail', evidence: '/dev/kvm exists but is not a character device', fix: makeFix({ runtime: ['rm /dev/kvm && mknod /dev/kvm c 10 232 && chgrp kvm /dev/kvm && chmod 660 /dev/kvm'] }) };
+      return { status: 'fail', evidence: '/dev/kvm exists but is not a character device', fix: makeFix({ runtime: [deviceNodeOnce('/dev/kvm', 10, 232, 'kvm')] }) };
     }
     const device = stat ? `char device ${major(stat.rdev)}:${minor(stat.rdev)}, mode ${(stat.mode & 0o777).toString(8)}` : 'char device';
     if (ctx.hostFs.canAccess('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK)) {
@@ -208,8 +242,8 @@ const kvmModules: Check = {
     const module = vendorModuleName(ctx);
     const blocked = moduleLoadingBlocked(ctx.hostFs);
     const fix = facts.hwFlag && module
-      ? loadModuleFix(module, { bootFile: 'kvm', applicable: false, note: blocked ?? undefined })
-      : null;
+      ? loadModuleFix(module, { bootFile: 'kvm', applicable: false, blocked })
+      : noHardwareFix(ctx, facts);
     return { status: 'fail', evidence: `/sys/module: ${loaded}${facts.hwFlag || !ctx.cpuInfo.readable ? '' : ' (no vmx/svm: see virt.cpu-flags)'}`, fix };
   },
 };
@@ -258,8 +292,8 @@ const kvmNested: Check = {
       status: 'info',
       evidence: `${file}: ${value} (guests cannot run KVM themselves)`,
       fix: makeFix({
-        runtime: [`modprobe -r ${facts.vendorModule} && modprobe ${facts.vendorModule} nested=1`],
-        persistent: [`echo 'options ${facts.vendorModule} nested=1' > /etc/modprobe.d/kvm-nested.conf`],
+        runtime: [`grep -qxE 'Y|1' ${file} || { modprobe -r ${facts.vendorModule}; modprobe ${facts.vendorModule} nested=1; }`],
+        persistent: [writeConfigLine('/etc/modprobe.d/kvm-nested.conf', `options ${facts.vendorModule} nested=1`)],
         note: 'only if you want VMs inside VMs; reloading the module needs every VM stopped',
       }),
     };
@@ -283,7 +317,7 @@ const haltPoll: Check = {
       evidence: `${file}: 0 (disabled: no host CPU burnt polling, but each vCPU wake-up pays a full sleep/wake)`,
       fix: makeFix({
         runtime: ['echo 200000 > /sys/module/kvm/parameters/halt_poll_ns'],
-        persistent: ["echo 'options kvm halt_poll_ns=200000' > /etc/modprobe.d/kvm-halt-poll.conf"],
+        persistent: [writeConfigLine('/etc/modprobe.d/kvm-halt-poll.conf', 'options kvm halt_poll_ns=200000')],
         note: '200000 ns is the kernel default; keep 0 on hosts where idle power matters more than latency',
       }),
     };
@@ -324,6 +358,26 @@ function qemuBinaryName(): string {
   return `qemu-system-${arch}`;
 }
 
+/** Debian's qemu-system package per emulator (the x86 one also carries qemu-system-i386). */
+const DEBIAN_QEMU_PACKAGE: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-system-aarch64': 'qemu-system-arm',
+  'qemu-system-ppc64': 'qemu-system-ppc',
+  'qemu-system-s390x': 'qemu-system-s390x',
+};
+
+function qemuInstallFix(ctx: ProbeContext, name: string) {
+  const debian = DEBIAN_QEMU_PACKAGE[name] ?? 'qemu-system';
+  // The guard is what the check looks for: the emulator on PATH, or RHEL's qemu-kvm.
+  const present = `command -v ${quoteShellWord(name)} >/dev/null 2>&1 || [ -x /usr/libexec/qemu-kvm ]`;
+  return installFix(ctx.distro, present, {
+    debian: [debian, 'qemu-utils'],
+    fedora: ['qemu-kvm'],
+    suse: [name === 'qemu-system-x86_64' ? 'qemu-x86' : 'qemu', 'qemu-tools'],
+    arch: ['qemu-base'],
+  });
+}
+
 const qemu: Check = {
   id: 'qemu.binary',
   title: 'QEMU system emulator',
@@ -336,21 +390,25 @@ const qemu: Check = {
     const name = qemuBinaryName();
     // RHEL-family hosts ship the KVM-only build outside PATH.
     const binary = ctx.which(name) ?? ctx.which('/usr/libexec/qemu-kvm');
-    if (binary === null) {
-      return {
-        status: 'fail',
-        evidence: `${name}: not found in PATH`,
-        fix: makeFix({ runtime: ['apt-get install --no-install-recommends qemu-system-x86 qemu-utils  # Debian/Ubuntu', 'dnf install qemu-kvm  # Fedora/RHEL'] }),
-      };
-    }
+    if (binary === null) return { status: 'fail', evidence: `${name}: not found in PATH`, fix: qemuInstallFix(ctx, name) };
     const version = await ctx.versionOf(binary, [binary, '--version']);
     if (version.text === null) return { status: 'skip', evidence: `${binary} --version: ${version.error}`, fix: null };
     const match = /version\s+(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.text);
-    if (!match) return { status: 'warn', evidence: `${binary} --version: unrecognised output "${version.text.split('\n')[0]}"`, fix: null };
+    if (!match) {
+      return {
+        status: 'warn',
+        evidence: `${binary} --version: unrecognised output "${version.text.split('\n')[0]}"`,
+        fix: makeFix({
+          runtime: [`# check what ${quoteShellWord(binary)} is (a wrapper script?): QEMU prints "QEMU emulator version X.Y.Z"`],
+          persistent: ["# reinstall QEMU from your distribution's packages"],
+          needsRoot: false,
+        }),
+      };
+    }
     const majorVersion = Number(match[1]);
     const evidence = `${binary} --version: ${match[0].replace(/^version\s+/, 'QEMU ')}${version.cached ? ' (cached)' : ''}`;
     if (majorVersion < 6) {
-      return { status: 'warn', evidence: `${evidence}: older than 6.0, some generated options may be refused`, fix: makeFix({ runtime: ['# upgrade QEMU from your distribution (6.0 or newer)'] }) };
+      return { status: 'warn', evidence: `${evidence}: older than 6.0, some generated options may be refused`, fix: makeFix({ runtime: ['# upgrade QEMU to 6.0 or newer (a newer distribution release, or its backports)'] }) };
     }
     return { status: 'pass', evidence, fix: null };
   },
@@ -370,13 +428,28 @@ const libvirt: Check = {
       return {
         status: 'info',
         evidence: 'virsh: not found in PATH (only needed for --connect)',
-        fix: makeFix({ runtime: ['apt-get install --no-install-recommends libvirt-clients libvirt-daemon-driver-qemu  # Debian/Ubuntu'] }),
+        fix: installFix(ctx.distro, 'command -v virsh >/dev/null 2>&1', {
+          debian: ['libvirt-clients', 'libvirt-daemon-driver-qemu'],
+          fedora: ['libvirt-client', 'libvirt-daemon-driver-qemu'],
+          suse: ['libvirt-client', 'libvirt-daemon-driver-qemu'],
+          arch: ['libvirt'],
+        }),
       };
     }
     const version = await ctx.versionOf(binary, [binary, '--version']);
     if (version.text === null) return { status: 'skip', evidence: `${binary} --version: ${version.error}`, fix: null };
     const text = version.text.trim().split('\n')[0]!;
-    if (!/^\d+\.\d+/.test(text)) return { status: 'warn', evidence: `${binary} --version: unrecognised output "${text}"`, fix: null };
+    if (!/^\d+\.\d+/.test(text)) {
+      return {
+        status: 'warn',
+        evidence: `${binary} --version: unrecognised output "${text}"`,
+        fix: makeFix({
+          runtime: [`# check what ${quoteShellWord(binary)} is (a wrapper script?): virsh --version prints the libvirt version, e.g. 9.0.0`],
+          persistent: ["# reinstall the libvirt client from your distribution's packages"],
+          needsRoot: false,
+        }),
+      };
+    }
     return { status: 'pass', evidence: `${binary} --version: libvirt ${text}${version.cached ? ' (cached)' : ''}`, fix: null };
   },
 };
