@@ -10,6 +10,7 @@ import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { generateAll, type GeneratedVm } from '../generate/index.js';
 import { qemuTarget } from './qemu-target.js';
+import { cpuModelFacts } from './cpu-models.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { commentText, formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
@@ -40,7 +41,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const { spec, source, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices, cpuModels: await cpuModelFacts(ctx, spec) });
   if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
     return 1;

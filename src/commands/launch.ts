@@ -10,6 +10,8 @@ import type { CommandContext } from '../context.js';
 import { generateAll } from '../generate/index.js';
 import { UNKNOWN_TARGET, type OutputTarget } from '../generate/vm-facts.js';
 import { qemuTarget } from './qemu-target.js';
+import { cpuModelFacts } from './cpu-models.js';
+import type { CpuModelFacts } from '../host/cpu-models.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
@@ -36,9 +38,15 @@ export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string } | { 
  * taken, /dev/kvm and /dev/vhost-net as they open, and the warnings that would make the start
  * fail are problems. Then the QEMU argv for the VM's runtime directory.
  */
-export function prepareLaunch(ctx: CommandContext, spec: VmSpec, devices = readHostDevices(ctx.hostFs, ctx.capturedRoot), target: OutputTarget = UNKNOWN_TARGET): PreparedLaunch {
+export function prepareLaunch(
+  ctx: CommandContext,
+  spec: VmSpec,
+  devices = readHostDevices(ctx.hostFs, ctx.capturedRoot),
+  target: OutputTarget = UNKNOWN_TARGET,
+  cpuModels?: CpuModelFacts,
+): PreparedLaunch {
   const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices });
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices, cpuModels });
   const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code))];
   if (blocking.length > 0) return { problems: blocking.map((problem) => `plan: ${problem.message} [${problem.code}]`) };
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
@@ -59,7 +67,7 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
   const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
   const { spec, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
-  const prepared = prepareLaunch(ctx, spec, devices, await qemuTarget(ctx, 'launch'));
+  const prepared = prepareLaunch(ctx, spec, devices, await qemuTarget(ctx, 'launch'), await cpuModelFacts(ctx, spec));
   if ('problems' in prepared) {
     ctx.stderr(prepared.problems.map((problem) => `kvm-tui: launch: ${problem}\n`).join(''));
     return 1;

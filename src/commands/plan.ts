@@ -4,6 +4,7 @@ import { readCpuInfo } from '../host/cpuinfo.js';
 import { readHostDevices } from '../host/devices.js';
 import { readCommandTopology } from './host-topology.js';
 import { heldByRunningVms } from './live.js';
+import { cpuModelFacts } from './cpu-models.js';
 import { formatPlan } from '../plan/format-plan.js';
 import { planVm } from '../plan/plan-vm.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
@@ -21,7 +22,7 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   const topology = readCommandTopology(ctx.hostFs);
   const cpuInfo = readCpuInfo(ctx.hostFs);
   // CPUs that VMs kvm-tui launched on this host hold are taken (none on a captured host).
-  const plan = planVm({ topology, cpuInfo, spec, taken: heldByRunningVms(ctx, spec.name), devices });
+  const plan = planVm({ topology, cpuInfo, spec, taken: heldByRunningVms(ctx, spec.name), devices, cpuModels: await cpuModelFacts(ctx, spec) });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
   } else if (plan.errors.length > 0) {

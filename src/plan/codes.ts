@@ -61,10 +61,12 @@ export const PLAN_WARNING_CODES = [
   'kvm-unavailable',
   /** A tap with vhost, but /dev/vhost-net is missing or does not open here (an error for launch). */
   'vhost-unavailable',
+  /** QEMU says this host cannot give features of the named CPU model (an error for launch: enforce). */
+  'cpu-model-unavailable',
 ] as const;
 
 export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
 
 /** Plan warnings that make `launch` refuse: the VM would not start, or start and then fail. */
-export const LAUNCH_BLOCKING_CODES: ReadonlySet<string> = new Set(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable']);
+export const LAUNCH_BLOCKING_CODES: ReadonlySet<string> = new Set(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'cpu-model-unavailable']);

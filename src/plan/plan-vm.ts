@@ -11,6 +11,7 @@
 import type { CpuInfo } from '../host/cpuinfo.js';
 import type { Topology } from '../host/topology.js';
 import type { Plan, VmSpec } from '../spec/types.js';
+import { checkCpuModel, type CpuModelFacts } from './check-cpu-model.js';
 import { checkHostDevices, type HostDevices } from './check-host-devices.js';
 import { checkHostSupport } from './check-host-support.js';
 import { checkMemory } from './check-memory.js';
@@ -38,6 +39,8 @@ export interface PlanVmInput {
   taken?: ReadonlyMap<number, string>;
   /** What /dev/kvm and /dev/vhost-net allow on the host planned for; absent = not checked. */
   devices?: HostDevices;
+  /** QEMU's answer on which named CPU models the host can give; absent = not checked. */
+  cpuModels?: CpuModelFacts;
 }
 
 /** Plans one VM on one host: where its vCPUs, helper threads and memory go, and what to warn about. */
@@ -54,6 +57,7 @@ export function planVm(input: PlanVmInput): Plan {
   // 2. Can it be done at all: host support, and the nodes and CPUs the spec names.
   checkHostSupport(view, cpuInfo, spec, messages);
   checkHostDevices(input.devices, spec, messages);
+  checkCpuModel(input.cpuModels, spec, messages);
   checkSpecReferences(offer, spec, groups, messages);
 
   // 3. The vCPUs: a manual map, compact / spread, or unpinned. Errors end the plan here.

@@ -32,6 +32,10 @@ import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
 import { planVm } from '../../src/plan/plan-vm.js';
+import { usableRelatives } from '../../src/plan/check-cpu-model.js';
+import { probeCpuModels } from '../../src/host/cpu-models.js';
+import { parseQemuVersion, type OutputTarget } from '../../src/generate/vm-facts.js';
+import { runCommand } from '../../src/run/run-command.js';
 import { runDirPaths } from '../../src/shared/vm-paths.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
@@ -42,6 +46,8 @@ import { killAllQemu, QEMU_BINARY, requireTool, startQemu, stopQemu, threadNames
 const hostFs = new HostFs('/');
 const topology = readTopology(hostFs);
 const cpuInfo = readCpuInfo(hostFs);
+/** The QEMU started here: the argv is written for it (preallocation contexts from 7.2). */
+const target: OutputTarget = { qemu: parseQemuVersion(spawnSync(QEMU_BINARY, ['--version'], { encoding: 'utf8' }).stdout ?? '') };
 /**
  * Whether QEMU can start a `-cpu host` guest under KVM here, decided by trying it (paused, asked
  * over QMP, then quit), not by /dev/kvm alone: some of these machines have a /dev/kvm (kvm_pvm)
@@ -80,6 +86,8 @@ interface Case {
   preset: Preset;
   plan: Plan;
   notes: string[];
+  /** The plan with the preset's own CPU model, when the planner warned that the host cannot give it. */
+  refused: Plan | null;
 }
 const cases = new Map<string, Case>();
 
@@ -115,7 +123,7 @@ function qemuImg(args: string[]): void {
   assert.equal(result.status, 0, `qemu-img ${args.join(' ')}: ${result.stderr}`);
 }
 
-before(() => {
+before(async () => {
   requireTool(QEMU_BINARY, 'qemu-system-x86');
   requireTool('qemu-img', 'qemu-utils');
   requireTool('ip', 'iproute2');
@@ -145,7 +153,24 @@ before(() => {
 
   const topologyNow = readTopology(new HostFs('/'));
   for (const { preset, spec, notes } of specs) {
-    cases.set(preset.name, { preset, notes, plan: planVm({ topology: topologyNow, cpuInfo, spec }) });
+    // A named model is checked against QEMU's own list of what this host can give (enforce makes
+    // a missing feature a refusal); where it cannot, the test proves the refusal, then runs the
+    // preset with a model the host can give.
+    const probed = spec.cpu.model === 'host' || spec.cpu.model === 'max' ? null : await probeCpuModels(runCommand, QEMU_BINARY, spec.accel);
+    const cpuModels = probed && 'facts' in probed ? probed.facts : undefined;
+    assert.ok(probed === null || cpuModels, `QEMU lists its CPU models: ${probed && 'error' in probed ? probed.error : ''}`);
+    const plan = planVm({ topology: topologyNow, cpuInfo, spec, cpuModels });
+    if (!plan.warnings.some((warning) => warning.code === 'cpu-model-unavailable')) {
+      cases.set(preset.name, { preset, notes, plan, refused: null });
+      continue;
+    }
+    // A relative of the model, else qemu64, else any model QEMU can give here (under the nested
+    // kvm_pvm KVM of some of these machines even qemu64 lacks pni), else TCG's qemu64.
+    const anyUsable = [...cpuModels!.models].filter(([, info]) => info.unavailable.length === 0 && !info.deprecated && info.aliasOf !== null).map(([name]) => name).sort();
+    const usable = [...usableRelatives(cpuModels!, spec.cpu.model), 'qemu64', ...anyUsable].find((model) => cpuModels!.models.get(model)?.unavailable.length === 0);
+    notes.push(`cpu ${usable ?? 'qemu64, accel tcg'}: QEMU says this host cannot give ${spec.cpu.model} under ${spec.accel} (the refusal is checked first)`);
+    const fitting: typeof spec = usable ? { ...spec, cpu: { ...spec.cpu, model: usable, features: [] } } : { ...spec, accel: 'tcg', cpu: { ...spec.cpu, model: 'qemu64', features: [] } };
+    cases.set(preset.name, { preset, notes, plan: planVm({ topology: topologyNow, cpuInfo, spec: fitting, cpuModels: usable ? cpuModels : undefined }), refused: plan });
   }
 });
 
@@ -296,15 +321,21 @@ describe('every preset, planned on this host, built by real QEMU as planned', { 
     it(preset.name, async (t) => {
       const testCase = cases.get(preset.name)!;
       for (const note of testCase.notes) t.diagnostic(note);
-      const { plan } = testCase;
+      const { plan, refused } = testCase;
       assert.deepEqual(plan.errors, [], 'the preset plans on this host');
       assert.ok(!plan.warnings.some((warning) => warning.code === 'hugepages-missing'), 'the reserved pages are seen');
+      if (refused) {
+        // The planner's warning is QEMU's truth: with enforce it does not start that model here.
+        const refusedDir = fs.mkdtempSync(path.join(scratch, `${preset.name.slice(0, 8)}-refused-`));
+        await assert.rejects(startQemu(buildQemuArgs(refused, { runDir: refusedDir, target }), runDirPaths(refusedDir).qmpSocket), /exited \(code 1\)[\s\S]*(doesn't support requested feature|not supported)/);
+      }
       const runDir = fs.mkdtempSync(path.join(scratch, `${preset.name.slice(0, 8)}-`));
-      const argv = buildQemuArgs(plan, { runDir });
+      const argv = buildQemuArgs(plan, { runDir, target });
       const paths = runDirPaths(runDir);
       const vm = await startQemu(argv, paths.qmpSocket);
       try {
         await assertBuiltAsPlanned(vm, plan);
+        assert.doesNotMatch(vm.stderr(), /warning/i, 'QEMU starts the preset without a warning');
         assert.equal(fs.readFileSync(paths.pidFile, 'utf8').trim(), String(vm.pid), 'pid file at the exact path');
         assert.ok(fs.existsSync(paths.serialLog), 'serial log at the exact path');
       } catch (error) {
