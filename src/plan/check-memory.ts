@@ -1,6 +1,7 @@
 /**
  * Whether the memory fits where the vCPUs went: each group's host nodes (all nodes when unpinned)
- * need enough free hugepages for a hugepage backing, and enough memory.
+ * need enough free hugepages for a hugepage backing, enough free memory for plain RAM, and enough
+ * memory at all.
  */
 import { formatSizeMiB } from '../spec/size.js';
 import type { MemoryBacking } from '../spec/types.js';
@@ -21,7 +22,10 @@ export interface MemoryCheckInput {
   prealloc?: boolean;
 }
 
-/** Records hugepages-missing (with the command that reserves them) and memory-exceeds-node warnings. */
+/**
+ * Records hugepages-missing (with the command that reserves them), memory-exceeds-free
+ * (preallocated RAM) or memory-not-free (RAM filled as the guest runs), and memory-exceeds-node.
+ */
 export function checkMemory({ view, backing, groups, placement, messages, prealloc = false }: MemoryCheckInput): void {
   const allNodes = view.topology.nodes.map((node) => node.id);
   const perGroup = groups.map((group, index) => ({
@@ -38,11 +42,13 @@ export function checkMemory({ view, backing, groups, placement, messages, preall
         messages.warn('hugepages-missing', `${where}: ${freePages} free ${backing.slice(10)} hugepages, ${pages} needed for ${formatSizeMiB(memMiB)}; reserve them first (e.g. echo ${pages} > /sys/devices/system/node/node${nodes[0]}/hugepages/hugepages-${PAGE_KIB[backing]}kB/nr_hugepages)`);
       }
     }
-    if (backing === 'ram' && prealloc) {
+    if (backing === 'ram') {
       const free = nodes.map((node) => view.topology.nodes.find((entry) => entry.id === node)?.freeMiB ?? null);
       if (free.every((value) => value !== null)) {
         const freeMiB = free.reduce((sum, value) => sum! + value!, 0)!;
-        if (freeMiB < memMiB) messages.warn('memory-exceeds-free', `${where} ha${nodes.length === 1 ? 's' : 've'} ${formatSizeMiB(freeMiB)} free, less than the ${formatSizeMiB(memMiB)} this VM preallocates: the start would fail or push the host into swap; free memory or turn prealloc off`);
+        const has = `${where} ha${nodes.length === 1 ? 's' : 've'} ${formatSizeMiB(freeMiB)} free`;
+        if (freeMiB < memMiB && prealloc) messages.warn('memory-exceeds-free', `${has}, less than the ${formatSizeMiB(memMiB)} this VM preallocates: the start would fail or push the host into swap; free memory or turn prealloc off`);
+        else if (freeMiB < memMiB) messages.warn('memory-not-free', `${has} now, less than the ${formatSizeMiB(memMiB)} bound there: as the guest fills its memory the host must reclaim page cache or swap; free memory on ${nodes.length === 1 ? 'that node' : 'those nodes'} or give the VM less`);
       }
     }
     const sizes = nodes.map((node) => nodeMemMiB(view, node));

@@ -19,6 +19,8 @@ export interface PlacementRulesInput {
   groups: VcpuGroup[];
   /** Guest threads per core, as the guest will see them (the effective topology). */
   guestThreads: number;
+  /** Guest dies per socket (the effective topology): > 1 when the L3 split is told to the guest. */
+  guestDies: number;
   emulator: number[];
   iothreads: PlanIothread[];
   messages: PlanMessages;
@@ -32,7 +34,7 @@ export function checkPlacementRules(input: PlacementRulesInput): void {
 }
 
 /** host-node-unavailable, cross-numa, split-l3, guest-numa-shared-node, mixed-cpu-kinds. */
-function checkLocality({ offer, placement, groups, messages }: PlacementRulesInput): void {
+function checkLocality({ offer, placement, groups, guestDies, messages }: PlacementRulesInput): void {
   const { view } = offer;
   const hosts = placement.vcpuHost;
   groups.forEach((group, index) => {
@@ -42,10 +44,21 @@ function checkLocality({ offer, placement, groups, messages }: PlacementRulesInp
       messages.warn('host-node-unavailable', `${label} asked for host node ${group.hostNode}, which has no room for them: placed on node${nodes.length === 1 ? '' : 's'} ${nodes.join(', ')}`);
     }
     if (nodes.length > 1) {
-      messages.warn('cross-numa', `${label} span host NUMA nodes ${nodes.join(', ')}: memory accesses from some vCPUs go to a remote node${groups.length > 1 ? '' : ' (give the guest NUMA nodes, like the numa-guest preset)'}`);
+      const packages = unique(group.vcpus.map((vcpu) => view.byCpu.get(hosts[vcpu]!)!.socket).filter((socket): socket is number => socket !== null));
+      const across = packages.length > 1 ? ` on packages ${packages.join(', ')}` : '';
+      messages.warn('cross-numa', `${label} span host NUMA nodes ${nodes.join(', ')}${across}: memory accesses from some vCPUs go to a remote node${groups.length > 1 ? '; fewer vCPUs per guest node keep each on one host node' : ' (give the guest NUMA nodes, like the numa-guest preset)'}`);
     }
     const l3s = unique(group.vcpus.map((vcpu) => view.byCpu.get(hosts[vcpu]!)!.l3).filter((l3): l3 is number => l3 !== null));
-    if (l3s.length > 1) messages.warn('split-l3', `${label} span ${l3s.length} L3 cache groups: data shared between vCPUs in different groups goes through memory`);
+    if (l3s.length > 1) {
+      const most = largestFreeL3(offer);
+      const fewer = most > 0 ? `; at most ${most} vCPUs fit in one L3 group here` : '';
+      messages.warn(
+        'split-l3',
+        guestDies > 1
+          ? `${label} span ${l3s.length} L3 cache groups, told to the guest as ${guestDies} dies per socket: data shared between vCPUs of different dies goes through memory${fewer}`
+          : `${label} span ${l3s.length} L3 cache groups, not as equal runs of consecutive vCPUs, so the guest cannot be told (it sees one shared L3): data shared between vCPUs in different groups goes through memory; use a vCPU count that splits evenly over the L3 groups${fewer}`,
+      );
+    }
   });
   const shared = groups.flatMap((_, index) => placement.groupNodes[index]!);
   if (groups.length > 1 && unique(shared).length < shared.length) {
@@ -94,4 +107,15 @@ function checkSharedSiblings({ offer, spec, placement, emulator, iothreads, mess
       }
     }
   }
+}
+
+/** The most vCPUs one L3 group can hold: its CPUs that are neither housekeeping nor another VM's. */
+function largestFreeL3(offer: HostOffer): number {
+  const counts = new Map<string, number>();
+  for (const cpu of offer.freeCpus) {
+    if (offer.housekeepingSet.has(cpu) || offer.view.byCpu.get(cpu)!.l3 === null) continue;
+    const key = offer.view.l3KeyOf.get(cpu)!;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return Math.max(0, ...counts.values());
 }

@@ -49,6 +49,10 @@ export const PLAN_WARNING_CODES = [
   'memory-exceeds-node',
   /** Preallocated RAM larger than the planned nodes' free memory now (an error for launch). */
   'memory-exceeds-free',
+  /** RAM (not preallocated) larger than the planned nodes' free memory now: reclaim or swap later. */
+  'memory-not-free',
+  /** The emulator or an iothread runs off the host nodes of the vCPUs and memory. */
+  'helper-remote',
   /** Two guest NUMA nodes had to share one host node. */
   'guest-numa-shared-node',
   /** A named CPU model of another vendor than the host's: KVM drops the features the host lacks. */

@@ -36,7 +36,8 @@ export interface GuestTopologyInput {
  * The topology chosen from the placement when the spec gave only a count: threads as placed; one
  * guest socket per guest NUMA node when the nodes are equal, contiguous runs of vCPUs; else one
  * guest socket per host socket when the vCPUs sit in equal, consecutive runs per host socket;
- * else one socket.
+ * else one socket. Dies tell the guest its L3 groups (QEMU shares a guest's L3 per die): see
+ * chooseGuestDies.
  */
 export function chooseGuestTopology({ view, vcpuCount, groups, placement }: GuestTopologyInput): GuestTopology {
   const threads = placement?.threads ?? 1;
@@ -59,7 +60,37 @@ export function chooseGuestTopology({ view, vcpuCount, groups, placement }: Gues
     const distinct = new Set(placement.vcpuHost.map(socketOf)).size;
     if (runs.length > 1 && runs.length === distinct && runs.every((run) => run === runs[0] && run % threads === 0)) sockets = runs.length;
   }
-  return { sockets, dies: 1, cores: guestCores / sockets, threads };
+  const dies = placement ? chooseGuestDies(view, placement.vcpuHost, sockets, threads) : 1;
+  return { sockets, dies, cores: guestCores / sockets / dies, threads };
+}
+
+/**
+ * Guest dies per socket, so that each die is one host L3 group: every guest socket's vCPUs fall
+ * in the same number of equal, consecutive runs, one per L3 group, whole guest cores each, and no
+ * L3 group holds two runs. Else 1 (an uneven split cannot be told; the split-l3 warning says so).
+ * E.g. 8 vCPUs on host CPUs 1-4 (L3 0) and 9-12 (L3 1): dies=2; 6 + 2 of them: dies=1.
+ */
+export function chooseGuestDies(view: HostView, vcpuHost: number[], sockets: number, threads: number): number {
+  const perSocket = vcpuHost.length / sockets;
+  const seen = new Set<number>();
+  let dies: number | null = null;
+  for (let socket = 0; socket < sockets; socket++) {
+    const runs: Array<{ l3: number; length: number }> = [];
+    for (const cpu of vcpuHost.slice(socket * perSocket, (socket + 1) * perSocket)) {
+      const l3 = view.byCpu.get(cpu)!.l3;
+      if (l3 === null) return 1;
+      if (runs.at(-1)?.l3 === l3) runs.at(-1)!.length += 1;
+      else {
+        if (seen.has(l3)) return 1;
+        seen.add(l3);
+        runs.push({ l3, length: 1 });
+      }
+    }
+    if (!runs.every((run) => run.length === runs[0]!.length && run.length % threads === 0)) return 1;
+    if (dies !== null && dies !== runs.length) return 1;
+    dies = runs.length;
+  }
+  return dies ?? 1;
 }
 
 /**

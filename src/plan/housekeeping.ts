@@ -6,8 +6,9 @@ import { coreOf, type HostView } from './host-view.js';
 
 /**
  * Housekeeping CPUs: per socket, whole cores (all their siblings) until at least `perSocket`
- * threads, lowest-numbered non-isolated cores first. Whole cores, because a vCPU on the sibling
- * of a busy housekeeping thread gets its noise anyway. A CPU another VM holds is skipped (it is
+ * threads, lowest-numbered non-isolated cores first; on hybrid hosts cores of the slowest kind
+ * first (an E-core does the host's chores, the P-cores stay whole for VMs). Whole cores, because
+ * a vCPU on the sibling of a busy housekeeping thread gets its noise anyway. A CPU another VM holds is skipped (it is
  * not the host's to keep free), its free siblings are kept. Returns CPUs ascending.
  */
 export function pickHousekeeping(view: HostView, taken: ReadonlyMap<number, string>, perSocket: number): number[] {
@@ -24,7 +25,8 @@ export function pickHousekeeping(view: HostView, taken: ReadonlyMap<number, stri
     const cores = uniqueCores(view, cpus).sort((a, b) => {
       const isolatedA = a.some((cpu) => view.byCpu.get(cpu)!.isolated) ? 1 : 0;
       const isolatedB = b.some((cpu) => view.byCpu.get(cpu)!.isolated) ? 1 : 0;
-      return isolatedA - isolatedB || a[0]! - b[0]!;
+      const rank = (core: number[]) => view.kindRankOf.get(core[0]!) ?? 0;
+      return isolatedA - isolatedB || rank(a) - rank(b) || a[0]! - b[0]!;
     });
     let count = 0;
     for (const core of cores) {

@@ -21,3 +21,15 @@ export function hugepageFreeMiB(view: HostView, node: number, backing: MemoryBac
 export function nodeMemMiB(view: HostView, node: number): number | null {
   return view.topology.nodes.find((entry) => entry.id === node)?.memMiB ?? null;
 }
+
+/**
+ * MiB a node can give a VM of this backing now: its free pages of that size for a hugepage
+ * backing, its free RAM for plain RAM (its size when the host does not say what is free); null
+ * when the host says neither. Node choice ranks on this, never on the node's size alone: a node
+ * of 8 GiB with 7.6 GiB free does not fit an 8 GiB guest node.
+ */
+export function nodeAvailableMiB(view: HostView, node: number, backing: MemoryBacking): number | null {
+  if (backing !== 'ram') return hugepageFreeMiB(view, node, backing);
+  const entry = view.topology.nodes.find((candidate) => candidate.id === node);
+  return entry?.freeMiB ?? entry?.memMiB ?? null;
+}

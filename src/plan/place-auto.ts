@@ -3,8 +3,10 @@
  * core, each `threads` host CPUs (see threadConfigs), and placed into the first pool that holds
  * it:
  * 1. isolated CPUs only (when preferred and present),
- * 2. every free CPU but the housekeeping ones,
- * 3. every free CPU (a host too small to keep housekeeping free: warned).
+ * 2. on hybrid hosts, the free CPUs of the fastest kind but the housekeeping ones (whole P-cores
+ *    with their siblings, no E-core mixed in),
+ * 3. every free CPU but the housekeeping ones,
+ * 4. every free CPU (a host too small to keep housekeeping free: warned).
  * A CPU another VM holds is never in a pool. Only when whole cores run out are remaining siblings
  * packed as separate guest cores (warned later: smt-hidden), and only after that does the plan
  * span nodes. When no pool holds the VM, it is refused (requireDedicated) or overcommitted.
@@ -19,6 +21,8 @@ interface Pool {
   cpus: number[];
   usesHousekeeping: boolean;
   isolatedOnly: boolean;
+  /** Taken only when every group stays on one node (fast cores are not worth a cross-NUMA VM). */
+  singleNodeOnly?: boolean;
 }
 
 /** Places the vCPUs by strategy, or records why it cannot (not-enough-cpus, no-free-cpus) and returns null. */
@@ -32,14 +36,20 @@ export function placeAuto(request: PlacementRequest): VcpuPlacement | null {
   }
   const pools: Pool[] = [];
   if (spec.pinning.preferIsolated && isolatedFreeCpus.length > 0) pools.push({ cpus: isolatedFreeCpus, usesHousekeeping: false, isolatedOnly: true });
-  pools.push({ cpus: freeCpus.filter((cpu) => !housekeepingSet.has(cpu)), usesHousekeeping: false, isolatedOnly: false });
+  const ordinary = freeCpus.filter((cpu) => !housekeepingSet.has(cpu));
+  if (view.topology.cpuKinds.length > 1) {
+    const fastest = Math.max(...view.topology.cpuKinds.map((kind) => kind.rank));
+    const fast = ordinary.filter((cpu) => view.kindRankOf.get(cpu) === fastest);
+    if (fast.length > 0 && fast.length < ordinary.length) pools.push({ cpus: fast, usesHousekeeping: false, isolatedOnly: false, singleNodeOnly: true });
+  }
+  pools.push({ cpus: ordinary, usesHousekeeping: false, isolatedOnly: false });
   if (housekeepingCpus.length > 0) pools.push({ cpus: freeCpus, usesHousekeeping: true, isolatedOnly: false });
 
   const configs = threadConfigs(offer, spec, groups);
   for (const pool of pools) {
     if (pool.cpus.length < count) continue;
     const result = placeInPool({ offer, spec, groups, poolCpus: pool.cpus, configs });
-    if (!result) continue;
+    if (!result || (pool.singleNodeOnly && result.groupNodes.some((nodes) => nodes.length > 1))) continue;
     if (pool.usesHousekeeping) {
       const used = result.vcpuHost.filter((cpu) => housekeepingSet.has(cpu));
       if (used.length > 0) {

@@ -1,14 +1,20 @@
 /**
  * Compact placement of one vCPU group: as close together as the host allows.
- * - One NUMA node if any can hold the group (the spec's hostNode first, then a node no other guest
- *   node of this VM uses, then one whose hugepage pool and memory fit, then the lowest id); else
- *   (only when asked for `multiNode`) the fewest nearest nodes.
- * - Within a node, L3 groups by best fit: the smallest group that holds the whole VM, else whole
+ * - One NUMA node if any can hold the group: the spec's hostNode first, then the node chosen for
+ *   this guest node with the VM's other guest nodes (see guest-node-hosts), then one no other
+ *   guest node of this VM uses, then one whose free memory (free pages of the asked size for
+ *   hugepages) fits, then one big enough for it, then the nearest to the VM's other nodes, sharing their socket, lowest id.
+ *   With `requireFit` only nodes whose free memory fits are tried. Else (only when asked for
+ *   `multiNode`) the fewest nearest nodes.
+ * - Within a node, L3 groups: the wholly free group (no housekeeping CPU, nothing another VM
+ *   holds) that fits best, else any group that holds the whole VM; else an even split over as few
+ *   groups as hold an equal share each (so the guest can be told: dies = groups); else whole
  *   groups, largest first, and the remainder in the group that fits it best.
  * - Within an L3 group, cores in compareHostCores order.
  */
 import type { MemoryBacking } from '../spec/types.js';
-import { hugepageFreeMiB, nodeMemMiB } from './hugepage-pools.js';
+import { nodeSocket } from './guest-node-hosts.js';
+import { nodeAvailableMiB, nodeMemMiB } from './hugepage-pools.js';
 import { buildHostCores, compareHostCores, strictUnits, takeUnits, totalUnits, type HostCore, type ThreadConfig } from './host-cores.js';
 import type { HostOffer } from './host-offer.js';
 import type { VcpuGroup } from './vcpu-groups.js';
@@ -25,6 +31,10 @@ export interface CompactGroupInput {
   usedNodes: ReadonlySet<number>;
   /** May the group span nodes (tried only after every group failed to fit on one)? */
   multiNode: boolean;
+  /** Only nodes whose free memory holds the group (tried before any node at all). */
+  requireFit?: boolean;
+  /** The host node chosen for this group together with the VM's other groups; null = none. */
+  preferredNode?: number | null;
   preferIsolated: boolean;
   backing: MemoryBacking;
 }
@@ -39,27 +49,37 @@ export function placeGroupCompact(input: CompactGroupInput): number[][] | null {
     if (!coresByNode.has(core.node)) coresByNode.set(core.node, []);
     coresByNode.get(core.node)!.push(core);
   }
+  const usedSockets = new Set([...usedNodes].map((node) => nodeSocket(view, node)).filter((socket) => socket !== null));
   const nodeInfo = (node: number) => {
-    const memMiB = nodeMemMiB(view, node);
-    const hugeMiB = hugepageFreeMiB(view, node, input.backing);
+    const availableMiB = nodeAvailableMiB(view, node, input.backing);
+    const socket = nodeSocket(view, node);
     return {
       node,
       wanted: group.hostNode === node ? 0 : 1,
+      preferred: input.preferredNode === node ? 0 : 1,
       // Another guest node already there would make the guest's NUMA a fiction.
       fresh: usedNodes.has(node) ? 1 : 0,
-      hugepagesFit: hugeMiB === null || hugeMiB >= group.memMiB ? 0 : 1,
-      memoryFits: memMiB === null || memMiB >= group.memMiB ? 0 : 1,
+      memoryFits: availableMiB === null || availableMiB >= group.memMiB ? 0 : 1,
+      // With nothing free anywhere (hugepages not reserved yet), a node big enough to reserve them.
+      sizeFits: (nodeMemMiB(view, node) ?? Infinity) >= group.memMiB ? 0 : 1,
+      distance: [...usedNodes].reduce((sum, used) => sum + view.distance(used, node) + view.distance(node, used), 0),
+      sameSocket: socket !== null && usedSockets.has(socket) ? 0 : 1,
       capacity: totalUnits(coresByNode.get(node) ?? [], config),
     };
   };
   type NodeChoice = ReturnType<typeof nodeInfo>;
-  const nodes = [...coresByNode.keys()].map(nodeInfo).sort(
-    (a, b) => a.wanted - b.wanted || a.fresh - b.fresh || a.hugepagesFit - b.hugepagesFit || a.memoryFits - b.memoryFits || a.node - b.node,
-  );
+  const nodes = [...coresByNode.keys()]
+    .map(nodeInfo)
+    .filter((info) => !input.requireFit || info.memoryFits === 0)
+    .sort(
+      (a, b) =>
+        a.wanted - b.wanted || a.preferred - b.preferred || a.fresh - b.fresh || a.memoryFits - b.memoryFits || a.sizeFits - b.sizeFits ||
+        a.distance - b.distance || a.sameSocket - b.sameSocket || a.node - b.node,
+    );
   if (!input.multiNode) {
     for (const info of nodes) {
       if (info.capacity < units) continue;
-      const picked = takeUnits(orderByL3(coresByNode.get(info.node)!, units, config.threads), units, config);
+      const picked = takeUnits(orderByL3(offer, coresByNode.get(info.node)!, units, config.threads), units, config);
       if (picked) return picked;
     }
     return null;
@@ -84,40 +104,67 @@ export function placeGroupCompact(input: CompactGroupInput): number[][] | null {
   const chosenCores: HostCore[] = [];
   remaining = units;
   for (const info of nodesUsed) {
-    chosenCores.push(...orderByL3(coresByNode.get(info.node)!, Math.max(1, Math.min(remaining, info.capacity)), config.threads));
+    chosenCores.push(...orderByL3(offer, coresByNode.get(info.node)!, Math.max(1, Math.min(remaining, info.capacity)), config.threads));
     remaining -= info.capacity;
   }
   return takeUnits(chosenCores, units, config);
 }
 
 /**
- * Orders a node's cores so taking them in order fills whole L3 groups first: the smallest group
- * holding all `units`, else the largest groups whole and the remainder in the best-fitting one.
+ * Orders a node's cores so that taking them in order fills L3 groups as the module doc says.
+ * Whether a group is wholly free is read from the whole host (the pool may leave the housekeeping
+ * core out, but its noise still shares the cache).
  */
-function orderByL3(cores: HostCore[], units: number, threads: number): HostCore[] {
+function orderByL3(offer: HostOffer, cores: HostCore[], units: number, threads: number): HostCore[] {
+  const { view } = offer;
+  const busyL3 = new Set<string>();
+  for (const cpu of view.online) {
+    if (offer.housekeepingSet.has(cpu) || offer.taken.has(cpu)) busyL3.add(view.l3KeyOf.get(cpu)!);
+  }
   const byGroup = new Map<string, HostCore[]>();
   for (const core of cores) {
     if (!byGroup.has(core.l3)) byGroup.set(core.l3, []);
     byGroup.get(core.l3)!.push(core);
   }
-  const groups = [...byGroup.values()].map((members) => {
+  const groups = [...byGroup.entries()].map(([key, members]) => {
     const sorted = members.sort(compareHostCores);
+    // Cores that give a whole guest core on takeUnits' first pass (housekeeping cores come last there).
+    const strictCores = sorted.filter((core) => !core.housekeeping && strictUnits(core, threads) > 0);
     const strict = sorted.reduce((sum, core) => sum + strictUnits(core, threads), 0);
     const loose = Math.floor(sorted.reduce((sum, core) => sum + core.cpus.length, 0) / threads);
-    return { cores: sorted, capacity: strict > 0 ? strict : loose, first: sorted[0]!.cpus[0]!, isolated: sorted.every((core) => core.isolated) };
+    return {
+      cores: sorted,
+      strictCores,
+      capacity: strict > 0 ? strict : loose,
+      first: sorted[0]!.cpus[0]!,
+      isolated: sorted.every((core) => core.isolated),
+      busy: busyL3.has(key),
+    };
   });
-  const order: typeof groups = [];
+  type Group = (typeof groups)[number];
+  const byPreference = (a: Group, b: Group) => Number(b.isolated) - Number(a.isolated) || a.first - b.first;
+  const byFit = (a: Group, b: Group) => Number(a.busy) - Number(b.busy) || a.capacity - b.capacity || byPreference(a, b);
+
+  const whole = groups.filter((group) => group.capacity >= units).sort(byFit);
+  if (whole.length > 0) return [...whole[0]!.cores, ...groups.filter((group) => group !== whole[0]).sort(byPreference).flatMap((group) => group.cores)];
+
+  // An even split: `count` groups with `units / count` whole guest cores each, as few as possible.
+  for (let count = 2; count <= groups.length; count++) {
+    if (units % count !== 0) continue;
+    const share = units / count;
+    const chosen = groups.filter((group) => group.strictCores.length >= share).sort(byFit).slice(0, count);
+    if (chosen.length < count) continue;
+    const head = chosen.flatMap((group) => group.strictCores.slice(0, share));
+    const headSet = new Set(head);
+    return [...head, ...[...chosen, ...groups.filter((group) => !chosen.includes(group)).sort(byPreference)].flatMap((group) => group.cores.filter((core) => !headSet.has(core)))];
+  }
+
+  const order: Group[] = [];
   let remaining = units;
   const rest = [...groups];
-  const byPreference = (a: (typeof groups)[number], b: (typeof groups)[number]) => Number(b.isolated) - Number(a.isolated) || a.first - b.first;
   while (remaining > 0 && rest.length > 0) {
     const fitting = rest.filter((group) => group.capacity >= remaining);
-    let chosen;
-    if (fitting.length > 0) {
-      chosen = fitting.sort((a, b) => a.capacity - b.capacity || byPreference(a, b))[0]!;
-    } else {
-      chosen = rest.sort((a, b) => b.capacity - a.capacity || byPreference(a, b))[0]!;
-    }
+    const chosen = fitting.length > 0 ? fitting.sort(byFit)[0]! : rest.sort((a, b) => b.capacity - a.capacity || byPreference(a, b))[0]!;
     order.push(chosen);
     rest.splice(rest.indexOf(chosen), 1);
     remaining -= chosen.capacity;

@@ -3,7 +3,8 @@
  * try, and every group of the VM placed by compact or spread under each in turn.
  */
 import type { VmSpec } from '../spec/types.js';
-import type { ThreadConfig } from './host-cores.js';
+import { chooseGuestNodeHosts } from './guest-node-hosts.js';
+import { buildHostCores, totalUnits, type HostCore, type ThreadConfig } from './host-cores.js';
 import type { HostOffer } from './host-offer.js';
 import { unique } from './number-lists.js';
 import { placeGroupCompact } from './place-compact.js';
@@ -43,26 +44,38 @@ export interface PoolPlacementInput {
 
 /**
  * Places every group in the pool, or returns null. Compact tries every config with each group on
- * a single node before any config across nodes, so the plan spans nodes only when it must.
+ * a single node whose free memory holds it, then on any single node, before any config across
+ * nodes, so the plan spans nodes only when it must. With guest NUMA nodes, the host nodes are
+ * chosen for all of them together (chooseGuestNodeHosts: free memory, distance, socket).
  */
 export function placeInPool(input: PoolPlacementInput): VcpuPlacement | null {
   const { offer, spec, groups } = input;
   const spread = spec.pinning.strategy === 'spread';
-  const attempts: Array<{ config: ThreadConfig; multiNode: boolean }> = [];
-  for (const multiNode of spread ? [true] : [false, true]) for (const config of input.configs) attempts.push({ config, multiNode });
-  for (const { config, multiNode } of attempts) {
+  const attempts: Array<{ config: ThreadConfig; multiNode: boolean; requireFit: boolean }> = [];
+  if (spread) for (const config of input.configs) attempts.push({ config, multiNode: true, requireFit: false });
+  else {
+    for (const requireFit of [true, false]) for (const config of input.configs) attempts.push({ config, multiNode: false, requireFit });
+    for (const config of input.configs) attempts.push({ config, multiNode: true, requireFit: false });
+  }
+  const preferredByConfig = new Map<ThreadConfig, Array<number | null>>();
+  const preferredFor = (config: ThreadConfig) => {
+    if (!preferredByConfig.has(config)) preferredByConfig.set(config, chooseGroupNodes(input, config));
+    return preferredByConfig.get(config)!;
+  };
+  for (const { config, multiNode, requireFit } of attempts) {
     const used = new Set<number>();
     const usedNodes = new Set<number>();
     const vcpuHost: number[] = new Array(spec.vcpus.count);
     const groupNodes: number[][] = [];
+    const preferred = multiNode && !spread ? groups.map(() => null) : preferredFor(config);
     let ok = true;
-    for (const group of groups) {
+    for (const [index, group] of groups.entries()) {
       const units = group.vcpus.length / config.threads;
       const availableCpus = input.poolCpus.filter((cpu) => !used.has(cpu));
-      const common = { offer, group, availableCpus, threadConfig: config, units, preferIsolated: spec.pinning.preferIsolated };
+      const common = { offer, group, availableCpus, threadConfig: config, units, preferIsolated: spec.pinning.preferIsolated, preferredNode: preferred[index]! };
       const picked = spread
         ? placeGroupSpread({ ...common, perGuestNode: groups.length > 1 })
-        : placeGroupCompact({ ...common, usedNodes, multiNode, backing: spec.memory.backing });
+        : placeGroupCompact({ ...common, usedNodes, multiNode, requireFit, backing: spec.memory.backing });
       if (!picked) {
         ok = false;
         break;
@@ -79,4 +92,18 @@ export function placeInPool(input: PoolPlacementInput): VcpuPlacement | null {
     if (ok) return { vcpuHost, threads: config.threads, groupNodes };
   }
   return null;
+}
+
+/** The host node chosen for each group under a config (null each when one group or no choice). */
+function chooseGroupNodes(input: PoolPlacementInput, config: ThreadConfig): Array<number | null> {
+  const { offer, spec, groups } = input;
+  if (groups.length < 2) return groups.map(() => null);
+  const byNode = new Map<number, HostCore[]>();
+  for (const core of buildHostCores(offer, input.poolCpus, spec.pinning.preferIsolated)) {
+    if (!byNode.has(core.node)) byNode.set(core.node, []);
+    byNode.get(core.node)!.push(core);
+  }
+  const capacity = new Map([...byNode.entries()].map(([node, cores]) => [node, totalUnits(cores, config)]));
+  const needs = groups.map((group) => ({ units: group.vcpus.length / config.threads, memMiB: group.memMiB, hostNode: group.hostNode }));
+  return chooseGuestNodeHosts({ view: offer.view, needs, capacity, backing: spec.memory.backing }) ?? groups.map(() => null);
 }

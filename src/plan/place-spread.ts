@@ -1,7 +1,8 @@
 /**
  * Spread placement of one vCPU group: vCPUs dealt round-robin over host nodes, and within each
  * node over its L3 groups, one vCPU per core while cores last. For VMs that want memory bandwidth
- * and cache of many nodes more than locality. A guest NUMA node still stays on one host node.
+ * and cache of many nodes more than locality. A guest NUMA node still stays on one host node (the
+ * one chosen with the VM's other guest nodes, see guest-node-hosts, when it has room).
  */
 import { buildHostCores, compareHostCores, takeUnits, totalUnits, type HostCore, type ThreadConfig } from './host-cores.js';
 import type { HostOffer } from './host-offer.js';
@@ -17,6 +18,8 @@ export interface SpreadGroupInput {
   units: number;
   /** The group is one guest NUMA node (of several): keep it on one host node when one holds it. */
   perGuestNode: boolean;
+  /** The host node chosen for this group together with the VM's other groups; null = none. */
+  preferredNode?: number | null;
   preferIsolated: boolean;
 }
 
@@ -32,7 +35,12 @@ export function placeGroupSpread(input: SpreadGroupInput): number[][] | null {
     }
     const candidates = [...byNode.entries()]
       .filter(([, members]) => totalUnits(members, config) >= units)
-      .sort((a, b) => Number(b[0] === group.hostNode) - Number(a[0] === group.hostNode) || a[0] - b[0]);
+      .sort(
+        (a, b) =>
+          Number(b[0] === group.hostNode) - Number(a[0] === group.hostNode) ||
+          Number(b[0] === input.preferredNode) - Number(a[0] === input.preferredNode) ||
+          a[0] - b[0],
+      );
     if (candidates.length > 0) cores = candidates[0]![1];
   }
   const nodeQueues = new Map<number, HostCore[][]>();

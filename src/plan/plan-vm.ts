@@ -97,7 +97,7 @@ export function planVm(input: PlanVmInput): Plan {
     ? placeHelperThreads({ offer, spec, vcpuHostCpus: placement.vcpuHost, hostNodes, messages })
     : { emulator: [], iothreads: unpinnedIothreads(spec) };
   if (placement) {
-    checkPlacementRules({ offer, spec, placement, groups, guestThreads: guestTopology.threads, emulator: helpers.emulator, iothreads: helpers.iothreads, messages });
+    checkPlacementRules({ offer, spec, placement, groups, guestThreads: guestTopology.threads, guestDies: guestTopology.dies, emulator: helpers.emulator, iothreads: helpers.iothreads, messages });
   }
   checkMemory({ view, backing: spec.memory.backing, groups, placement, messages, prealloc: spec.memory.prealloc });
 

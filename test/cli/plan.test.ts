@@ -64,7 +64,7 @@ describe('kvm-tui plan', () => {
     assert.match(stdout, /^ {2}emulator: {5}0,1 \(housekeeping\)$/m);
     assert.match(stdout, /^ {2}iothread io0: 0,1 \(housekeeping, \/vm\/root\.qcow2\)$/m);
     assert.match(stdout, /^ {2}memory: {7}16 GiB hugepages-2M on host node 1 \(prealloc, shared\)$/m);
-    assert.match(stdout, /^Warnings:\n {2}- \[kvm-unavailable\] accel kvm, but this host has no \/dev\/kvm.*\n {2}- \[vhost-unavailable\] network\.vhost: this host has no \/dev\/vhost-net.*\n {2}- \[hugepages-missing\] node 1: 0 free 2M hugepages, 8192 needed for 16 GiB/m);
+    assert.match(stdout, /^Warnings:\n {2}- \[kvm-unavailable\] accel kvm, but this host has no \/dev\/kvm.*\n {2}- \[vhost-unavailable\] network\.vhost: this host has no \/dev\/vhost-net.*\n {2}- \[helper-remote\] emulator runs on CPUs 0,1 \(node 0\), away from node 1 .*\n {2}- \[helper-remote\] iothread io0 .*\n {2}- \[hugepages-missing\] node 1: 0 free 2M hugepages, 8192 needed for 16 GiB/m);
   });
 
   test('a plan that cannot be made: exit 1, the errors on stderr, nothing on stdout', async () => {

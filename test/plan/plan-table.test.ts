@@ -171,13 +171,16 @@ describe('outcomes that must hold on every topology', () => {
 
 describe('the 512-thread host', () => {
   const host = HOSTS.find((entry) => entry.name === 'synthetic-512')!;
-  test('high-performance: one node, one L3 group, SMT pairs, not the housekeeping core', () => {
+  test('high-performance: one node, one wholly free L3 group, SMT pairs, not the housekeeping core', () => {
     const spec = specFor('high-performance', {});
     const plan = planVm({ topology: host.topology, cpuInfo: x86CpuInfo('amd'), spec });
     assert.deepEqual(plan.errors, []);
     const hostCpus = plan.vcpus.map((vcpu) => vcpu.hostCpu);
-    // Core 0 (CPUs 0 and 256) is housekeeping; cores 1-4 hold the four guest cores.
-    assert.deepEqual(hostCpus, [1, 257, 2, 258, 3, 259, 4, 260]);
+    // Core 0 (CPUs 0 and 256) is housekeeping, in L3 group 0 (cores 0-15); L3 group 1 (cores
+    // 16-31) is wholly free and holds the four guest cores. The emulator stays on node 0's
+    // housekeeping core.
+    assert.deepEqual(hostCpus, [16, 272, 17, 273, 18, 274, 19, 275]);
+    assert.deepEqual(plan.emulator, [0, 256]);
     assert.deepEqual([plan.spec.vcpus.sockets, plan.spec.vcpus.cores, plan.spec.vcpus.threads], [1, 4, 2]);
     assert.ok(plan.spec.cpu.features.includes('+topoext'));
     assert.deepEqual(plan.memory.hostNodes, [0]);

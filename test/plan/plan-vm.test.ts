@@ -52,16 +52,38 @@ describe('compact placement', () => {
     assert.deepEqual(hostCpus(result), [1, 2, 3, 4]);
   });
 
-  test('L3 groups: the smallest group that holds the VM, else whole groups then the best fit', () => {
+  test('L3 groups: a wholly free group first, else an even split told to the guest as dies, else whole groups then the best fit', () => {
     const twoL3 = buildTopology({ l3PerNode: 2, coresPerL3: 4 }); // L3 0: cores 0-3, L3 1: cores 4-7
-    // L3 0 has 3 free cores (core 0 is housekeeping), L3 1 has 4.
-    assert.deepEqual(hostCpus(plan(twoL3, { vcpus: 6 })), [1, 9, 2, 10, 3, 11]);
+    // L3 0 has 3 free cores and the housekeeping core 0; L3 1 is wholly free.
+    const six = plan(twoL3, { vcpus: 6 });
+    assert.deepEqual(hostCpus(six), [4, 12, 5, 13, 6, 14]);
+    assert.deepEqual(shape(six), [1, 1, 3, 2]);
+    // Beside another VM on core 5, L3 1 is no longer wholly free: the housekeeping core's L3 and
+    // the other VM's are both busy, so the best fit (L3 0, 3 free cores) holds the 3 guest cores.
+    const beside = plan(twoL3, { vcpus: 6 }, { taken: new Map([[5, 'a'], [13, 'a']]) });
+    assert.deepEqual(hostCpus(beside), [1, 9, 2, 10, 3, 11]);
     const eight = plan(twoL3, { vcpus: 8 });
     assert.deepEqual(hostCpus(eight), [4, 12, 5, 13, 6, 14, 7, 15]);
     assert.deepEqual(eight.warnings, []);
+    // 6 guest cores: no group holds them, 3 + 3 does; the guest is told (dies=2).
     const twelve = plan(twoL3, { vcpus: 12 });
-    assert.deepEqual(hostCpus(twelve).slice(0, 8), [4, 12, 5, 13, 6, 14, 7, 15]);
+    assert.deepEqual(hostCpus(twelve), [4, 12, 5, 13, 6, 14, 1, 9, 2, 10, 3, 11]);
+    assert.deepEqual(shape(twelve), [1, 2, 3, 2]);
+    assert.deepEqual(twelve.vcpus.map((vcpu) => vcpu.die), [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
     assert.deepEqual(codes(twelve.warnings), ['split-l3']);
+    assert.match(twelve.warnings[0]!.message, /told to the guest as 2 dies per socket.*at most 8 vCPUs fit in one L3 group here/);
+    // 7 guest cores split no way evenly (7 is prime, no group holds 7): 4 + 3, dies=1, said so.
+    const fourteen = plan(twoL3, { vcpus: 14 });
+    assert.deepEqual(hostCpus(fourteen).slice(0, 8), [4, 12, 5, 13, 6, 14, 7, 15]);
+    assert.deepEqual(shape(fourteen), [1, 1, 7, 2]);
+    assert.match(fourteen.warnings.find((warning) => warning.code === 'split-l3')!.message, /the guest cannot be told \(it sees one shared L3\).*use a vCPU count that splits evenly/);
+  });
+
+  test('an even L3 split over three groups: dies=3', () => {
+    const threeL3 = buildTopology({ l3PerNode: 3, coresPerL3: 4, threads: 1 }); // CPUs 0-11, L3 k = 4k..4k+3
+    const nine = plan(threeL3, { vcpus: 9 });
+    assert.deepEqual(hostCpus(nine), [4, 5, 6, 8, 9, 10, 1, 2, 3]);
+    assert.deepEqual(shape(nine), [1, 3, 3, 1]);
   });
 
   test('one NUMA node when one can hold it; the nearest nodes otherwise, with a warning', () => {

@@ -11,6 +11,12 @@
  *   consistent, and carries a warning for every rule it bends (cross-NUMA, split L3, shared
  *   siblings, hugepages short, overcommit, housekeeping used), and bends a rule only when the
  *   host leaves no way around it (e.g. spans nodes only when no single node could hold it).
+ * - Issue 10: memory goes where it fits in free memory (free pages of the asked size); guest NUMA
+ *   nodes go to host nodes near each other (no single move would fit more memory, shorten the
+ *   distances, or pair more nodes of one socket); helpers run on the VM's nodes or are warned;
+ *   guest dies are the L3 groups of an even split, an even split is made when one is possible, and
+ *   a wholly free L3 group is taken before the housekeeping core's; on hybrid hosts housekeeping
+ *   is on the slow kind and a VM that fits on the fast kind stays there.
  */
 import type { CpuInfo } from '../../src/host/cpuinfo.js';
 import type { Topology } from '../../src/host/topology.js';
@@ -24,7 +30,7 @@ export const KNOWN_WARNING_CODES = new Set([
   'cross-numa', 'split-l3', 'sibling-shared', 'hugepages-missing', 'overcommit', 'no-housekeeping',
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
   'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
-  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable',
+  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable',
 ]);
 
 export interface CheckInput {
@@ -251,9 +257,12 @@ export function checkPlan(input: CheckInput): string[] {
   if (host.isolated.size > 0 && spec.pinning.preferIsolated && map === null && vcpuHosts.some((cpu) => !host.isolated.has(cpu)) && !warned('not-isolated') && !overcommitted) {
     bad('vCPUs off the isolated CPUs without not-isolated');
   }
+  const fastestRank = topology.cpuKinds.length > 1 ? Math.max(...topology.cpuKinds.map((entry) => entry.rank)) : null;
+  const fastPool = fastestRank === null ? [] : freeNonHousekeeping.filter((cpu) => host.kind.get(cpu) === fastestRank);
   let pool: number[];
   if (onHousekeeping.length > 0) pool = free;
   else if (spec.pinning.preferIsolated && vcpuHosts.every((cpu) => host.isolated.has(cpu)) && isolatedPool.length > 0) pool = isolatedPool;
+  else if (fastPool.length > 0 && vcpuHosts.every((cpu) => host.kind.get(cpu) === fastestRank)) pool = fastPool;
   else pool = freeNonHousekeeping;
   const poolSet = new Set(pool);
 
@@ -349,7 +358,9 @@ export function checkPlan(input: CheckInput): string[] {
         if (!wholeByNode.has(node)) wholeByNode.set(node, new Set());
         wholeByNode.get(node)!.add(members.join(','));
       }
-      const roomy = [...wholeByNode.values()].some((cores) => cores.size >= count / width);
+      // Memory comes first: while the plan's node fits the VM's memory, only nodes that fit count.
+      const planFits = distinct(vcpuHosts.map((cpu) => host.node.get(cpu)!)).every((node) => memoryFitsNode(topology, spec, node, spec.memory.sizeMiB));
+      const roomy = [...wholeByNode.entries()].some(([node, cores]) => cores.size >= count / width && (!planFits || memoryFitsNode(topology, spec, node, spec.memory.sizeMiB)));
       if (roomy && threadsPerCore !== width) bad(`guest threads ${threadsPerCore}, expected the host SMT width ${width}`);
     }
   }
@@ -368,8 +379,26 @@ export function checkPlan(input: CheckInput): string[] {
     for (const cpu of helper.cpus) if (!host.online.has(cpu) || taken.has(cpu)) bad(`${helper.what} on CPU ${cpu}, offline or taken`);
     if (helper.placement === 'explicit' && !sameSet(helper.cpus, spec.emulator.cpus!)) bad('emulator.cpus not followed');
     if (helper.placement === 'with-vcpus' && !sameSet(helper.cpus, vcpuHosts)) bad(`${helper.what} with-vcpus is not on the vCPUs' CPUs`);
-    if (helper.placement === 'housekeeping' && housekeeping.size > 0 && helper.cpus.some((cpu) => !housekeeping.has(cpu))) {
-      bad(`${helper.what} placed off the housekeeping CPUs`);
+    if (helper.placement === 'housekeeping' && housekeeping.size > 0) {
+      // On the housekeeping CPUs of the VM's nodes; with none there, on one free core of the
+      // VM's nodes that no vCPU is on, or (none free) on housekeeping CPUs elsewhere.
+      const vmNodes = new Set(plan.memory.hostNodes);
+      const localKept = [...housekeeping].filter((cpu) => vmNodes.has(host.node.get(cpu)!));
+      const offVcpus = (cpu: number) => vmNodes.has(host.node.get(cpu)!) && !taken.has(cpu) && !housekeeping.has(cpu) && !host.core.get(cpu)!.some((other) => vcpuSet.has(other));
+      if (localKept.length > 0) {
+        if (helper.cpus.some((cpu) => !localKept.includes(cpu))) bad(`${helper.what} not on the housekeeping CPUs ${localKept} of the VM's nodes`);
+      } else if (helper.cpus.some((cpu) => !housekeeping.has(cpu))) {
+        if (!helper.cpus.every(offVcpus)) bad(`${helper.what} placed off the housekeeping CPUs, and not on a free CPU of the VM's nodes`);
+        if (distinct(helper.cpus.map((cpu) => host.core.get(cpu)!.join(','))).length !== 1) bad(`${helper.what} on more than one local core`);
+      } else {
+        const dedicatedCpus = new Set(helpers.filter((other) => other.placement === 'dedicated').flatMap((other) => other.cpus));
+        const spare = free.filter((cpu) => offVcpus(cpu) && !dedicatedCpus.has(cpu));
+        if (spare.length > 0 && vmNodes.size > 0) bad(`${helper.what} on remote housekeeping CPUs although CPUs ${spare.slice(0, 4)} of the VM's nodes were free`);
+      }
+    }
+    // Helpers on the VM's nodes, or warned.
+    if (plan.memory.hostNodes.length > 0 && helper.cpus.length > 0 && !helper.cpus.some((cpu) => plan.memory.hostNodes.includes(host.node.get(cpu)!))) {
+      if (!plan.warnings.some((warning) => warning.code === 'helper-remote' && warning.message.startsWith(`${helper.what} `))) bad(`${helper.what} on nodes away from the VM's without helper-remote`);
     }
     if (helper.placement === 'dedicated' && !warned('no-dedicated-cpu')) {
       if (helper.cpus.some((cpu) => vcpuSet.has(cpu) || dedicatedSeen.has(cpu))) bad(`${helper.what} dedicated CPU is shared`);
@@ -381,6 +410,10 @@ export function checkPlan(input: CheckInput): string[] {
         if (better.length > 0) bad(`${helper.what} on a vCPU's sibling although CPUs ${better.slice(0, 4)} were off the vCPUs' cores`);
       }
     }
+  }
+  for (const warning of plan.warnings.filter((entry) => entry.code === 'helper-remote')) {
+    const helper = helpers.find((entry) => warning.message.startsWith(`${entry.what} `));
+    if (!helper || helper.cpus.some((cpu) => plan.memory.hostNodes.includes(host.node.get(cpu)!))) bad(`helper-remote for a helper on the VM's nodes: ${warning.message}`);
   }
   const helperCpus = new Set(
     helpers.filter((helper) => helper.placement !== 'with-vcpus').flatMap((helper) => helper.cpus),
@@ -424,7 +457,210 @@ export function checkPlan(input: CheckInput): string[] {
     return free.length === nodes.length && free.every((value) => value !== null) && free.reduce((sum, value) => sum! + value!, 0)! < memMiB;
   });
   if (notFree !== warned('memory-exceeds-free')) bad(notFree ? 'preallocated RAM short of free memory without memory-exceeds-free' : 'memory-exceeds-free although it fits');
+  const lazyShort = spec.memory.backing === 'ram' && !spec.memory.prealloc && memoryNeeds.some(({ memMiB, nodes }) => {
+    const free = topology.nodes.filter((node) => nodes.includes(node.id)).map((node) => node.freeMiB ?? null);
+    return free.length === nodes.length && free.every((value) => value !== null) && free.reduce((sum, value) => sum! + value!, 0)! < memMiB;
+  });
+  if (lazyShort !== warned('memory-not-free')) bad(lazyShort ? 'RAM short of free memory without memory-not-free' : 'memory-not-free although it fits');
   const kinds = distinct(vcpuHosts.map((cpu) => host.kind.get(cpu) ?? -1));
   if (topology.cpuKinds.length > 0 && kinds.length > 1 && !warned('mixed-cpu-kinds')) bad('vCPUs on several CPU kinds without mixed-cpu-kinds');
+
+  checkIssue10Rules({ topology, spec, plan, host, taken, free, housekeeping, pool, vcpuHosts, groups, auto, onHousekeeping: onHousekeeping.length > 0, bad, warned });
   return problems;
+}
+
+/**
+ * Whether a node can give `memMiB` to this VM now: free pages of the asked size for hugepages,
+ * free RAM (its size when free is not known) for plain RAM; true when the host says neither.
+ */
+function memoryFitsNode(topology: Topology, spec: VmSpec, node: number, memMiB: number): boolean {
+  const entry = topology.nodes.find((candidate) => candidate.id === node);
+  if (!entry) return true;
+  if (spec.memory.backing !== 'ram') {
+    const [sizeKiB, pageMiB] = spec.memory.backing === 'hugepages-2M' ? ['2048', 2] : ['1048576', 1024];
+    return (entry.hugepages[sizeKiB]?.free ?? 0) * pageMiB >= memMiB;
+  }
+  const value = entry.freeMiB ?? entry.memMiB ?? null;
+  return value === null || value >= memMiB;
+}
+
+interface Issue10Input {
+  topology: Topology;
+  spec: VmSpec;
+  plan: Plan;
+  host: HostFacts;
+  taken: Map<number, string>;
+  free: number[];
+  housekeeping: Set<number>;
+  /** The CPUs the planner could use without bending the housekeeping or isolation rules. */
+  pool: number[];
+  vcpuHosts: number[];
+  groups: number[][];
+  /** An automatic placement, not overcommitted. */
+  auto: boolean;
+  onHousekeeping: boolean;
+  bad: (text: string) => void;
+  warned: (code: string) => boolean;
+}
+
+/** Free memory fit, guest nodes by distance, dies matching L3 splits, L3 and hybrid choices. */
+function checkIssue10Rules(input: Issue10Input): void {
+  const { topology, spec, plan, host, taken, free, housekeeping, pool, vcpuHosts, groups, auto, bad } = input;
+  const topo = plan.spec.vcpus;
+  const t = topo.threads;
+  const poolSet = new Set(pool);
+  const nodeIds = distinct([...host.node.values()]).sort((a, b) => a - b);
+  const nodeEntry = new Map(topology.nodes.map((node) => [node.id, node]));
+  const distance = (a: number, b: number) => {
+    const value = nodeEntry.get(a)?.distances[String(b)];
+    return typeof value === 'number' ? value : a === b ? 10 : 20;
+  };
+  const socketsOfNode = (node: number) => distinct([...host.node.entries()].filter(([, of]) => of === node).map(([cpu]) => host.socket.get(cpu)!));
+  const nodeSocket = new Map(nodeIds.map((node) => [node, socketsOfNode(node)[0] ?? null]));
+  const fits = (node: number, memMiB: number) => memoryFitsNode(topology, spec, node, memMiB);
+  // Guest cores of `threads` host CPUs a node's pool CPUs hold (whole cores when threads > 1).
+  const wholeCoresIn = (cpus: number[], threads: number) => distinct(cpus.map((cpu) => host.core.get(cpu)!.join(','))).filter((key) => key.split(',').map(Number).filter((cpu) => poolSet.has(cpu)).length >= threads).length;
+  const poolIn = (node: number) => pool.filter((cpu) => host.node.get(cpu) === node);
+  const room = (node: number, vcpuCount: number) => (spec.vcpus.autoTopology && t > 1 ? wholeCoresIn(poolIn(node), t) >= vcpuCount / t : poolIn(node).length >= vcpuCount);
+  const nodesOfGroup = (vcpus: number[]) => distinct(vcpus.map((vcpu) => host.node.get(vcpuHosts[vcpu]!)!)).sort((a, b) => a - b);
+  const memOf = (index: number) => (spec.numa.length > 0 ? spec.numa[index]!.memMiB : spec.memory.sizeMiB);
+  const hostNodeOf = (index: number) => (spec.numa.length > 0 ? spec.numa[index]!.hostNode : spec.pinning.hostNode);
+  const compact = spec.pinning.strategy === 'compact';
+
+  // Memory fits free memory: a compact single-node VM whose node lacks the free memory (free
+  // pages) could not have gone to another node with room and enough free.
+  if (auto && compact && groups.length === 1 && hostNodeOf(0) === null) {
+    const nodes = nodesOfGroup(groups[0]!);
+    if (nodes.length === 1 && !fits(nodes[0]!, memOf(0))) {
+      const better = nodeIds.find((node) => node !== nodes[0] && fits(node, memOf(0)) && poolIn(node).length >= groups[0]!.length);
+      if (better !== undefined) bad(`memory does not fit in node ${nodes[0]}'s free memory, although node ${better} has room and free memory`);
+    }
+  }
+
+  // Guest nodes by distance: no single move of one guest node improves [fit, distance, socket pairs].
+  if (auto && groups.length > 1) {
+    const assignment = groups.map(nodesOfGroup);
+    if (assignment.every((nodes) => nodes.length === 1) && distinct(assignment.map((nodes) => nodes[0]!)).length === groups.length) {
+      const flat = assignment.map((nodes) => nodes[0]!);
+      // Free memory fit, then fit in the node's size (hugepages not yet reserved), then distance, then sockets.
+      const sizeFits = (node: number, memMiB: number) => (nodeEntry.get(node)?.memMiB ?? Infinity) >= memMiB;
+      const score = (nodes: number[]) => {
+        let fit = 0;
+        let sized = 0;
+        let sum = 0;
+        let pairs = 0;
+        nodes.forEach((node, index) => {
+          if (fits(node, memOf(index))) fit++;
+          if (sizeFits(node, memOf(index))) sized++;
+          for (let other = 0; other < index; other++) {
+            sum += distance(node, nodes[other]!) + distance(nodes[other]!, node);
+            if (nodeSocket.get(node) !== null && nodeSocket.get(node) === nodeSocket.get(nodes[other]!)) pairs++;
+          }
+        });
+        return [fit, sized, -sum, pairs];
+      };
+      const current = score(flat);
+      const beats = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]! || a[3]! - b[3]!;
+      groups.forEach((vcpus, index) => {
+        if (hostNodeOf(index) !== null) return;
+        for (const node of nodeIds) {
+          if (flat.includes(node)) continue;
+          const threadsHere = spec.pinning.strategy === 'spread' ? 1 : t;
+          const hasRoom = threadsHere > 1 && spec.vcpus.autoTopology ? wholeCoresIn(poolIn(node), threadsHere) >= vcpus.length / threadsHere : poolIn(node).length >= vcpus.length;
+          if (!hasRoom) continue;
+          const moved = [...flat];
+          moved[index] = node;
+          if (beats(score(moved), current) > 0) bad(`guest node ${index} on host node ${flat[index]}, but host node ${node} is nearer the others or fits its memory (${score(moved)} vs ${current})`);
+        }
+      });
+    }
+  }
+
+  // Each group's vCPUs on packages its memory is on (memory follows the vCPUs).
+  groups.forEach((vcpus, index) => {
+    const memoryNodes = spec.numa.length > 0 ? plan.memory.guestNodes[index]!.hostNodes : plan.memory.hostNodes;
+    const memorySockets = new Set(memoryNodes.flatMap(socketsOfNode));
+    if (vcpus.some((vcpu) => !memorySockets.has(host.socket.get(vcpuHosts[vcpu]!)!))) bad(`group ${index} has vCPUs on a package none of its memory nodes ${memoryNodes} is on`);
+  });
+
+  // Dies: each guest die is one host L3 group, and an even, consecutive split is told as dies.
+  if (spec.vcpus.autoTopology) {
+    const l3Of = (vcpu: number) => host.l3.get(vcpuHosts[vcpu]!) ?? null;
+    const perSocket = vcpuHosts.length / topo.sockets;
+    let expected: number | null = null;
+    const seen = new Set<number>();
+    for (let socket = 0; socket < topo.sockets && expected !== 1; socket++) {
+      const runs: Array<[number | null, number]> = [];
+      for (let vcpu = socket * perSocket; vcpu < (socket + 1) * perSocket; vcpu++) {
+        const l3 = l3Of(vcpu);
+        if (runs.length > 0 && runs.at(-1)![0] === l3) runs.at(-1)![1]++;
+        else runs.push([l3, 1]);
+      }
+      const even = runs.every(([l3, length]) => l3 !== null && length === runs[0]![1] && length % t === 0) && runs.every(([l3]) => !seen.has(l3!)) && distinct(runs.map(([l3]) => l3)).length === runs.length;
+      runs.forEach(([l3]) => l3 !== null && seen.add(l3));
+      if (!even || (expected !== null && expected !== runs.length)) expected = 1;
+      else expected = runs.length;
+    }
+    if ((expected ?? 1) !== topo.dies) bad(`guest dies ${topo.dies}, but the vCPUs sit in ${expected} equal L3 runs per socket`);
+    if (topo.dies > 1) {
+      const dieL3 = new Map<string, Set<number | null>>();
+      plan.vcpus.forEach((vcpu) => {
+        const key = `${vcpu.socket}/${vcpu.die}`;
+        if (!dieL3.has(key)) dieL3.set(key, new Set());
+        dieL3.get(key)!.add(l3Of(vcpu.vcpu));
+      });
+      if ([...dieL3.values()].some((l3s) => l3s.size !== 1)) bad('a guest die spans host L3 groups');
+      if (distinct([...dieL3.values()].map((l3s) => [...l3s][0])).length !== dieL3.size) bad('two guest dies on one host L3 group');
+    }
+  }
+
+  // L3 choice within a node: a wholly free group before a busy one; an even split when possible.
+  if (auto && compact && !input.onHousekeeping) {
+    const busyL3 = new Set([...host.l3.entries()].filter(([cpu, l3]) => l3 !== null && (housekeeping.has(cpu) || taken.has(cpu))).map(([, l3]) => l3));
+    groups.forEach((vcpus, index) => {
+      const nodes = nodesOfGroup(vcpus);
+      if (nodes.length !== 1) return;
+      // What this group could use: the node's pool CPUs minus the VM's other groups' vCPUs.
+      const others = new Set(groups.filter((_, other) => other !== index).flatMap((members) => members.map((vcpu) => vcpuHosts[vcpu]!)));
+      const mine = poolIn(nodes[0]!).filter((cpu) => !others.has(cpu));
+      const l3sOfNode = distinct(mine.map((cpu) => host.l3.get(cpu)).filter((l3): l3 is number => l3 !== null && l3 !== undefined));
+      const coresIn = (l3: number) => {
+        const cpus = mine.filter((cpu) => host.l3.get(cpu) === l3);
+        const need = spec.vcpus.autoTopology ? t : 1;
+        return distinct(cpus.map((cpu) => host.core.get(cpu)!.join(','))).filter((key) => key.split(',').map(Number).filter((cpu) => cpus.includes(cpu)).length >= need).length;
+      };
+      const units = spec.vcpus.autoTopology ? vcpus.length / t : vcpus.length;
+      const used = distinct(vcpus.map((vcpu) => host.l3.get(vcpuHosts[vcpu]!))).filter((l3): l3 is number => l3 !== null && l3 !== undefined);
+      if (used.length === 1 && busyL3.has(used[0]!)) {
+        const freeGroup = l3sOfNode.find((l3) => !busyL3.has(l3) && coresIn(l3) >= units);
+        if (freeGroup !== undefined) bad(`group ${index} in L3 group ${used[0]}, which holds the housekeeping core or another VM, although L3 group ${freeGroup} is wholly free and holds it`);
+      }
+      if (used.length > 1 && groups.length === 1 && spec.vcpus.autoTopology && !l3sOfNode.some((l3) => coresIn(l3) >= units)) {
+        let smallest: number | null = null;
+        for (let count = 2; count <= l3sOfNode.length && smallest === null; count++) {
+          if (units % count === 0 && l3sOfNode.filter((l3) => coresIn(l3) >= units / count).length >= count) smallest = count;
+        }
+        const perL3 = used.map((l3) => vcpus.filter((vcpu) => host.l3.get(vcpuHosts[vcpu]!) === l3).length);
+        if (smallest !== null && (used.length !== smallest || perL3.some((size) => size !== perL3[0]))) bad(`group ${index} split ${perL3.join('+')} over L3 groups although an even split over ${smallest} groups was possible`);
+      }
+    });
+  }
+
+  // Hybrid hosts: housekeeping on the slow kind; a VM that fits on the fast kind stays there.
+  if (topology.cpuKinds.length > 1) {
+    const fastest = Math.max(...topology.cpuKinds.map((entry) => entry.rank));
+    if (spec.pinning.housekeepingPerSocket > 0) {
+      for (const cpu of housekeeping) {
+        if (host.kind.get(cpu) !== fastest) continue;
+        const slower = free.find((other) => host.socket.get(other) === host.socket.get(cpu) && !housekeeping.has(other) && !host.isolated.has(other) && (host.kind.get(other) ?? fastest) < fastest);
+        if (slower !== undefined) bad(`housekeeping on fast CPU ${cpu} although slower CPU ${slower} of its socket is free`);
+      }
+    }
+    if (auto && groups.length === 1 && !input.onHousekeeping) {
+      const fast = free.filter((cpu) => !housekeeping.has(cpu) && host.kind.get(cpu) === fastest);
+      const roomy = nodeIds.some((node) => fast.filter((cpu) => host.node.get(cpu) === node).length >= vcpuHosts.length);
+      const isolatedOnly = spec.pinning.preferIsolated && vcpuHosts.every((cpu) => host.isolated.has(cpu));
+      if (roomy && !isolatedOnly && vcpuHosts.some((cpu) => host.kind.get(cpu) !== fastest)) bad('vCPUs on slower cores although the fast cores of one node could hold the VM');
+    }
+  }
 }
