@@ -1,13 +1,17 @@
 /**
- * The wizard frame: a title bar with the host summary, numbered tabs (1..n or Tab/Shift-Tab to
- * move, q to quit), an error banner when there is one, and the active screen below, sized to the
- * terminal. Which screen is active is app state: keys go to the reducer as `nav/key`.
+ * The wizard frame: a title bar with the host summary, the step bar (the current step in
+ * brackets; Enter/c on, Esc back, 1..n or Tab/Shift-Tab to jump, q to quit), an error banner
+ * when there is one, the active screen below, sized to the terminal, and a footer with the keys
+ * that move between steps. Which screen is active is app state: keys go to the reducer as
+ * `nav/key`.
  */
 import React, { useState } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { Banner } from '../src/state/app-state.js';
 import type { KeyPress } from '../src/state/keys.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
+import { stepBar } from './present/step-bar.js';
+import { wrapText } from '../src/shared/text.js';
 
 export interface ScreenSize {
   width: number;
@@ -19,6 +23,8 @@ export interface WizardScreen {
   title: string;
   /** Rendered only while active; `size` is what is left below the tab bar. */
   render: (size: ScreenSize) => React.ReactNode;
+  /** Whether Enter goes on to the next step here (false where Enter has a job of its own). */
+  enterGoesOn?: boolean;
 }
 
 export interface AppProps {
@@ -39,11 +45,41 @@ export interface AppProps {
   overlay?: React.ReactNode;
   /** A one-line note (what the last action did), or null. */
   notice?: string | null;
+  /** A screen is taking typed text (a filter): q and ? are letters, only Ctrl-C is the frame's. */
+  keysOwned?: boolean;
+  /** What the footer says while something inside the screen is open (its keys), instead of the steps' keys. */
+  footer?: string | null;
 }
 
-export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size, onExit, help, overlay, notice }: AppProps) {
+/** A help line ("  keys      what they do") wrapped with its text continuing under its text column. */
+export function wrapHelpLine(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  // The text column: the end of the first run of 2+ spaces that reaches column 16 ("  h  a  r" has
+  // shorter runs inside its key column).
+  const leading = /^\s*/.exec(line)![0].length;
+  const run = [...line.matchAll(/ {2,}/g)].find((match) => match.index! > leading && match.index! + match[0].length >= 16);
+  const textColumn = run ? run.index! + run[0].length : 0;
+  if (textColumn === 0 || textColumn > width / 2) return wrapText(line, width, '    ');
+  return wrapText(line.slice(textColumn), width - textColumn).map((text, index) => (index === 0 ? line.slice(0, textColumn) : ' '.repeat(textColumn)) + text);
+}
+
+/** The footer: how to move between steps from `index` of `count` (what the keys do here). */
+export function stepKeysLine(index: number, count: number, enterGoesOn: boolean): string {
+  return [
+    index < count - 1 ? `${enterGoesOn ? 'Enter/c' : 'c'} next` : null,
+    index > 0 ? 'Esc back' : null,
+    `1-${count} jump`,
+    '? help',
+    'q quit',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+export function App({ hostSummary, screens, screen: activeId, onNavigationKey, banner, size, onExit, help, overlay, notice, keysOwned = false, footer = null }: AppProps) {
   const { exit } = useApp();
   const [showHelp, setShowHelp] = useState(false);
+  const [helpTop, setHelpTop] = useState(0);
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
   const index = Math.max(0, screens.findIndex((entry) => entry.id === activeId));
@@ -55,7 +91,11 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
       return;
     }
     if (overlay) return;
+    if (keysOwned) return onNavigationKey({ input, ...key }, screenIds);
     if (showHelp) {
+      // A help longer than the pane scrolls; any other key closes it.
+      if (helpScrolls && (key.downArrow || input === 'j' || input === ' ')) return setHelpTop((top) => Math.min(helpMaxTop, top + (input === ' ' ? height - 1 : 1)));
+      if (helpScrolls && (key.upArrow || input === 'k')) return setHelpTop((top) => Math.max(0, top - 1));
       setShowHelp(false);
       return;
     }
@@ -65,6 +105,7 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
       return;
     }
     if (input === '?' && help) {
+      setHelpTop(0);
       setShowHelp(true);
       return;
     }
@@ -75,18 +116,26 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
   const bannerLines = (banner ? 1 : 0) + (notice ? 1 : 0);
   // Title, tab bar and help line take three rows; a banner one more.
   const height = Math.max(3, rows - 3 - bannerLines);
+  // The help wraps (a key's text continues under its text column), and scrolls when taller.
+  const helpLines = (help ?? []).flatMap((line) => wrapHelpLine(line, width));
+  const helpScrolls = helpLines.length > height;
+  const helpMaxTop = Math.max(0, helpLines.length - height);
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <Text bold color="cyan">kvm-tui</Text>
         <Text color="gray"> · {hostSummary}</Text>
       </Text>
-      {/* One line, cut rather than wrapped on a narrow terminal; below 64 columns the tabs other
-          than the active one show their number only. Brackets mark the active tab in text. */}
+      {/* One line that never wraps: on a narrow terminal the other steps show their number only.
+          Brackets mark the current step in text; colour only adds to them. */}
       <Text wrap="truncate-end">
-        {screens.map((entry, position) => (
-          <Text key={entry.id} inverse={position === index} color={position === index ? 'cyan' : undefined}>
-            {position === index ? `[${position + 1} ${entry.title}]` : width < 64 ? ` ${position + 1} ` : ` ${position + 1} ${entry.title} `}
+        {stepBar(
+          screens.map((entry) => entry.title),
+          index,
+          width,
+        ).map((segment, position) => (
+          <Text key={position} inverse={segment.current} color={segment.current ? 'cyan' : 'gray'} bold={segment.current}>
+            {segment.text}
           </Text>
         ))}
       </Text>
@@ -105,7 +154,7 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
         {overlay
           ? overlay
           : showHelp && help
-          ? help.slice(0, height).map((line, position) => (
+          ? helpLines.slice(Math.min(helpTop, helpMaxTop), Math.min(helpTop, helpMaxTop) + height).map((line, position) => (
               <Text key={position} wrap="truncate-end">
                 {line}
               </Text>
@@ -113,7 +162,7 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
           : screen.render({ width, height })}
       </Box>
       <Text color="gray" wrap="truncate-end">
-        {showHelp ? 'any key closes the help' : `1-${screens.length}/Tab switch · ? help · q quit`}
+        {overlay ? 'Esc closes this · Ctrl-C quits' : showHelp ? (helpScrolls ? `help ${Math.min(helpTop, helpMaxTop) + 1}-${Math.min(helpLines.length, Math.min(helpTop, helpMaxTop) + height)}/${helpLines.length}: ↑↓ Space scroll · other keys close` : 'any key closes the help') : footer ?? stepKeysLine(index, screens.length, screen.enterGoesOn ?? true)}
       </Text>
     </Box>
   );

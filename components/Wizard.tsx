@@ -28,6 +28,12 @@ import { LaunchScreen } from './screens/LaunchScreen.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
 import { Text } from 'ink';
 import { CoreMap } from './widgets/CoreMap.js';
+import { ChoiceList } from './widgets/ChoiceList.js';
+import { useHostOffer } from './hooks/use-host-offer.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
+import { buildVmLines } from './present/vm-lines.js';
+import type { VmField } from './screens/PlanScreen.js';
+import { networkChoices, networkNote, netValue } from '../src/state/vm-offer.js';
 
 /** A file name for a VM's spec: its name with anything a shell or a path would mind replaced. */
 export function specFileName(vmName: string): string {
@@ -38,7 +44,9 @@ export function specFileName(vmName: string): string {
 export const WIZARD_HELP: Record<string, readonly string[]> = {
   any: [
     'Anywhere',
-    '  1-6, Tab, Shift-Tab   switch screens (Audit, Topology, Plan, Preview, Launch, Monitor)',
+    '  Enter or c            go on to the next step (c only where Enter has a job: Audit, Launch)',
+    '  Esc                   back one step (edits are kept); inside a list, prompt or editor: closes it',
+    '  1-6, Tab, Shift-Tab   jump to a step (Audit, Topology, Plan, Preview, Launch, Monitor)',
     '  ?                     this help (any key closes it)',
     '  S                     save the spec (preset, sizing, map) to a file: kvm-tui --spec FILE reopens it',
     '  q                     quit (VMs you launched keep running)',
@@ -47,17 +55,18 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
   audit: [
     'Audit',
     '  Up/Down, j/k, g/G     move        Enter/Space  details of the row',
+    '  /                     filter the rows (Enter keeps it, Esc drops it)',
     '  p                     only problems / all rows',
     '  w                     write every fix into a script to review and run',
     '  a                     apply the selected runtime fix (asks y/n first)',
-    '  c                     continue to the topology',
   ],
   topology: ['Topology', '  Up/Down, j/k, Space, PgUp/PgDn   scroll the core map'],
   plan: [
-    'Plan',
-    '  p                     pick a preset (Up/Down, Enter)',
+    'Plan (the VM)',
+    '  p                     pick a preset (Up/Down, Enter; / filters the list)',
     '  + / -  ] / [          vCPUs up/down, memory up/down',
-    '  h  a  n  r            huge pages none/2M/1G, accel kvm/tcg, network user/none, reset to the preset',
+    '  h  a  r               huge pages none/2M/1G, accel kvm/tcg, reset to the preset',
+    '  N  d  n               name, disk image (shows its free space), network (the host\'s bridges)',
     '  e                     edit the core map: Left/Right move, , . choose a vCPU, Enter assign, x auto',
   ],
   preview: [
@@ -99,10 +108,13 @@ export function initialPreset(presets: readonly Preset[], host: HostFacts): stri
 
 export function Wizard({ services, host: initialHost, initialScreen, size, checks = ALL_CHECKS, onExit, onLaunched, color = true, initialPresetName }: WizardProps) {
   const { presets } = services;
+  const terminal = useTerminalSize();
   // Host facts are read again after a fix is applied (huge pages reserved show on the map and in
   // the plan at once); a host that cannot be read any more keeps the last good facts.
   const [host, setHost] = useState(initialHost);
+  const refreshOffer = useRef<() => void>(() => undefined);
   const refreshHost = useCallback(() => {
+    refreshOffer.current();
     try {
       setHost(services.readHost());
     } catch {
@@ -156,6 +168,11 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     [spec, tryOverrides],
   );
   const plan = useMemo(() => planVm({ topology, cpuInfo, spec }), [spec, topology, cpuInfo]);
+  // What the host offers the VM step, asked once that step is first shown.
+  const offer = useHostOffer(services.hostOffer, { enabled: state.screen === 'plan', diskFile: spec.disks[0]?.path ?? null });
+  refreshOffer.current = offer.refresh;
+  const [field, setField] = useState<VmField | null>(null);
+  const closeField = useCallback(() => setField(null), []);
   const artefacts = useMemo<PreviewScreenProps['artefacts']>(() => {
     if (plan.errors.length) return { error: plan.errors.map((entry) => entry.message).join('; ') };
     try {
@@ -206,18 +223,81 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     },
     [preset, state.overrides, services],
   );
+  // The overlays are drawn at the terminal's width (the screens get theirs from App).
+  const columns = size?.columns ?? terminal.columns;
+  const terminalRows = size?.rows ?? terminal.rows;
+  const fieldOverlay =
+    field === 'name' ? (
+      <TextPrompt
+        label="VM name (Enter keeps it, Esc cancels): "
+        initial={spec.name}
+        onSubmit={(name) => {
+          setField(null);
+          if (name.trim() && name.trim() !== spec.name) tryOverrides({ name: name.trim() });
+        }}
+        onCancel={closeField}
+        width={columns - 1}
+      />
+    ) : field === 'disk' ? (
+      <TextPrompt
+        label="Disk image (Enter keeps it, empty removes it, Esc cancels): "
+        initial={spec.disks[0]?.path ?? `./${specFileName(spec.name).replace(/\.json$/, '.qcow2')}`}
+        onSubmit={(file) => {
+          setField(null);
+          const rest = spec.disks.slice(1).map((disk) => disk.path);
+          tryOverrides({ disks: file.trim() ? [file.trim(), ...rest] : rest });
+        }}
+        onCancel={closeField}
+        width={columns - 1}
+      />
+    ) : field === 'net' ? (
+      <ChoiceList
+        title="Network (↑↓ Enter chooses, Esc cancels)"
+        choices={networkChoices(offer.interfaces?.interfaces ?? [], spec.name).map((choice) => ({ value: choice.value, label: choice.label, note: choice.setup }))}
+        current={netValue(spec.network)}
+        notes={
+          offer.interfaces === null
+            ? ["reading the host's interfaces…"]
+            : [offer.interfaces.note, networkNote(offer.interfaces.interfaces)].filter((note): note is string => note !== null)
+        }
+        onChoose={(net) => {
+          setField(null);
+          tryOverrides({ net });
+        }}
+        onCancel={closeField}
+        width={columns}
+        height={terminalRows - 4}
+      />
+    ) : null;
   const saveOverlay = saving ? (
     saving.phase === 'path' ? (
-      <TextPrompt label="Save the spec to (Enter saves, Esc cancels): " initial={saving.file} onSubmit={(file) => (file.trim() ? save(file.trim(), false) : setSaving(null))} onCancel={() => setSaving(null)} width={(size?.columns ?? 80) - 1} />
+      <TextPrompt label="Save the spec to (Enter saves, Esc cancels): " initial={saving.file} onSubmit={(file) => (file.trim() ? save(file.trim(), false) : setSaving(null))} onCancel={() => setSaving(null)} width={columns - 1} />
     ) : (
       <ExistsPrompt file={saving.file} onOverwrite={() => save(saving.file, true)} onRename={() => setSaving({ phase: 'path', file: saving.file })} onCancel={() => setSaving(null)} />
     )
   ) : null;
 
+  // Something open inside the current screen: Esc, Enter and c are its keys, not steps.
+  const [monitorModal, setMonitorModal] = useState(false);
+  const auditMode = state.audit.view.mode.kind;
+  const modal =
+    state.screen === 'audit' ? auditMode !== 'list' || state.audit.view.filter !== '' : state.screen === 'plan' ? state.mapEditing : state.screen === 'monitor' ? monitorModal : false;
+  // Text being typed into a filter: q and ? are letters then.
+  const typing = (state.screen === 'audit' && auditMode === 'filter') || (state.picking && state.presetFilter.typing);
+  const footer = typing
+    ? 'typing a filter: Enter keeps it · Esc drops it'
+    : state.picking
+    ? 'Esc closes the list · ? help · q quit'
+    : state.screen === 'plan' && state.mapEditing
+    ? 'Esc closes the editor · 1-6 jump · ? help · q quit'
+    : null;
+
   const screens: WizardScreen[] = [
     {
       id: 'audit',
       title: 'Audit',
+      // Enter opens a row's details here; c goes on.
+      enterGoesOn: false,
       render: ({ width, height }) => (
         <ChecklistView
           rows={rows}
@@ -228,7 +308,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
           scriptPath={`./${DEFAULT_FIX_SCRIPT}`}
           canApply={services.applyFix !== null}
           applyDisabledReason={services.applyDisabledReason}
-          canContinue
+          canContinue={false}
           canExit={false}
         />
       ),
@@ -249,6 +329,12 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
           }}
           picking={state.picking}
           onPickingChange={(open) => dispatch({ type: open ? 'plan/open-picker' : 'plan/close-picker' })}
+          presetFilter={state.presetFilter}
+          onPresetFilter={(text, typing) => dispatch({ type: 'plan/preset-filter', text, typing })}
+          editing={state.mapEditing}
+          onEditingChange={(open) => dispatch({ type: 'plan/edit-map', open })}
+          vmLines={buildVmLines({ plan, topology, interfaces: offer.interfaces, disk: offer.disk, memory: offer.memory, width })}
+          onField={setField}
           onSizingKey={onSizingKey}
           sizingError={sizingError}
           onMap={(map) => tryOverrides({ map })}
@@ -261,6 +347,8 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     {
       id: 'launch',
       title: 'Launch',
+      // Enter launches here; c goes on.
+      enterGoesOn: false,
       render: ({ width, height }) => (
         <LaunchScreen plan={plan} launch={state.launch} disabledReason={services.launchDisabledReason} onLaunch={startLaunch} width={width} height={height} />
       ),
@@ -270,7 +358,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       title: 'Monitor',
       render: ({ width, height }) =>
         state.launch.record && monitorServices ? (
-          <MonitorScreen record={state.launch.record} services={monitorServices} color={color} size={{ columns: width, rows: height }} onExit={onExit} />
+          <MonitorScreen record={state.launch.record} services={monitorServices} color={color} size={{ columns: width, rows: height }} onExit={onExit} onModalChange={setMonitorModal} />
         ) : (
           <Text color="gray">No VM launched from here yet: 5 Launch starts the planned one (kvm-tui monitor NAME watches others).</Text>
         ),
@@ -284,10 +372,13 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       onNavigationKey={(key, screenIds) => {
         // A note is about the action just taken: the next key clears it.
         if (notice) setNotice(null);
-        if (key.input === 'S' && !state.picking) return setSaving({ phase: 'path', file: `./${specFileName(spec.name)}` });
-        dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking });
+        if (key.input === 'S' && !state.picking && !typing) return setSaving({ phase: 'path', file: `./${specFileName(spec.name)}` });
+        const enterGoesOn = screens.find((entry) => entry.id === state.screen)?.enterGoesOn ?? true;
+        dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking || typing, modalWhenTyped: modal, enterGoesOn });
       }}
-      overlay={saving ? saveOverlay : undefined}
+      overlay={saving ? saveOverlay : (fieldOverlay ?? undefined)}
+      keysOwned={typing}
+      footer={footer}
       notice={notice}
       banner={state.banner}
       size={size}

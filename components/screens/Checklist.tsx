@@ -65,7 +65,7 @@ export function ChecklistView(props: ChecklistViewProps) {
   const offsetRef = useRef(0);
 
   const wide = width >= WIDE_LAYOUT_MIN_COLUMNS;
-  const visible = visibleRows(rows, view.onlyProblems);
+  const visible = visibleRows(rows, view.onlyProblems, view.filter);
   const selected = selectedRow(rows, view);
   const finished = rows.filter((row) => row.result !== null).map((row) => row.result!);
   const pending = rows.length - finished.length;
@@ -75,6 +75,10 @@ export function ChecklistView(props: ChecklistViewProps) {
   const footer =
     mode.kind === 'confirm-overwrite'
       ? { text: `${path.basename(mode.file)} exists: o overwrite · n write ${path.basename(mode.alternative)} · esc cancel`, color: 'yellow' }
+      : mode.kind === 'filter'
+      ? { text: `/${view.filter}█  (Enter keeps the filter, Esc drops it)`, color: 'cyan' }
+      : visible.length === 0 && view.filter
+      ? { text: `no row matches "${view.filter}": / to change it, Esc to drop it`, color: 'yellow' }
       : view.message;
   // Errors can be long (a command and its stderr): up to three wrapped lines, taken from the list.
   const footerLines = mode.kind === 'applying' ? [''] : wrapText(footer?.text ?? '', width).slice(0, 3);
@@ -104,8 +108,11 @@ export function ChecklistView(props: ChecklistViewProps) {
   const shown = lines.slice(offset, offset + listHeight);
 
   const counts = countStatuses(finished);
-  const header = `Host audit · ${formatSummary(counts, pending)}${view.onlyProblems ? ' · problems only' : ''}`;
-  const help = `↑↓ move  ⏎ details  p ${view.onlyProblems ? 'all rows' : 'problems'}  w write fix script  a apply${props.canContinue ? '  c continue' : ''}${props.canExit ? '  esc back' : ''}`;
+  // The filter first: on a narrow terminal the summary's end is what gets cut.
+  const header = `Host audit${view.filter ? ` · /${view.filter}: ${visible.length} shown` : ''} · ${formatSummary(counts, pending)}${view.onlyProblems ? ' · problems only' : ''}`;
+  const helpKeys = ['↑↓ move', '⏎ details', '/ filter', `p ${view.onlyProblems ? 'all rows' : 'problems'}`, 'w fix script', 'a apply', ...(props.canContinue ? ['c continue'] : []), ...(props.canExit ? ['esc back'] : [])];
+  // Two spaces between keys where they fit, one on a narrow terminal (60 columns hold them all).
+  const help = helpKeys.join('  ').length <= width ? helpKeys.join('  ') : helpKeys.join(' ');
 
   return (
     <Box flexDirection="column" width={width} height={height}>

@@ -23,6 +23,8 @@ export interface MonitorScreenProps {
   onExit?: (code: number) => void;
   /** The area to draw in (inside the wizard); default: the whole terminal. */
   size?: { columns: number; rows: number };
+  /** Told when the force-quit question or the pane's help opens or closes: Esc is theirs then (in the wizard). */
+  onModalChange?: (open: boolean) => void;
 }
 
 interface UiState {
@@ -44,12 +46,16 @@ function uiReducer(state: UiState, action: UiAction): UiState {
   }
 }
 
-export function MonitorScreen({ record, services, ascii = false, color = true, onExit, size }: MonitorScreenProps): React.ReactElement {
+export function MonitorScreen({ record, services, ascii = false, color = true, onExit, size, onModalChange }: MonitorScreenProps): React.ReactElement {
   const { exit } = useApp();
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
   const live = useMonitor(record, services);
   const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, message: null });
+  const modal = ui.confirmForce || ui.help;
+  useEffect(() => {
+    onModalChange?.(modal);
+  }, [modal, onModalChange]);
   const powerdownTimer = useRef<unknown>(null);
   const aliveRef = useRef(true);
   aliveRef.current = live.alive;

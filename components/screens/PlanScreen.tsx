@@ -1,6 +1,9 @@
 /**
- * Plan step: pick a preset, see where its vCPUs, emulator and iothreads land on the core map,
- * with the planner's warnings and errors. `p` opens the preset picker (ink-select-input).
+ * Plan step (the VM): pick a preset (`p`, with a `/` filter), size the VM (vCPUs, memory, huge
+ * pages, accel), name it, give it a disk image and a network from what the host offers (the
+ * lines come from the owner: free space, interfaces, free memory per node), and see where its
+ * vCPUs, emulator and iothreads land on the core map, with the planner's warnings and errors.
+ * `e` edits the map. Which of these is open is the owner's state, so Esc closes only it.
  */
 import React, { useState } from 'react';
 import { Box, Text, useInput } from 'ink';
@@ -10,9 +13,15 @@ import { formatCpuList } from '../../src/host/cpulist.js';
 import type { Plan, Preset } from '../../src/spec/types.js';
 import { CoreMap } from '../widgets/CoreMap.js';
 import { planMarks } from '../present/plan-marks.js';
+import type { VmLine } from '../present/vm-lines.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
 import { wrapText } from '../../src/shared/text.js';
 import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
+import { editFilter, matchesFilter } from '../../src/state/text-filter.js';
+
+/** The VM's fields that open a prompt or a list in the owner: N name, d disk image, n network. */
+export type VmField = 'name' | 'disk' | 'net';
+const FIELD_KEYS: Record<string, VmField> = { N: 'name', d: 'disk', n: 'net' };
 
 export interface PlanScreenProps {
   topology: Topology;
@@ -24,21 +33,38 @@ export interface PlanScreenProps {
   /** Whether the preset picker is open (owned by the wizard: it locks screen switching). */
   picking: boolean;
   onPickingChange: (open: boolean) => void;
-  /** A key that may size the VM (+ - ] [ h a n r); the owner decides. */
+  /** The picker's `/` filter and whether it is being typed (owned by the wizard). */
+  presetFilter?: { text: string; typing: boolean };
+  onPresetFilter?: (text: string, typing: boolean) => void;
+  /** A key that may size the VM (+ - ] [ h a r); the owner decides. */
   onSizingKey?: (input: string) => void;
   /** Why the last sizing change was refused (the spec's own rule), or null. */
   sizingError?: string | null;
   /** A manual vCPU -> host CPU map from the core-map editor; null returns to automatic placement. */
   onMap?: (map: number[] | null) => void;
+  /** Whether the core-map editor is open (owned by the wizard: Esc closes it, not the step). */
+  editing?: boolean;
+  onEditingChange?: (open: boolean) => void;
+  /** The VM's name, network, disk and memory lines (what the host offers), already wrapped. */
+  vmLines?: readonly VmLine[];
+  /** N, d or n: the owner opens that field's prompt or list. */
+  onField?: (field: VmField) => void;
   width: number;
   height: number;
 }
 
-export function PlanScreen({ topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, onMap, width, height }: PlanScreenProps) {
+export function PlanScreen(props: PlanScreenProps) {
+  const { topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, onMap, width, height } = props;
+  const [localEditing, setLocalEditing] = useState(false);
+  const editing = props.editing ?? localEditing;
+  const setEditing = props.onEditingChange ?? setLocalEditing;
+  const [localFilter, setLocalFilter] = useState({ text: '', typing: false });
+  const presetFilter = props.presetFilter ?? localFilter;
+  const setPresetFilter = props.onPresetFilter ?? ((text: string, typing: boolean) => setLocalFilter({ text, typing }));
   const order = cursorOrder(topology);
-  const [editing, setEditing] = useState(false);
   const [cursorIndex, setCursorIndex] = useState(0);
   const [vcpu, setVcpu] = useState(0);
+  const [highlighted, setHighlighted] = useState<string | null>(null);
   const cursorCpu = order[Math.min(cursorIndex, order.length - 1)] ?? null;
   const vcpuCount = plan.spec.vcpus.count;
   const selectedVcpu = Math.min(vcpu, Math.max(0, vcpuCount - 1));
@@ -60,7 +86,8 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
         const at = order.indexOf(plan.vcpus[selectedVcpu]?.hostCpu ?? -1);
         if (at >= 0) setCursorIndex(at);
         setEditing(true);
-      } else if (input.length > 0 && [...input].every((char) => '+=-[]hanr'.includes(char))) {
+      } else if (FIELD_KEYS[input] && props.onField) props.onField(FIELD_KEYS[input]!);
+      else if (input.length > 0 && [...input].every((char) => '+=-[]har'.includes(char))) {
         // Keys typed fast (or pasted) arrive as one chunk: each counts.
         for (const char of input) onSizingKey?.(char);
       }
@@ -68,25 +95,60 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
     { isActive: !picking },
   );
   useInput(
-    (_input, key) => {
-      if (key.escape) setPicking(false);
+    (input, key) => {
+      if (presetFilter.typing) {
+        const edited = editFilter(presetFilter.text, { input, ...key });
+        if (edited) setPresetFilter(edited.text, !edited.done);
+        return;
+      }
+      if (input === '/') setPresetFilter(presetFilter.text, true);
+      // Esc drops a filter first, then closes the picker.
+      else if (key.escape) presetFilter.text ? setPresetFilter('', false) : setPicking(false);
     },
     { isActive: picking },
   );
   const preset = presets.find((entry) => entry.name === selected);
   if (picking) {
-    const items = presets.map((entry) => ({ key: entry.name, label: `${entry.name.padEnd(22)} ${entry.description}`.slice(0, width - 4), value: entry.name }));
+    const shown = presets.filter((entry) => matchesFilter(presetFilter.text, [entry.name, entry.description]));
+    const items = shown.map((entry) => ({ key: entry.name, label: `${entry.name.padEnd(22)} ${entry.description}`.slice(0, Math.max(10, width - 4)), value: entry.name }));
+    // The highlighted preset's whole description, wrapped: the list cuts it at the width.
+    const current = shown.find((entry) => entry.name === highlighted) ?? shown.find((entry) => entry.name === selected) ?? shown[0];
+    const about = current ? wrapText(`${current.name}: ${current.description}`, Math.max(20, width), '  ') : [];
+    const filterLine = presetFilter.typing
+      ? `/${presetFilter.text}█  (Enter keeps the filter, Esc drops it)`
+      : presetFilter.text
+      ? `filter "${presetFilter.text}": ${shown.length} of ${presets.length} (/ changes it, Esc drops it)`
+      : null;
+    const listRows = Math.max(3, height - 2 - (filterLine ? 1 : 0) - about.length);
     return (
       <Box flexDirection="column">
-        <Text bold>Choose a preset (↑↓ and Enter, or its number; Esc cancels)</Text>
-        <SelectInput
-          items={items}
-          initialIndex={Math.max(0, presets.findIndex((entry) => entry.name === selected))}
-          limit={Math.max(3, height - 2)}
-          onSelect={(item) => {
-            onSelect(item.value);
-          }}
-        />
+        <Text bold wrap="truncate-end">
+          Preset: ↑↓ Enter or its number · / filter · Esc cancels
+        </Text>
+        {filterLine ? (
+          <Text color="cyan" wrap="truncate-end">
+            {filterLine}
+          </Text>
+        ) : null}
+        {items.length === 0 ? (
+          <Text color="yellow">no preset matches "{presetFilter.text}"</Text>
+        ) : (
+          <SelectInput
+            items={items}
+            isFocused={!presetFilter.typing}
+            initialIndex={Math.max(0, shown.findIndex((entry) => entry.name === selected))}
+            limit={listRows}
+            onHighlight={(item) => setHighlighted(item.value)}
+            onSelect={(item) => {
+              onSelect(item.value);
+            }}
+          />
+        )}
+        {about.map((line, index) => (
+          <Text key={`about-${index}`} color="gray" wrap="truncate-end">
+            {line}
+          </Text>
+        ))}
       </Box>
     );
   }
@@ -110,29 +172,53 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
   const messageLines = messages.flatMap((entry) => wrapText(entry.text, Math.max(20, width), '  ').map((text) => ({ color: entry.color, text })));
   const messageRows = Math.min(messageLines.length, Math.max(2, Math.floor(height / 3)));
   const hidden = messageLines.length - messageRows;
-  const mapHeight = Math.max(3, height - 4 - messageRows - (hidden > 0 ? 1 : 0));
+  const keyLines = wrapText(editing ? EDIT_KEYS(selectedVcpu, cursorCpu) : `size: ${SIZING_KEYS} · ${props.onField ? 'N name d disk n net · ' : ''}${onMap ? 'e edit map · ' : ''}p preset`, Math.max(20, width), '  ');
+  // The VM's fields come before the map, which scrolls in what is left (3 rows at least); what
+  // of them does not fit is counted.
+  const vmLines = props.vmLines ?? [];
+  // The placement summary wraps too: its end (memory, iothreads) is not less important.
+  const summaryLines = wrapText(summary, Math.max(20, width), '  ');
+  const fixedRows = 2 + summaryLines.length + keyLines.length + messageRows + (hidden > 0 ? 1 : 0);
+  const vmRoom = Math.max(1, height - fixedRows - 4);
+  const vmRows = vmLines.length <= vmRoom ? vmLines.length : Math.max(1, vmRoom - 1);
+  const vmHidden = vmLines.length - vmRows;
+  const mapHeight = Math.max(3, height - fixedRows - vmRows - (vmHidden > 0 ? 1 : 0));
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
         <Text bold>preset {selected}</Text>
         <Text color="gray"> (p: change) · {preset?.description ?? ''}</Text>
       </Text>
-      <Text wrap="truncate-end">{summary}</Text>
-      {editing ? (
-        <Text color="cyan" wrap="truncate-end">
-          edit vCPU {selectedVcpu} (,/.) → CPU {cursorCpu ?? '-'} (←/→) · Enter assign (swaps) · x auto · Esc done
+      {vmLines.slice(0, vmRows).map((line, index) => (
+        <Text key={`vm-${index}`} color={line.color} wrap="truncate-end">
+          {line.text}
         </Text>
-      ) : (
+      ))}
+      {vmHidden > 0 ? (
         <Text color="gray" wrap="truncate-end">
-          size: {SIZING_KEYS}{onMap ? '  e edit the map' : ''}
+          … {vmHidden} more line{vmHidden === 1 ? '' : 's'} about the VM (a taller terminal shows them; 5 Launch sums up)
         </Text>
-      )}
+      ) : null}
+      {summaryLines.map((line, index) => (
+        <Text key={`summary-${index}`} wrap="truncate-end">
+          {line}
+        </Text>
+      ))}
+      {keyLines.map((line, index) => (
+        <Text key={`keys-${index}`} color={editing ? 'cyan' : 'gray'} wrap="truncate-end">
+          {line}
+        </Text>
+      ))}
       {messageLines.slice(0, messageRows).map((entry, index) => (
         <Text key={index} color={entry.color} wrap="truncate-end">
           {entry.text}
         </Text>
       ))}
-      {hidden > 0 ? <Text color="gray">… {hidden} more line{hidden === 1 ? '' : 's'} of warnings (kvm-tui plan shows them all)</Text> : null}
+      {hidden > 0 ? (
+        <Text color="gray" wrap="truncate-end">
+          … {hidden} more line{hidden === 1 ? '' : 's'} of warnings (5 Launch and kvm-tui plan show them all)
+        </Text>
+      ) : null}
       <Text color="gray" wrap="truncate-end">
         map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
         <Text color="magenta">N* isolated</Text>
@@ -140,4 +226,9 @@ export function PlanScreen({ topology, presets, selected, plan, onSelect, pickin
       <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan)} cursor={editing ? cursorCpu : null} active={!editing} />
     </Box>
   );
+}
+
+/** The editor's key line: which vCPU goes where. */
+function EDIT_KEYS(vcpu: number, cpu: number | null): string {
+  return `edit vCPU ${vcpu} (,/.) → CPU ${cpu ?? '-'} (←/→) · Enter assign (swaps) · x auto · Esc done`;
 }

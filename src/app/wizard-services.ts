@@ -11,6 +11,7 @@ import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { launchVm } from '../run/launch.js';
 import type { VmSpec } from '../spec/types.js';
 import { buildMonitorServices, type MonitorServices } from './monitor-services.js';
+import { buildHostOffer, type HostOffer, type SystemInfo } from './host-offer.js';
 import * as path from 'node:path';
 import { makeApplyFix, type ApplyFix } from '../audit/apply-fix.js';
 import { writeFixScript } from '../audit/fix-script.js';
@@ -63,6 +64,8 @@ export interface WizardServices {
    * to ask about. Other failures throw an ActionError saying why.
    */
   saveSpec(file: string, text: string, options: { overwrite: boolean }): { written: string } | { exists: string };
+  /** What the VM step offers from the host: interfaces and bridges, a disk's free space, memory. */
+  hostOffer: HostOffer;
 }
 
 /** The real services for the wizard on ctx's host. Throws an ActionError when the host has no readable CPU topology. */
@@ -101,6 +104,13 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
         },
     launchDisabledReason: ctx.capturedRoot ? 'captured host (--root): VMs run on this machine only' : null,
     monitorServices: (record) => buildMonitorServices(ctx, record),
+    hostOffer: buildHostOffer({
+      // Loaded when the VM step first asks: the wizard's first frame does not wait for it.
+      systemInfo: async () => ((await import('systeminformation')) as unknown as { default: SystemInfo }).default,
+      hostFs: new HostFs(ctx.hostFs.root, { record: false }),
+      capturedRoot: ctx.capturedRoot,
+      cwd: process.cwd(),
+    }),
     saveSpec: (file, text, options) => {
       try {
         return { written: writeFileAtomic(file, text, { mode: 0o644, overwrite: options.overwrite, uid: ctx.identity.uid }) };

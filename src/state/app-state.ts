@@ -23,6 +23,10 @@ export interface AppState {
   overrides: SpecOverrides;
   /** The preset picker is open: it owns digits and arrows, screen switching is locked. */
   picking: boolean;
+  /** The picker's `/` filter: the text, and whether it is being typed (then it owns every key). */
+  presetFilter: { text: string; typing: boolean };
+  /** The core-map editor is open on the Plan step: it owns Enter and Esc. */
+  mapEditing: boolean;
   audit: {
     /** Finished checks by id; a check missing here is still running. */
     results: ReadonlyMap<string, CheckResult>;
@@ -51,10 +55,24 @@ export type AppAction =
    * the frame see a digit; when the picker takes it (and closes), the same digit must not also
    * switch screens, though by then the state says the picker is closed.
    */
-  | { type: 'nav/key'; key: KeyPress; screenIds: readonly string[]; lockedWhenTyped: boolean }
+  | {
+      type: 'nav/key';
+      key: KeyPress;
+      screenIds: readonly string[];
+      lockedWhenTyped: boolean;
+      /**
+       * Something inside the screen (an editor, a question, a help pane) was open on the frame the
+       * key was typed on: Esc, Enter and c are its keys then, not steps (Esc closes only it).
+       */
+      modalWhenTyped?: boolean;
+      /** Whether Enter goes on to the next step on this screen (false where it has its own job). */
+      enterGoesOn?: boolean;
+    }
   | { type: 'nav/show'; screen: string }
   | { type: 'plan/open-picker' }
   | { type: 'plan/close-picker' }
+  | { type: 'plan/preset-filter'; text: string; typing: boolean }
+  | { type: 'plan/edit-map'; open: boolean }
   | { type: 'plan/choose'; presetName: string }
   | { type: 'plan/override'; overrides: SpecOverrides }
   | { type: 'plan/reset-overrides' }
@@ -71,6 +89,8 @@ export function initialAppState(options: { screen: string; presetName: string })
     presetName: options.presetName,
     overrides: {},
     picking: false,
+    presetFilter: { text: '', typing: false },
+    mapEditing: false,
     audit: { results: new Map(), view: initialAuditView },
     banner: null,
     launch: { status: 'idle', lines: [], record: null, error: null },
@@ -87,18 +107,22 @@ export function appReducer(state: AppState, action: AppAction): AppState {
       return { ...state, audit: { ...state.audit, results } };
     }
     case 'nav/key':
-      return action.lockedWhenTyped ? state : navigate(state, action.key, action.screenIds);
+      return action.lockedWhenTyped ? state : navigate(state, action.key, action.screenIds, { modal: action.modalWhenTyped ?? false, enterGoesOn: action.enterGoesOn ?? true });
     case 'nav/show':
       return state.picking ? state : { ...state, screen: action.screen };
     case 'plan/open-picker':
       return { ...state, picking: true };
     case 'plan/close-picker':
-      return { ...state, picking: false };
+      return { ...state, picking: false, presetFilter: { ...state.presetFilter, typing: false } };
+    case 'plan/preset-filter':
+      return state.picking ? { ...state, presetFilter: { text: action.text, typing: action.typing } } : state;
+    case 'plan/edit-map':
+      return state.mapEditing === action.open ? state : { ...state, mapEditing: action.open };
     case 'plan/choose':
       // A closing picker's input handler can fire once more after its last frame: a choice
       // counts only while the picker is open.
       // A new preset starts from its own sizing.
-      return state.picking ? { ...state, presetName: action.presetName, overrides: {}, picking: false } : state;
+      return state.picking ? { ...state, presetName: action.presetName, overrides: {}, picking: false, presetFilter: { ...state.presetFilter, typing: false } } : state;
     case 'plan/override':
       return { ...state, overrides: { ...state.overrides, ...action.overrides } };
     case 'plan/reset-overrides':
@@ -124,8 +148,13 @@ export function appReducer(state: AppState, action: AppAction): AppState {
   }
 }
 
-/** Digits 1..n pick a screen, Tab / Shift-Tab cycle; nothing moves while the picker is open. */
-function navigate(state: AppState, key: KeyPress, screenIds: readonly string[]): AppState {
+/**
+ * Digits 1..n pick a screen, Tab / Shift-Tab cycle; c (and Enter where it has no other job) goes
+ * on to the next step, Esc back to the one before (never past the ends: the walk is a line, and
+ * edits are app state, so going back loses none). Nothing moves while the picker is open; while
+ * something inside the screen is open (`modal`), only digits and Tab move.
+ */
+function navigate(state: AppState, key: KeyPress, screenIds: readonly string[], options: { modal: boolean; enterGoesOn: boolean }): AppState {
   if (state.picking || screenIds.length === 0) return state;
   const index = Math.max(0, screenIds.indexOf(state.screen));
   const digit = Number.parseInt(key.input, 10);
@@ -133,6 +162,9 @@ function navigate(state: AppState, key: KeyPress, screenIds: readonly string[]):
   if (/^[1-9]$/.test(key.input) && digit <= screenIds.length) next = digit - 1;
   else if (key.tab && key.shift) next = (index + screenIds.length - 1) % screenIds.length;
   else if (key.tab) next = (index + 1) % screenIds.length;
+  else if (options.modal || key.ctrl || (key.meta && !key.escape)) return state;
+  else if (key.input === 'c' || (key.return && options.enterGoesOn)) next = Math.min(screenIds.length - 1, index + 1);
+  else if (key.escape) next = Math.max(0, index - 1);
   else return state;
   return next === index && state.screen === screenIds[index] ? state : { ...state, screen: screenIds[next]! };
 }

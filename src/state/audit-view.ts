@@ -9,6 +9,7 @@
 import { isProblem } from '../audit/run-checks.js';
 import { CATEGORIES, type Check, type CheckResult, type CheckStatus } from '../audit/types.js';
 import type { KeyPress } from './keys.js';
+import { editFilter, matchesFilter } from './text-filter.js';
 
 /** One row of the checklist: a check and its result (null while it runs). */
 export interface AuditRow {
@@ -21,6 +22,8 @@ export interface AuditRow {
 
 export type AuditMode =
   | { kind: 'list' }
+  /** The `/` filter is being typed: every key edits it (Enter keeps it, Esc drops it). */
+  | { kind: 'filter' }
   | { kind: 'confirm-apply'; id: string }
   | { kind: 'applying'; id: string }
   | { kind: 'confirm-overwrite'; file: string; alternative: string };
@@ -42,6 +45,8 @@ export interface AuditViewState {
   cursorId: string | null;
   expanded: ReadonlySet<string>;
   onlyProblems: boolean;
+  /** Rows shown are those matching this (title, id, category, evidence); '' shows all. */
+  filter: string;
   mode: AuditMode;
   message: AuditMessage | null;
   request: AuditRequest | null;
@@ -52,6 +57,7 @@ export const initialAuditView: AuditViewState = {
   cursorId: null,
   expanded: new Set(),
   onlyProblems: false,
+  filter: '',
   mode: { kind: 'list' },
   message: null,
   request: null,
@@ -86,14 +92,21 @@ export function orderRows(rows: readonly AuditRow[]): AuditRow[] {
   return CATEGORIES.flatMap((category) => rows.filter((row) => row.category === category));
 }
 
-/** The rows as shown: in category order, only problems (and running checks) when filtered. */
-export function visibleRows(rows: readonly AuditRow[], onlyProblems: boolean): AuditRow[] {
-  return orderRows(rows).filter((row) => !onlyProblems || row.result === null || isProblem(row.result.status));
+/**
+ * The rows as shown: in category order, only problems (and running checks) with `p`, only those
+ * matching the `/` filter (title, id, category, status, evidence) when there is one.
+ */
+export function visibleRows(rows: readonly AuditRow[], onlyProblems: boolean, filter = ''): AuditRow[] {
+  return orderRows(rows).filter(
+    (row) =>
+      (!onlyProblems || row.result === null || isProblem(row.result.status)) &&
+      matchesFilter(filter, [row.title, row.id, row.category, row.result?.status, row.result?.evidence]),
+  );
 }
 
 /** The selected row among the visible ones (the first when the cursor is not among them). */
-export function selectedRow(rows: readonly AuditRow[], view: Pick<AuditViewState, 'cursorId' | 'onlyProblems'>): AuditRow | undefined {
-  const visible = visibleRows(rows, view.onlyProblems);
+export function selectedRow(rows: readonly AuditRow[], view: Pick<AuditViewState, 'cursorId' | 'onlyProblems'> & { filter?: string }): AuditRow | undefined {
+  const visible = visibleRows(rows, view.onlyProblems, view.filter);
   return visible.find((row) => row.id === view.cursorId) ?? visible[0];
 }
 
@@ -133,6 +146,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 function onKey(state: AuditViewState, key: KeyPress, context: AuditKeyContext): AuditViewState {
   const mode = state.mode;
   if (mode.kind === 'applying') return state;
+  if (mode.kind === 'filter') {
+    const edited = editFilter(state.filter, key);
+    if (!edited) return state;
+    return { ...state, filter: edited.text, mode: edited.done ? { kind: 'list' } : mode };
+  }
   if (mode.kind === 'confirm-apply') {
     if (key.input === 'y' || key.input === 'Y') return request(state, { kind: 'apply', id: mode.id }, { mode: { kind: 'applying', id: mode.id } });
     if (key.input === 'n' || key.input === 'N' || key.escape) return { ...state, mode: { kind: 'list' }, message: { text: 'not applied' } };
@@ -144,7 +162,7 @@ function onKey(state: AuditViewState, key: KeyPress, context: AuditKeyContext): 
     if (key.escape) return { ...state, mode: { kind: 'list' }, message: { text: 'script not written' } };
     return state;
   }
-  const visible = visibleRows(context.rows, state.onlyProblems);
+  const visible = visibleRows(context.rows, state.onlyProblems, state.filter);
   const current = visible.find((row) => row.id === state.cursorId) ?? visible[0];
   const moveTo = (target: (index: number, count: number) => number): AuditViewState => {
     if (visible.length === 0) return state;
@@ -167,6 +185,9 @@ function onKey(state: AuditViewState, key: KeyPress, context: AuditKeyContext): 
     return { ...state, expanded };
   }
   if (key.input === 'p') return { ...state, onlyProblems: !state.onlyProblems, message: null };
+  if (key.input === '/') return { ...state, mode: { kind: 'filter' }, message: null };
+  // Esc drops a filter kept with Enter (and goes no further: the list is back whole).
+  if (key.escape && state.filter !== '') return { ...state, filter: '' };
   if (key.input === 'w') return request(state, { kind: 'write-script', file: context.scriptPath, overwrite: false });
   if (key.input === 'a') {
     const result = current?.result;

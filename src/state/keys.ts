@@ -14,6 +14,8 @@ export interface KeyPress {
   end?: boolean;
   return?: boolean;
   escape?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
   tab?: boolean;
   shift?: boolean;
   ctrl?: boolean;

@@ -1,7 +1,8 @@
 /**
  * The VM's sizing keys on the Plan step, as pure functions from a key and the current spec to
  * the overrides it asks for (the same text overrides the command line's flags give, validated by
- * the same code): + / - vCPUs, ] / [ memory, h huge pages, a accelerator, n network.
+ * the same code): + / - vCPUs, ] / [ memory, h huge pages, a accelerator. (The network is a
+ * choice among what the host offers: src/state/vm-offer.ts.)
  */
 import type { SpecOverrides } from '../spec/resolve.js';
 import type { VmSpec } from '../spec/types.js';
@@ -12,7 +13,7 @@ export const MEMORY_STEPS_MIB = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 3
 
 const HUGEPAGES = ['none', '2M', '1G'] as const;
 
-export const SIZING_KEYS = '+/- vCPUs ]/[ mem h hugepages a accel n net r reset';
+export const SIZING_KEYS = '+/- vCPUs ]/[ mem h hugepages a accel r reset';
 
 function memoryText(mib: number): string {
   return mib % 1024 === 0 ? `${mib / 1024}G` : `${mib}M`;
@@ -41,8 +42,6 @@ export function sizingOverrides(input: string, spec: VmSpec): SpecOverrides | nu
     }
     case 'a':
       return { accel: spec.accel === 'kvm' ? 'tcg' : 'kvm' };
-    case 'n':
-      return { net: spec.network.mode === 'user' ? 'none' : 'user' };
     default:
       return null;
   }

@@ -60,7 +60,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
       assert.ok(frame().includes(`${vcpu.hostCpu}:v${vcpu.vcpu}`), `vCPU ${vcpu.vcpu} drawn on CPU ${vcpu.hostCpu}`);
     }
 
-    await pressUntil(app.stdin, 'p', () => /Choose a preset/.test(frame()), 'the preset picker');
+    await pressUntil(app.stdin, 'p', () => /Preset: ↑↓ Enter or its number/.test(frame()), 'the preset picker');
     // Arrows are not idempotent: let the picker subscribe first, then send each key once.
     await new Promise((resolve) => setTimeout(resolve, 500));
     app.stdin.write('\u001B[B');
@@ -83,7 +83,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
     );
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /preset balanced/.test(frame()), 'the plan screen');
-    await pressUntil(app.stdin, 'p', () => /Choose a preset/.test(frame()), 'the preset picker');
+    await pressUntil(app.stdin, 'p', () => /Preset: ↑↓ Enter or its number/.test(frame()), 'the preset picker');
     await new Promise((resolve) => setTimeout(resolve, 500));
     app.stdin.write('2');
     await waitFor(() => new RegExp(`preset ${presets[1]!.name} `).test(frame()), `preset 2 (${presets[1]!.name}) chosen`);
@@ -117,8 +117,8 @@ describe('wizard terminal manners', () => {
     const app = render(<Wizard services={services} host={host} onExit={(code) => exits.push(code)} />);
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
-    assert.match(frame(), /\[1 Audit\] 2 Topology {2}3 Plan {2}4 Preview/, 'brackets, not only inverse video');
-    assert.match(frame(), /\? help · q quit/);
+    assert.match(frame(), /\[1 Audit\] > 2 Topology > 3 Plan > 4 Preview/, 'brackets, not only inverse video');
+    assert.match(frame(), /c next · 1-6 jump · \? help · q quit/);
     await pressUntil(app.stdin, '?', () => /Ctrl-C {16}quit with exit status 130/.test(frame()), 'the help');
     assert.match(frame(), /w {21}write every fix into a script/);
     await pressUntil(app.stdin, 'x', () => /Host audit/.test(frame()), 'the audit again');

@@ -39,3 +39,57 @@ test('audit results and the audit cursor survive screen switches', () => {
   const rerun = appReducer(state, { type: 'audit/rerun-started', id: 'cpu.governor' });
   assert.equal(rerun.audit.results.has('cpu.governor'), false);
 });
+
+const SIX = ['audit', 'topology', 'plan', 'preview', 'launch', 'monitor'];
+const step = (state: AppState, input: string, flags = {}, options: { modal?: boolean; enterGoesOn?: boolean; locked?: boolean } = {}) =>
+  appReducer(state, { type: 'nav/key', key: keyOf(input, flags), screenIds: SIX, lockedWhenTyped: options.locked ?? false, modalWhenTyped: options.modal ?? false, enterGoesOn: options.enterGoesOn ?? true });
+
+test('c and Enter go on one step, Esc back one, never past the ends', () => {
+  const at = (screen: string) => ({ ...start(), screen });
+  assert.equal(step(at('audit'), 'c').screen, 'topology');
+  assert.equal(step(at('topology'), '\r').screen, 'plan');
+  assert.equal(step(at('preview'), 'c').screen, 'launch');
+  assert.equal(step(at('launch'), 'c').screen, 'monitor');
+  const last = at('monitor');
+  assert.equal(step(last, 'c'), last, 'the last step stays, same state');
+  assert.equal(step(at('plan'), '\u001B').screen, 'topology');
+  assert.equal(step(at('topology'), '\u001B').screen, 'audit');
+  const first = at('audit');
+  assert.equal(step(first, '\u001B'), first, 'the first step stays');
+});
+
+test('Enter goes on only where it has no job of its own; c always', () => {
+  const audit = start();
+  assert.equal(step(audit, '\r', {}, { enterGoesOn: false }), audit, 'Enter opens a row on the audit');
+  assert.equal(step(audit, 'c', {}, { enterGoesOn: false }).screen, 'topology');
+});
+
+test('going back keeps the edits: sizing and the map survive Esc and return', () => {
+  let state: AppState = { ...start(), screen: 'plan' };
+  state = appReducer(state, { type: 'plan/override', overrides: { vcpus: '3', name: 'web', disks: ['/tmp/a.qcow2'] } });
+  state = step(step(state, '\u001B'), 'c');
+  assert.equal(state.screen, 'plan');
+  assert.deepEqual(state.overrides, { vcpus: '3', name: 'web', disks: ['/tmp/a.qcow2'] });
+});
+
+test('something open inside the screen takes Esc, Enter and c; digits still jump; typed text locks everything', () => {
+  const plan: AppState = { ...start(), screen: 'plan', mapEditing: true };
+  assert.equal(step(plan, '\u001B', {}, { modal: true }), plan, 'Esc closes the editor only');
+  assert.equal(step(plan, '\r', {}, { modal: true }), plan, 'Enter assigns in the editor');
+  assert.equal(step(plan, 'c', {}, { modal: true }), plan);
+  assert.equal(step(plan, '4', {}, { modal: true }).screen, 'preview');
+  assert.equal(step(plan, '4', {}, { locked: true }), plan, 'a digit typed into a filter is a letter');
+});
+
+test('the map editor and the preset filter are app state; a closing picker stops typing', () => {
+  let state = appReducer(start(), { type: 'plan/edit-map', open: true });
+  assert.equal(state.mapEditing, true);
+  state = appReducer(state, { type: 'plan/edit-map', open: false });
+  assert.equal(state.mapEditing, false);
+  assert.equal(appReducer(state, { type: 'plan/preset-filter', text: 'x', typing: true }), state, 'no filter while the picker is closed');
+  state = appReducer(state, { type: 'plan/open-picker' });
+  state = appReducer(state, { type: 'plan/preset-filter', text: 'lat', typing: true });
+  assert.deepEqual(state.presetFilter, { text: 'lat', typing: true });
+  state = appReducer(state, { type: 'plan/close-picker' });
+  assert.deepEqual(state.presetFilter, { text: 'lat', typing: false }, 'the text is kept for the next time, the typing ends');
+});

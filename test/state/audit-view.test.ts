@@ -89,3 +89,26 @@ test('a chunk of typed keys is one key per character; an arrow stays one key', (
   assert.equal(splitKeyChunk({ input: '', downArrow: true }).length, 1);
   assert.equal(splitKeyChunk({ input: 'ab', ctrl: true }).length, 1);
 });
+
+test('/ filters the rows: typed keys are the filter (q, p, j too), the cursor moves among the matches, Esc drops it', () => {
+  let state = press(initialAuditView, '/');
+  assert.equal(state.mode.kind, 'filter');
+  state = pressAll(state, ['F', 'a', 'i', ' ', 'e', 'v']);
+  assert.equal(state.filter, 'Fai ev', 'a (apply) and the others are letters here');
+  assert.equal(state.mode.kind, 'filter');
+  // "fai"(l) is row d's status only; "ev"(idence) is in every row's evidence.
+  assert.equal(selectedRow(ROWS, state)!.id, 'd');
+  state = press(state, '', context(), { backspace: true });
+  assert.equal(state.filter, 'Fai e');
+  state = press(state, '\r');
+  assert.deepEqual([state.mode.kind, state.filter], ['list', 'Fai e'], 'Enter keeps the filter');
+  assert.equal(press(state, 'j').cursorId, 'd', 'one row shown: j stays on it');
+  const typedQ = pressAll(press(initialAuditView, '/'), ['q']);
+  assert.equal(typedQ.filter, 'q');
+  assert.equal(typedQ.request, null, 'nothing but the filter happened');
+  state = press(state, '\u001B');
+  assert.deepEqual([state.mode.kind, state.filter], ['list', ''], 'Esc in the list drops a kept filter');
+  assert.equal(selectedRow(ROWS, state)!.id, 'a');
+  const cleared = pressAll(initialAuditView, ['/', 'x', '\u001B']);
+  assert.deepEqual([cleared.mode.kind, cleared.filter], ['list', ''], 'Esc while typing drops it too');
+});
