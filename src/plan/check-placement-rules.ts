@@ -71,7 +71,9 @@ function checkLocality({ offer, placement, groups, guestDies, messages }: Placem
 }
 
 /** smt-hidden: vCPUs on SMT siblings of one host core that the guest sees as separate cores. */
-function checkSmtVisibility({ offer, placement, guestThreads, messages }: PlacementRulesInput): void {
+function checkSmtVisibility({ offer, spec, placement, guestThreads, messages }: PlacementRulesInput): void {
+  // TCG's vCPU threads gain nothing from being shown as threads of one core (guestSeesSmt).
+  if (spec.accel !== 'kvm') return;
   const hosts = placement.vcpuHost;
   const coreOwners = new Map<string, number[]>();
   hosts.forEach((cpu, vcpu) => {

@@ -55,7 +55,7 @@ export const PLAN_WARNING_CODES = [
   'helper-remote',
   /** Two guest NUMA nodes had to share one host node. */
   'guest-numa-shared-node',
-  /** A named CPU model of another vendor than the host's: KVM drops the features the host lacks. */
+  /** A named CPU model of another vendor than the host's: KVM cannot give the other vendor's features (enforced: QEMU refuses). */
   'cpu-model-vendor',
   /** An iothread or the emulator asked for a dedicated CPU and none was free: put on housekeeping. */
   'no-dedicated-cpu',
@@ -67,6 +67,8 @@ export const PLAN_WARNING_CODES = [
   'vhost-unavailable',
   /** QEMU says this host cannot give features of the named CPU model (an error for launch: enforce). */
   'cpu-model-unavailable',
+  /** The guest asks for Hyper-V enlightenments under TCG, which refuses them: the guest runs without. */
+  'hyperv-needs-kvm',
 ] as const;
 
 export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];

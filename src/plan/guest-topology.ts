@@ -4,6 +4,7 @@
  * vCPUs the guest sees as threads of one core are threads of one host core.
  */
 import type { CpuInfo } from '../host/cpuinfo.js';
+import { guestCpuVendor, seesSmtThroughTopoext, type CpuVendor } from '../spec/cpu-vendor.js';
 import type { PlanVcpu, VmSpec } from '../spec/types.js';
 import type { HostView } from './host-view.js';
 import { range } from './number-lists.js';
@@ -30,6 +31,26 @@ export interface GuestTopologyInput {
   groups: VcpuGroup[];
   /** null when the vCPUs are not pinned: one socket of single-thread cores. */
   placement: VcpuPlacement | null;
+  /** Whether the guest can be shown SMT at all (guestSeesSmt); when not, threads=1. */
+  smt: boolean;
+}
+
+/** The host vendor as the guest-vendor rules need it (Hygon hosts report "other" in CpuInfo). */
+export function hostCpuVendor(cpuInfo: CpuInfo): CpuVendor {
+  return cpuInfo.vendorId === 'HygonGenuine' ? 'hygon' : cpuInfo.vendor;
+}
+
+/**
+ * Whether vCPUs placed on SMT siblings are shown to the guest as threads of one core. Not under
+ * TCG: its vCPU threads gain nothing from sharing a core, and QEMU's TCG cannot give an AMD-style
+ * guest (qemu64, max) the topoext leaves it would need. Not for an AMD-style guest model on a
+ * host that is not (KVM gives topoext only on AMD and Hygon hosts: QEMU would warn and the guest
+ * would see single-thread cores anyway).
+ */
+export function guestSeesSmt(cpuInfo: CpuInfo, spec: Pick<VmSpec, 'accel' | 'cpu'>): boolean {
+  if (spec.accel !== 'kvm') return false;
+  const host = hostCpuVendor(cpuInfo);
+  return !seesSmtThroughTopoext(guestCpuVendor(spec.cpu.model, spec.accel, host)) || seesSmtThroughTopoext(host);
 }
 
 /**
@@ -39,8 +60,8 @@ export interface GuestTopologyInput {
  * else one socket. Dies tell the guest its L3 groups (QEMU shares a guest's L3 per die): see
  * chooseGuestDies.
  */
-export function chooseGuestTopology({ view, vcpuCount, groups, placement }: GuestTopologyInput): GuestTopology {
-  const threads = placement?.threads ?? 1;
+export function chooseGuestTopology({ view, vcpuCount, groups, placement, smt }: GuestTopologyInput): GuestTopology {
+  const threads = smt ? (placement?.threads ?? 1) : 1;
   const guestCores = vcpuCount / threads;
   let sockets = 1;
   if (groups.length > 1) {
@@ -94,14 +115,19 @@ export function chooseGuestDies(view: HostView, vcpuHost: number[], sockets: num
 }
 
 /**
- * The guest CPU's feature toggles for this topology. AMD CPUs report SMT to the guest through the
- * topoext CPUID leaves; without them a guest with threads=2 sees single-thread cores (and Windows
- * warns about the topology). So +topoext is added on AMD with threads > 1, unless the spec already
- * toggles topoext either way. Returns a new list.
+ * The guest CPU's feature toggles for this topology. An AMD-style guest (by the guest model's
+ * vendor, not the host's: qemu64 and EPYC are AMD models, Skylake-Server is Intel on any host)
+ * learns its SMT from the topoext CPUID leaves; without them a guest with threads=2 sees
+ * single-thread cores (QEMU warns, and Windows complains about the topology). So +topoext is added
+ * for an AMD-style guest with threads > 1 under KVM on an AMD or Hygon host (the only hosts KVM
+ * gives topoext on), unless the spec already toggles topoext either way. Returns a new list.
  */
-export function guestCpuFeatures(cpuInfo: CpuInfo, features: string[], topology: GuestTopology): string[] {
+export function guestCpuFeatures(cpuInfo: CpuInfo, spec: Pick<VmSpec, 'accel' | 'cpu'>, topology: GuestTopology): string[] {
+  const features = spec.cpu.features;
   const toggled = features.some((feature) => feature.slice(1) === 'topoext');
-  if (cpuInfo.vendor === 'amd' && topology.threads > 1 && !toggled) return [...features, '+topoext'];
+  const host = hostCpuVendor(cpuInfo);
+  const guest = guestCpuVendor(spec.cpu.model, spec.accel, host);
+  if (spec.accel === 'kvm' && seesSmtThroughTopoext(guest) && seesSmtThroughTopoext(host) && topology.threads > 1 && !toggled) return [...features, '+topoext'];
   return [...features];
 }
 

@@ -18,7 +18,7 @@ import { checkMemory } from './check-memory.js';
 import { checkPlacementRules } from './check-placement-rules.js';
 import { checkSpecReferences } from './check-spec-references.js';
 import { buildPlanSpec, type EffectiveSpec } from './effective-spec.js';
-import { buildPlanVcpus, chooseGuestTopology, declaredGuestTopology, guestCpuFeatures } from './guest-topology.js';
+import { buildPlanVcpus, chooseGuestTopology, declaredGuestTopology, guestCpuFeatures, guestSeesSmt } from './guest-topology.js';
 import { placeHelperThreads, unpinnedIothreads } from './helper-threads.js';
 import { buildHostOffer } from './host-offer.js';
 import { buildHostView } from './host-view.js';
@@ -78,9 +78,9 @@ export function planVm(input: PlanVmInput): Plan {
   // 4. What the guest sees: its topology (from the placement when the spec gave only a count)
   //    and the CPU features that go with it.
   const guestTopology = spec.vcpus.autoTopology
-    ? chooseGuestTopology({ view, vcpuCount: spec.vcpus.count, groups, placement })
+    ? chooseGuestTopology({ view, vcpuCount: spec.vcpus.count, groups, placement, smt: guestSeesSmt(cpuInfo, spec) })
     : declaredGuestTopology(spec);
-  const effective: EffectiveSpec = { guestTopology, cpuFeatures: guestCpuFeatures(cpuInfo, spec.cpu.features, guestTopology) };
+  const effective: EffectiveSpec = { guestTopology, cpuFeatures: guestCpuFeatures(cpuInfo, spec, guestTopology) };
   const vcpus = buildPlanVcpus(spec, guestTopology, placement);
 
   // 5. Memory nodes follow the vCPUs.

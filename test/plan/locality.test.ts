@@ -191,7 +191,8 @@ describe('dies reach the command line and the XML', () => {
   test('a 3 + 3 split over two L3 groups: -smp dies=2 and <topology dies="2">', () => {
     const result = plan(buildTopology({ l3PerNode: 2, coresPerL3: 4 }), { vcpus: 12, accel: 'tcg', memory: '1G', network: 'none' });
     const argv = buildQemuArgs(result, { runDir: '/run/kvm-tui/vm' });
-    assert.equal(argv[argv.indexOf('-smp') + 1], '12,sockets=1,dies=2,cores=3,threads=2,maxcpus=12');
-    assert.match(buildDomainXml(result), /<topology sockets="1" dies="2" cores="3" threads="2"\/>/);
+    // TCG: no SMT is shown to the guest (guestSeesSmt), so each die holds six one-thread cores.
+    assert.equal(argv[argv.indexOf('-smp') + 1], '12,sockets=1,dies=2,cores=6,threads=1,maxcpus=12');
+    assert.match(buildDomainXml(result), /<topology sockets="1" dies="2" cores="6" threads="1"\/>/);
   });
 });

@@ -21,6 +21,7 @@
 import type { CpuInfo } from '../../src/host/cpuinfo.js';
 import type { Topology } from '../../src/host/topology.js';
 import type { Plan, VmSpec } from '../../src/spec/types.js';
+import { namedModelVendor } from '../../src/spec/cpu-vendor.js';
 
 export const KNOWN_ERROR_CODES = new Set([
   'not-enough-cpus', 'no-free-cpus', 'no-pdpe1gb', 'unknown-cpu', 'offline-cpu', 'cpu-taken',
@@ -31,6 +32,7 @@ export const KNOWN_WARNING_CODES = new Set([
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
   'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
   'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable',
+  'hyperv-needs-kvm',
 ]);
 
 export interface CheckInput {
@@ -180,10 +182,17 @@ export function checkPlan(input: CheckInput): string[] {
   // --- CPU model facts.
   const threadsPerCore = topo.threads;
   const hasTopoext = plan.spec.cpu.features.some((feature) => feature.slice(1) === 'topoext');
-  if (cpuInfo.vendor === 'amd' && threadsPerCore > 1 && !hasTopoext) bad('AMD host, guest threads > 1, but no topoext feature');
-  if (cpuInfo.vendor !== 'amd' && plan.spec.cpu.features.includes('+topoext') && !spec.cpu.features.includes('+topoext')) {
-    bad('+topoext added on a non-AMD host');
-  }
+  // The guest's vendor (QEMU's model table, checked against QEMU in test/real/cpu-models.test.ts)
+  // decides how it learns SMT: AMD-style guests through topoext, which only KVM on an AMD/Hygon
+  // host can give. Under TCG no SMT is shown at all.
+  const hostVendor = cpuInfo.vendorId === 'HygonGenuine' ? 'hygon' : cpuInfo.vendor;
+  const amdStyle = (vendor: string | null) => vendor === 'amd' || vendor === 'hygon';
+  const guestVendor = spec.cpu.model === 'host' ? hostVendor : spec.cpu.model === 'max' ? (spec.accel === 'kvm' ? hostVendor : 'amd') : namedModelVendor(spec.cpu.model);
+  const smtShown = spec.accel === 'kvm' && (!amdStyle(guestVendor) || amdStyle(hostVendor));
+  const topoextAdded = plan.spec.cpu.features.includes('+topoext') && !spec.cpu.features.includes('+topoext');
+  if (spec.accel === 'kvm' && amdStyle(guestVendor) && amdStyle(hostVendor) && threadsPerCore > 1 && !hasTopoext) bad('AMD-style guest on an AMD host, guest threads > 1, but no topoext feature');
+  if (topoextAdded && !(spec.accel === 'kvm' && amdStyle(guestVendor) && amdStyle(hostVendor))) bad(`+topoext added for a ${guestVendor} guest on a ${hostVendor} host under ${spec.accel}`);
+  if (spec.vcpus.autoTopology && !smtShown && threadsPerCore !== 1) bad(`guest threads ${threadsPerCore}, but a ${guestVendor} guest under ${spec.accel} on this ${hostVendor} host cannot be shown SMT`);
 
   // --- Memory facts that do not depend on pinning.
   if (plan.memory.sizeMiB !== spec.memory.sizeMiB || plan.memory.backing !== spec.memory.backing) bad('plan.memory does not match the spec');
@@ -340,10 +349,10 @@ export function checkPlan(input: CheckInput): string[] {
     if (!guestCoreOfHostCore.has(key)) guestCoreOfHostCore.set(key, new Set());
     guestCoreOfHostCore.get(key)!.add(Math.floor(vcpu / threadsPerCore));
   });
-  if ([...guestCoreOfHostCore.values()].some((cores) => cores.size > 1) && !warned('smt-hidden') && !overcommitted) {
+  if (spec.accel === 'kvm' && [...guestCoreOfHostCore.values()].some((cores) => cores.size > 1) && !warned('smt-hidden') && !overcommitted) {
     bad('two guest cores on one host core without smt-hidden');
   }
-  if (auto && spec.vcpus.autoTopology && spec.pinning.strategy === 'compact' && groups.length === 1) {
+  if (auto && smtShown && spec.vcpus.autoTopology && spec.pinning.strategy === 'compact' && groups.length === 1) {
     // Guest threads = host SMT width when the count is a multiple of it and whole free cores
     // of that width in one node can hold the VM.
     const widths = new Map<number, number>();
