@@ -65,6 +65,8 @@ export const PLAN_WARNING_CODES = [
   'kvm-unavailable',
   /** A tap with vhost, but /dev/vhost-net is missing or does not open here (an error for launch). */
   'vhost-unavailable',
+  /** pinning.siblings idle, but too few whole free cores: vCPUs share cores with their siblings. */
+  'siblings-not-idle',
   /** QEMU says this host cannot give features of the named CPU model (an error for launch: enforce). */
   'cpu-model-unavailable',
   /** The guest asks for Hyper-V enlightenments under TCG, which refuses them: the guest runs without. */

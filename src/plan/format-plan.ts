@@ -37,6 +37,7 @@ export function formatPlan(plan: Plan, topology: Topology, source: string): stri
 
   const pinned = (cpus: number[]) => (cpus.length === 0 ? 'not pinned' : formatCpuList(cpus));
   out.push(`  emulator:     ${pinned(plan.emulator)} (${spec.emulator.cpus ? 'as given' : spec.emulator.placement})`);
+  if (plan.idleSiblings && plan.idleSiblings.length > 0) out.push(`  held idle:    ${formatCpuList(plan.idleSiblings)} (the vCPUs' SMT siblings: nothing runs there)`);
   if (plan.iothreads.length === 0) out.push('  iothreads:    none');
   for (const thread of plan.iothreads) {
     const disks = thread.disks && thread.disks.length > 0 ? `, ${thread.disks.map((index) => spec.disks[index]!.path).join(', ')}` : '';

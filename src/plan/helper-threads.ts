@@ -32,6 +32,8 @@ export interface HelperThreadsInput {
   vcpuHostCpus: number[];
   /** Host nodes the vCPUs and memory are on. */
   hostNodes: number[];
+  /** SMT siblings held idle for the vCPUs (pinning.siblings "idle"): never given to a helper. */
+  idleCpus?: number[];
   messages: PlanMessages;
 }
 
@@ -41,7 +43,7 @@ export interface HelperThreadsInput {
  */
 export function placeHelperThreads(input: HelperThreadsInput): { emulator: number[]; iothreads: PlanIothread[] } {
   const { spec } = input;
-  const reservedCpus = new Set<number>(input.vcpuHostCpus);
+  const reservedCpus = new Set<number>([...input.vcpuHostCpus, ...(input.idleCpus ?? [])]);
   const usesHousekeeping = (spec.emulator.cpus === null && spec.emulator.placement === 'housekeeping') || (spec.iothreads.count > 0 && spec.iothreads.placement === 'housekeeping');
   const localHousekeeping = usesHousekeeping ? localHousekeepingCpus(input.offer, input.vcpuHostCpus, input.hostNodes) : null;
   const common = { offer: input.offer, vcpuHostCpus: input.vcpuHostCpus, hostNodes: input.hostNodes, messages: input.messages, localHousekeeping };

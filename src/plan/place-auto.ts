@@ -10,6 +10,11 @@
  * A CPU another VM holds is never in a pool. Only when whole cores run out are remaining siblings
  * packed as separate guest cores (warned later: smt-hidden), and only after that does the plan
  * span nodes. When no pool holds the VM, it is refused (requireDedicated) or overcommitted.
+ *
+ * With pinning.siblings "idle" each pool is first tried as one CPU per physical core whose
+ * siblings are all in that pool too (no housekeeping CPU, nothing another VM holds), one vCPU per
+ * core (guest threads=1); the siblings are then held idle (see idleSiblingsOf). Only when no pool
+ * has enough such cores are the vCPUs placed as usual, warned as siblings-not-idle.
  */
 import { formatCpuList } from '../host/cpulist.js';
 import type { HostView } from './host-view.js';
@@ -45,6 +50,26 @@ export function placeAuto(request: PlacementRequest): VcpuPlacement | null {
   pools.push({ cpus: ordinary, usesHousekeeping: false, isolatedOnly: false });
   if (housekeepingCpus.length > 0) pools.push({ cpus: freeCpus, usesHousekeeping: true, isolatedOnly: false });
 
+  if (spec.pinning.siblings === 'idle') {
+    for (const pool of pools) {
+      // Never onto housekeeping cores: their siblings do the host's work.
+      if (pool.usesHousekeeping) continue;
+      const wholeCores = oneCpuPerWholeCore(view, pool.cpus);
+      if (wholeCores.length < count) continue;
+      const result = placeInPool({ offer, spec, groups, poolCpus: wholeCores, configs: [{ threads: 1, packing: false }] });
+      if (!result || (pool.singleNodeOnly && result.groupNodes.some((nodes) => nodes.length > 1))) continue;
+      if (spec.pinning.preferIsolated && view.topology.isolated.length > 0 && !pool.isolatedOnly) {
+        const plain = result.vcpuHost.filter((cpu) => !view.byCpu.get(cpu)!.isolated);
+        if (plain.length > 0) messages.warn('not-isolated', `only ${isolatedFreeCpus.length} isolated CPUs are free for ${count} vCPUs: ${formatCpuList(plain)} are not isolated`);
+      }
+      return result;
+    }
+    const whole = oneCpuPerWholeCore(view, freeCpus.filter((cpu) => !housekeepingSet.has(cpu))).length;
+    messages.warn(
+      'siblings-not-idle',
+      `pinning.siblings idle: ${whole} whole free physical cores (no housekeeping CPU, no other VM on them) for ${count} vCPUs, so vCPUs share cores with their SMT siblings; lower --vcpus, or free cores`,
+    );
+  }
   const configs = threadConfigs(offer, spec, groups);
   for (const pool of pools) {
     if (pool.cpus.length < count) continue;
@@ -77,6 +102,34 @@ export function placeAuto(request: PlacementRequest): VcpuPlacement | null {
   const vcpuHost = range(count).map((vcpu) => order[vcpu % order.length]!);
   messages.warn('overcommit', `${count} vCPUs share ${order.length} free host CPUs (${(count / order.length).toFixed(1)} per CPU): expect them to wait for each other`);
   return { vcpuHost, threads: 1, groupNodes: groupNodesOf(view, groups, vcpuHost) };
+}
+
+/** The lowest CPU of every physical core whose online siblings are all in `cpus`, ascending. */
+function oneCpuPerWholeCore(view: HostView, cpus: number[]): number[] {
+  const inPool = new Set(cpus);
+  const out: number[] = [];
+  for (const cpu of cpus) {
+    const siblings = view.coreKeyOf.get(cpu)!.split(',').map(Number).filter((sibling) => view.nodeOf.has(sibling));
+    if (siblings.every((sibling) => inPool.has(sibling)) && Math.min(...siblings) === cpu) out.push(cpu);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * With pinning.siblings "idle" and every vCPU alone on its core: the other online CPUs of those
+ * cores, held idle for the VM. Empty otherwise (siblings shared, or not pinned).
+ */
+export function idleSiblingsOf(view: HostView, siblings: 'share' | 'idle' | undefined, vcpuHost: readonly number[]): number[] {
+  if (siblings !== 'idle' || vcpuHost.length === 0) return [];
+  const vcpuCpus = new Set(vcpuHost);
+  const out = new Set<number>();
+  for (const cpu of vcpuCpus) {
+    const core = view.coreKeyOf.get(cpu)!.split(',').map(Number);
+    // A core with two vCPUs on it was not placed idle (siblings-not-idle): nothing to hold.
+    if (core.filter((sibling) => vcpuCpus.has(sibling)).length > 1) return [];
+    for (const sibling of core) if (sibling !== cpu && view.nodeOf.has(sibling)) out.add(sibling);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /** Free CPUs node by node, so round-robin dealing keeps neighbouring vCPUs near each other. */

@@ -23,6 +23,7 @@ import { placeHelperThreads, unpinnedIothreads } from './helper-threads.js';
 import { buildHostOffer } from './host-offer.js';
 import { buildHostView } from './host-view.js';
 import { unique } from './number-lists.js';
+import { idleSiblingsOf } from './place-auto.js';
 import { placeVcpus } from './place-vcpus.js';
 import { createPlanMessages } from './plan-messages.js';
 import { buildVcpuGroups } from './vcpu-groups.js';
@@ -93,8 +94,9 @@ export function planVm(input: PlanVmInput): Plan {
   }));
 
   // 6. Helper threads near the vCPUs, then the rules the placement bent.
+  const idleSiblings = placement ? idleSiblingsOf(view, spec.pinning.siblings, placement.vcpuHost) : [];
   const helpers = placement
-    ? placeHelperThreads({ offer, spec, vcpuHostCpus: placement.vcpuHost, hostNodes, messages })
+    ? placeHelperThreads({ offer, spec, vcpuHostCpus: placement.vcpuHost, hostNodes, idleCpus: idleSiblings, messages })
     : { emulator: [], iothreads: unpinnedIothreads(spec) };
   if (placement) {
     checkPlacementRules({ offer, spec, placement, groups, guestThreads: guestTopology.threads, guestDies: guestTopology.dies, emulator: helpers.emulator, iothreads: helpers.iothreads, messages });
@@ -106,6 +108,7 @@ export function planVm(input: PlanVmInput): Plan {
     vcpus,
     emulator: helpers.emulator,
     iothreads: helpers.iothreads,
+    ...(idleSiblings.length > 0 ? { idleSiblings } : {}),
     memory: { hostNodes, backing: spec.memory.backing, sizeMiB: spec.memory.sizeMiB, guestNodes },
     host,
     warnings: messages.warnings,

@@ -63,5 +63,7 @@ export function heldCpus(record: VmRecord): Map<number, string> {
   for (const vcpu of plan.vcpus) if (vcpu.hostCpu !== null && vcpu.hostCpu !== undefined) out.set(vcpu.hostCpu, record.name);
   if (plan.spec.iothreads.placement === 'dedicated') for (const iothread of plan.iothreads) for (const cpu of iothread.hostCpus) out.set(cpu, record.name);
   if (plan.spec.emulator.placement === 'dedicated') for (const cpu of plan.emulator) out.set(cpu, record.name);
+  // Siblings held idle (pinning.siblings "idle") are this VM's too: nothing else may run there.
+  for (const cpu of Array.isArray(plan.idleSiblings) ? plan.idleSiblings : []) if (Number.isInteger(cpu) && cpu >= 0) out.set(cpu, record.name);
   return out;
 }

@@ -77,6 +77,13 @@ export interface VmSpec {
     requireDedicated: boolean;
     /** Restrict to one host NUMA node (compact) unless impossible; null = planner decides. */
     hostNode: number | null;
+    /**
+     * "idle": one vCPU per physical core, its SMT siblings left idle (held for this VM, given to
+     * nothing: not its emulator or iothreads, not other VMs) so nothing competes with the vCPU for
+     * the core. "share" (default, absent = share): siblings are used. Optional so specs built by
+     * hand stay valid.
+     */
+    siblings?: 'share' | 'idle';
   };
   /** Where QEMU's emulator (main loop) threads run. */
   emulator: { placement: 'housekeeping' | 'with-vcpus' | 'dedicated'; cpus: number[] | null };
@@ -130,6 +137,8 @@ export interface Plan {
   /** Host CPUs for the emulator threads ([] = not pinned). */
   emulator: number[];
   iothreads: PlanIothread[];
+  /** With pinning.siblings "idle": the SMT siblings of the vCPUs' cores, held idle (absent = none). */
+  idleSiblings?: number[];
   memory: {
     hostNodes: number[];
     backing: MemoryBacking;

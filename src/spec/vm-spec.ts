@@ -140,6 +140,7 @@ export const SpecInputSchema = obj({
     preferIsolated: bool().optional(),
     requireDedicated: bool().optional(),
     hostNode: z.union([int(0, 65535), z.null()], { error: 'must be a host node id or null' }).optional(),
+    siblings: oneOf(['share', 'idle'] as const).optional(),
   }).optional(),
   emulator: obj({
     placement: oneOf(EMULATOR_PLACEMENTS).optional(),
@@ -318,6 +319,7 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
       preferIsolated: input.pinning?.preferIsolated ?? true,
       requireDedicated: input.pinning?.requireDedicated ?? true,
       hostNode: input.pinning?.hostNode ?? null,
+      siblings: input.pinning?.siblings ?? 'share',
     },
     emulator: { placement: input.emulator?.placement ?? 'housekeeping', cpus: emulatorCpus },
     iothreads: { count: iothreadCount, placement: input.iothreads?.placement ?? 'housekeeping' },

@@ -21,6 +21,7 @@ import { parseVmSpec } from '../../src/spec/vm-spec.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { buildTopology, x86CpuInfo } from './_topology-builder.js';
 import { checkPlan } from './rule-checker.js';
+import { heldCpus } from '../../src/registry/vm-record.js';
 
 const INTEL = x86CpuInfo('intel');
 
@@ -194,5 +195,39 @@ describe('dies reach the command line and the XML', () => {
     // TCG: no SMT is shown to the guest (guestSeesSmt), so each die holds six one-thread cores.
     assert.equal(argv[argv.indexOf('-smp') + 1], '12,sockets=1,dies=2,cores=6,threads=1,maxcpus=12');
     assert.match(buildDomainXml(result), /<topology sockets="1" dies="2" cores="6" threads="1"\/>/);
+  });
+});
+
+describe('siblings held idle (low-latency: one vCPU per physical core)', () => {
+  // 1 socket, 1 node, 1 L3 of 4 cores x 2 threads; housekeeping takes one core.
+  const smtHost = () => buildTopology({ coresPerL3: 4, threads: 2 });
+  const IDLE = { vcpus: 2, memory: '1G', network: 'none', pinning: { siblings: 'idle' }, iothreads: { placement: 'dedicated' }, disks: ['/tmp/d.qcow2'] };
+
+  test('each vCPU alone on a whole core, its sibling held idle and given to no helper; the guest sees one thread per core', () => {
+    const result = plan(smtHost(), IDLE);
+    const view = buildHostView(smtHost());
+    const cores = hostCpus(result).map((cpu) => view.coreKeyOf.get(cpu!));
+    assert.equal(new Set(cores).size, 2, 'two different cores');
+    const idle = cores.flatMap((core) => core!.split(',').map(Number)).filter((cpu) => !hostCpus(result).includes(cpu)).sort((a, b) => a - b);
+    assert.deepEqual(result.idleSiblings, idle);
+    assert.equal(result.spec.vcpus.threads, 1);
+    for (const cpu of result.iothreads.flatMap((iothread) => iothread.hostCpus)) assert.ok(!idle.includes(cpu), `iothread on idle sibling ${cpu}`);
+    assert.ok(!codes(result).includes('siblings-not-idle'));
+  });
+
+  test('a running VM holds its idle siblings: the next VM is not put there', () => {
+    const first = plan(smtHost(), { ...IDLE, iothreads: { placement: 'housekeeping' }, disks: [] });
+    const record = { name: 'first', plan: first } as unknown as Parameters<typeof heldCpus>[0];
+    const taken = heldCpus(record);
+    for (const cpu of first.idleSiblings!) assert.equal(taken.get(cpu), 'first');
+    const second = plan(smtHost(), { vcpus: 2, memory: '1G', network: 'none', pinning: { requireDedicated: false } }, { taken });
+    for (const cpu of hostCpus(second)) assert.ok(!first.idleSiblings!.includes(cpu!) && !hostCpus(first).includes(cpu), `second VM on ${cpu}`);
+  });
+
+  test('too few whole free cores: placed with siblings shared, and said so', () => {
+    const result = plan(smtHost(), { ...IDLE, vcpus: 4, iothreads: { placement: 'housekeeping' }, disks: [] });
+    assert.ok(codes(result).includes('siblings-not-idle'));
+    assert.match(result.warnings.find((warning) => warning.code === 'siblings-not-idle')!.message, /3 whole free physical cores .* for 4 vCPUs/);
+    assert.equal(result.idleSiblings, undefined);
   });
 });

@@ -31,7 +31,7 @@ export const KNOWN_WARNING_CODES = new Set([
   'cross-numa', 'split-l3', 'sibling-shared', 'hugepages-missing', 'overcommit', 'no-housekeeping',
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
   'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
-  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable',
+  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable', 'siblings-not-idle',
   'hyperv-needs-kvm',
 ]);
 
@@ -223,6 +223,30 @@ export function checkPlan(input: CheckInput): string[] {
 
   // --- Housekeeping.
   const housekeeping = new Set(plan.host.housekeeping);
+
+  // --- Siblings held idle (pinning.siblings "idle"): each vCPU alone on a whole core that holds
+  // no housekeeping CPU, no helper and nothing another VM has; the other CPUs of those cores are
+  // the plan's idleSiblings. Else a siblings-not-idle warning, only when too few such cores exist.
+  if (spec.pinning.siblings === 'idle' && map === null && spec.pinning.strategy !== 'none') {
+    const wholeFree = new Set([...host.online].filter((cpu) => !housekeeping.has(cpu)).map((cpu) => host.core.get(cpu)!).filter((core) => core.every((sibling) => host.online.has(sibling) && !taken.has(sibling) && !housekeeping.has(sibling))).map((core) => core.join(',')));
+    if (warned('siblings-not-idle')) {
+      if (wholeFree.size >= count) bad(`siblings-not-idle warned, but ${wholeFree.size} whole free cores exist for ${count} vCPUs`);
+    } else {
+      const helperCpus = new Set([...plan.emulator, ...plan.iothreads.flatMap((iothread) => iothread.hostCpus)]);
+      const expectedIdle = new Set<number>();
+      for (const cpu of vcpuHosts) {
+        const core = host.core.get(cpu)!;
+        if (!wholeFree.has(core.join(','))) bad(`vCPU on CPU ${cpu}, whose core ${core} is not wholly free (siblings idle)`);
+        if (core.filter((sibling) => vcpuHosts.includes(sibling)).length > 1) bad(`two vCPUs on core ${core} (siblings idle)`);
+        for (const sibling of core) if (sibling !== cpu) expectedIdle.add(sibling);
+        for (const sibling of core) if (helperCpus.has(sibling)) bad(`a helper thread on CPU ${sibling}, a sibling held idle`);
+      }
+      if ([...expectedIdle].sort((a, b) => a - b).join(',') !== (plan.idleSiblings ?? []).join(',')) bad(`idleSiblings ${plan.idleSiblings ?? []}, expected ${[...expectedIdle].sort((a, b) => a - b)}`);
+      if (plan.spec.vcpus.threads !== 1 && spec.vcpus.autoTopology) bad('siblings idle, but the guest is shown SMT threads');
+    }
+  } else if ((plan.idleSiblings ?? []).length > 0) {
+    bad('idleSiblings without pinning.siblings idle');
+  }
   for (const cpu of housekeeping) if (!host.online.has(cpu) || taken.has(cpu)) bad(`housekeeping CPU ${cpu} is offline or taken`);
   if (spec.pinning.housekeepingPerSocket > 0) {
     const freeBySocket = new Map<string, number[]>();
@@ -260,7 +284,12 @@ export function checkPlan(input: CheckInput): string[] {
   // The CPUs the planner could use without bending the housekeeping or isolation rules.
   const isolatedPool = freeNonHousekeeping.filter((cpu) => host.isolated.has(cpu));
   const auto = map === null && !overcommitted;
-  if (auto && spec.pinning.preferIsolated && isolatedPool.length >= count && vcpuHosts.some((cpu) => !host.isolated.has(cpu))) {
+  // With siblings idle a vCPU needs a whole isolated core (every sibling isolated and free).
+  const idleMode = spec.pinning.siblings === 'idle' && !warned('siblings-not-idle');
+  const isolatedUnits = idleMode
+    ? new Set(isolatedPool.map((cpu) => host.core.get(cpu)!).filter((core) => core.every((sibling) => isolatedPool.includes(sibling))).map((core) => core.join(','))).size
+    : isolatedPool.length;
+  if (auto && spec.pinning.preferIsolated && isolatedUnits >= count && vcpuHosts.some((cpu) => !host.isolated.has(cpu))) {
     bad(`${isolatedPool.length} free isolated CPUs, yet some vCPUs are on ordinary CPUs`);
   }
   if (host.isolated.size > 0 && spec.pinning.preferIsolated && map === null && vcpuHosts.some((cpu) => !host.isolated.has(cpu)) && !warned('not-isolated') && !overcommitted) {
@@ -283,7 +312,9 @@ export function checkPlan(input: CheckInput): string[] {
     if (nodes.length > 1 && !warned('cross-numa')) bad(`group ${index} spans nodes ${nodes.join(',')} without cross-numa`);
     if (auto && spec.pinning.strategy === 'compact' && groups.length === 1 && nodes.length > 1) {
       const byNode = new Map<number, number>();
-      for (const cpu of pool) byNode.set(host.node.get(cpu)!, (byNode.get(host.node.get(cpu)!) ?? 0) + 1);
+      // With siblings idle a node's room is its whole cores in the pool, one vCPU each.
+      const units = idleMode ? pool.filter((cpu) => host.core.get(cpu)!.every((sibling) => poolSet.has(sibling)) && host.core.get(cpu)![0] === cpu) : pool;
+      for (const cpu of units) byNode.set(host.node.get(cpu)!, (byNode.get(host.node.get(cpu)!) ?? 0) + 1);
       const roomy = [...byNode.entries()].filter(([, size]) => size >= count).map(([node]) => node);
       if (roomy.length > 0) bad(`compact VM spans nodes ${nodes.join(',')} although node ${roomy[0]} alone has room`);
     }
@@ -352,7 +383,7 @@ export function checkPlan(input: CheckInput): string[] {
   if (spec.accel === 'kvm' && [...guestCoreOfHostCore.values()].some((cores) => cores.size > 1) && !warned('smt-hidden') && !overcommitted) {
     bad('two guest cores on one host core without smt-hidden');
   }
-  if (auto && smtShown && spec.vcpus.autoTopology && spec.pinning.strategy === 'compact' && groups.length === 1) {
+  if (auto && smtShown && !idleMode && spec.pinning.siblings !== 'idle' && spec.vcpus.autoTopology && spec.pinning.strategy === 'compact' && groups.length === 1) {
     // Guest threads = host SMT width when the count is a multiple of it and whole free cores
     // of that width in one node can hold the VM.
     const widths = new Map<number, number>();

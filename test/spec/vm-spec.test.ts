@@ -27,7 +27,7 @@ describe('good spec files', () => {
       numa: [],
       disks: [],
       network: { mode: 'user', ifname: null, vhost: false, queues: 1, mac: null },
-      pinning: { strategy: 'compact', map: null, housekeepingPerSocket: 1, preferIsolated: true, requireDedicated: true, hostNode: null },
+      pinning: { strategy: 'compact', map: null, housekeepingPerSocket: 1, preferIsolated: true, requireDedicated: true, hostNode: null, siblings: 'share' },
       emulator: { placement: 'housekeeping', cpus: null },
       iothreads: { count: 0, placement: 'housekeeping' },
       extraArgs: [],
