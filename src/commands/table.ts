@@ -1,36 +1,31 @@
 /**
- * Every command in one table, read by the CLI (to dispatch) and by scripts/build.mjs (to decide
- * what goes into the light start-up code and what into an embedded bundle loaded on first use).
- * Adding a command is adding one row here; a row's `file` and its `load` must name the same
- * module (test/commands/table.test.ts checks it).
+ * Every command in one table, read by the CLI to dispatch. Adding a command is adding one row.
  *
- * `bundle: null` = light: the code is in the start-up file (only plain modules; no Ink, no zod,
- * no XML builder). Otherwise the name of the embedded bundle holding it.
+ * Each command module is a dynamic import, so a process loads only the command it runs: in the
+ * build (scripts/build.mjs) each is a file of its own in dist/lib/, with the code commands share in
+ * shared chunks, and the start-up file is the dispatcher alone. Never import a command module
+ * statically from the CLI's start-up path (test/package/no-ink-on-commands.test.ts checks it).
  */
 import type { CommandRunner } from '../context.js';
 
 export interface CommandEntry {
   /** The subcommand word; '' is the interactive app (no subcommand). */
   name: string;
-  /** The module, from the project root. */
-  file: string;
-  exportName: string;
-  bundle: string | null;
   load: () => Promise<CommandRunner>;
 }
 
 export const COMMAND_TABLE: readonly CommandEntry[] = [
-  { name: 'topology', file: 'src/commands/topology.ts', exportName: 'runTopology', bundle: null, load: async () => (await import('./topology.js')).runTopology },
-  { name: 'dump-host', file: 'src/commands/dump-host.ts', exportName: 'runDumpHost', bundle: null, load: async () => (await import('./dump-host.js')).runDumpHost },
-  { name: 'audit', file: 'src/commands/audit.ts', exportName: 'runAudit', bundle: null, load: async () => (await import('./audit.js')).runAudit },
-  { name: 'presets', file: 'src/commands/presets.ts', exportName: 'runPresets', bundle: 'presets', load: async () => (await import('./presets.js')).runPresets },
-  { name: 'plan', file: 'src/commands/plan.ts', exportName: 'runPlan', bundle: 'plan', load: async () => (await import('./plan.js')).runPlan },
-  { name: 'generate', file: 'src/commands/generate.ts', exportName: 'runGenerate', bundle: 'generate', load: async () => (await import('./generate.js')).runGenerate },
-  { name: 'launch', file: 'components/run-monitor.tsx', exportName: 'runLaunchCommand', bundle: 'live', load: async () => (await import('../../components/run-monitor.js')).runLaunchCommand },
-  { name: 'monitor', file: 'components/run-monitor.tsx', exportName: 'runMonitorCommand', bundle: 'live', load: async () => (await import('../../components/run-monitor.js')).runMonitorCommand },
-  { name: 'status', file: 'src/commands/status.ts', exportName: 'runStatus', bundle: 'vms', load: async () => (await import('./status.js')).runStatus },
-  { name: 'stop', file: 'src/commands/stop.ts', exportName: 'runStop', bundle: 'vms', load: async () => (await import('./stop.js')).runStop },
-  { name: '', file: 'components/run-wizard.tsx', exportName: 'runWizard', bundle: 'wizard', load: async () => (await import('../../components/run-wizard.js')).runWizard },
+  { name: 'topology', load: async () => (await import('./topology.js')).runTopology },
+  { name: 'dump-host', load: async () => (await import('./dump-host.js')).runDumpHost },
+  { name: 'audit', load: async () => (await import('./audit.js')).runAudit },
+  { name: 'presets', load: async () => (await import('./presets.js')).runPresets },
+  { name: 'plan', load: async () => (await import('./plan.js')).runPlan },
+  { name: 'generate', load: async () => (await import('./generate.js')).runGenerate },
+  { name: 'launch', load: async () => (await import('../../components/run-monitor.js')).runLaunchCommand },
+  { name: 'monitor', load: async () => (await import('../../components/run-monitor.js')).runMonitorCommand },
+  { name: 'status', load: async () => (await import('./status.js')).runStatus },
+  { name: 'stop', load: async () => (await import('./stop.js')).runStop },
+  { name: '', load: async () => (await import('../../components/run-wizard.js')).runWizard },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { readRegularFile } from '../host/host-fs.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../errors.js';
 import { BUILTIN_PRESET_FILES } from './builtin-presets.js';
 import type { Preset } from './types.js';

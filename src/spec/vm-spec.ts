@@ -11,7 +11,7 @@
  * to the characters those options allow, so a spec cannot smuggle ",opt=value" into an option.
  * The VM name is free-form apart from "/" and control characters: generators must quote it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../errors.js';
 import { parseCpuList, CpuListError } from '../host/cpulist.js';
 import { formatSizeMiB, parseSizeMiB } from './size.js';
