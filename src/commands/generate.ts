@@ -20,7 +20,9 @@ import { readCommandTopology } from './host-topology.js';
 import { heldByRunningVms } from './live.js';
 import { planVm } from '../plan/plan-vm.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
-import { vmRunDir } from '../shared/vm-paths.js';
+import { stateDirPaths, vmRunDir, vmStateDir } from '../shared/vm-paths.js';
+import { buildSwtpmArgs } from '../generate/swtpm.js';
+import { firmwareFacts } from '../generate/vm-facts.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 
 export const GENERATE_FORMATS = ['qemu', 'xml', 'script', 'json'] as const;
@@ -48,9 +50,10 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   }
 
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
+  const stateDir = vmStateDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   let generated: GeneratedVm;
   try {
-    generated = generateAll(plan, { runDir, target });
+    generated = generateAll(plan, { runDir, stateDir, target });
   } catch (error) {
     if (error instanceof QemuArgsError) {
       ctx.stderr(error.problems.map((problem) => `kvm-tui: generate: ${problem.message} [${problem.code}]\n`).join(''));
@@ -64,7 +67,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   }
   for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
 
-  const text = render(format, generated, runDir, source);
+  const text = render(format, generated, runDir, stateDir, source);
   if (typeof out === 'string') {
     try {
       // The pin script is meant to be run: make it executable.
@@ -80,6 +83,26 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
+/** What `kvm-tui launch` prepares for UEFI and a TPM (src/run/guest-state.ts), as shell lines for the preview. */
+function platformSetup(generated: GeneratedVm, runDir: string, stateDir: string): string[] {
+  const { spec } = generated.plan;
+  const firmware = firmwareFacts(spec);
+  if (!firmware && !spec.guest.tpm) return [];
+  const state = stateDirPaths(stateDir);
+  const lines = ['# The VM\'s persistent state: its UEFI variable store (copied once) and TPM state.', `mkdir -p -m 0700 -- ${quoteShellWord(stateDir)}`];
+  if (firmware) lines.push(`[ -e ${quoteShellWord(state.uefiVars)} ] || install -m 0600 -- ${quoteShellWord(firmware.varsTemplate)} ${quoteShellWord(state.uefiVars)}`);
+  if (spec.guest.tpm) {
+    lines.push(
+      '# swtpm serves the TPM (it ends when QEMU does); it gets names relative to the run dir.',
+      `mkdir -p -m 0700 -- ${quoteShellWord(state.tpmState)}`,
+      `ln -sfn -- ${quoteShellWord(state.tpmState)} ${quoteShellWord(`${runDir}/tpm-state`)}`,
+      `(cd -- ${quoteShellWord(runDir)} && setsid ${buildSwtpmArgs().map(quoteShellWord).join(' ')} </dev/null >>swtpm.log 2>&1 &)`,
+      `until [ -S ${quoteShellWord(`${runDir}/swtpm.sock`)} ]; do sleep 0.1; done`,
+    );
+  }
+  return lines;
+}
+
 function parseFormat(value: unknown): Format {
   if (value === undefined) throw new UsageError(`generate: --format is required (${GENERATE_FORMATS.join(', ')})`);
   if (typeof value !== 'string') throw new UsageError('generate: --format given more than once');
@@ -89,7 +112,7 @@ function parseFormat(value: unknown): Format {
   return value as Format;
 }
 
-function render(format: Format, generated: GeneratedVm, runDir: string, source: string): string {
+function render(format: Format, generated: GeneratedVm, runDir: string, stateDir: string, source: string): string {
   switch (format) {
     case 'qemu':
       return [
@@ -97,6 +120,7 @@ function render(format: Format, generated: GeneratedVm, runDir: string, source: 
         '# pin it (kvm-tui generate ... --format script), then resume it with the QMP command "cont".',
         // QEMU creates the QMP socket but not the directory holding it.
         `mkdir -p -m 0700 -- ${quoteShellWord(runDir)}`,
+        ...platformSetup(generated, runDir, stateDir),
         formatShellPreview(generated.argv),
       ].join('\n');
     case 'xml':

@@ -20,7 +20,7 @@ import { LAUNCH_BLOCKING_CODES } from '../plan/codes.js';
 import { planVm } from '../plan/plan-vm.js';
 import { describeThread, launchVm } from '../run/launch.js';
 import { formatCpuList } from '../host/cpulist.js';
-import { vmRunDir } from '../shared/vm-paths.js';
+import { vmRunDir, vmStateDir } from '../shared/vm-paths.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 import type { Plan, VmSpec } from '../spec/types.js';
 import { readCommandTopology } from './host-topology.js';
@@ -31,7 +31,7 @@ import { statusEntry } from './status.js';
 /** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
 export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;
 
-export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string } | { problems: string[] };
+export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string; stateDir: string } | { problems: string[] };
 
 /**
  * The plan launch runs, made against this host as it is now: CPUs that running VMs hold are
@@ -50,8 +50,9 @@ export function prepareLaunch(
   const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code))];
   if (blocking.length > 0) return { problems: blocking.map((problem) => `plan: ${problem.message} [${problem.code}]`) };
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
+  const stateDir = vmStateDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   try {
-    return { plan, argv: generateAll(plan, { runDir, target }).argv, runDir };
+    return { plan, argv: generateAll(plan, { runDir, stateDir, target }).argv, runDir, stateDir };
   } catch (error) {
     if (error instanceof QemuArgsError) return { problems: error.problems.map((problem) => `generate: ${problem.message} [${problem.code}]`) };
     if (error instanceof DomainXmlError) return { problems: error.problems.map((problem) => `generate: ${problem}`) };
@@ -72,7 +73,7 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
     ctx.stderr(prepared.problems.map((problem) => `kvm-tui: launch: ${problem}\n`).join(''));
     return 1;
   }
-  const { plan, argv, runDir } = prepared;
+  const { plan, argv, runDir, stateDir } = prepared;
   for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
 
   const services = launchServices(ctx);
@@ -81,6 +82,7 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
       plan,
       argv,
       runDir,
+      stateDir,
       paused: ctx.args.values.paused === true,
       onStep: json ? undefined : (step, text) => ctx.stderr(`launch: ${step.padEnd(7)} ${text}\n`),
     },

@@ -21,7 +21,7 @@ export interface GeneratedVm {
 
 /** Throws QemuArgsError or DomainXmlError (both list every problem) when the plan cannot be generated. */
 export function generateAll(plan: Plan, opts: GenerateOptions): GeneratedVm {
-  const argv = buildQemuArgs(plan, { runDir: opts.runDir, qemuBinary: opts.qemuBinary, target: opts.target });
+  const argv = buildQemuArgs(plan, { runDir: opts.runDir, stateDir: opts.stateDir, qemuBinary: opts.qemuBinary, target: opts.target });
   const xml = buildDomainXml(plan, opts.emulatorBinary === undefined ? {} : { emulatorBinary: opts.emulatorBinary });
   const script = buildPinScript(plan, { runDir: opts.runDir });
   return { argv, xml, script, plan };

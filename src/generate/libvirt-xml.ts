@@ -28,7 +28,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { pageKiB } from '../shared/page-sizes.js';
-import { MACHINE_FACTS, vmMac, vmUuid } from './vm-facts.js';
+import { firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, kvmHintDedicated, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, vmMac, vmUuid } from './vm-facts.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -178,6 +178,8 @@ export function findPlanXmlProblems(plan: Plan): string[] {
   if (spec.cpu.cachePassthrough && model !== 'host' && model !== 'max') {
     problems.push(`cache passthrough needs cpu model "host" or "max", not ${JSON.stringify(model)}`);
   }
+  if (spec.guest.secureBoot && spec.guest.firmware !== 'uefi') problems.push('secure boot needs guest firmware uefi');
+  if (spec.guest.secureBoot && !/^(q35|pc-q35-[0-9.]+)$/.test(spec.machine)) problems.push(`secure boot needs a q35 machine (SMM), not ${JSON.stringify(spec.machine)}`);
   for (const feature of spec.cpu.features) {
     if (!/^[+-]?[A-Za-z0-9_.-]+$/.test(feature)) problems.push(`cpu feature ${JSON.stringify(feature)} is not a feature name with an optional +/-`);
   }
@@ -188,6 +190,7 @@ export function findPlanXmlProblems(plan: Plan): string[] {
     }
   }
   if (spec.network.mode === 'tap' && !spec.network.ifname) problems.push('tap networking needs an interface name');
+
   return problems;
 }
 
@@ -225,18 +228,35 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
 
   const os = ele(domain, 'os');
   txt(ele(os, 'type', { arch: 'x86_64', machine: spec.machine }), 'hvm');
+  // The same OVMF files as the argv (vm-facts.ts); libvirt keeps the VM's variable store
+  // (/var/lib/libvirt/qemu/nvram/NAME_VARS.fd), copied from the template on first start.
+  const firmware = firmwareFacts(spec);
+  if (firmware) {
+    txt(ele(os, 'loader', { readonly: 'yes', secure: firmware.secureBoot ? 'yes' : 'no', type: 'pflash' }), firmware.code);
+    ele(os, 'nvram', { template: firmware.varsTemplate });
+  }
   if (spec.disks.length > 0) ele(os, 'boot', { dev: 'hd' });
 
   const features = ele(domain, 'features');
   ele(features, 'acpi');
   ele(features, 'apic');
+  const hyperv = hypervEnlightenments(plan);
+  if (hyperv.length > 0) {
+    const element = ele(features, 'hyperv', { mode: 'custom' });
+    for (const entry of hyperv) ele(element, entry.libvirt, { state: 'on', ...entry.attrs });
+  }
+  if (kvmHintDedicated(plan)) ele(ele(features, 'kvm'), 'hint-dedicated', { state: 'on' });
+  const pmu = pmuState(spec);
+  if (pmu !== null) ele(features, 'pmu', { state: pmu });
+  if (firmware?.secureBoot) ele(features, 'smm', { state: 'on' });
 
   addCpu(domain, plan);
 
-  const clock = ele(domain, 'clock', { offset: 'utc' });
+  const clock = ele(domain, 'clock', { offset: rtcBase(spec) });
   ele(clock, 'timer', { name: 'rtc', tickpolicy: 'catchup' });
   ele(clock, 'timer', { name: 'pit', tickpolicy: 'delay' });
   ele(clock, 'timer', { name: 'hpet', present: 'no' });
+  if (hyperv.length > 0) ele(clock, 'timer', { name: HYPERV_CLOCK.libvirt, present: 'yes' });
 
   txt(ele(domain, 'on_poweroff'), 'destroy');
   txt(ele(domain, 'on_reboot'), 'restart');
@@ -285,6 +305,11 @@ function addCputune(domain: XMLBuilder, plan: Plan): void {
   for (const entry of vcpuPins) ele(cputune, 'vcpupin', { vcpu: String(entry.vcpu), cpuset: String(entry.hostCpu) });
   if (plan.emulator.length > 0) ele(cputune, 'emulatorpin', { cpuset: formatCpuList(plan.emulator) });
   for (const pin of iothreadPins) ele(cputune, 'iothreadpin', { iothread: String(pin.libvirtId), cpuset: formatCpuList(pin.hostCpus) });
+  // Real-time vCPUs: libvirt sets the policy on each vCPU thread, as launch and the pin script do.
+  const scheduler = plan.spec.vcpuScheduler;
+  if (scheduler && vcpuPins.length > 0) {
+    ele(cputune, 'vcpusched', { vcpus: formatCpuList(vcpuPins.map((entry) => entry.vcpu)), scheduler: scheduler.policy, priority: String(scheduler.priority) });
+  }
 }
 
 function addNumatune(domain: XMLBuilder, plan: Plan): void {
@@ -368,6 +393,8 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   ele(serial, 'log', { file: serialLogPath(spec.name), append: 'off' });
   ele(serial, 'target', { port: '0' });
   ele(ele(devices, 'console', { type: 'pty' }), 'target', { type: 'serial', port: '0' });
+  // libvirt starts swtpm for the VM itself (the argv's TPM is the same device and version).
+  if (spec.guest.tpm) ele(ele(devices, 'tpm', { model: TPM_FACTS.model }), 'backend', { type: 'emulator', version: TPM_FACTS.version });
   // A balloon would hand pages back behind the pinning/hugepage plan's back.
   ele(devices, 'memballoon', { model: 'none' });
 }

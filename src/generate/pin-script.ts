@@ -113,7 +113,7 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     '# Exit:  0 pinned, verified (and resumed); 1 a thread\'s affinity differs from the plan;',
     '#        2 QMP unreachable, another VM on that socket, or a vCPU/iothread layout unlike the plan.',
     '#',
-    '# Needs bash, taskset (util-linux) and perl. QMP is JSON on a unix socket, which bash cannot',
+    '# Needs bash, taskset and chrt (util-linux) and perl. QMP is JSON on a unix socket, which bash cannot',
     '# open (/dev/tcp is TCP only); socat and python3 are not on a default Debian install, but',
     '# perl-base is Essential (always installed) and has IO::Socket::UNIX. Replies are read with',
     '# regular expressions instead of JSON::PP (perl-modules, not Essential): the two queries return',
@@ -134,6 +134,9 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     `iothread_cpus=(${words(plan.iothreads.map((iothread) => formatCpuList(iothread.hostCpus)))})`,
     '# Host CPUs for every other thread of QEMU (empty = not pinned).',
     `emulator_cpus=${quoteShellWord(formatCpuList(plan.emulator))}`,
+    '# Real-time policy of the vCPU threads (chrt; empty = the normal scheduler) and its priority.',
+    `vcpu_policy=${spec.vcpuScheduler ? spec.vcpuScheduler.policy : "''"}`,
+    `vcpu_priority=${spec.vcpuScheduler ? String(spec.vcpuScheduler.priority) : "''"}`,
     '',
     // A function replacer: the perl code is full of $1, which a string replacement would expand.
     PIN_BODY.replaceAll('@QMP_PERL@', () => QMP_PERL.trimEnd()),
@@ -227,7 +230,24 @@ if [[ -n $emulator_cpus ]]; then
   done
 fi
 
+# Real-time vCPUs: SCHED_FIFO (1) or SCHED_RR (2) at the planned priority, checked in
+# /proc/PID/task/TID/stat (fields 40 rt_priority and 41 policy).
 status=0
+if [[ -n $vcpu_policy ]]; then
+  case $vcpu_policy in fifo) policy_number=1 ;; rr) policy_number=2 ;; esac
+  for ((i = 0; i < ${"$"}{#vcpu_cpus[@]}; i++)); do
+    tid=${"$"}{vcpu_tid[$i]}
+    chrt "--$vcpu_policy" --pid "$vcpu_priority" "$tid" || die 1 "chrt --$vcpu_policy --pid $vcpu_priority $tid (vcpu $i) failed"
+    stat_line=$(<"/proc/$pid/task/$tid/stat")
+    read -r -a stat_fields <<<"${"$"}{stat_line##*) }"
+    if [[ ${"$"}{stat_fields[38]} == "$policy_number" && ${"$"}{stat_fields[37]} == "$vcpu_priority" ]]; then
+      echo "pin: vcpu $i (thread $tid) runs $vcpu_policy at priority $vcpu_priority"
+    else
+      echo "pin: vcpu $i (thread $tid) has policy ${"$"}{stat_fields[38]} priority ${"$"}{stat_fields[37]}, planned $vcpu_policy $vcpu_priority" >&2
+      status=1
+    fi
+  done
+fi
 for tid in "${"$"}{!planned_of_tid[@]}"; do
   [[ -e /proc/$pid/task/$tid ]] || continue
   actual=$(allowed_cpus "$tid") || continue

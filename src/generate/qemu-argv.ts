@@ -25,8 +25,8 @@ import type { Plan, PlanMessage, VmSpec } from '../spec/types.js';
 import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import { checkIfname } from '../shared/ifname.js';
 import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
-import { runDirPaths } from '../shared/vm-paths.js';
-import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, MACHINE_FACTS, preallocContext, qemuAtLeast, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { runDirPaths, stateDirPaths } from '../shared/vm-paths.js';
+import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export interface QemuArgsOptions {
   /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
@@ -34,6 +34,11 @@ export interface QemuArgsOptions {
   qemuBinary?: string;
   /** The QEMU the command line is for (version-dependent options); unknown by default. */
   target?: OutputTarget;
+  /**
+   * Per-VM persistent dir (src/shared/vm-paths.ts vmStateDir): the UEFI variable store. Default:
+   * the run dir, which a stop removes (the guest's boot entries and keys would not be kept).
+   */
+  stateDir?: string;
 }
 
 export const DEFAULT_QEMU_BINARY = 'qemu-system-x86_64';
@@ -90,6 +95,8 @@ export function checkPlanForQemu(plan: Plan): PlanMessage[] {
   if (spec.cpu.model === 'host' && spec.accel !== 'kvm') {
     add('host-cpu-needs-kvm', 'CPU model "host" exists only with accel kvm; use a named model or "max" under TCG');
   }
+  if (spec.guest.secureBoot && spec.guest.firmware !== 'uefi') add('secure-boot-needs-uefi', 'secure boot needs guest firmware uefi');
+  if (spec.guest.secureBoot && !/^(q35|pc-q35-[0-9.]+)$/.test(spec.machine)) add('secure-boot-needs-q35', `secure boot needs a q35 machine (SMM), not "${spec.machine}"`);
   if (spec.cpu.cachePassthrough && spec.cpu.model !== 'host' && spec.cpu.model !== 'max') {
     add('cache-passthrough-needs-host', `cache passthrough needs CPU model "host" (or "max"), not "${spec.cpu.model}"`);
   }
@@ -222,6 +229,19 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   if (guestNodes.length === 0) machine.push('memory-backend=mem0');
   machine.push(`usb=${onOff(MACHINE_FACTS.usb)}`, `dump-guest-core=${onOff(MACHINE_FACTS.dumpGuestCore)}`, `mem-merge=${onOff(MACHINE_FACTS.memMerge)}`);
   if (!oldHpet) machine.push(`hpet=${onOff(MACHINE_FACTS.hpet)}`);
+  // UEFI as two flash chips (vm-facts.ts): the code read-only, the VM's variable store writable.
+  const firmware = firmwareFacts(spec);
+  if (firmware) {
+    if (firmware.secureBoot) machine.push('smm=on');
+    machine.push('pflash0=fw-code', 'pflash1=fw-vars');
+    const vars = stateDirPaths(opts.stateDir ?? opts.runDir).uefiVars;
+    add('-blockdev', `driver=file,node-name=fw-code-file,filename=${optValue(firmware.code)},read-only=on`);
+    add('-blockdev', 'driver=raw,node-name=fw-code,file=fw-code-file,read-only=on');
+    add('-blockdev', `driver=file,node-name=fw-vars-file,filename=${optValue(vars)},read-only=off`);
+    add('-blockdev', 'driver=raw,node-name=fw-vars,file=fw-vars-file,read-only=off');
+    // Only SMM code may write the variable store, so the guest OS cannot replace secure boot keys.
+    if (firmware.secureBoot) add('-global', 'driver=cfi.pflash01,property=secure,value=on');
+  }
   add('-machine', machine.join(','));
   if (oldHpet) add('-no-hpet');
   // thread=multi: one host thread per vCPU under TCG too, so per-vCPU pinning means the same.
@@ -237,6 +257,13 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   if (cpuMigratableOff(spec)) cpu.push('migratable=off');
   // The host's own cache leaves replace the legacy L3 description (as libvirt's passthrough mode).
   if (spec.cpu.cachePassthrough) cpu.push('host-cache-info=on', 'l3-cache=off');
+  // Hyper-V enlightenments and clock (KVM only; vm-facts.ts decides which).
+  const hyperv = hypervEnlightenments(plan);
+  if (hyperv.length > 0) cpu.push(`${HYPERV_CLOCK.qemu}=on`, ...hyperv.map((entry) => `${entry.qemu}=${entry.value}`));
+  // The virtual PMU as asked, and the real-time hint for vCPUs on cores of their own (vm-facts.ts).
+  const pmu = pmuState(spec);
+  if (pmu !== null) cpu.push(`pmu=${pmu}`);
+  if (kvmHintDedicated(plan)) cpu.push('kvm-hint-dedicated=on');
   // A named model is the same CPU on every host or none: QEMU refuses what the host cannot give.
   if (cpuEnforced(spec)) cpu.push('enforce');
   add('-cpu', cpu.join(','));
@@ -311,7 +338,13 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   add('-chardev', `file,id=serial0,path=${optValue(paths.serialLog)}`);
   // The serial port spelled as a device, as libvirt spells it (-serial is its legacy shorthand).
   add('-device', 'isa-serial,chardev=serial0,id=serial0');
-  add('-rtc', `base=${CLOCK_FACTS.rtcBase},driftfix=${CLOCK_FACTS.rtcDriftfix}`);
+  if (spec.guest.tpm) {
+    // swtpm (started by launch, src/run/guest-state.ts) serves the TPM on this socket.
+    add('-chardev', `socket,id=chrtpm,path=${optValue(paths.tpmSocket)}`);
+    add('-tpmdev', 'emulator,id=tpm-tpm0,chardev=chrtpm');
+    add('-device', `${TPM_FACTS.model},tpmdev=tpm-tpm0,id=tpm0`);
+  }
+  add('-rtc', `base=${rtcBase(spec)},driftfix=${CLOCK_FACTS.rtcDriftfix}`);
   add('-global', `kvm-pit.lost_tick_policy=${CLOCK_FACTS.pitLostTickPolicy}`);
   add('-boot', 'strict=on');
   // -pidfile takes a plain path (not an option list): no comma doubling here.

@@ -23,6 +23,14 @@
  * - Boot: strict (only the devices given; no fallback to a network boot).
  * - Memory preallocation runs in a thread context bound to the memory's host node (QEMU >= 7.2),
  *   so the pages are touched by CPUs of that node, not by whichever CPU QEMU started on.
+ * - Guest platform (spec.guest, defaults by OS): UEFI is OVMF from Debian's `ovmf` package as
+ *   pflash (code read-only, a per-VM copy of the variable store writable), with secure boot the
+ *   SMM build with Microsoft's keys enrolled, SMM on and the flash locked to SMM
+ *   (cfi.pflash01 secure=on), as Debian's firmware descriptor 40-edk2-x86_64-secure-enrolled.json
+ *   and libvirt have it. The TPM is a TPM 2.0 CRB device backed by swtpm. Hyper-V
+ *   enlightenments are the set Proxmox and virt-install give modern Windows (see HYPERV below);
+ *   only under KVM: QEMU's TCG refuses them ("kernel doesn't allow setting HyperV VP_INDEX",
+ *   measured with 7.2). The RTC counts local time for Windows (its default), UTC otherwise.
  */
 import { createHash } from 'node:crypto';
 import type { Plan, VmSpec } from '../spec/types.js';
@@ -47,7 +55,75 @@ export function qemuAtLeast(target: OutputTarget, major: number, minor: number):
 
 export const MACHINE_FACTS = { usb: false, dumpGuestCore: false, memMerge: false, hpet: false } as const;
 
-export const CLOCK_FACTS = { rtcBase: 'utc', rtcDriftfix: 'slew', pitLostTickPolicy: 'delay' } as const;
+export const CLOCK_FACTS = { rtcDriftfix: 'slew', pitLostTickPolicy: 'delay' } as const;
+
+/** What the guest's RTC counts (-rtc base= / <clock offset=>). */
+export function rtcBase(spec: Pick<VmSpec, 'guest'>): 'utc' | 'localtime' {
+  return spec.guest.clock;
+}
+
+/** The OVMF files (Debian's ovmf package; the pairs its /usr/share/qemu/firmware descriptors name). */
+export const OVMF_FILES = {
+  plain: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', varsTemplate: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
+  secureBoot: { code: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', varsTemplate: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+} as const;
+
+export interface FirmwareFacts {
+  /** Read-only firmware code (pflash0). */
+  code: string;
+  /** The variable store each VM starts from (copied once, then the VM's own: pflash1). */
+  varsTemplate: string;
+  /** Secure boot: SMM on and the flash writable only from SMM. */
+  secureBoot: boolean;
+}
+
+/** UEFI firmware for the VM, or null for BIOS (SeaBIOS, QEMU's default). */
+export function firmwareFacts(spec: Pick<VmSpec, 'guest'>): FirmwareFacts | null {
+  if (spec.guest.firmware !== 'uefi') return null;
+  const files = spec.guest.secureBoot ? OVMF_FILES.secureBoot : OVMF_FILES.plain;
+  return { ...files, secureBoot: spec.guest.secureBoot };
+}
+
+/** The TPM device: TPM 2.0 over the CRB interface (Windows 11 and Linux drive it; TPM 2.0 only), backed by swtpm. */
+export const TPM_FACTS = { model: 'tpm-crb', version: '2.0' } as const;
+
+/**
+ * Hyper-V enlightenments in QEMU's order and spelling (docs/system/i386/hyperv.rst), with the
+ * libvirt <hyperv> element that says the same. hv-time is libvirt's <timer name='hypervclock'>.
+ * QEMU requires vpindex for synic, ipi and tlbflush, and synic + time for stimer: all are here.
+ */
+export const HYPERV: ReadonlyArray<{ qemu: string; value: string; libvirt: string; attrs?: Record<string, string> }> = [
+  { qemu: 'hv-relaxed', value: 'on', libvirt: 'relaxed' },
+  { qemu: 'hv-vapic', value: 'on', libvirt: 'vapic' },
+  // 0x1fff = 8191 retries before a spinning vCPU tells the hypervisor (Microsoft's recommendation).
+  { qemu: 'hv-spinlocks', value: '0x1fff', libvirt: 'spinlocks', attrs: { retries: '8191' } },
+  { qemu: 'hv-vpindex', value: 'on', libvirt: 'vpindex' },
+  { qemu: 'hv-runtime', value: 'on', libvirt: 'runtime' },
+  { qemu: 'hv-synic', value: 'on', libvirt: 'synic' },
+  { qemu: 'hv-stimer', value: 'on', libvirt: 'stimer' },
+  { qemu: 'hv-reset', value: 'on', libvirt: 'reset' },
+  { qemu: 'hv-frequencies', value: 'on', libvirt: 'frequencies' },
+  { qemu: 'hv-tlbflush', value: 'on', libvirt: 'tlbflush' },
+  { qemu: 'hv-ipi', value: 'on', libvirt: 'ipi' },
+];
+
+/** The Hyper-V clock (reference TSC page): `hv-time` on the argv, `<timer name='hypervclock'>` in the XML. */
+export const HYPERV_CLOCK = { qemu: 'hv-time', libvirt: 'hypervclock' } as const;
+
+/**
+ * The enlightenments this VM gets: none unless the guest asks for them and runs under KVM. The
+ * enlightened VMCS (hv-evmcs) pairs with Intel VMX and only helps a guest that runs its own
+ * hypervisor (Hyper-V, WSL2, VBS inside Windows): given when the host is Intel and the spec gives
+ * the guest VMX (+vmx); with -cpu host the guest's VMX depends on the host's kvm_intel nested
+ * setting, which the plan does not know, so it is not guessed.
+ */
+export function hypervEnlightenments(plan: Pick<Plan, 'spec' | 'host'>): Array<{ qemu: string; value: string; libvirt: string; attrs?: Record<string, string> }> {
+  const { spec } = plan;
+  if (!spec.guest.hyperv || spec.accel !== 'kvm') return [];
+  const list = [...HYPERV];
+  if (plan.host.vendor === 'intel' && spec.cpu.features.includes('+vmx')) list.push({ qemu: 'hv-evmcs', value: 'on', libvirt: 'evmcs' });
+  return list;
+}
 
 /** Whether QEMU must refuse to start when the host cannot give every feature of the CPU model. */
 export function cpuEnforced(spec: VmSpec): boolean {
@@ -82,4 +158,18 @@ export function vmMac(spec: Pick<VmSpec, 'name' | 'network'>): string {
 /** Preallocation runs in a thread context on the memory's node (QEMU >= 7.2, prealloc, bound memory). */
 export function preallocContext(plan: Plan, target: OutputTarget, hostNodes: readonly number[]): boolean {
   return plan.spec.memory.prealloc && hostNodes.length > 0 && qemuAtLeast(target, 7, 2);
+}
+
+/**
+ * The kvm-hint-dedicated CPUID bit (KVM_HINTS_REALTIME): tells the guest its vCPUs are never
+ * preempted, so it uses native spinlocks and idle polling instead of paravirtual ones. True only
+ * when that holds: KVM, every vCPU on a core of its own with its siblings held idle, no overcommit.
+ */
+export function kvmHintDedicated(plan: Plan): boolean {
+  return plan.spec.accel === 'kvm' && plan.spec.pinning.requireDedicated && (plan.idleSiblings?.length ?? 0) > 0;
+}
+
+/** The virtual PMU as the spec asks: 'off', 'on', or null for QEMU's default. */
+export function pmuState(spec: VmSpec): 'on' | 'off' | null {
+  return spec.cpu.pmu === false ? 'off' : spec.cpu.pmu === true ? 'on' : null;
 }

@@ -27,5 +27,14 @@ export function checkHostSupport(view: HostView, cpuInfo: CpuInfo, spec: VmSpec,
       );
     }
   }
+  if (spec.guest.hyperv && spec.accel !== 'kvm') {
+    // QEMU's TCG refuses hv-* ("kernel doesn't allow setting HyperV VP_INDEX"): the generators leave them out.
+    messages.warn('hyperv-needs-kvm', `guest.hyperv: Hyper-V enlightenments need accel kvm; under ${spec.accel} the ${spec.guest.os} guest runs without them (slower timers, spinlocks and IPIs)`);
+  }
+  if (spec.guest.tpm && spec.name.includes(',')) {
+    // Measured (libvirt 9.0, swtpm 0.7): swtpm_setup fails with "does not support TPM 2". kvm-tui's
+    // own launch gives swtpm fixed relative names, so only the libvirt XML is affected.
+    messages.warn('tpm-name-comma', `the VM name ${JSON.stringify(spec.name)} has a ",": kvm-tui launch runs its TPM, but libvirt builds swtpm's log and state paths from the name and swtpm cannot take a comma there, so the libvirt XML would not start; rename it for libvirt`);
+  }
   if (view.online.length === 0) messages.fail('no-free-cpus', 'the host has no online CPUs');
 }

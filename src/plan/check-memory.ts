@@ -39,7 +39,7 @@ export function checkMemory({ view, backing, groups, placement, messages, preall
       if (freeMiB < memMiB) {
         const pages = memMiB / PAGE_MIB[backing];
         const freePages = freeMiB / PAGE_MIB[backing];
-        messages.warn('hugepages-missing', `${where}: ${freePages} free ${backing.slice(10)} hugepages, ${pages} needed for ${formatSizeMiB(memMiB)}; reserve them first (e.g. echo ${pages} > /sys/devices/system/node/node${nodes[0]}/hugepages/hugepages-${PAGE_KIB[backing]}kB/nr_hugepages)`);
+        messages.warn('hugepages-missing', `${where}: ${freePages} free ${backing.slice(10)} hugepages, ${pages} needed for ${formatSizeMiB(memMiB)}; reserve them first: ${reserveCommands(view, nodes, backing, pages)}`);
       }
     }
     if (backing === 'ram') {
@@ -57,4 +57,21 @@ export function checkMemory({ view, backing, groups, placement, messages, preall
       if (totalMiB < memMiB) messages.warn('memory-exceeds-node', `${where} ha${nodes.length === 1 ? 's' : 've'} ${formatSizeMiB(totalMiB)} of memory, less than the ${formatSizeMiB(memMiB)} asked for`);
     }
   }
+}
+
+/**
+ * The commands that reserve `pages` pages over `nodes`, shared evenly (the VM's memory is bound
+ * to all of them), each node's nr_hugepages set to what it holds now plus what it lacks of its
+ * share (nr_hugepages is the pool's size, not an increment): one `echo N > .../nodeK/...` per node
+ * that lacks pages.
+ */
+export function reserveCommands(view: HostView, nodes: readonly number[], backing: Exclude<MemoryBacking, 'ram'>, pages: number): string {
+  const share = Math.ceil(pages / nodes.length);
+  const commands: string[] = [];
+  for (const node of nodes) {
+    const pool = view.topology.nodes.find((entry) => entry.id === node)?.hugepages[PAGE_KIB[backing]];
+    const lacking = share - (pool?.free ?? 0);
+    if (lacking > 0) commands.push(`echo ${(pool?.total ?? 0) + lacking} > /sys/devices/system/node/node${node}/hugepages/hugepages-${PAGE_KIB[backing]}kB/nr_hugepages`);
+  }
+  return commands.join('; ');
 }

@@ -65,6 +65,10 @@ export const PLAN_WARNING_CODES = [
   'kvm-unavailable',
   /** A tap with vhost, but /dev/vhost-net is missing or does not open here (an error for launch). */
   'vhost-unavailable',
+  /** A TPM and a "," in the VM name: libvirt's swtpm cannot take the paths it makes of the name. */
+  'tpm-name-comma',
+  /** Real-time vCPUs (vcpuScheduler) share a host CPU with something else (an error for launch). */
+  'realtime-shared',
   /** pinning.siblings idle, but too few whole free cores: vCPUs share cores with their siblings. */
   'siblings-not-idle',
   /** QEMU says this host cannot give features of the named CPU model (an error for launch: enforce). */
@@ -77,4 +81,4 @@ export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
 
 /** Plan warnings that make `launch` refuse: the VM would not start, or start and then fail. */
-export const LAUNCH_BLOCKING_CODES: ReadonlySet<string> = new Set(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'cpu-model-unavailable']);
+export const LAUNCH_BLOCKING_CODES: ReadonlySet<string> = new Set(['hugepages-missing', 'memory-exceeds-node', 'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'cpu-model-unavailable', 'realtime-shared']);

@@ -25,6 +25,7 @@ import { buildHostView } from './host-view.js';
 import { unique } from './number-lists.js';
 import { idleSiblingsOf } from './place-auto.js';
 import { placeVcpus } from './place-vcpus.js';
+import { checkRealtime } from './check-realtime.js';
 import { createPlanMessages } from './plan-messages.js';
 import { buildVcpuGroups } from './vcpu-groups.js';
 
@@ -102,6 +103,7 @@ export function planVm(input: PlanVmInput): Plan {
     checkPlacementRules({ offer, spec, placement, groups, guestThreads: guestTopology.threads, guestDies: guestTopology.dies, emulator: helpers.emulator, iothreads: helpers.iothreads, messages });
   }
   checkMemory({ view, backing: spec.memory.backing, groups, placement, messages, prealloc: spec.memory.prealloc });
+  checkRealtime(spec, placement?.vcpuHost ?? null, helpers.emulator, helpers.iothreads, messages);
 
   return {
     spec: buildPlanSpec(spec, effective),

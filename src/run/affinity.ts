@@ -4,7 +4,7 @@
  */
 import { formatCpuList } from '../host/cpulist.js';
 import type { HostFs } from '../host/host-fs.js';
-import { parseTaskStatus } from '../host/proc-task.js';
+import { parseTaskStat, parseTaskStatus } from '../host/proc-task.js';
 import type { RunCommand } from './run-command.js';
 
 /** Sets one thread's affinity. Resolves with null, or the error text taskset printed. */
@@ -34,4 +34,21 @@ export function sameCpus(a: readonly number[], b: readonly number[]): boolean {
   const sortedA = [...a].sort((x, y) => x - y);
   const sortedB = [...b].sort((x, y) => x - y);
   return sortedA.every((cpu, index) => cpu === sortedB[index]);
+}
+
+/** Linux's numbers for the real-time policies (sched(7)), as /proc/PID/task/TID/stat field 41 gives them. */
+export const SCHED_POLICY_NUMBER = { fifo: 1, rr: 2 } as const;
+
+/** Sets one thread's real-time policy with util-linux's chrt. Resolves with null, or chrt's error text. */
+export async function setThreadScheduler(run: RunCommand, tid: number, policy: 'fifo' | 'rr', priority: number): Promise<string | null> {
+  const result = await run(['chrt', `--${policy}`, '--pid', String(priority), String(tid)], { timeoutMs: 5000 });
+  if (result.ok) return null;
+  return (result.stderr.trim() || result.error || 'chrt failed').split('\n')[0]!;
+}
+
+/** A thread's scheduling policy number and real-time priority now, or null when it is gone. */
+export function readThreadScheduler(procFs: HostFs, pid: number, tid: number): { policy: number; priority: number } | null {
+  const text = procFs.read(`/proc/${pid}/task/${tid}/stat`);
+  const stat = text === null ? null : parseTaskStat(text);
+  return stat ? { policy: stat.policy, priority: stat.rtPriority } : null;
 }

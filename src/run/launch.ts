@@ -3,9 +3,11 @@
  * pins from /proc, record the VM, then resume it. Each step is named; a failure at any step stops
  * the VM, removes its runtime directory, and reports the step with QEMU's own words.
  *
- *   check    the name is free (no running VM of that name), disk images exist
- *   prepare  the runtime directory (0700), launch.sh (the exact argv, runnable)
- *   start    QEMU in its own session (setsid; survives the TUI and SIGHUP), stdio to qemu.log,
+ *   check    the name is free (no running VM of that name), disk images exist, the UEFI
+ *            firmware files and swtpm are there when the guest needs them
+ *   prepare  the runtime directory (0700), launch.sh (the exact argv, runnable), the state dir
+ *            with the VM's UEFI variable store (copied from the template once, then kept)
+ *   start    swtpm for a TPM (src/run/guest-state.ts; it exits with QEMU), then QEMU in its own session (setsid; survives the TUI and SIGHUP), stdio to qemu.log,
  *            the whole process bound to the emulator CPUs (taskset) so start-up work and memory
  *            preallocation never run on other VMs' or isolated cores
  *   qmp      QMP answers (while QEMU is alive; its exit ends the wait at once)
@@ -25,10 +27,11 @@ import type { RecordThread, VmRecord } from '../registry/vm-record.js';
 import { formatShellPreview } from '../shared/shell-quote.js';
 import { runDirPaths, type RunDirPaths } from '../shared/vm-paths.js';
 import type { Plan } from '../spec/types.js';
-import { listThreads, readThreadAffinity, sameCpus, setThreadAffinity } from './affinity.js';
+import { listThreads, readThreadAffinity, readThreadScheduler, sameCpus, SCHED_POLICY_NUMBER, setThreadAffinity, setThreadScheduler } from './affinity.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { QmpClient } from './qmp-client.js';
 import { ensureRunDir } from './run-dir.js';
+import { guestStateProblems, needsGuestState, prepareStateDir, startSwtpm, stopSwtpm } from './guest-state.js';
 import type { RunCommand } from './run-command.js';
 
 export type LaunchStep = 'check' | 'prepare' | 'start' | 'qmp' | 'threads' | 'pin' | 'verify' | 'record' | 'resume';
@@ -68,6 +71,8 @@ export interface LaunchRequest {
   /** The generated QEMU argv (buildQemuArgs with this runDir). */
   argv: string[];
   runDir: string;
+  /** The VM's persistent dir (UEFI variables, TPM state): the one the argv was built with (default: runDir). */
+  stateDir?: string;
   /** Leave the guest paused after pinning (default: resume it). */
   paused?: boolean;
   /** How long QEMU may take to answer on QMP (memory preallocation can take a while). */
@@ -93,6 +98,7 @@ interface IothreadInfo {
 
 export async function launchVm(request: LaunchRequest, services: LaunchServices): Promise<LaunchResult> {
   const { plan, argv, runDir } = request;
+  const stateDir = request.stateDir ?? runDir;
   const paths = runDirPaths(runDir);
   // `current` names the step whose work is running, so an unexpected failure is reported there.
   let current: LaunchStep = 'check';
@@ -113,6 +119,8 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     }
     if (!stat.isFile() && !stat.isBlockDevice()) throw new LaunchError('check', `disk ${index}: ${disk.path} is not a file or block device`);
   });
+  const platform = guestStateProblems(plan, services.env);
+  if (platform.length > 0) throw new LaunchError('check', platform.map((problem) => problem.message).join('; '), null, platform.map((problem) => problem.hint).join('; '));
 
   // prepare: the run dir, and the launch lock (one launch of a VM at a time).
   begin('prepare');
@@ -124,6 +132,7 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     ensureRunDir(runDir, services.uid);
     takeLaunchLock(paths, services);
     locked = true;
+    if (needsGuestState(plan)) prepareStateDir(plan, stateDir, services.uid);
     writeFileAtomic(paths.launchScript, `#!/bin/sh\n# kvm-tui launch of VM ${JSON.stringify(plan.spec.name)}: the exact QEMU command (it starts paused, -S).\nexec ${formatShellPreview(startArgv(plan, argv))}`, { mode: 0o700, overwrite: true });
   } catch (error) {
     if (locked) fs.rmSync(paths.launchLock, { force: true });
@@ -134,19 +143,29 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
   }
 
   let pid: number | null = null;
+  let swtpmPid: number | null = null;
   let qmp: QmpClient | null = null;
   let finished = false;
   // Ctrl-C, a lost SSH session or a kill during launch must not orphan a paused QEMU.
   const untrap = services.trapInterrupts?.(async () => {
     if (finished) return;
     finished = true;
-    await abandon(pid, qmp, paths, services);
+    await abandon(pid, qmp, paths, services, swtpmPid);
   });
   try {
     // start
     begin('start');
     const command = startArgv(plan, argv);
     report('start', `${argv[0]} (${plan.emulator.length > 0 ? `bound to CPUs ${formatCpuList(plan.emulator)}` : 'not bound'})`);
+    if (plan.spec.guest.tpm) {
+      try {
+        // On the emulator CPUs too, as QEMU: the TPM's work is the VM's housekeeping.
+        swtpmPid = await startSwtpm(runDir, stateDir, services, (swtpm) => startArgv(plan, swtpm));
+      } catch (error) {
+        throw new LaunchError('start', `swtpm: ${(error as Error).message}`, null, (error as ActionError).hint);
+      }
+      report('start', `swtpm (pid ${swtpmPid}) on ${paths.tpmSocket}`);
+    }
     try {
       pid = await services.spawnDetached(command, { logFile: paths.qemuLog, env: services.env });
     } catch (error) {
@@ -190,7 +209,15 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
       const problem = await setThreadAffinity(services.run, thread.tid, thread.plannedAffinity);
       if (problem) throw new LaunchError('pin', `${describeThread(thread)} (tid ${thread.tid}) to CPUs ${formatCpuList(thread.plannedAffinity)}: ${problem}`);
     }
-    report('pin', threads.filter((t) => t.plannedAffinity.length > 0).map((t) => `${describeThread(t)}->${formatCpuList(t.plannedAffinity)}`).join(' '));
+    // Real-time vCPUs (spec.vcpuScheduler): set once pinned, still before the guest runs.
+    const scheduler = plan.spec.vcpuScheduler;
+    if (scheduler) {
+      for (const thread of threads.filter((t) => t.role === 'vcpu')) {
+        const problem = await setThreadScheduler(services.run, thread.tid, scheduler.policy, scheduler.priority);
+        if (problem) throw new LaunchError('pin', `${describeThread(thread)} (tid ${thread.tid}) to ${scheduler.policy} priority ${scheduler.priority}: ${problem}`, null, 'real-time scheduling needs root or CAP_SYS_NICE (and RLIMIT_RTPRIO)');
+      }
+    }
+    report('pin', threads.filter((t) => t.plannedAffinity.length > 0).map((t) => `${describeThread(t)}->${formatCpuList(t.plannedAffinity)}`).join(' ') + (scheduler ? `; vCPUs ${scheduler.policy} priority ${scheduler.priority}` : ''));
 
     // verify
     begin('verify');
@@ -202,7 +229,16 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
         throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) may run on CPUs ${formatCpuList(actual)}, the plan says ${formatCpuList(thread.plannedAffinity)}`, null, 'a cpuset (cgroup) may be narrowing what taskset set');
       }
     }
-    report('verify', `${threads.length} threads match the plan (/proc/${pid}/task/*/status)`);
+    if (scheduler) {
+      for (const thread of threads.filter((t) => t.role === 'vcpu')) {
+        const actual = readThreadScheduler(services.procFs, pid, thread.tid);
+        if (actual === null) throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) is gone`, qemuLogTail(paths));
+        if (actual.policy !== SCHED_POLICY_NUMBER[scheduler.policy] || actual.priority !== scheduler.priority) {
+          throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) runs policy ${actual.policy} priority ${actual.priority}, the plan says ${scheduler.policy} ${scheduler.priority}`);
+        }
+      }
+    }
+    report('verify', `${threads.length} threads match the plan (/proc/${pid}/task/*/status${scheduler ? ', vCPU policies in stat' : ''})`);
 
     // record
     begin('record');
@@ -225,7 +261,7 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     const log = error instanceof LaunchError ? null : qemuLogTail(paths);
     if (!finished) {
       finished = true;
-      await abandon(pid, qmp, paths, services);
+      await abandon(pid, qmp, paths, services, swtpmPid);
     }
     if (error instanceof LaunchError) throw error;
     throw new LaunchError(current, (error as Error).message, log, (error as ActionError).hint);
@@ -333,7 +369,7 @@ export function qemuLogTail(paths: RunDirPaths, maxLines = 12): string | null {
 }
 
 /** Stops a half-launched VM (quit over QMP, else SIGKILL), waits for it, removes its run dir. */
-async function abandon(pid: number | null, qmp: QmpClient | null, paths: RunDirPaths, services: LaunchServices): Promise<void> {
+async function abandon(pid: number | null, qmp: QmpClient | null, paths: RunDirPaths, services: LaunchServices, swtpmPid: number | null = null): Promise<void> {
   if (pid !== null && processRuns(pid, services.procFs)) {
     if (qmp && !qmp.closed) await qmp.execute('quit', undefined, 2000).catch(() => undefined);
     const deadline = services.clock.now() + 3000;
@@ -350,6 +386,8 @@ async function abandon(pid: number | null, qmp: QmpClient | null, paths: RunDirP
       while (processRuns(pid, services.procFs) && services.clock.now() < killDeadline) await services.clock.sleep(25);
     }
   }
+  // swtpm ends with QEMU once QEMU connected; one QEMU never reached would keep it.
+  if (swtpmPid !== null) stopSwtpm(paths.dir, services.signal, services.procFs, swtpmPid);
   // Nothing of the failed VM stays behind (its log is in the error).
   fs.rmSync(paths.launchLock, { force: true });
   removeStaleRunDir(paths.dir, services.uid, services.procFs);

@@ -136,8 +136,9 @@ export class Virsh {
     await this.run(['destroy', `--domain=${domain}`]);
   }
 
+  /** Removes the definition and libvirt's copy of its UEFI variable store (libvirt refuses a UEFI domain's undefine without --nvram). */
   async undefine(domain: string): Promise<void> {
-    await this.run(['undefine', `--domain=${domain}`]);
+    await this.run(['undefine', '--nvram', `--domain=${domain}`]);
   }
 
   /** "running", "shut off", "paused", ...; null when no such domain. */

@@ -72,6 +72,11 @@ export interface RunDirPaths {
   vmRecord: string;
   /** Held (exclusive create, the launcher's pid inside) while a launch of this VM runs. */
   launchLock: string;
+  /** swtpm's control socket, which QEMU's TPM connects to (a VM with a TPM). */
+  tpmSocket: string;
+  /** swtpm's pid file and log. */
+  tpmPidFile: string;
+  tpmLog: string;
 }
 
 export function runDirPaths(dir: string): RunDirPaths {
@@ -85,7 +90,39 @@ export function runDirPaths(dir: string): RunDirPaths {
     launchScript: path.join(dir, 'launch.sh'),
     vmRecord: path.join(dir, 'vm.json'),
     launchLock: path.join(dir, 'launch.lock'),
+    tpmSocket: path.join(dir, 'swtpm.sock'),
+    tpmPidFile: path.join(dir, 'swtpm.pid'),
+    tpmLog: path.join(dir, 'swtpm.log'),
   };
+}
+
+/**
+ * Where a VM's persistent state lives (what must outlive a stop, unlike the run dir): the UEFI
+ * variable store (boot entries, secure boot keys) and the TPM's state (BitLocker's keys are
+ * sealed to it). root: /var/lib/kvm-tui/vms/<slug>; others: $XDG_STATE_HOME/kvm-tui/vms/<slug>,
+ * else ~/.local/state/kvm-tui/vms/<slug>.
+ */
+export function vmStateDir(name: string, options: RunDirOptions): string {
+  const env = options.env ?? {};
+  const uid = options.uid ?? 0;
+  if (uid === 0) return path.join('/var/lib/kvm-tui/vms', vmSlug(name));
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'kvm-tui', 'vms', vmSlug(name));
+  const home = env.HOME;
+  if (home && path.isAbsolute(home)) return path.join(home, '.local', 'state', 'kvm-tui', 'vms', vmSlug(name));
+  return path.join(`/tmp/kvm-tui-${uid}`, 'state', vmSlug(name));
+}
+
+export interface StateDirPaths {
+  dir: string;
+  /** The VM's own copy of the UEFI variable store (pflash1). */
+  uefiVars: string;
+  /** swtpm's state directory. */
+  tpmState: string;
+}
+
+export function stateDirPaths(dir: string): StateDirPaths {
+  return { dir, uefiVars: path.join(dir, 'uefi-vars.fd'), tpmState: path.join(dir, 'tpm') };
 }
 
 /** Throws when a unix socket path would not fit in sun_path (bind() would fail or truncate). */

@@ -9,6 +9,9 @@ export type MemoryBacking = 'ram' | 'hugepages-2M' | 'hugepages-1G';
 export type DiskCache = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe';
 export type DiskAio = 'native' | 'io_uring' | 'threads';
 export type PinStrategy = 'compact' | 'spread' | 'none';
+export type GuestOs = 'linux' | 'windows' | 'other';
+export type GuestFirmware = 'bios' | 'uefi';
+export type GuestClock = 'utc' | 'localtime';
 
 export interface VmSpec {
   name: string;
@@ -22,6 +25,8 @@ export interface VmSpec {
     features: string[];
     /** Pass host cache topology to the guest (host-passthrough only). */
     cachePassthrough: boolean;
+    /** The virtual PMU (perf counters): false = off (pmu=off; no PMU MSR switching on exits), null = QEMU's default. */
+    pmu?: boolean | null;
   };
   vcpus: {
     count: number;
@@ -89,6 +94,29 @@ export interface VmSpec {
   emulator: { placement: 'housekeeping' | 'with-vcpus' | 'dedicated'; cpus: number[] | null };
   iothreads: { count: number; placement: 'housekeeping' | 'dedicated' | 'with-vcpus' };
   extraArgs: string[];
+  /**
+   * Real-time scheduling of the vCPU threads (SCHED_FIFO / SCHED_RR at `priority`), set by launch
+   * and the pin script (chrt) and by libvirt (<vcpusched>); null/absent = the normal scheduler.
+   * Only for vCPUs on cores of their own: a real-time vCPU that spins starves what shares its CPU.
+   */
+  vcpuScheduler?: { policy: 'fifo' | 'rr'; priority: number } | null;
+  /**
+   * What the guest OS needs from the platform; `os` chooses the defaults of the rest (windows:
+   * UEFI with secure boot, TPM 2.0, Hyper-V enlightenments, RTC in local time; linux and other:
+   * BIOS, none of those, RTC in UTC).
+   */
+  guest: {
+    os: GuestOs;
+    firmware: GuestFirmware;
+    /** UEFI secure boot with Microsoft's keys enrolled (needs firmware uefi and machine q35). */
+    secureBoot: boolean;
+    /** An emulated TPM 2.0 (swtpm). */
+    tpm: boolean;
+    /** Hyper-V enlightenments (hv-*); given to the guest only under accel kvm. */
+    hyperv: boolean;
+    /** What the guest's RTC counts: UTC (Linux) or the host's local time (Windows' default). */
+    clock: GuestClock;
+  };
 }
 
 /** A named preset: a partial spec plus a one-line description and its reasoning. */

@@ -4,7 +4,7 @@
  * Shorthands people reach for are accepted and expanded before validation, so every error can
  * name one field: `"vcpus": 8` = `{"count": 8}`, `"memory": "16G"` = `{"size": "16G"}`,
  * `"cpu": "host"` = `{"model": "host"}`, `"network": "tap:tap0"`, `"disks": ["a.qcow2"]`,
- * `"numa": {"nodes": 2}` (split vCPUs and memory evenly). Unknown fields are errors (a typo in
+ * `"numa": {"nodes": 2}` (split vCPUs and memory evenly), `"guest": "windows"` = `{"os": "windows"}`. Unknown fields are errors (a typo in
  * "hugepages" must not silently give a VM without them).
  *
  * Strings that end up in QEMU options (machine, CPU model, features, interface names) are limited
@@ -18,7 +18,7 @@ import { formatSizeMiB, parseSizeMiB } from './size.js';
 import { checkIfname } from '../shared/ifname.js';
 import { hasNonXmlChar } from '../shared/text.js';
 import { PAGE_MIB } from '../shared/page-sizes.js';
-import type { DiskAio, DiskCache, MemoryBacking, VmSpec } from './types.js';
+import type { DiskAio, DiskCache, GuestOs, MemoryBacking, VmSpec } from './types.js';
 
 /** An invalid spec: `source: path: what is wrong`, one line. Exit code 2 like any usage error. */
 export class SpecError extends UsageError {
@@ -47,6 +47,9 @@ export const NET_MODES = ['none', 'user', 'tap'] as const;
 export const STRATEGIES = ['compact', 'spread', 'none'] as const;
 export const EMULATOR_PLACEMENTS = ['housekeeping', 'with-vcpus', 'dedicated'] as const;
 export const IOTHREAD_PLACEMENTS = ['housekeeping', 'dedicated', 'with-vcpus'] as const;
+export const GUEST_OSES = ['linux', 'windows', 'other'] as const;
+export const GUEST_FIRMWARES = ['bios', 'uefi'] as const;
+export const GUEST_CLOCKS = ['utc', 'localtime'] as const;
 
 export const MAX_VCPUS = 4096;
 export const NAME_RULE = '1-64 characters, no "/" and no control characters (newline, tab...)';
@@ -90,6 +93,7 @@ export const SpecInputSchema = obj({
     model: str().optional(),
     features: list(str()).optional(),
     cachePassthrough: bool().optional(),
+    pmu: bool().optional(),
   }, 'must be a CPU model name or an object').optional(),
   vcpus: obj({
     count: int(1, MAX_VCPUS).optional(),
@@ -151,6 +155,15 @@ export const SpecInputSchema = obj({
     placement: oneOf(IOTHREAD_PLACEMENTS).optional(),
   }).optional(),
   extraArgs: list(str()).optional(),
+  vcpuScheduler: z.union([obj({ policy: oneOf(['fifo', 'rr'] as const), priority: int(1, 99).optional() }), z.null()], { error: 'must be {"policy": "fifo"|"rr", "priority": 1-99} or null' }).optional(),
+  guest: obj({
+    os: oneOf(GUEST_OSES).optional(),
+    firmware: oneOf(GUEST_FIRMWARES).optional(),
+    secureBoot: bool().optional(),
+    tpm: bool().optional(),
+    hyperv: bool().optional(),
+    clock: oneOf(GUEST_CLOCKS).optional(),
+  }, 'must be a guest OS (linux, windows, other) or an object like {"os": "windows", "tpm": false}').optional(),
 });
 
 export type SpecInput = z.infer<typeof SpecInputSchema>;
@@ -227,6 +240,7 @@ function expandShorthands(raw: Record<string, unknown>, source: string): Record<
   if (Array.isArray(out.disks)) {
     out.disks = out.disks.map((disk) => (typeof disk === 'string' ? { path: disk } : disk));
   }
+  if (typeof out.guest === 'string') out.guest = { os: out.guest };
   return out;
 }
 
@@ -306,7 +320,7 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
     name,
     accel,
     machine,
-    cpu: { model, features, cachePassthrough },
+    cpu: { model, features, cachePassthrough, pmu: input.cpu?.pmu ?? null },
     vcpus,
     memory,
     numa,
@@ -324,6 +338,41 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
     emulator: { placement: input.emulator?.placement ?? 'housekeeping', cpus: emulatorCpus },
     iothreads: { count: iothreadCount, placement: input.iothreads?.placement ?? 'housekeeping' },
     extraArgs,
+    vcpuScheduler: input.vcpuScheduler ? { policy: input.vcpuScheduler.policy, priority: input.vcpuScheduler.priority ?? 1 } : null,
+    guest: completeGuest(input.guest, machine, fail),
+  };
+}
+
+/**
+ * What each guest OS gets unless the spec says otherwise. Windows 11 requires UEFI with secure
+ * boot and a TPM 2.0; Hyper-V enlightenments are what Windows uses instead of spinning on locks
+ * and polling timers (as Proxmox and virt-install set them); Windows keeps the RTC in local time.
+ * Linux and other guests keep today's PC: BIOS, no TPM, RTC in UTC.
+ */
+const GUEST_DEFAULTS: Record<GuestOs, Omit<VmSpec['guest'], 'os'>> = {
+  linux: { firmware: 'bios', secureBoot: false, tpm: false, hyperv: false, clock: 'utc' },
+  windows: { firmware: 'uefi', secureBoot: true, tpm: true, hyperv: true, clock: 'localtime' },
+  other: { firmware: 'bios', secureBoot: false, tpm: false, hyperv: false, clock: 'utc' },
+};
+
+function completeGuest(input: SpecInput['guest'], machine: string, fail: Fail): VmSpec['guest'] {
+  const os = input?.os ?? 'linux';
+  const defaults = GUEST_DEFAULTS[os];
+  const firmware = input?.firmware ?? defaults.firmware;
+  // Secure boot is a UEFI feature; asked for explicitly with BIOS it is an error, as a default it follows the firmware.
+  if (input?.secureBoot === true && firmware !== 'uefi') fail.at('guest.secureBoot', `needs guest.firmware "uefi" (firmware is ${firmware})`);
+  const secureBoot = input?.secureBoot ?? (defaults.secureBoot && firmware === 'uefi');
+  // OVMF's secure boot needs SMM, which libvirt (and OVMF's SMM build) support on q35 only.
+  if (secureBoot && !/^(q35|pc-q35-[0-9.]+)$/.test(machine)) {
+    fail.at('guest.secureBoot', `needs a q35 machine (machine is ${machine}); use "machine": "q35" or "secureBoot": false`);
+  }
+  return {
+    os,
+    firmware,
+    secureBoot,
+    tpm: input?.tpm ?? defaults.tpm,
+    hyperv: input?.hyperv ?? defaults.hyperv,
+    clock: input?.clock ?? defaults.clock,
   };
 }
 

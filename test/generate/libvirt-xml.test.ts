@@ -410,3 +410,4 @@ describe('buildDomainXml: refuses plans libvirt would silently change', () => {
 test('virtioDiskName follows the kernel: vda..vdz, vdaa..', () => {
   assert.deepEqual([0, 1, 25, 26, 27, 51, 52, 701, 702].map(virtioDiskName), ['vda', 'vdb', 'vdz', 'vdaa', 'vdab', 'vdaz', 'vdba', 'vdzz', 'vdaaa']);
 });
+

@@ -46,7 +46,7 @@ describe('buildPinScript', () => {
 
   it('documents why perl speaks QMP and what it needs', () => {
     assert.match(script, /perl-base is Essential/);
-    assert.match(script, /taskset \(util-linux\)/);
+    assert.match(script, /taskset and chrt \(util-linux\)/);
     assert.match(script, /query-cpus-fast/);
   });
 

@@ -16,7 +16,7 @@ import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
 import { planVm } from '../../src/plan/plan-vm.js';
-import { vmRunDir } from '../../src/shared/vm-paths.js';
+import { vmRunDir, vmStateDir } from '../../src/shared/vm-paths.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
@@ -67,7 +67,7 @@ describe('QEMU argv goldens (preset x captured host)', () => {
           return;
         }
         assert.deepEqual(plan.errors, [], 'a golden is only worth having for a plan that succeeds');
-        const argv = buildQemuArgs(plan, { runDir: vmRunDir(plan.spec.name, { uid: 0 }) });
+        const argv = buildQemuArgs(plan, { runDir: vmRunDir(plan.spec.name, { uid: 0 }), stateDir: vmStateDir(plan.spec.name, { uid: 0 }) });
         const text = formatArgLines(argv).join('\n') + '\n';
         expectGolden(path.join(GOLDEN_DIR, file), text);
       });

@@ -7,6 +7,12 @@ import { describe, it } from 'node:test';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
 import { parseQemuVersion, qemuAtLeast, vmMac, vmUuid } from '../../src/generate/vm-facts.js';
 import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
+import { buildDomainXml } from '../../src/generate/libvirt-xml.js';
+import { buildPinScript } from '../../src/generate/pin-script.js';
+import { checkRealtime } from '../../src/plan/check-realtime.js';
+import { LAUNCH_BLOCKING_CODES } from '../../src/plan/codes.js';
+import { createPlanMessages } from '../../src/plan/plan-messages.js';
+import type { Plan } from '../../src/spec/types.js';
 
 const RUN = '/run/kvm-tui/vms/vm1-0000';
 const valuesOf = (argv: string[], option: string) => argv.flatMap((arg, index) => (arg === option ? [argv[index + 1]!] : []));
@@ -59,5 +65,38 @@ describe('vm-facts', () => {
       assert.ok(!argv.includes('-no-hpet'));
       assert.match(valuesOf(argv, '-machine')[0]!, /,hpet=off$/);
     }
+  });
+});
+
+describe('low-latency facts in both outputs', () => {
+  it('PMU off, the dedicated hint only with idle siblings under KVM, and FIFO vCPUs in the XML and the pin script', () => {
+    const spec = qemuSpec({ cpu: { model: 'host', pmu: false } });
+    spec.vcpuScheduler = { policy: 'fifo', priority: 1 };
+    spec.pinning = { ...spec.pinning, siblings: 'idle', requireDedicated: true };
+    const idle: Plan = { ...qemuPlan(spec), idleSiblings: [10, 11, 12, 13] };
+    const cpuOf = (plan: Plan) => valuesOf(buildQemuArgs(plan, { runDir: RUN }), '-cpu')[0]!;
+    assert.equal(cpuOf(idle), 'host,migratable=off,pmu=off,kvm-hint-dedicated=on');
+    assert.equal(cpuOf({ ...idle, idleSiblings: undefined }), 'host,migratable=off,pmu=off', 'no idle siblings, no dedicated hint');
+    const tcg: Plan = { ...idle, spec: { ...idle.spec, accel: 'tcg', cpu: { ...idle.spec.cpu, model: 'max' } } };
+    assert.equal(cpuOf(tcg), 'max,migratable=off,pmu=off', 'the hint is KVM\'s');
+    const xml = buildDomainXml(idle);
+    assert.match(xml, /<vcpusched vcpus="0-3" scheduler="fifo" priority="1"\/>/);
+    assert.match(xml, /<kvm>\s*<hint-dedicated state="on"\/>\s*<\/kvm>\s*<pmu state="off"\/>/);
+    const script = buildPinScript(idle, { runDir: RUN });
+    assert.match(script, /^vcpu_policy=fifo$/m);
+    assert.match(script, /^vcpu_priority=1$/m);
+    assert.match(buildPinScript(qemuPlan(qemuSpec()), { runDir: RUN }), /^vcpu_policy=''$/m);
+  });
+
+  it('real-time vCPUs sharing a CPU with anything else are warned, and launch refuses them', () => {
+    const messages = createPlanMessages();
+    const spec = qemuSpec();
+    spec.vcpuScheduler = { policy: 'fifo', priority: 1 };
+    checkRealtime(spec, [2, 3], [0], [], messages);
+    assert.deepEqual(messages.warnings, []);
+    checkRealtime(spec, [2, 2], [0], [], messages);
+    checkRealtime(spec, [2, 3], [3], [], messages);
+    assert.deepEqual(messages.warnings.map((warning: { message: string }) => warning.message.match(/host CPUs (\S+)/)?.[1]), ['2', '3']);
+    assert.ok(LAUNCH_BLOCKING_CODES.has('realtime-shared'));
   });
 });

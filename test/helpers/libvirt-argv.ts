@@ -135,9 +135,10 @@ export function vmShape(argv: readonly string[]): VmShape {
     }));
   const iothreads = objects.filter((object) => object.head === 'iothread').length;
 
+  const flash = new Set(firmwareNodes(argv).flatMap((node) => [node.format, node.file]));
   const disks = optionValues(argv, '-blockdev')
     .map(props)
-    .filter((blockdev) => blockdev.head === 'file')
+    .filter((blockdev) => blockdev.head === 'file' && !flash.has(String(blockdev.get('node-name'))))
     .map((blockdev) => ({
       filename: String(blockdev.get('filename')),
       aio: String(blockdev.get('aio') ?? 'threads'),
@@ -156,6 +157,15 @@ export function vmShape(argv: readonly string[]): VmShape {
   return { accel, cpuModel, smp, memory, iothreads, disks, net };
 }
 
+/** The machine's flash chips (pflash0 = firmware code, pflash1 = its variable store): their format and file node names. */
+function firmwareNodes(argv: readonly string[]): Array<{ unit: string; format: string; file: string }> {
+  const machine = parseKeyval(optionValues(argv, '-machine')[0] ?? '');
+  const blockdevs = optionValues(argv, '-blockdev').map(props);
+  return machine.pairs
+    .filter(([name]) => name === 'pflash0' || name === 'pflash1')
+    .map(([unit, format]) => ({ unit, format, file: String(blockdevs.find((node) => node.get('node-name') === format)?.get('file') ?? '') }));
+}
+
 /**
  * Every fact of the VM a command line states beyond vmShape's (see src/generate/vm-facts.ts for
  * why each is chosen): machine properties, CPU properties, clock, identity, devices, serial and
@@ -164,9 +174,19 @@ export function vmShape(argv: readonly string[]): VmShape {
  * ports and addresses (libvirt places devices itself; the guest sees the same devices).
  */
 export interface VmFacts extends VmShape {
-  machine: { family: string; usb: boolean; dumpGuestCore: boolean; memMerge: boolean; hpet: boolean };
-  /** CPU properties after the model, sorted (features and flags such as migratable=off). */
+  machine: { family: string; usb: boolean; dumpGuestCore: boolean; memMerge: boolean; hpet: boolean; smm: string };
+  /** CPU properties after the model, sorted (features and flags such as migratable=off), hv-* apart. */
   cpuProps: string[];
+  /** Hyper-V enlightenments on -cpu (hv-*=value), sorted. */
+  hyperv: string[];
+  /**
+   * UEFI as pflash: the code's file and both chips' read-only state and format. The variable
+   * store's file is not compared: each manager keeps its own copy (libvirt's nvram dir, kvm-tui's
+   * state dir), made from the template the two documents name (compared in the parity test).
+   */
+  firmware: { code: string; codeReadOnly: boolean; codeFormat: string; vars: { readOnly: boolean; format: string } | null } | null;
+  /** The TPM: device model and backend type (libvirt's pretend conversion gives the emulator a null chardev; the socket is its way to swtpm). */
+  tpm: { model: string; backend: string } | null;
   rtc: string | null;
   globals: string[];
   bootStrict: boolean;
@@ -185,7 +205,7 @@ export interface VmFacts extends VmShape {
 const FLAG_OPTIONS = new Set(['-S', '-nodefaults', '-no-user-config', '-no-hpet', '-no-shutdown', '-no-reboot', '-enable-kvm']);
 
 /** Options the comparison reads, and those it ignores on purpose (with why). */
-const COMPARED_OPTIONS = new Set(['-name', '-machine', '-accel', '-cpu', '-smp', '-m', '-object', '-numa', '-overcommit', '-uuid', '-blockdev', '-device', '-netdev', '-nic', '-chardev', '-serial', '-rtc', '-global', '-boot', '-no-hpet', '-S', '-display', '-nodefaults', '-no-user-config']);
+const COMPARED_OPTIONS = new Set(['-tpmdev', '-name', '-machine', '-accel', '-cpu', '-smp', '-m', '-object', '-numa', '-overcommit', '-uuid', '-blockdev', '-device', '-netdev', '-nic', '-chardev', '-serial', '-rtc', '-global', '-boot', '-no-hpet', '-S', '-display', '-nodefaults', '-no-user-config']);
 export const IGNORED_OPTIONS: Readonly<Record<string, string>> = {
   '-mon': 'the management monitors (QMP sockets): how kvm-tui or libvirt talks to QEMU, not the VM',
   '-pidfile': "kvm-tui's record of the QEMU pid",
@@ -266,11 +286,27 @@ export function vmFacts(argv: readonly string[]): VmFacts {
     dumpGuestCore: onOff(machineValue('dump-guest-core'), true),
     memMerge: onOff(machineValue('mem-merge'), true),
     hpet: argv.includes('-no-hpet') ? false : onOff(machineValue('hpet'), true),
+    // QEMU's default is auto (on where the accelerator supports it); only an explicit on/off says more.
+    smm: machineValue('smm') ?? 'auto',
   };
-  const cpuProps = parseKeyval(optionValues(argv, '-cpu')[0] ?? '')
+  const allCpuProps = parseKeyval(optionValues(argv, '-cpu')[0] ?? '')
     .pairs.filter(([name]) => name !== 'enforce')
     .map(([name, value]) => `${name}=${value}`)
     .sort();
+  const cpuProps = allCpuProps.filter((prop) => !prop.startsWith('hv-'));
+  const hyperv = allCpuProps.filter((prop) => prop.startsWith('hv-'));
+  const blockdevs = optionValues(argv, '-blockdev').map(props);
+  const chip = (unit: string) => {
+    const node = firmwareNodes(argv).find((entry) => entry.unit === unit);
+    if (!node) return null;
+    const format = blockdevs.find((blockdev) => blockdev.get('node-name') === node.format);
+    const file = blockdevs.find((blockdev) => blockdev.get('node-name') === node.file);
+    return { filename: String(file?.get('filename')), readOnly: onOff(format?.get('read-only') as string | boolean | undefined, false), format: String(format?.head) };
+  };
+  const code = chip('pflash0');
+  const vars = chip('pflash1');
+  const firmware = code ? { code: code.filename, codeReadOnly: code.readOnly, codeFormat: code.format, vars: vars ? { readOnly: vars.readOnly, format: vars.format } : null } : null;
+  const tpmdev = optionValues(argv, '-tpmdev').map((value) => parseKeyval(value))[0];
   const devices = optionValues(argv, '-device').map(props);
   const chardevs = new Map(optionValues(argv, '-chardev').map((value) => {
     const { head, pairs } = parseKeyval(value);
@@ -293,10 +329,14 @@ export function vmFacts(argv: readonly string[]): VmFacts {
       return context === undefined ? null : (contexts.get(String(context)) ?? [-1]);
     });
   const overcommit = parseKeyval(`x,${optionValues(argv, '-overcommit')[0] ?? ''}`);
+  const tpmDevice = optionValues(argv, '-device').map(props).find((device) => device.head.startsWith('tpm-'));
   return {
     ...shape,
     machine,
     cpuProps,
+    hyperv,
+    firmware,
+    tpm: tpmdev || tpmDevice ? { model: tpmDevice?.head ?? 'none', backend: tpmdev?.head ?? 'none' } : null,
     rtc: optionValues(argv, '-rtc')[0] ?? null,
     globals: optionValues(argv, '-global').sort(),
     bootStrict: optionValues(argv, '-boot').some((value) => /(^|,)strict=on(,|$)/.test(value)),

@@ -23,6 +23,7 @@ export function handSpec(overrides: DeepPartial<VmSpec> = {}): VmSpec {
     emulator: { placement: 'housekeeping', cpus: null },
     iothreads: { count: 1, placement: 'housekeeping' },
     extraArgs: [],
+    guest: { os: 'linux', firmware: 'bios', secureBoot: false, tpm: false, hyperv: false, clock: 'utc' },
   };
   return deepMerge(base, overrides);
 }

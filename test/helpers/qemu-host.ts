@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { HYPERV, HYPERV_CLOCK } from '../../src/generate/vm-facts.js';
 
 function poolDir(pageKiB: number): string {
   return `/sys/kernel/mm/hugepages/hugepages-${pageKiB}kB`;
@@ -46,4 +47,26 @@ export function createTap(name: string): () => void {
 
 export function linkExists(name: string): boolean {
   return fs.existsSync(`/sys/class/net/${name}`);
+}
+
+/**
+ * Whether QEMU starts a `-cpu host` guest with every Hyper-V enlightenment kvm-tui gives on this
+ * KVM (tried, paused, then quit): TCG refuses them, and some KVMs (kvm_pvm) cannot give them.
+ * With `smm`, SMM too (secure boot needs it; kvm_pvm has none either).
+ */
+export function probeHyperv(smm = false): { usable: boolean; reason: string } {
+  try {
+    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
+  } catch (error) {
+    return { usable: false, reason: `/dev/kvm does not open (${(error as NodeJS.ErrnoException).code})` };
+  }
+  const cpu = ['host', `${HYPERV_CLOCK.qemu}=on`, ...HYPERV.map((entry) => `${entry.qemu}=${entry.value}`)].join(',');
+  const probe = spawnSync('qemu-system-x86_64', ['-S', '-nodefaults', '-display', 'none', '-M', smm ? 'q35,smm=on' : 'q35', '-m', '64', '-accel', 'kvm', '-cpu', cpu, '-qmp', 'stdio'], {
+    input: '{"execute":"qmp_capabilities"}\n{"execute":"query-kvm"}\n{"execute":"quit"}\n',
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  if (probe.status === 0 && /"enabled": true/.test(probe.stdout)) return { usable: true, reason: '' };
+  const said = `${probe.stderr ?? ''}`.split('\n').find((line) => line.trim() !== '') ?? `exit ${probe.status ?? probe.signal}`;
+  return { usable: false, reason: `QEMU cannot start a Hyper-V-enlightened -cpu host guest${smm ? ' with SMM' : ''} on this KVM: ${said.trim()}` };
 }

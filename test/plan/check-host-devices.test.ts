@@ -6,6 +6,10 @@ import { describe, it } from 'node:test';
 import { readHostDevices } from '../../src/host/devices.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { checkHostDevices } from '../../src/plan/check-host-devices.js';
+import { checkHostSupport } from '../../src/plan/check-host-support.js';
+import { reserveCommands } from '../../src/plan/check-memory.js';
+import { buildHostView } from '../../src/plan/host-view.js';
+import { buildTopology, x86CpuInfo } from './_topology-builder.js';
 import { createPlanMessages } from '../../src/plan/plan-messages.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { qemuSpec } from '../helpers/qemu-plans.js';
@@ -47,5 +51,30 @@ describe('readHostDevices', () => {
     const expected = fs.existsSync('/dev/kvm') ? (process.getuid?.() === 0 ? 'usable' : live.kvm) : 'missing';
     assert.equal(live.kvm, expected);
     assert.ok(['usable', 'missing', 'no-access'].includes(live.vhostNet));
+  });
+});
+
+describe('a TPM and a comma in the VM name', () => {
+  it('is warned for libvirt (swtpm cannot take the paths libvirt makes of the name)', () => {
+    const view = buildHostView(buildTopology());
+    const messages = createPlanMessages();
+    const spec = qemuSpec({ name: 'desk,top', guest: { os: 'windows', firmware: 'uefi', secureBoot: false, tpm: true, hyperv: false, clock: 'localtime' } });
+    checkHostSupport(view, x86CpuInfo('intel'), spec, messages);
+    assert.deepEqual(messages.warnings.map((warning) => warning.code), ['tpm-name-comma']);
+    const plain = createPlanMessages();
+    checkHostSupport(view, x86CpuInfo('intel'), { ...spec, name: 'desktop' }, plain);
+    assert.deepEqual(plain.warnings, []);
+  });
+});
+
+describe('the hugepage reservation hint', () => {
+  it('names every node the memory is bound to, each with its pool size plus what it lacks of its share', () => {
+    const view = buildHostView(buildTopology({ sockets: 2, free2M: 100 }));
+    // 1000 pages over nodes 0 and 1: 500 each; each has 100 (all free), so 400 more each.
+    assert.equal(
+      reserveCommands(view, [0, 1], 'hugepages-2M', 1000),
+      'echo 500 > /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages; echo 500 > /sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages',
+    );
+    assert.equal(reserveCommands(view, [1], 'hugepages-2M', 50), '', 'enough free there: nothing to do');
   });
 });

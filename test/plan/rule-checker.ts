@@ -31,7 +31,7 @@ export const KNOWN_WARNING_CODES = new Set([
   'cross-numa', 'split-l3', 'sibling-shared', 'hugepages-missing', 'overcommit', 'no-housekeeping',
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
   'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
-  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable', 'siblings-not-idle',
+  'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable', 'siblings-not-idle', 'realtime-shared', 'tpm-name-comma',
   'hyperv-needs-kvm',
 ]);
 
@@ -220,6 +220,15 @@ export function checkPlan(input: CheckInput): string[] {
     if (!warned('overcommit')) bad('vCPUs share host CPUs without an overcommit warning');
   }
   const overcommitted = distinctHosts.length < count;
+
+  // --- Real-time vCPUs: realtime-shared exactly when a vCPU's CPU also runs anything else.
+  if (spec.vcpuScheduler) {
+    const others = [...plan.emulator, ...plan.iothreads.flatMap((iothread) => iothread.hostCpus)];
+    const sharedRt = overcommitted || vcpuHosts.some((cpu) => others.includes(cpu));
+    if (sharedRt !== warned('realtime-shared')) bad(`realtime-shared ${warned('realtime-shared') ? 'warned without' : 'missing despite'} a real-time vCPU's CPU running something else`);
+  } else if (warned('realtime-shared')) {
+    bad('realtime-shared without vcpuScheduler');
+  }
 
   // --- Housekeeping.
   const housekeeping = new Set(plan.host.housekeeping);

@@ -211,6 +211,23 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.equal((await runCli(['stop', name, '--force'])).code, 0);
   });
 
+  it('real-time vCPUs: launch sets SCHED_FIFO on the vCPU threads before the guest runs, and verifies it', async () => {
+    const name = `${PREFIX}rt`;
+    // An idle guest: a spinning FIFO vCPU would hold its CPU until RT throttling.
+    const result = await launch(name, { vcpus: 1, vcpuScheduler: { policy: 'fifo', priority: 1 }, extraArgs: guestBootArgs() });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^launch: pin .*; vCPUs fifo priority 1$/m);
+    assert.match(result.stderr, /^launch: verify .*vCPU policies in stat/m);
+    const vm = record(name);
+    for (const thread of vm.threads) {
+      const stat = fs.readFileSync(`/proc/${vm.pid}/task/${thread.tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const expected = thread.role === 'vcpu' ? ['1', '1'] : ['0', '0'];
+      assert.deepEqual([fields[37], fields[38]], expected, `${thread.role} ${thread.tid}: rt_priority and policy`);
+    }
+    assert.equal((await runCli(['stop', name, '--force'])).code, 0);
+  });
+
   it('fails cleanly: a missing disk is refused before anything starts', async () => {
     const name = `${PREFIX}nodisk`;
     const missing = path.join(work, 'no such disk.qcow2');

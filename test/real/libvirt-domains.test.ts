@@ -148,7 +148,10 @@ interface Variant {
 function tcgVariant(preset: string): Variant {
   const derivations: string[] = [];
   // Hostile on purpose: quotes, $(), <&>, ;, a comma (QEMU's option separator) and unicode.
-  const name = `${RUN_PREFIX}${preset} $(x)"'<&>;,☃`;
+  // (No comma for a VM with a TPM: libvirt hands swtpm paths made from the name, and swtpm's
+  // option syntax has no escape for ","; buildDomainXml refuses that, see libvirt-xml.ts.)
+  const tpm = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset } }), BUILTIN_ONLY).guest.tpm;
+  const name = tpm ? `${RUN_PREFIX}${preset} $(x)"'<&>;☃` : `${RUN_PREFIX}${preset} $(x)"'<&>;,☃`;
   assert.equal(checkVmName(name), null);
   const presetSpec = resolveSpec(specRequestFromArgs({ command: 'launch', positionals: [], values: { preset } }), BUILTIN_ONLY);
   const vcpus = Math.min(presetSpec.vcpus.count, topology.online.length);
@@ -176,6 +179,12 @@ function tcgVariant(preset: string): Variant {
   if (spec.network.mode === 'tap' && spec.network.vhost && !fs.existsSync('/dev/vhost-net')) {
     derivations.push('vhost off (no /dev/vhost-net)');
     spec.network = { ...spec.network, vhost: false };
+  }
+  if (spec.vcpuScheduler && fs.existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) {
+    // cgroup v1 with RT group scheduling: the cgroup libvirt makes for the domain gets no
+    // real-time runtime (cpu.rt_runtime_us 0), so libvirt's sched_setscheduler fails (EPERM).
+    derivations.push('vcpuScheduler off (cgroup v1 RT group scheduling: libvirt\'s machine cgroups get cpu.rt_runtime_us 0)');
+    spec.vcpuScheduler = null;
   }
   if (spec.memory.lock && !libvirtdCanLockMemory()) {
     derivations.push('memory lock off (libvirtd cannot raise RLIMIT_MEMLOCK: no CAP_SYS_RESOURCE, finite hard limit)');

@@ -4,7 +4,8 @@
  * XML kvm-tui writes is turned into a QEMU command line by libvirt itself (`virsh
  * domxml-to-native qemu-argv`, real libvirtd) and compared, property by property, with the argv
  * kvm-tui writes for the same plan (test/helpers/libvirt-argv.ts vmFacts: machine, CPU, topology,
- * memory backends and their preallocation contexts, clock, identity, devices, disks, NIC, serial).
+ * memory backends and their preallocation contexts, clock, identity, devices, disks, NIC, serial,
+ * UEFI flash, TPM, Hyper-V enlightenments).
  * Any option on either command line that the comparison neither reads nor ignores for a named
  * reason fails the case, so a new difference cannot slip in unread.
  *
@@ -29,7 +30,7 @@ import { after, before, describe, it } from 'node:test';
 import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { buildDomainXml } from '../../src/generate/libvirt-xml.js';
 import { buildQemuArgs } from '../../src/generate/qemu-argv.js';
-import { parseQemuVersion, type OutputTarget } from '../../src/generate/vm-facts.js';
+import { firmwareFacts, parseQemuVersion, type OutputTarget } from '../../src/generate/vm-facts.js';
 import { readCpuInfo } from '../../src/host/cpuinfo.js';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology } from '../../src/host/topology.js';
@@ -40,7 +41,7 @@ import { writeSyntheticHost } from '../make-synthetic-host.js';
 import { fixtureRoot, scratchDir, topologyFixtureNames } from '../helpers/fixture-root.js';
 import { nativeArgv, unexplainedOptions, vmFacts, type VmFacts } from '../helpers/libvirt-argv.js';
 import { BUILTIN_ONLY, builtinPresetNames, GOLDEN_DISKS } from '../helpers/libvirt-cases.js';
-import { one, parseDomain } from '../helpers/libvirt-dom.js';
+import { all, one, parseDomain } from '../helpers/libvirt-dom.js';
 import { LIBVIRT_URI, requireTool } from '../helpers/libvirt-real.js';
 
 const run = promisify(execFile);
@@ -126,6 +127,9 @@ describe('the argv and the XML are the same VM (libvirt domxml-to-native, every 
           const check = one(parseDomain(xml), 'cpu').getAttribute('check');
           // Both refuse to start when the host lacks a feature of a named model, or neither does.
           assert.equal(check === 'partial' || check === 'full', /(^|,)enforce(,|$)/.test(ours[ours.indexOf('-cpu') + 1]!), `XML check='${check}' and the argv's enforce agree`);
+          // UEFI: both start the VM's variable store from the same template (the copies' paths differ).
+          const nvram = all(parseDomain(xml), 'os/nvram')[0];
+          assert.equal(nvram?.getAttribute('template') ?? null, firmwareFacts(plan.spec)?.varsTemplate ?? null, 'the XML names the variable store template the argv\'s copy is made from');
           compared += 1;
         });
       }

@@ -116,6 +116,26 @@ describe('pin script against a real paused QEMU', () => {
     assert.match(result.stdout, /emulator \(thread \d+\) on /);
   });
 
+  it('sets SCHED_FIFO on every vCPU thread (and only there) and proves it from /proc (vcpuScheduler)', () => {
+    resetAffinity(vm);
+    const realtime = planFor(NAME);
+    realtime.spec.vcpuScheduler = { policy: 'fifo', priority: 1 };
+    const result = runScript(realtime, ['--paused']);
+    assert.equal(result.status, 0, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+    const policyOf = (tid: number) => {
+      const stat = fs.readFileSync(`/proc/${vm.pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { priority: Number(fields[37]), policy: Number(fields[38]) };
+    };
+    for (const [tid, comm] of threadNames(vm.pid)) {
+      const expected = /^CPU \d+\/(TCG|KVM)$/.test(comm) ? { priority: 1, policy: 1 } : { priority: 0, policy: 0 };
+      assert.deepEqual(policyOf(tid), expected, `${comm} (${tid})`);
+    }
+    assert.match(result.stdout, /vcpu 0 \(thread \d+\) runs fifo at priority 1/);
+    // Back to the normal scheduler for the other cases.
+    for (const [tid, comm] of threadNames(vm.pid)) if (/^CPU /.test(comm)) assert.equal(spawnSync('chrt', ['--other', '--pid', '0', String(tid)]).status, 0);
+  });
+
   it('leaves unpinned vCPUs and iothreads where they are (empty entries in the plan)', () => {
     resetAffinity(vm);
     const partial = planFor(NAME);

@@ -15,8 +15,13 @@
  *   1G pages become 2M on a CPU without pdpe1gb (the planner refuses 1G there);
  * - disks: a small qcow2 and a small raw image (made with qemu-img) in /var/tmp, where O_DIRECT
  *   works (cache=none; tmpfs refuses it on older kernels);
+ * - accel tcg for a Windows-platform preset when this KVM cannot give Hyper-V enlightenments or
+ *   SMM (tried: kvm_pvm gives neither); the planner then leaves hv-* out (hyperv-needs-kvm);
  * - tap networking: a real multiqueue tap created with `ip tuntap` for the test; vhost=off when
  *   there is no /dev/vhost-net (no vhost_net module here, and no modprobe).
+ * - a guest platform with UEFI or a TPM (desktop-passthrough: Windows defaults) gets its state
+ *   (variable store) and a running swtpm as launch prepares them (src/run/guest-state.ts);
+ *   QEMU's TPM and flash are then asked for too.
  * The VM name is hostile on purpose (quotes, $(), a comma, unicode): QEMU must report it back
  * exactly.
  */
@@ -36,11 +41,14 @@ import { usableRelatives } from '../../src/plan/check-cpu-model.js';
 import { probeCpuModels } from '../../src/host/cpu-models.js';
 import { parseQemuVersion, type OutputTarget } from '../../src/generate/vm-facts.js';
 import { runCommand } from '../../src/run/run-command.js';
+import { needsGuestState, prepareStateDir, startSwtpm } from '../../src/run/guest-state.js';
+import { realClock, signalReal, spawnDetachedReal } from '../../src/run/real-services.js';
+import { firmwareFacts } from '../../src/generate/vm-facts.js';
 import { runDirPaths } from '../../src/shared/vm-paths.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan, Preset } from '../../src/spec/types.js';
-import { createTap, reserveHugepages } from '../helpers/qemu-host.js';
+import { createTap, probeHyperv, reserveHugepages } from '../helpers/qemu-host.js';
 import { killAllQemu, QEMU_BINARY, requireTool, startQemu, stopQemu, threadNames, type RunningQemu } from '../helpers/qemu-process.js';
 
 const hostFs = new HostFs('/');
@@ -70,6 +78,8 @@ const kvm = ((): { usable: boolean; reason: string } => {
   return { usable: false, reason: `/dev/kvm opens but QEMU cannot start a -cpu host guest on it: ${said.trim()}` };
 })();
 const kvmUsable = kvm.usable;
+/** Whether this KVM gives the Windows platform (Hyper-V enlightenments, and SMM for secure boot). */
+const windowsPlatform = kvmUsable ? probeHyperv(true) : { usable: false, reason: 'no usable KVM' };
 const vhostNet = fs.existsSync('/dev/vhost-net');
 const has1G = cpuInfo.flags.has('pdpe1gb') && fs.existsSync('/sys/kernel/mm/hugepages/hugepages-1048576kB');
 const presets = listPresets({ userDir: '/nonexistent/kvm-tui-presets' });
@@ -98,6 +108,10 @@ function overridesFor(preset: Preset): { args: ParsedArgs; notes: string[] } {
   if (preset.spec.accel === 'kvm' && !kvmUsable) {
     values.accel = 'tcg';
     notes.push(`accel tcg: ${kvm.reason}`);
+  } else if (preset.spec.accel === 'kvm' && (preset.spec.guest.hyperv || preset.spec.guest.secureBoot) && !windowsPlatform.usable) {
+    // TCG gives SMM (secure boot); the planner then leaves the enlightenments out (hyperv-needs-kvm).
+    values.accel = 'tcg';
+    notes.push(`accel tcg: ${windowsPlatform.reason} (launch would stop at start with QEMU's words)`);
   }
   if (preset.spec.vcpus.count > topology.online.length) {
     values.vcpus = String(topology.online.length);
@@ -332,9 +346,16 @@ describe('every preset, planned on this host, built by real QEMU as planned', { 
       const runDir = fs.mkdtempSync(path.join(scratch, `${preset.name.slice(0, 8)}-`));
       const argv = buildQemuArgs(plan, { runDir, target });
       const paths = runDirPaths(runDir);
+      if (needsGuestState(plan)) prepareStateDir(plan, runDir, process.getuid?.() ?? 0);
+      if (plan.spec.guest.tpm) await startSwtpm(runDir, runDir, { spawnDetached: spawnDetachedReal, signal: signalReal, clock: realClock, procFs: new HostFs('/', { record: false }), env: process.env });
       const vm = await startQemu(argv, paths.qmpSocket);
       try {
         await assertBuiltAsPlanned(vm, plan);
+        const tpm = await vm.qmp.execute<Array<{ model: string }>>('query-tpm');
+        assert.deepEqual(tpm.map((entry) => entry.model), plan.spec.guest.tpm ? ['tpm-crb'] : [], 'the TPM');
+        const firmware = firmwareFacts(plan.spec);
+        const flash = (await vm.qmp.execute<Array<{ 'node-name': string; file: string }>>('query-named-block-nodes', { flat: true })).find((node) => node['node-name'] === 'fw-code');
+        assert.equal(flash?.file ?? null, firmware?.code ?? null, 'the UEFI firmware (none for BIOS)');
         assert.doesNotMatch(vm.stderr(), /warning/i, 'QEMU starts the preset without a warning');
         assert.equal(fs.readFileSync(paths.pidFile, 'utf8').trim(), String(vm.pid), 'pid file at the exact path');
         assert.ok(fs.existsSync(paths.serialLog), 'serial log at the exact path');

@@ -64,6 +64,9 @@ describe('runtimeBase / vmRunDir', () => {
       launchScript: '/r/launch.sh',
       vmRecord: '/r/vm.json',
       launchLock: '/r/launch.lock',
+      tpmSocket: '/r/swtpm.sock',
+      tpmPidFile: '/r/swtpm.pid',
+      tpmLog: '/r/swtpm.log',
     });
   });
 });

@@ -21,7 +21,7 @@ describe('good spec files', () => {
       name: 'vm',
       accel: 'kvm',
       machine: 'q35',
-      cpu: { model: 'host', features: [], cachePassthrough: false },
+      cpu: { model: 'host', features: [], cachePassthrough: false, pmu: null },
       vcpus: { count: 2, sockets: 1, dies: 1, cores: 2, threads: 1, autoTopology: true },
       memory: { sizeMiB: 2048, backing: 'ram', prealloc: false, lock: false, share: false },
       numa: [],
@@ -31,6 +31,8 @@ describe('good spec files', () => {
       emulator: { placement: 'housekeeping', cpus: null },
       iothreads: { count: 0, placement: 'housekeeping' },
       extraArgs: [],
+      vcpuScheduler: null,
+      guest: { os: 'linux', firmware: 'bios', secureBoot: false, tpm: false, hyperv: false, clock: 'utc' },
     });
   });
 
