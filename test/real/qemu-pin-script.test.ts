@@ -116,11 +116,18 @@ describe('pin script against a real paused QEMU', () => {
     assert.match(result.stdout, /emulator \(thread \d+\) on /);
   });
 
-  it('sets SCHED_FIFO on every vCPU thread (and only there) and proves it from /proc (vcpuScheduler)', () => {
+  it('sets SCHED_FIFO on every vCPU thread (and only there) and proves it from /proc (vcpuScheduler)', (t) => {
     resetAffinity(vm);
     const realtime = planFor(NAME);
     realtime.spec.vcpuScheduler = { policy: 'fifo', priority: 1 };
     const result = runScript(realtime, ['--paused']);
+    if (spawnSync('chrt', ['--fifo', '1', 'true']).status !== 0) {
+      // This machine refuses real-time scheduling (a cgroup without RT runtime): the script must say so and fail.
+      t.diagnostic('chrt --fifo 1 true fails here: checking that the script stops with the reason');
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /chrt --fifo --pid 1 \d+ \(vcpu 0\) failed/);
+      return;
+    }
     assert.equal(result.status, 0, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
     const policyOf = (tid: number) => {
       const stat = fs.readFileSync(`/proc/${vm.pid}/task/${tid}/stat`, 'utf8');
