@@ -2,19 +2,90 @@
  * QEMU's answer on the named CPU models this host can give (src/host/cpu-models.ts), for the
  * commands that plan against this host. Not asked for host/max (nothing to check) nor for a
  * captured host (--root: this machine's QEMU and KVM say nothing about the capture's CPU).
+ *
+ * Starting QEMU for the answer costs ~50 ms, a third of a `plan`. The answer is cached per user
+ * ($XDG_CACHE_HOME/kvm-tui/cpu-models.json, as libvirt caches QEMU's capabilities) under a key
+ * of everything it depends on: the QEMU binary (path, size, mtime, inode), the accelerator, the
+ * kernel release, the loaded KVM modules and /proc/cpuinfo (its changing "cpu MHz" lines
+ * aside; microcode and flags included). Any change is a new key, so a stale answer is never used.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { CommandContext } from '../context.js';
+import { versionCachePath } from '../audit/version-cache.js';
 import { DEFAULT_QEMU_BINARY } from '../generate/qemu-argv.js';
-import { probeCpuModels, type CpuModelFacts } from '../host/cpu-models.js';
+import { parseCpuDefinitions, probeCpuModels, type CpuModelFacts } from '../host/cpu-models.js';
+import { writeFileAtomic } from '../run/atomic-write.js';
 import { findExecutable } from '../run/run-command.js';
 import type { VmSpec } from '../spec/types.js';
+
+/** Answers kept (one per binary/host state/accelerator seen lately). */
+const MAX_ENTRIES = 8;
 
 export async function cpuModelFacts(ctx: CommandContext, spec: VmSpec): Promise<CpuModelFacts | undefined> {
   if (ctx.capturedRoot || spec.cpu.model === 'host' || spec.cpu.model === 'max') return undefined;
   const binary = findExecutable(DEFAULT_QEMU_BINARY, ctx.env.PATH);
   if (binary === null) return undefined;
+  const cacheFile = cpuModelCachePath(ctx.env);
+  const key = cacheKey(ctx, binary, spec.accel);
+  const cached = key && cacheFile ? readCache(cacheFile)[key] : undefined;
+  if (cached !== undefined) {
+    const facts = parseCpuDefinitions(cached, spec.accel);
+    if (facts) return facts;
+  }
   const answer = await probeCpuModels(ctx.run, binary, spec.accel);
-  if ('facts' in answer) return answer.facts;
+  if ('facts' in answer) {
+    if (key && cacheFile) writeCacheEntry(cacheFile, key, answer.raw);
+    return answer.facts;
+  }
   ctx.stderr(`kvm-tui: note: CPU model ${JSON.stringify(spec.cpu.model)} not checked against this host: ${DEFAULT_QEMU_BINARY} did not say which models it can give (${answer.error})\n`);
   return undefined;
+}
+
+export function cpuModelCachePath(env: NodeJS.ProcessEnv): string | null {
+  const versions = versionCachePath(env);
+  return versions ? path.join(path.dirname(versions), 'cpu-models.json') : null;
+}
+
+/** Everything QEMU's answer depends on, hashed; null when part of it cannot be read (then no cache). */
+export function cacheKey(ctx: Pick<CommandContext, 'hostFs'>, binary: string, accel: string): string | null {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(binary);
+  } catch {
+    return null;
+  }
+  const cpuinfo = ctx.hostFs.read('/proc/cpuinfo');
+  const release = ctx.hostFs.read('/proc/sys/kernel/osrelease');
+  const modules = ctx.hostFs.read('/proc/modules');
+  if (cpuinfo === null || release === null) return null;
+  const kvmModules = (modules ?? '').split('\n').filter((line) => /^kvm/.test(line)).map((line) => line.split(' ')[0]).sort().join(',');
+  const stableCpuinfo = cpuinfo.split('\n').filter((line) => !/^cpu MHz\s*:/.test(line)).join('\n');
+  return createHash('sha256')
+    .update([binary, stat.size, Math.floor(stat.mtimeMs), stat.ino, accel, release.trim(), kvmModules, stableCpuinfo].join('\u0000'))
+    .digest('hex');
+}
+
+function readCache(file: string): Record<string, string> {
+  try {
+    const stat = fs.lstatSync(file);
+    if (!stat.isFile() || stat.size > 4 * 1024 * 1024) return {};
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Best effort: a cache that cannot be written only costs the next run a QEMU start. */
+function writeCacheEntry(file: string, key: string, raw: string): void {
+  try {
+    const entries = Object.entries(readCache(file)).filter(([known, value]) => known !== key && typeof value === 'string');
+    const kept = Object.fromEntries([...entries.slice(-(MAX_ENTRIES - 1)), [key, raw]]);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileAtomic(file, JSON.stringify(kept), { overwrite: true, mode: 0o600 });
+  } catch {
+    // ignored on purpose (read-only home, full disk)
+  }
 }

@@ -52,13 +52,13 @@ export function parseCpuDefinitions(output: string, accel: Accel): CpuModelFacts
 export const CPU_MODEL_PROBE_TIMEOUT_MS = 10_000;
 
 /** Asks QEMU (`binary`) for its models under `accel`; null when it cannot answer (with why). */
-export async function probeCpuModels(run: RunCommand, binary: string, accel: Accel): Promise<{ facts: CpuModelFacts } | { error: string }> {
+export async function probeCpuModels(run: RunCommand, binary: string, accel: Accel): Promise<{ facts: CpuModelFacts; raw: string } | { error: string }> {
   const result = await run(
     [binary, '-machine', 'none', '-accel', accel, '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-qmp', 'stdio'],
     { input: '{"execute":"qmp_capabilities"}\n{"execute":"query-cpu-definitions"}\n{"execute":"quit"}\n', timeoutMs: CPU_MODEL_PROBE_TIMEOUT_MS },
   );
   const facts = parseCpuDefinitions(result.stdout ?? '', accel);
-  if (facts) return { facts };
+  if (facts) return { facts, raw: result.stdout };
   const said = `${result.stderr ?? ''}`.split('\n').find((line) => line.trim() !== '')?.trim();
   return { error: said || result.error || 'no answer to query-cpu-definitions' };
 }

@@ -4,6 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cpuModelFacts } from '../../src/commands/cpu-models.js';
+import type { CommandContext } from '../../src/context.js';
+import { HostFs } from '../../src/host/host-fs.js';
 import { describe, it } from 'node:test';
 import { parseCpuDefinitions, probeCpuModels } from '../../src/host/cpu-models.js';
 import { checkCpuModel, usableRelatives } from '../../src/plan/check-cpu-model.js';
@@ -68,5 +73,37 @@ describe('checkCpuModel', () => {
     assert.match(run.calls[0]!.options?.input ?? '', /"execute":"query-cpu-definitions"/);
     const failing = fakeRunner([failed('qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: No such file or directory\n')]);
     assert.deepEqual(await probeCpuModels(failing.run, 'qemu', 'kvm'), { error: 'qemu-system-x86_64: -accel kvm: Could not access KVM kernel module: No such file or directory' });
+  });
+});
+
+describe('the CPU-model answer is cached per host state', () => {
+  it('asks QEMU once, then reads the cache; a changed /proc/cpuinfo, kernel or QEMU binary asks again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvt-cpumodels-'));
+    try {
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      fs.writeFileSync(path.join(bin, 'qemu-system-x86_64'), '#!/bin/sh\n', { mode: 0o755 });
+      const root = path.join(dir, 'root');
+      fs.mkdirSync(path.join(root, 'proc/sys/kernel'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'vendor_id\t: GenuineIntel\ncpu MHz\t\t: 2000.1\nflags\t\t: fpu vmx\n');
+      fs.writeFileSync(path.join(root, 'proc/sys/kernel/osrelease'), '6.1.0\n');
+      const runner = fakeRunner([ok(RECORDED), ok(RECORDED)]);
+      const errors: string[] = [];
+      const ctx = { capturedRoot: false, env: { PATH: bin, XDG_CACHE_HOME: path.join(dir, 'cache') }, run: runner.run, hostFs: new HostFs(root), stderr: (text: string) => errors.push(text) } as unknown as CommandContext;
+      const spec = qemuSpec({ accel: 'tcg', cpu: { model: 'qemu64' } });
+      assert.ok((await cpuModelFacts(ctx, spec))?.models.has('qemu64'));
+      assert.equal(runner.calls.length, 1);
+      // The MHz line changes all the time: not part of the key.
+      fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'vendor_id\t: GenuineIntel\ncpu MHz\t\t: 3100.7\nflags\t\t: fpu vmx\n');
+      assert.ok((await cpuModelFacts(ctx, spec))?.models.has('qemu64'));
+      assert.equal(runner.calls.length, 1, 'answered from the cache');
+      assert.equal((fs.statSync(path.join(dir, 'cache/kvm-tui/cpu-models.json')).mode & 0o777), 0o600);
+      fs.writeFileSync(path.join(root, 'proc/cpuinfo'), 'vendor_id\t: GenuineIntel\ncpu MHz\t\t: 3100.7\nflags\t\t: fpu vmx avx512f\n');
+      await cpuModelFacts(ctx, spec);
+      assert.equal(runner.calls.length, 2, 'new CPU flags (microcode, a new host): QEMU asked again');
+      assert.deepEqual(errors, []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
