@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { prepareLaunch } from '../commands/launch.js';
+import { cpuModelFacts } from '../commands/cpu-models.js';
+import { qemuTarget } from '../commands/qemu-target.js';
 import { launchServices } from '../commands/live.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
@@ -97,7 +99,9 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     launch: ctx.capturedRoot
       ? null
       : async (spec, onStep) => {
-          const prepared = prepareLaunch(ctx, spec);
+          // The same facts `kvm-tui launch` plans with: this host's QEMU version and its CPU models
+          // (a note goes to the launch step's lines, not to stderr under the drawn screen).
+          const prepared = prepareLaunch(ctx, spec, undefined, await qemuTarget(ctx, 'launch'), await cpuModelFacts({ ...ctx, stderr: (text) => onStep(text.replace(/^kvm-tui: /, '').trim()) }, spec));
           if ('problems' in prepared) throw new ActionError(prepared.problems.join('; '));
           const result = await launchVm({ ...prepared, onStep: (step, text) => onStep(`${step}: ${text}`) }, launchServices(ctx));
           return result.record;
