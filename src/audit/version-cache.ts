@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readRegularFile } from '../host/host-fs.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import type { RunCommand } from '../run/run-command.js';
 
@@ -52,10 +53,15 @@ export function makeVersionOf(
   };
 }
 
+/** More than any real cache (a few hundred bytes per binary); a larger file is not ours. */
+const MAX_CACHE_BYTES = 1024 * 1024;
+
 function readCache(file: string): Record<string, string> {
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+    // Bounded, non-blocking, regular files only: a FIFO or a link to /dev/zero put in the cache
+    // dir must not hang or fill the audit; it reads as no cache (and is never replaced).
+    const parsed = JSON.parse(readRegularFile(file, MAX_CACHE_BYTES, { noFollow: true }));
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
   } catch {
     return {};
   }

@@ -16,6 +16,7 @@ import type { CommandContext } from '../context.js';
 import { versionCachePath } from '../audit/version-cache.js';
 import { DEFAULT_QEMU_BINARY } from '../generate/qemu-argv.js';
 import { parseCpuDefinitions, probeCpuModels, type CpuModelFacts } from '../host/cpu-models.js';
+import { readRegularFile } from '../host/host-fs.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { findExecutable } from '../run/run-command.js';
 import type { VmSpec } from '../spec/types.js';
@@ -69,9 +70,9 @@ export function cacheKey(ctx: Pick<CommandContext, 'hostFs'>, binary: string, ac
 
 function readCache(file: string): Record<string, string> {
   try {
-    const stat = fs.lstatSync(file);
-    if (!stat.isFile() || stat.size > 4 * 1024 * 1024) return {};
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // One bounded, non-blocking open of a regular file (no symlink): a FIFO or /dev/zero put
+    // there reads as no cache at once, and the writer never replaces it.
+    const parsed = JSON.parse(readRegularFile(file, 4 * 1024 * 1024, { noFollow: true }));
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
   } catch {
     return {};

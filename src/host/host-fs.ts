@@ -29,6 +29,13 @@ class HostReadError extends Error {
   }
 }
 
+/** Opened, but not a regular file (a FIFO, a device, a directory): never read. */
+class NotRegularFile extends HostReadError {
+  constructor(readonly stat: fs.Stats) {
+    super(stat.isDirectory() ? 'is a directory' : 'not a regular file');
+  }
+}
+
 export class HostFs {
   readonly root: string;
   /** Host paths (absolute, as on the host) that a probe tried to read, in first-read order. */
@@ -170,35 +177,38 @@ const SCRATCH = Buffer.allocUnsafe(65536);
 /** A spec file or user preset is small: anything larger is not one. */
 export const MAX_SPEC_BYTES = 1024 * 1024;
 
+export interface RegularFileOptions {
+  /** Refuse a symlink as the last component (O_NOFOLLOW): for kvm-tui's own files (its caches). */
+  noFollow?: boolean;
+}
+
 /**
- * A user-named file (--spec, a user preset) as text: regular files only, opened non-blocking
- * and bounded, so a FIFO, a device or /dev/zero behind the name is refused at once instead of
- * hanging or filling memory. Throws an Error whose message says what is wrong.
+ * A user-named file (--spec, a user preset, kvm-tui's caches) as text: regular files only,
+ * opened non-blocking and bounded, so a FIFO, a device or /dev/zero behind the name is refused at
+ * once instead of hanging or filling memory. One open: what is checked is what is read. Throws an
+ * Error whose message says what is wrong.
  */
-export function readRegularFile(file: string, maxBytes = MAX_SPEC_BYTES): string {
+export function readRegularFile(file: string, maxBytes = MAX_SPEC_BYTES, options: RegularFileOptions = {}): string {
   try {
-    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    try {
-      const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw new HostReadError(stat.isDirectory() ? 'is a directory' : stat.isFIFO() ? 'is a FIFO, not a regular file' : 'is not a regular file');
-      if (stat.size > maxBytes) throw new HostReadError(`is ${stat.size} bytes, more than ${maxBytes}`);
-    } finally {
-      fs.closeSync(fd);
-    }
-    return readBounded(file, maxBytes).toString('utf8');
+    return readBounded(file, maxBytes, options.noFollow === true).toString('utf8');
   } catch (error) {
+    if (error instanceof NotRegularFile) throw new Error(error.stat.isDirectory() ? 'is a directory' : error.stat.isFIFO() ? 'is a FIFO, not a regular file' : 'is not a regular file');
     if (error instanceof HostReadError) throw new Error(error.reason);
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' && options.noFollow) throw new Error('is a symlink, not a regular file');
     throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
   }
 }
 
 /** A regular file's bytes, read non-blocking and bounded; anything else is refused. */
-function readBounded(file: string, maxBytes = MAX_READ_BYTES): Buffer {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+function readBounded(file: string, maxBytes = MAX_READ_BYTES, noFollow = false): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (noFollow ? fs.constants.O_NOFOLLOW : 0));
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) throw new HostReadError(stat.isDirectory() ? 'is a directory' : 'not a regular file');
+    if (!stat.isFile()) throw new NotRegularFile(stat);
+    // A regular file that says it is too large is not read at all (procfs and sysfs say 0 or
+    // 4096, so the loop below still bounds what they give).
+    if (stat.size > maxBytes) throw new HostReadError(tooLarge(maxBytes));
     const chunks: Buffer[] = [];
     let total = 0;
     // procfs and sysfs files report size 0 (or 4096): read to EOF through one reused buffer
@@ -207,13 +217,17 @@ function readBounded(file: string, maxBytes = MAX_READ_BYTES): Buffer {
       const n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
       if (n === 0) break;
       total += n;
-      if (total > maxBytes) throw new HostReadError(maxBytes >= 1024 * 1024 ? `larger than ${maxBytes / (1024 * 1024)} MiB` : `larger than ${maxBytes} bytes`);
+      if (total > maxBytes) throw new HostReadError(tooLarge(maxBytes));
       chunks.push(Buffer.from(SCRATCH.subarray(0, n)));
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function tooLarge(maxBytes: number): string {
+  return maxBytes >= 1024 * 1024 ? `larger than ${maxBytes / (1024 * 1024)} MiB` : `larger than ${maxBytes} bytes`;
 }
 
 export function describeFsError(error: unknown): string {

@@ -99,6 +99,42 @@ describe('hostile files where kvm-tui expects small text', () => {
   });
 });
 
+describe('kvm-tui\'s own caches are read like any untrusted file', () => {
+  it('a FIFO, a link to /dev/zero or an oversized file as versions.json or cpu-models.json: audit and plan finish, a FIFO or link is left as it was', () => {
+    const fill = (dir: string, name: string, kind: string) => {
+      const file = path.join(dir, name);
+      if (kind === 'fifo') execFileSync('mkfifo', [file]);
+      else if (kind === 'zero') fs.symlinkSync('/dev/zero', file);
+      else fs.writeFileSync(file, `{"k":"${'x'.repeat(5 * 1024 * 1024)}"}`);
+      return file;
+    };
+    for (const kind of ['fifo', 'zero', 'huge']) {
+      const cache = path.join(scratchDir(`hostile-cache-${kind}`), 'cache');
+      const dir = path.join(cache, 'kvm-tui');
+      fs.mkdirSync(dir, { recursive: true });
+      const files = ['versions.json', 'cpu-models.json'].map((name) => fill(dir, name, kind));
+      const before = files.map((file) => fs.lstatSync(file));
+      // The live host: a captured root (--root) asks no binary, so reads no cache.
+      const audit = kvmTui(['audit', '--json'], { XDG_CACHE_HOME: cache });
+      assert.ok(audit.code === 0 || audit.code === 1, `${kind}: ${audit.stderr}`);
+      assert.ok(JSON.parse(audit.stdout).checks.length > 10);
+      const plan = kvmTui(['plan', '--preset', 'tiny-test', '--json'], { XDG_CACHE_HOME: cache });
+      assert.ok(plan.code === 0 || plan.code === 1, `${kind}: ${plan.stderr}`);
+      files.forEach((file, index) => {
+        const now = fs.lstatSync(file);
+        if (kind === 'huge' && now.ino !== before[index]!.ino) {
+          // A regular file of kvm-tui's own that is not a cache may be replaced by a good one.
+          assert.ok(now.isFile() && now.size < 1024 * 1024, `${kind}: ${path.basename(file)} replaced by a cache`);
+          JSON.parse(fs.readFileSync(file, 'utf8'));
+          return;
+        }
+        assert.equal(now.ino, before[index]!.ino, `${kind}: ${path.basename(file)} was not replaced`);
+        assert.equal(now.mode, before[index]!.mode);
+      });
+    }
+  });
+});
+
 describe('a capture is a boundary', () => {
   it('links out of it and ".." in its /proc/mounts are not followed: nothing of the real host is read or printed', () => {
     const root = capture('escape');
@@ -192,6 +228,36 @@ describe('writes go only where asked', () => {
     assert.equal(fs.readFileSync(secret, 'utf8'), 'mine\n');
     assert.equal(fs.statSync(secret).mode & 0o777, 0o600);
     assert.deepEqual(fs.readdirSync(work).sort(), ['fifo', 'link', 'secret.xml', 'target.txt'], 'no temp file left');
+  });
+});
+
+describe('--out as root onto what is not the user\'s to replace', { skip: process.getuid?.() !== 0 ? 'needs root (mknod, chown)' : false }, () => {
+  it('a character device (a /dev/null of our own) with --force: exit 2, one line, the node unchanged', () => {
+    const work = scratchDir('hostile-out-dev');
+    const device = path.join(work, 'null');
+    execFileSync('mknod', ['-m', '0666', device, 'c', '1', '3']);
+    const before = fs.lstatSync(device);
+    const run = kvmTui(['--root', BARE, 'generate', '--preset', 'tiny-test', '--format', 'qemu', '--out', device, '--force']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.ok(oneLine(run.stderr), run.stderr);
+    assert.match(run.stderr, /is a character device, not a regular file/);
+    const after = fs.lstatSync(device);
+    assert.ok(after.isCharacterDevice());
+    assert.deepEqual([after.ino, after.rdev, after.mode], [before.ino, before.rdev, before.mode]);
+    assert.deepEqual(fs.readdirSync(work), ['null'], 'no temp file left');
+  });
+
+  it('another user\'s 0600 file with --force: replaced whole, keeping its mode and owner', () => {
+    const work = scratchDir('hostile-out-owner');
+    const file = path.join(work, 'vm.xml');
+    fs.writeFileSync(file, 'theirs\n', { mode: 0o600 });
+    fs.chownSync(file, 4242, 4343);
+    const run = kvmTui(['--root', BARE, 'generate', '--preset', 'tiny-test', '--format', 'xml', '--out', file, '--force']);
+    assert.equal(run.code, 0, run.stderr);
+    const stat = fs.statSync(file);
+    assert.deepEqual([stat.mode & 0o7777, stat.uid, stat.gid], [0o600, 4242, 4343]);
+    assert.match(fs.readFileSync(file, 'utf8'), /^<domain /);
+    assert.deepEqual(fs.readdirSync(work), ['vm.xml']);
   });
 });
 
