@@ -37,12 +37,14 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
   await collectProbeReads(recorder, ctx.clock);
 
   const parent = path.dirname(target);
-  const staging = path.join(parent, `.${path.basename(target)}.dump-${process.pid}`);
+  let staging: string | null = null;
   let files = 0;
   try {
     makeDirs(parent);
-    fs.rmSync(staging, { recursive: true, force: true });
-    fs.mkdirSync(staging);
+    // A fresh directory of a random name, made exclusively (mkdtemp): nothing planted at a
+    // predictable name beside DIR (a shared /tmp) is ever removed, followed or written into.
+    // Its mode (0700) stays with the capture: host files are its maker's to share.
+    staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.dump-`));
     for (const hostPath of [...recorder.touched].sort()) {
       const isDir = hostPath.endsWith('/');
       const clean = isDir ? hostPath.slice(0, -1) : hostPath;
@@ -80,7 +82,7 @@ export async function runDumpHost(ctx: CommandContext): Promise<number> {
     if (fs.existsSync(target)) fs.rmdirSync(target);
     fs.renameSync(staging, target);
   } catch (error) {
-    fs.rmSync(staging, { recursive: true, force: true });
+    if (staging !== null) fs.rmSync(staging, { recursive: true, force: true });
     throw new ActionError(`dump-host: could not write ${dir}: ${(error as Error).message}`);
   }
   ctx.stdout(`wrote ${files} files to ${target}\nreplay with: kvm-tui --root ${JSON.stringify(target)} topology\n`);
