@@ -11,7 +11,7 @@ export const SPEC_OPTIONS = [
   'preset', 'spec', 'name', 'vcpus', 'memory', 'hugepages', 'accel', 'disk', 'net', 'strategy',
 ] as const;
 
-const OPTION_TYPES = {
+export const OPTION_TYPES = {
   root: { type: 'string' },
   connect: { type: 'string', multiple: true },
   'no-color': { type: 'boolean' },

@@ -59,6 +59,9 @@ const FEATURE_RE = /^[+-][A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 controls XML 1.0 has no Char for (tab, newline and carriage return it has). */
+// eslint-disable-next-line no-control-regex
+const XML_FORBIDDEN_CONTROL_RE = /[\u0001-\u0008\u000b\u000c\u000e-\u001f]/;
 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
@@ -275,6 +278,7 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
     const at = `disks[${index}]`;
     if (disk.path === '') fail.at(`${at}.path`, 'must not be empty');
     if (CONTROL_RE.test(disk.path)) fail.at(`${at}.path`, 'must not contain control characters');
+    if (hasNonXmlChar(disk.path)) fail.at(`${at}.path`, 'must not contain characters XML cannot hold (U+FFFE, U+FFFF, lone surrogates)');
     const cache: DiskCache = disk.cache ?? input.diskDefaults?.cache ?? 'none';
     const aio: DiskAio = disk.aio ?? input.diskDefaults?.aio ?? 'threads';
     // Linux native AIO only works on O_DIRECT files; QEMU refuses the combination otherwise.
@@ -309,6 +313,8 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
   const extraArgs = input.extraArgs ?? [];
   extraArgs.forEach((arg, index) => {
     if (arg.includes('\0')) fail.at(`extraArgs[${index}]`, 'must not contain NUL');
+    // They also go into the libvirt XML (<qemu:arg value=...>), which cannot hold these.
+    if (hasNonXmlChar(arg) || XML_FORBIDDEN_CONTROL_RE.test(arg)) fail.at(`extraArgs[${index}]`, 'must not contain characters XML cannot hold (control characters other than tab and newline, U+FFFE, U+FFFF, lone surrogates)');
     // QEMU reads "--name" as "-name"; a value (the argument after an option) is not an option.
     const option = arg.replace(/^--/, '-').split('=')[0]!;
     if (RESERVED_QEMU_OPTIONS.has(option)) {
