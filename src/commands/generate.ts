@@ -9,15 +9,10 @@ import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '..
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { generateAll, type GeneratedVm } from '../generate/index.js';
-import { qemuTarget } from './qemu-target.js';
-import { cpuModelFacts } from './cpu-models.js';
 import { DomainXmlError } from '../generate/libvirt-xml.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { commentText, formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
-import { readCpuInfo } from '../host/cpuinfo.js';
-import { readHostDevices } from '../host/devices.js';
-import { readCommandTopology } from './host-topology.js';
-import { heldByRunningVms } from './live.js';
+import { openHostBackend } from '../backend/host-backend.js';
 import { planVm } from '../plan/plan-vm.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { stateDirPaths, vmRunDir, vmStateDir } from '../shared/vm-paths.js';
@@ -37,13 +32,17 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   if (out !== undefined && (typeof out !== 'string' || out === '')) throw new UsageError('generate: --out needs a file path (given once)');
   const force = ctx.args.values.force === true;
   if (force && out === undefined) throw new UsageError('generate: --force only applies with --out FILE');
-  const target = await qemuTarget(ctx, 'generate');
+  const request = specRequestFromArgs(ctx.args);
+  const host = await openHostBackend(ctx, 'generate');
+  const target = await host.target('generate');
 
-  const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
-  const { spec, source, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
+  const devices = host.devices();
+  const { spec, source, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
-  const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices, cpuModels: await cpuModelFacts(ctx, spec) });
+  const topology = host.topology();
+  const taken = await host.taken(spec.name);
+  for (const note of host.notes()) ctx.stderr(`kvm-tui: note: ${note}\n`);
+  const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels: await host.cpuModels(spec) });
   if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
     return 1;

@@ -7,6 +7,7 @@
  */
 import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { generateAll } from '../generate/index.js';
 import { UNKNOWN_TARGET, type OutputTarget } from '../generate/vm-facts.js';
 import { qemuTarget } from './qemu-target.js';
@@ -61,6 +62,11 @@ export function prepareLaunch(
 }
 
 export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor): Promise<number> {
+  // --connect: the same command through libvirt (loaded only then).
+  if (ctx.connectUri !== null) {
+    if (ctx.capturedRoot) throw new UsageError('launch: --root and --connect name two different hosts; give one');
+    return (await import('./libvirt-commands.js')).runLibvirtLaunch(ctx);
+  }
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'detach', 'json', 'paused']);
   maxPositionals(ctx.args, 0, 'no arguments');
   refuseCapturedRoot(ctx, 'launch');

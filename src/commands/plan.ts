@@ -1,10 +1,6 @@
 import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
-import { readCpuInfo } from '../host/cpuinfo.js';
-import { readHostDevices } from '../host/devices.js';
-import { readCommandTopology } from './host-topology.js';
-import { heldByRunningVms } from './live.js';
-import { cpuModelFacts } from './cpu-models.js';
+import { openHostBackend } from '../backend/host-backend.js';
 import { formatPlan } from '../plan/format-plan.js';
 import { planVm } from '../plan/plan-vm.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
@@ -16,13 +12,17 @@ import { resolveSpecWithSource } from '../spec/resolve.js';
 export async function runPlan(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, [...SPEC_OPTIONS, 'json']);
   maxPositionals(ctx.args, 0, 'no arguments');
-  const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
-  const { spec, label, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
+  const request = specRequestFromArgs(ctx.args);
+  const host = await openHostBackend(ctx, 'plan');
+  const devices = host.devices();
+  const { spec, label, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
-  const topology = readCommandTopology(ctx.hostFs);
-  const cpuInfo = readCpuInfo(ctx.hostFs);
-  // CPUs that VMs kvm-tui launched on this host hold are taken (none on a captured host).
-  const plan = planVm({ topology, cpuInfo, spec, taken: heldByRunningVms(ctx, spec.name), devices, cpuModels: await cpuModelFacts(ctx, spec) });
+  const topology = host.topology();
+  // CPUs that other VMs hold are taken: kvm-tui's own on this host (none on a captured host), or
+  // the running domains of the libvirt host.
+  const taken = await host.taken(spec.name);
+  for (const note of host.notes()) ctx.stderr(`kvm-tui: note: ${note}\n`);
+  const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels: await host.cpuModels(spec) });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
   } else if (plan.errors.length > 0) {

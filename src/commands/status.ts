@@ -6,6 +6,7 @@
  */
 import { allowOnly, maxPositionals } from '../cli-args.js';
 import type { Clock, CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { HostFs } from '../host/host-fs.js';
 import { formatCpuList } from '../host/cpulist.js';
 import { computeFigures, type VmFigures } from '../monitor/rates.js';
@@ -47,6 +48,11 @@ export interface StatusEntry {
 }
 
 export async function runStatus(ctx: CommandContext): Promise<number> {
+  // --connect: the same command through libvirt (loaded only then).
+  if (ctx.connectUri !== null) {
+    if (ctx.capturedRoot) throw new UsageError('status: --root and --connect name two different hosts; give one');
+    return (await import('./libvirt-commands.js')).runLibvirtStatus(ctx);
+  }
   allowOnly(ctx.args, ['json']);
   maxPositionals(ctx.args, 1, 'at most a VM name');
   refuseCapturedRoot(ctx, 'status');

@@ -17,6 +17,11 @@ import { refuseCapturedRoot, requireVm } from './live.js';
 export const DEFAULT_STOP_TIMEOUT_S = 30;
 
 export async function runStop(ctx: CommandContext): Promise<number> {
+  // --connect: the same command through libvirt (loaded only then).
+  if (ctx.connectUri !== null) {
+    if (ctx.capturedRoot) throw new UsageError('stop: --root and --connect name two different hosts; give one');
+    return (await import('./libvirt-commands.js')).runLibvirtStop(ctx);
+  }
   allowOnly(ctx.args, ['force', 'timeout']);
   maxPositionals(ctx.args, 1, 'one VM name');
   refuseCapturedRoot(ctx, 'stop');

@@ -10,6 +10,8 @@ import { buildQemuArgs, type QemuArgsOptions } from './qemu-argv.js';
 export interface GenerateOptions extends QemuArgsOptions {
   /** `<emulator>` path for the libvirt XML (libvirt wants an absolute path). */
   emulatorBinary?: string;
+  /** See DomainXmlOptions.serialLog. */
+  serialLog?: boolean;
 }
 
 export interface GeneratedVm {
@@ -22,7 +24,10 @@ export interface GeneratedVm {
 /** Throws QemuArgsError or DomainXmlError (both list every problem) when the plan cannot be generated. */
 export function generateAll(plan: Plan, opts: GenerateOptions): GeneratedVm {
   const argv = buildQemuArgs(plan, { runDir: opts.runDir, stateDir: opts.stateDir, qemuBinary: opts.qemuBinary, target: opts.target });
-  const xml = buildDomainXml(plan, opts.emulatorBinary === undefined ? {} : { emulatorBinary: opts.emulatorBinary });
+  const xml = buildDomainXml(plan, {
+    ...(opts.emulatorBinary === undefined ? {} : { emulatorBinary: opts.emulatorBinary }),
+    ...(opts.serialLog === undefined ? {} : { serialLog: opts.serialLog }),
+  });
   const script = buildPinScript(plan, { runDir: opts.runDir });
   return { argv, xml, script, plan };
 }

@@ -38,6 +38,12 @@ const QEMU_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0';
 export interface DomainXmlOptions {
   /** Absolute path of the QEMU binary libvirt should run (`<emulator>`). */
   emulatorBinary?: string;
+  /**
+   * Also log the serial console to libvirt's system log dir (default true). A session daemon
+   * (qemu:///session) cannot write there and keeps its logs under the user's home, which the
+   * XML cannot name: then the console is a pty only.
+   */
+  serialLog?: boolean;
 }
 
 /** A plan that cannot be turned into a domain XML without libvirt dropping or changing part of it. */
@@ -262,7 +268,7 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
   txt(ele(domain, 'on_reboot'), 'restart');
   txt(ele(domain, 'on_crash'), 'destroy');
 
-  addDevices(domain, plan, emulatorBinary);
+  addDevices(domain, plan, emulatorBinary, opts);
   if (spec.extraArgs.length > 0) {
     // The spec's extra QEMU arguments, passed through as the argv passes them (dropping them
     // would make the libvirt VM silently differ from the QEMU one).
@@ -354,7 +360,7 @@ function addCpu(domain: XMLBuilder, plan: Plan): void {
   }
 }
 
-function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): void {
+function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string, opts: DomainXmlOptions): void {
   const { spec } = plan;
   const devices = ele(domain, 'devices');
   txt(ele(devices, 'emulator'), emulatorBinary);
@@ -390,7 +396,7 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string): voi
   // The serial console is a pty (virsh console attaches to it) and, as on the argv, its output
   // also goes to a log file.
   const serial = ele(devices, 'serial', { type: 'pty' });
-  ele(serial, 'log', { file: serialLogPath(spec.name), append: 'off' });
+  if (opts.serialLog !== false) ele(serial, 'log', { file: serialLogPath(spec.name), append: 'off' });
   ele(serial, 'target', { port: '0' });
   ele(ele(devices, 'console', { type: 'pty' }), 'target', { type: 'serial', port: '0' });
   // libvirt starts swtpm for the VM itself (the argv's TPM is the same device and version).

@@ -229,10 +229,11 @@ function virshMessage(result: CommandResult): string {
 function hintFor(result: CommandResult, uri: string): string | undefined {
   const text = `${result.stderr} ${result.error ?? ''}`;
   if (/not found/.test(result.error ?? '') && result.exitCode === null) return 'install the libvirt client (Debian: apt-get install libvirt-clients)';
-  if (/Failed to connect socket|No such file or directory|Connection refused/i.test(text)) {
+  // The daemon's socket missing or refusing; a storage file libvirt cannot find is not that.
+  if (/Failed to connect socket|Connection refused/i.test(text) || (/No such file or directory/i.test(text) && /connect|socket/i.test(text))) {
     return `start libvirtd (without systemd: virtlogd -d && libvirtd -d, as root) or check the URI ${uri}`;
   }
-  if (/authentication|polkit|Permission denied/i.test(text)) return `${uri} needs root here; use qemu:///session as a normal user`;
+  if (/authentication|polkit/i.test(text) || /Failed to connect.*Permission denied/i.test(text)) return `${uri} needs root here; use qemu:///session as a normal user`;
   if (result.timedOut) return 'libvirtd may still be probing QEMU capabilities; try again with a longer timeout';
   return undefined;
 }

@@ -1,0 +1,94 @@
+/**
+ * The backend seam: where plan, generate, topology and launch get the host they plan for.
+ * - direct (the default): this machine (or a `--root` capture) read through HostFs, with the
+ *   CPUs of VMs kvm-tui launched here held, this QEMU's version and CPU models;
+ * - libvirt (`--connect URI`, or LIBVIRT_DEFAULT_URI): the host behind that connection, read
+ *   through virsh (capabilities, freecell, freepages, version), with the CPUs its running
+ *   domains are pinned to held.
+ * The commands use one interface and never ask which it is, except to launch and to stop.
+ */
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { CpuModelFacts } from '../host/cpu-models.js';
+import { readCpuInfo, type CpuInfo } from '../host/cpuinfo.js';
+import { readHostDevices, type HostDevices } from '../host/devices.js';
+import type { Topology } from '../host/topology.js';
+import { parseQemuVersion, UNKNOWN_TARGET, type OutputTarget } from '../generate/vm-facts.js';
+import type { VmSpec } from '../spec/types.js';
+import { cpuModelFacts } from '../commands/cpu-models.js';
+import { readCommandTopology } from '../commands/host-topology.js';
+import { heldByRunningVms } from '../commands/live.js';
+import { qemuTarget } from '../commands/qemu-target.js';
+import type { LibvirtBackend, LibvirtHostFacts } from './libvirt-backend.js';
+
+export interface HostBackend {
+  kind: 'direct' | 'libvirt';
+  /** "this host", the --root folder, or the libvirt URI: for messages. */
+  where: string;
+  devices(): HostDevices;
+  topology(): Topology;
+  cpuInfo(): CpuInfo;
+  /** CPUs held by other VMs (kvm-tui's own here, or the libvirt host's running domains). */
+  taken(name?: string): Promise<Map<number, string>>;
+  /** Notes for the user about what this host's facts leave out. */
+  notes(): string[];
+  target(command: string): Promise<OutputTarget>;
+  cpuModels(spec: VmSpec): Promise<CpuModelFacts | undefined>;
+  /** The libvirt connection (null for direct). */
+  libvirt: LibvirtBackend | null;
+}
+
+/** Per virsh call for commands (a connection that hangs is cut after it). */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+export async function openHostBackend(ctx: CommandContext, command: string): Promise<HostBackend> {
+  if (ctx.connectUri === null) return directBackend(ctx);
+  if (ctx.capturedRoot) throw new UsageError(`${command}: --root and --connect name two different hosts; give one`);
+  const { LibvirtBackend } = await import('./libvirt-backend.js');
+  const backend = new LibvirtBackend({ uri: ctx.connectUri, run: ctx.run, env: ctx.env, clock: ctx.clock, timeoutMs: CONNECT_TIMEOUT_MS });
+  const facts = await backend.hostFacts();
+  return libvirtHost(ctx, backend, facts);
+}
+
+function directBackend(ctx: CommandContext): HostBackend {
+  let devices: HostDevices | null = null;
+  let topology: Topology | null = null;
+  let cpuInfo: CpuInfo | null = null;
+  return {
+    kind: 'direct',
+    where: ctx.capturedRoot ? ctx.hostFs.root : 'this host',
+    devices: () => (devices ??= readHostDevices(ctx.hostFs, ctx.capturedRoot)),
+    topology: () => (topology ??= readCommandTopology(ctx.hostFs)),
+    cpuInfo: () => (cpuInfo ??= readCpuInfo(ctx.hostFs)),
+    taken: async (name) => heldByRunningVms(ctx, name),
+    notes: () => [],
+    target: (command) => qemuTarget(ctx, command),
+    cpuModels: (spec) => cpuModelFacts(ctx, spec),
+    libvirt: null,
+  };
+}
+
+function libvirtHost(ctx: CommandContext, backend: LibvirtBackend, facts: LibvirtHostFacts): HostBackend {
+  const floatingNotes: string[] = [];
+  return {
+    kind: 'libvirt',
+    where: backend.uri,
+    devices: () => facts.devices,
+    topology: () => facts.topology,
+    cpuInfo: () => facts.cpuInfo,
+    taken: async (name) => {
+      const held = await backend.held(facts.topology.online, name);
+      floatingNotes.length = 0;
+      if (held.floating.length > 0) floatingNotes.push(`running domains with unpinned threads (they may run on any CPU, this plan's included): ${held.floating.map((n) => JSON.stringify(n)).join(', ')}`);
+      return held.held;
+    },
+    notes: () => [...floatingNotes, `host facts from libvirt at ${backend.uri} (QEMU ${facts.versions.qemu ?? 'unknown'}, libvirt ${facts.versions.daemon ?? facts.versions.libvirt ?? 'unknown'}); CPU models are not checked through libvirt`],
+    target: async (command) => {
+      const given = ctx.args.values['qemu-version'];
+      if (given !== undefined) return qemuTarget(ctx, command);
+      return facts.versions.qemu ? { qemu: parseQemuVersion(facts.versions.qemu) } : UNKNOWN_TARGET;
+    },
+    cpuModels: async () => undefined,
+    libvirt: backend,
+  };
+}
