@@ -18,6 +18,9 @@ import { VmPicker } from './screens/VmPicker.js';
 import type { VmRecord } from '../src/registry/vm-record.js';
 
 import { runFullScreen } from './terminal/full-screen.js';
+import { Fleet } from '../src/monitor/fleet.js';
+import { FleetScreen } from './screens/FleetScreen.js';
+import { fleetHostsFile, readFleetHosts } from '../src/monitor/fleet-hosts.js';
 
 /** Ctrl-C in the picker: exit status 130, as for any interrupted program. */
 class InterruptedError extends Error {}
@@ -27,10 +30,10 @@ export async function runLaunchCommand(ctx: CommandContext): Promise<number> {
 }
 
 export async function runMonitorCommand(ctx: CommandContext): Promise<number> {
-  allowOnly(ctx.args, []);
+  allowOnly(ctx.args, ['fleet']);
   maxPositionals(ctx.args, 1, 'at most a VM name');
   refuseCapturedRoot(ctx, 'monitor');
-  if (ctx.connectUri !== null) throw new UsageError('monitor: --connect (libvirt) is not supported yet; kvm-tui monitor watches the VMs kvm-tui launched on this host');
+  if (ctx.connectUri !== null || ctx.args.values.fleet === true) return runFleet(ctx);
   const name = ctx.args.positionals[0];
   if (name !== undefined) return runMonitor(ctx, name);
   const records = listVms(registryOptions(ctx)).map((vm) => vm.record);
@@ -43,6 +46,28 @@ export async function runMonitorCommand(ctx: CommandContext): Promise<number> {
     if (error instanceof InterruptedError) return 130;
     throw error;
   }
+}
+
+/**
+ * `kvm-tui monitor --connect URI [--connect URI ...]`: the fleet pane, every host a section on
+ * its own refresh; a host that does not answer is an error row, retried with backoff.
+ */
+async function runFleet(ctx: CommandContext): Promise<number> {
+  if (ctx.args.positionals.length > 0) throw new UsageError('monitor: with --connect the pane shows every domain of every host; no VM name is taken');
+  const given = ctx.args.values.connect;
+  const named = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [];
+  // --fleet: the hosts file's URIs (and any --connect besides); else --connect, or LIBVIRT_DEFAULT_URI.
+  const listed = ctx.args.values.fleet === true ? readFleetHosts(fleetHostsFile(ctx.env)) : [];
+  const uris = [...new Set([...named, ...listed, ...(named.length === 0 && listed.length === 0 ? [ctx.connectUri!] : [])])];
+  const ui = ctx.terminal.streams;
+  if (!ui || !ctx.terminal.stdinIsTty || !ctx.terminal.stdoutIsTty) {
+    throw new UsageError('monitor: the fleet pane needs an interactive terminal; for scripts use kvm-tui status --connect URI --json');
+  }
+  const fleet = new Fleet({ uris, run: ctx.run, env: ctx.env, clock: ctx.clock });
+  let code = 0;
+  await runFullScreen(ctx, ui, <FleetScreen fleet={fleet} color={ctx.color} onExit={(status) => (code = status)} />);
+  fleet.stop();
+  return code;
 }
 
 /** The picker on the terminal; resolves with the chosen VM's name, or null when the user left. */

@@ -11,6 +11,10 @@ export const SPEC_OPTIONS = [
   'preset', 'spec', 'name', 'vcpus', 'memory', 'hugepages', 'accel', 'disk', 'net', 'strategy',
 ] as const;
 
+/** A libvirt URI as virsh -c takes it: a scheme, then no white space or control characters. */
+// eslint-disable-next-line no-control-regex
+export const LIBVIRT_URI_RE = /^[a-z][a-z0-9+.-]*:\/\/[^\s\u0000-\u001f\u007f-\u009f]{0,1024}$/i;
+
 export const OPTION_TYPES = {
   root: { type: 'string' },
   connect: { type: 'string', multiple: true },
@@ -37,6 +41,7 @@ export const OPTION_TYPES = {
   force: { type: 'boolean' },
   timeout: { type: 'string' },
   'only-problems': { type: 'boolean' },
+  fleet: { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTION_TYPES;

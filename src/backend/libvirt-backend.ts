@@ -14,7 +14,8 @@ import type { HostDevices } from '../host/devices.js';
 import type { Topology } from '../host/topology.js';
 import type { RunCommand } from '../run/run-command.js';
 import { Virsh, VirshError } from '../run/virsh.js';
-import type { Plan } from '../spec/types.js';
+import type { Accel, Plan } from '../spec/types.js';
+import type { CpuModelFacts } from '../host/cpu-models.js';
 import {
   formatPlanMetadata,
   heldByDomains,
@@ -31,6 +32,7 @@ import {
 } from './libvirt-domains.js';
 import {
   cpuInfoFromCapabilities,
+  cpuModelsFromDomcapabilities,
   parseFreecell,
   parseFreepages,
   parseLibvirtXml,
@@ -85,6 +87,20 @@ export class LibvirtBackend {
     const emulator = guestEmulator(capabilities);
     // vhost-net cannot be seen through libvirt; libvirt itself refuses a vhost interface without it.
     return { uri: this.uri, topology, cpuInfo: cpuInfoFromCapabilities(capabilities), versions, devices: { kvm: kvm ? 'usable' : 'missing', vhostNet: 'usable' }, emulator };
+  }
+
+  /**
+   * Which named CPU models the host's QEMU can give under `accel`, as libvirt asks QEMU
+   * (`virsh domcapabilities`); null (with the words) when libvirt cannot say.
+   */
+  async cpuModels(accel: Accel): Promise<{ facts: CpuModelFacts } | { error: string }> {
+    const result = await this.virsh.tryRun(['domcapabilities', '--virttype', accel === 'kvm' ? 'kvm' : 'qemu', '--arch', 'x86_64']);
+    if (!result.ok) return { error: oneLine(result.stderr || result.error || 'no answer') };
+    try {
+      return { facts: cpuModelsFromDomcapabilities(result.stdout, accel) };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
   }
 
   async domains(): Promise<DomainInfo[]> {
@@ -161,6 +177,43 @@ export class LibvirtBackend {
     await this.virsh.run(['vcpupin', `--domain=${name}`, '--vcpu', String(vcpu), '--cpulist', formatCpuList(cpus), '--live']);
   }
 
+  /**
+   * Puts every thread of a running domain kvm-tui defined back where its recorded plan says
+   * (`vcpupin`/`emulatorpin`/`iothreadpin --live`), then reads the pins back: what it returns is
+   * what libvirt reports, not what was asked. A domain without kvm-tui's plan is refused.
+   */
+  async repinToPlan(name: string): Promise<string> {
+    const info = await readDomain(this.virsh, name);
+    if (!info) throw new ActionError(`no domain named ${JSON.stringify(name)} on ${this.uri}`);
+    if (info.plan === null) throw new ActionError(`${JSON.stringify(name)} was not defined by kvm-tui: it has no recorded plan to re-pin to`, `pin it yourself: virsh -c ${this.uri} vcpupin ${JSON.stringify(name)} VCPU CPULIST --live`);
+    if (!isRunningState(info.state)) throw new ActionError(`${JSON.stringify(name)} is ${info.state}: only a running or paused domain is re-pinned`);
+    const plan = info.plan;
+    const before = pinDrift(plan, info);
+    if (before.length === 0) return `${name}: every thread is already where the plan puts it`;
+    const ref = `--domain=${name}`;
+    for (const [vcpu, cpus] of plan.vcpus.entries()) {
+      if (cpus.length > 0) await this.virsh.run(['vcpupin', ref, '--vcpu', String(vcpu), '--cpulist', formatCpuList(cpus), '--live']);
+    }
+    if (plan.emulator.length > 0) await this.virsh.run(['emulatorpin', ref, '--cpulist', formatCpuList(plan.emulator), '--live']);
+    for (const [index, cpus] of plan.iothreads.entries()) {
+      if (cpus.length > 0) await this.virsh.run(['iothreadpin', ref, '--iothread', String(index + 1), '--cpulist', formatCpuList(cpus), '--live']);
+    }
+    const after = await readDomain(this.virsh, name);
+    const still = after ? pinDrift(plan, after) : ['the domain vanished'];
+    if (still.length > 0) throw new ActionError(`libvirt did not re-pin ${JSON.stringify(name)}: ${still.join('; ')}`);
+    return `${name}: re-pinned ${before.length} thread${before.length === 1 ? '' : 's'} to the plan (read back from libvirt)`;
+  }
+
+  /** The ACPI power button; the guest decides (see stop for waiting and undefining). */
+  async shutdown(name: string): Promise<void> {
+    await this.virsh.run(['shutdown', `--domain=${name}`, '--mode', 'acpi']);
+  }
+
+  /** Pulls the plug at once (virsh destroy); the definition stays. */
+  async destroy(name: string): Promise<void> {
+    await this.virsh.run(['destroy', `--domain=${name}`]);
+  }
+
   async suspend(name: string): Promise<void> {
     await this.virsh.run(['suspend', `--domain=${name}`]);
   }
@@ -220,4 +273,8 @@ export function pinDrift(plan: DomainPlan, info: Pick<DomainInfo, 'vcpuPins' | '
     if (cpus.length > 0 && (!live || !same(live, cpus))) out.push(`iothread ${index + 1} on ${live ? formatCpuList(live) : 'nothing'}, planned ${formatCpuList(cpus)}`);
   });
   return out;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/^error:\s*/gm, '').replace(/\s+/g, ' ').trim().slice(0, 300);
 }

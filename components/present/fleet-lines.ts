@@ -1,0 +1,121 @@
+/**
+ * The fleet pane as plain lines (pure; tested as data): a section per libvirt host with its
+ * state in words (ok, connecting, DOWN) and when it last answered, a row per domain (state,
+ * vCPUs, CPU%, the worst vCPU's steal in ms/s, memory, where its vCPUs are pinned, DRIFT from
+ * kvm-tui's plan), an error row for a host that does not answer with libvirt's words and when it
+ * is retried, and the keys. Colour only repeats what the words say.
+ */
+import { formatCpuList } from '../../src/host/cpulist.js';
+import type { FleetHostState } from '../../src/monitor/fleet.js';
+import { fit } from '../../src/shared/text.js';
+import type { MonitorLine } from './monitor-lines.js';
+
+export interface FleetView {
+  hosts: readonly FleetHostState[];
+  width: number;
+  height: number;
+  nowMs: number;
+  help: boolean;
+  message: string | null;
+  /** The domain the keys act on (marked `>` in the text, not by colour alone). */
+  selected?: { uri: string; name: string } | null;
+  /** The force-off question for the selected domain is open. */
+  confirmForce?: boolean;
+}
+
+export const FLEET_KEYS = [
+  '  up/down j/k  choose a domain',
+  '  p  pause / resume it',
+  '  s  ACPI shutdown (the guest decides; F forces)',
+  '  F  force it off (virsh destroy; asks y first; it stays defined)',
+  '  r  re-pin it to the plan kvm-tui recorded (live; read back from libvirt)',
+  '  c  reconnect hosts that are down now',
+  '  q  leave (the domains keep running)',
+  '  ?  this help (any key closes it)',
+  '',
+  'columns: cpu% of one host CPU; steal = ms per second the worst vCPU waited for a',
+  'host CPU (what the guest sees as steal time); pins = each vCPU\'s host CPUs;',
+  'DRIFT = a thread is not where the plan kvm-tui recorded puts it (r puts it back)',
+];
+
+/** Every domain of every answering host, in the order the pane shows them: what the cursor walks. */
+export function fleetRows(hosts: readonly FleetHostState[]): Array<{ uri: string; name: string; state: string; ours: boolean }> {
+  return hosts.flatMap((host) => (host.status === 'ok' ? host.domains.map((domain) => ({ uri: host.uri, name: domain.info.name, state: domain.info.state, ours: domain.info.plan !== null })) : []));
+}
+
+/** Names and errors come from remote daemons: no control character reaches the terminal. */
+const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+
+const fig = (value: number | null | undefined, digits = 0) => (value === null || value === undefined ? '-' : value.toFixed(digits));
+
+export function buildFleetLines(view: FleetView): MonitorLine[] {
+  const width = Math.max(20, view.width);
+  const out: MonitorLine[] = [];
+  const line = (text: string, style: Omit<MonitorLine, 'text'> = {}) => out.push({ text: fit(text, width), ...style });
+  const ok = view.hosts.filter((host) => host.status === 'ok').length;
+  const domains = view.hosts.reduce((sum, host) => sum + (host.status === 'ok' ? host.domains.length : 0), 0);
+  line(`kvm-tui fleet  ${view.hosts.length} host${view.hosts.length === 1 ? '' : 's'} (${ok} answering)  ${domains} domain${domains === 1 ? '' : 's'}`, { bold: true });
+  if (view.help) {
+    for (const text of ['keys:', ...FLEET_KEYS]) line(text);
+    return out;
+  }
+  // The name column grows with the terminal up to the longest name (20 at 80 columns).
+  const longest = Math.max(6, ...view.hosts.flatMap((host) => host.domains.map((domain) => domain.info.name.length)));
+  const nameWidth = Math.max(20, Math.min(longest, width - 60));
+  let selectedLine = -1;
+  const header = `  ${'domain'.padEnd(nameWidth)} ${'state'.padEnd(9)} ${'vcpu'.padStart(4)} ${'cpu%'.padStart(6)} ${'steal'.padStart(6)} ${'mem MiB'.padStart(8)}  pins`;
+  for (const host of view.hosts) {
+    const age = host.updatedAtMs === null ? '' : `  updated ${Math.max(0, Math.round((view.nowMs - host.updatedAtMs) / 1000))} s ago`;
+    const status = host.status === 'ok' ? 'ok' : host.status === 'connecting' ? 'connecting...' : 'DOWN';
+    line(`${clean(host.uri)}  ${status}${host.status === 'ok' ? `  ${host.domains.length} domain${host.domains.length === 1 ? '' : 's'}` : ''}${age}`, { bold: true, color: host.status === 'down' ? 'red' : host.status === 'ok' ? 'green' : 'yellow' });
+    if (host.status === 'down') {
+      // The retry first: a long libvirt message is what gets cut at the edge.
+      const retry = host.retryAtMs === null ? '' : `retry in ${Math.max(0, Math.ceil((host.retryAtMs - view.nowMs) / 1000))} s: `;
+      line(`  ! ${retry}${clean(host.error ?? 'no answer')}`, { color: 'red' });
+      continue;
+    }
+    if (host.status === 'connecting') continue;
+    if (host.domains.length === 0) {
+      line('  no domains', { color: 'gray' });
+      continue;
+    }
+    line(header, { color: 'gray' });
+    for (const domain of host.domains) {
+      const rates = domain.rates;
+      const steal = rates && rates.vcpus.length > 0 && rates.vcpus.every((vcpu) => vcpu.stealMsPerSec !== null) ? Math.max(...rates.vcpus.map((vcpu) => vcpu.stealMsPerSec ?? 0)) : null;
+      const pins = [...domain.info.vcpuPins.values()].map((cpus) => formatCpuList(cpus)).join(' ');
+      const drift = domain.drift.length > 0 ? `  DRIFT: ${clean(domain.drift[0]!)}` : '';
+      const state = domain.info.state === 'running' ? 'running' : domain.info.state === 'shut off' ? 'off' : domain.info.state;
+      const chosen = view.selected?.uri === host.uri && view.selected.name === domain.info.name;
+      if (chosen) selectedLine = out.length;
+      line(
+        `${chosen ? '> ' : '  '}${fit(clean(domain.info.name), nameWidth)} ${fit(clean(state), 9).padEnd(9)} ${String(domain.info.vcpuPins.size).padStart(4)} ${fig(rates?.cpuPercent, 1).padStart(6)} ${fig(steal, 1).padStart(6)} ${(rates?.memoryKiB ? String(Math.round(rates.memoryKiB / 1024)) : '-').padStart(8)}  ${pins}${drift}`,
+        { ...(domain.drift.length > 0 ? { color: 'yellow' as const } : {}), ...(chosen ? { inverse: true } : {}) },
+      );
+    }
+  }
+  // Keys at the bottom, the message above them; never taller than the terminal.
+  const footer: MonitorLine[] = [];
+  if (view.confirmForce && view.selected) {
+    footer.push({ text: fit(`force ${clean(view.selected.name)} off now (virsh destroy, like pulling the plug)? y / any other key: no`, width), color: 'red', bold: true });
+  } else if (view.message) footer.push({ text: fit(clean(view.message), width), color: 'cyan' });
+  footer.push({ text: fit('q quit  j/k move  p pause  s shutdown  F force  r re-pin  c reconnect  ? help', width), color: 'gray' });
+  return [...window(out, selectedLine, Math.max(2, view.height - footer.length), width), ...footer];
+}
+
+/**
+ * The body cut to `room` lines, the title kept, scrolled so the chosen domain stays in view; a
+ * line says how many more there are and where.
+ */
+function window(out: MonitorLine[], selected: number, room: number, width: number): MonitorLine[] {
+  if (out.length <= room) return out;
+  const [title, ...rest] = out;
+  const space = room - 2; // the title and one line saying what is cut
+  const target = selected < 1 ? 0 : selected - 1;
+  const start = Math.max(0, Math.min(rest.length - space, target - Math.floor(space / 2)));
+  const shown = rest.slice(start, start + space);
+  const above = start;
+  const below = rest.length - start - shown.length;
+  const note = `... ${[above > 0 ? `${above} above` : '', below > 0 ? `${below} below` : ''].filter(Boolean).join(', ')} (j/k scrolls; a taller terminal shows more)`;
+  return [title!, ...shown, { text: fit(note, width), color: 'gray' }];
+}

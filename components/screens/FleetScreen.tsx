@@ -1,0 +1,105 @@
+/**
+ * The fleet pane: every libvirt host given with --connect, a section each, refreshed on its own
+ * timer by the Fleet model (src/monitor/fleet.ts). Renders only; the model is started and
+ * stopped here with the component's life. j/k choose a domain; p, s, F (after y) and r act on it
+ * through the model; c reconnects hosts that are down; q leaves (the domains keep running).
+ */
+import React, { useEffect, useState } from 'react';
+import { Box, Text, useApp, useInput } from 'ink';
+import type { FleetAction, FleetHostState } from '../../src/monitor/fleet.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { buildFleetLines, fleetRows } from '../present/fleet-lines.js';
+
+/** What the pane needs from the model: a start/stop life, a retry, and a clock for ages. */
+export interface FleetModel {
+  start(): void;
+  stop(): void;
+  retryNow(): void;
+  control(uri: string, name: string, action: FleetAction): Promise<string>;
+  hosts(): FleetHostState[];
+  subscribe(listener: (hosts: FleetHostState[]) => void): () => void;
+  now(): number;
+}
+
+export interface FleetScreenProps {
+  fleet: FleetModel;
+  color?: boolean;
+  onExit?: (code: number) => void;
+}
+
+export function FleetScreen({ fleet, color = true, onExit }: FleetScreenProps): React.ReactElement {
+  const { exit } = useApp();
+  const { columns, rows: terminalRows } = useTerminalSize();
+  const [hosts, setHosts] = useState<FleetHostState[]>(() => fleet.hosts());
+  const [help, setHelp] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [confirmForce, setConfirmForce] = useState(false);
+  // The chosen domain by identity (host, name): it stays chosen while rows come and go.
+  const [chosen, setChosen] = useState<{ uri: string; name: string } | null>(null);
+  useEffect(() => {
+    const unsubscribe = fleet.subscribe(setHosts);
+    fleet.start();
+    return () => {
+      unsubscribe();
+      fleet.stop();
+    };
+  }, [fleet]);
+  const rows = fleetRows(hosts);
+  const index = chosen === null ? -1 : rows.findIndex((row) => row.uri === chosen.uri && row.name === chosen.name);
+  const current = index >= 0 ? rows[index]! : (rows[0] ?? null);
+  const act = (action: FleetAction, pending: string) => {
+    if (!current) return setMessage('no domain to act on');
+    setMessage(pending);
+    fleet.control(current.uri, current.name, action).then(setMessage, (error: Error) => setMessage(`${current.name}: ${action} failed: ${error.message}`));
+  };
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') {
+      onExit?.(130);
+      return exit();
+    }
+    if (help) return setHelp(false);
+    if (confirmForce) {
+      setConfirmForce(false);
+      if (input === 'y') act('destroy', `forcing ${current?.name ?? ''} off...`);
+      else setMessage('force off cancelled');
+      return;
+    }
+    if (input === 'q') {
+      onExit?.(0);
+      return exit();
+    }
+    if (input === '?' || input === 'h') return setHelp(true);
+    if (input === 'c') {
+      fleet.retryNow();
+      return setMessage('reconnecting hosts that are down...');
+    }
+    if (key.downArrow || input === 'j' || key.upArrow || input === 'k') {
+      if (rows.length === 0) return;
+      const from = index >= 0 ? index : 0;
+      const to = key.downArrow || input === 'j' ? Math.min(rows.length - 1, from + 1) : Math.max(0, from - 1);
+      setChosen({ uri: rows[to]!.uri, name: rows[to]!.name });
+      return setMessage(null);
+    }
+    if (!current) return;
+    if (input === 'p') {
+      const paused = current.state === 'paused';
+      if (!paused && current.state !== 'running') return setMessage(`${current.name} is ${current.state}: nothing to pause`);
+      act(paused ? 'resume' : 'pause', paused ? `resuming ${current.name}...` : `pausing ${current.name}...`);
+    } else if (input === 's') act('shutdown', `sending the ACPI power button to ${current.name}...`);
+    else if (input === 'F') setConfirmForce(true);
+    else if (input === 'r') {
+      if (!current.ours) return setMessage(`${current.name} was not defined by kvm-tui: it has no recorded plan to re-pin to`);
+      act('repin', `re-pinning ${current.name}...`);
+    }
+  });
+  const lines = buildFleetLines({ hosts, width: columns, height: terminalRows, nowMs: fleet.now(), help, message, selected: current ? { uri: current.uri, name: current.name } : null, confirmForce });
+  return (
+    <Box flexDirection="column">
+      {lines.map((line, index) => (
+        <Text key={index} color={color ? line.color : undefined} bold={line.bold} inverse={line.inverse} wrap="truncate">
+          {line.text}
+        </Text>
+      ))}
+    </Box>
+  );
+}
