@@ -70,6 +70,7 @@ function directBackend(ctx: CommandContext): HostBackend {
 
 function libvirtHost(ctx: CommandContext, backend: LibvirtBackend, facts: LibvirtHostFacts): HostBackend {
   const floatingNotes: string[] = [];
+  const modelNotes: string[] = [];
   return {
     kind: 'libvirt',
     where: backend.uri,
@@ -82,13 +83,20 @@ function libvirtHost(ctx: CommandContext, backend: LibvirtBackend, facts: Libvir
       if (held.floating.length > 0) floatingNotes.push(`running domains with unpinned threads (they may run on any CPU, this plan's included): ${held.floating.map((n) => JSON.stringify(n)).join(', ')}`);
       return held.held;
     },
-    notes: () => [...floatingNotes, `host facts from libvirt at ${backend.uri} (QEMU ${facts.versions.qemu ?? 'unknown'}, libvirt ${facts.versions.daemon ?? facts.versions.libvirt ?? 'unknown'}); CPU models are not checked through libvirt`],
+    notes: () => [...floatingNotes, `host facts from libvirt at ${backend.uri} (QEMU ${facts.versions.qemu ?? 'unknown'}, libvirt ${facts.versions.daemon ?? facts.versions.libvirt ?? 'unknown'})`, ...modelNotes],
     target: async (command) => {
       const given = ctx.args.values['qemu-version'];
       if (given !== undefined) return qemuTarget(ctx, command);
       return facts.versions.qemu ? { qemu: parseQemuVersion(facts.versions.qemu) } : UNKNOWN_TARGET;
     },
-    cpuModels: async () => undefined,
+    cpuModels: async (spec) => {
+      // Asked only for a named model (host and max need no answer), as the direct probe is.
+      if (spec.cpu.model === 'host' || spec.cpu.model === 'max') return undefined;
+      const answer = await backend.cpuModels(spec.accel);
+      if ('facts' in answer) return answer.facts;
+      modelNotes.push(`CPU model ${JSON.stringify(spec.cpu.model)} not checked: libvirt's domcapabilities did not answer (${answer.error})`);
+      return undefined;
+    },
     libvirt: backend,
   };
 }

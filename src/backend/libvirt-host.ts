@@ -14,6 +14,8 @@
 import { create } from 'xmlbuilder2';
 import { parseCpuList } from '../host/cpulist.js';
 import type { CpuInfo } from '../host/cpuinfo.js';
+import type { CpuModelFacts, CpuModelInfo } from '../host/cpu-models.js';
+import type { Accel } from '../spec/types.js';
 import type { HostCpu, HostNode, L3Group, Topology } from '../host/topology.js';
 
 /** Far above a 512-thread host's capabilities (~300 KB). */
@@ -210,4 +212,38 @@ export function withFreeMemory(topology: Topology, freecell: Map<number, number>
     return { ...node, freeMiB: freecell.get(node.id) ?? null, hugepages };
   });
   return { ...topology, nodes };
+}
+
+/** Stands in for the feature list when libvirt says a model is not usable but not why (libvirt < 9.5 has no <blockers>). */
+export const UNNAMED_BLOCKERS = 'features libvirt does not name';
+
+/**
+ * The named CPU models of `virsh domcapabilities` (its custom mode): usable='no' with the
+ * features in `<blockers model=...>` where libvirt lists them. libvirt reads these from QEMU's
+ * own query-cpu-definitions, so they are the same facts the direct probe gets.
+ */
+export function cpuModelsFromDomcapabilities(xml: string, accel: Accel): CpuModelFacts {
+  const root = parseLibvirtXml(xml, 'virsh domcapabilities');
+  const blockers = new Map<string, string[]>();
+  for (const el of Array.from(root.getElementsByTagName('blockers'))) {
+    const model = el.getAttribute('model');
+    if (model) blockers.set(model, Array.from(el.getElementsByTagName('feature')).map((feature) => feature.getAttribute('name') ?? '').filter(Boolean));
+  }
+  const models = new Map<string, CpuModelInfo>();
+  for (const mode of Array.from(root.getElementsByTagName('mode'))) {
+    if (mode.getAttribute('name') !== 'custom') continue;
+    for (const el of Array.from(mode.getElementsByTagName('model'))) {
+      const name = (el.textContent ?? '').trim();
+      if (!name) continue;
+      const usable = el.getAttribute('usable') !== 'no';
+      const named = blockers.get(name) ?? [];
+      models.set(name, {
+        unavailable: usable ? [] : named.length > 0 ? named : [UNNAMED_BLOCKERS],
+        aliasOf: el.getAttribute('canonical') && el.getAttribute('canonical') !== name ? el.getAttribute('canonical') : null,
+        deprecated: el.getAttribute('deprecated') === 'yes',
+      });
+    }
+  }
+  if (models.size === 0) throw new LibvirtParseError('virsh domcapabilities lists no CPU models');
+  return { accel, models };
 }

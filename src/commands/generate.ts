@@ -41,8 +41,9 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = host.topology();
   const taken = await host.taken(spec.name);
+  const cpuModels = await host.cpuModels(spec);
   for (const note of host.notes()) ctx.stderr(`kvm-tui: note: ${note}\n`);
-  const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels: await host.cpuModels(spec) });
+  const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels });
   if (plan.errors.length > 0) {
     ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
     return 1;

@@ -35,8 +35,9 @@ export async function runLibvirtLaunch(ctx: CommandContext): Promise<number> {
   const { spec, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm === 'usable' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const taken = await host.taken(spec.name);
+  const cpuModels = await host.cpuModels(spec);
   for (const note of host.notes()) ctx.stderr(`kvm-tui: note: ${note}\n`);
-  const plan = planVm({ topology: host.topology(), cpuInfo: host.cpuInfo(), spec, taken, devices });
+  const plan = planVm({ topology: host.topology(), cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels });
   const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code))];
   if (blocking.length > 0) {
     ctx.stderr(blocking.map((problem) => `kvm-tui: launch: plan: ${problem.message} [${problem.code}]\n`).join(''));

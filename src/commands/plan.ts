@@ -21,8 +21,9 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   // CPUs that other VMs hold are taken: kvm-tui's own on this host (none on a captured host), or
   // the running domains of the libvirt host.
   const taken = await host.taken(spec.name);
+  const cpuModels = await host.cpuModels(spec);
   for (const note of host.notes()) ctx.stderr(`kvm-tui: note: ${note}\n`);
-  const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels: await host.cpuModels(spec) });
+  const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
   } else if (plan.errors.length > 0) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { cpuInfoFromCapabilities, LibvirtParseError, parseFreecell, parseFreepages, parseVersion, topologyFromCapabilities, withFreeMemory } from '../../src/backend/libvirt-host.js';
+import { cpuInfoFromCapabilities, cpuModelsFromDomcapabilities, LibvirtParseError, parseFreecell, parseFreepages, parseVersion, topologyFromCapabilities, UNNAMED_BLOCKERS, withFreeMemory } from '../../src/backend/libvirt-host.js';
 import { guestDomainTypes, guestEmulator } from '../../src/backend/libvirt-backend.js';
 
 const fixture = (name: string) => fs.readFileSync(new URL(`../fixtures/libvirt/${name}`, import.meta.url), 'utf8');
@@ -60,4 +60,23 @@ test('what a daemon never prints is refused: a DTD (entities), no host, no CPUs,
   assert.throws(() => topologyFromCapabilities('<capabilities/>'), /no <host>/);
   assert.throws(() => topologyFromCapabilities('<capabilities><host><topology><cells/></topology></host></capabilities>'), /no CPUs/);
   assert.throws(() => topologyFromCapabilities('<capabilities><host>'), LibvirtParseError);
+});
+
+test('CPU models from domcapabilities: usable ones, and the blockers where libvirt names them', () => {
+  const xml = `<domainCapabilities><cpu>
+    <mode name='host-passthrough' supported='yes'/>
+    <mode name='custom' supported='yes'>
+      <model usable='yes' vendor='unknown'>qemu64</model>
+      <model usable='no' vendor='Intel' canonical='Skylake-Server-v1'>Skylake-Server</model>
+      <model usable='no' vendor='AMD'>EPYC</model>
+      <model usable='yes' deprecated='yes' vendor='unknown'>kvm32</model>
+      <blockers model='Skylake-Server'><feature name='avx512f'/><feature name='hle'/></blockers>
+    </mode></cpu></domainCapabilities>`;
+  const facts = cpuModelsFromDomcapabilities(xml, 'tcg');
+  assert.equal(facts.accel, 'tcg');
+  assert.deepEqual(facts.models.get('qemu64'), { unavailable: [], aliasOf: null, deprecated: false });
+  assert.deepEqual(facts.models.get('Skylake-Server'), { unavailable: ['avx512f', 'hle'], aliasOf: 'Skylake-Server-v1', deprecated: false });
+  assert.deepEqual(facts.models.get('EPYC')!.unavailable, [UNNAMED_BLOCKERS]);
+  assert.equal(facts.models.get('kvm32')!.deprecated, true);
+  assert.throws(() => cpuModelsFromDomcapabilities('<domainCapabilities/>', 'kvm'), LibvirtParseError);
 });
