@@ -4,7 +4,7 @@
  * is given, then runs the command the table names. Non-interactive commands never load Ink or
  * React: every command module is imported on first use (src/commands/table.ts).
  */
-import { parseCliArgs, type ParsedArgs } from './cli-args.js';
+import { LIBVIRT_URI_RE, parseCliArgs, type ParsedArgs } from './cli-args.js';
 import { isActionError, isUsageError, UsageError } from './errors.js';
 import { checkHostRoot, HostFs } from './host/host-fs.js';
 import { HELP } from './help.js';
@@ -47,7 +47,21 @@ export async function main(argv: string[], services: Services): Promise<number> 
     stderr(`kvm-tui: --connect given more than once (only monitor watches several hosts)\n`);
     return 2;
   }
-  const connectUri = typeof connectArg === 'string' ? connectArg : Array.isArray(connectArg) ? (connectArg[0] ?? null) : env.LIBVIRT_DEFAULT_URI || null;
+  const givenUris = typeof connectArg === 'string' ? [connectArg] : Array.isArray(connectArg) ? connectArg : [];
+  for (const uri of givenUris) {
+    // Passed to virsh as one argument (never a shell); still, a URI has no white space or controls.
+    if (!LIBVIRT_URI_RE.test(uri)) {
+      stderr(`kvm-tui: --connect ${JSON.stringify(uri.slice(0, 80))}: not a libvirt URI (as virsh -c takes it: qemu:///system, qemu+ssh://root@host/system)\n`);
+      return 2;
+    }
+  }
+  // The host audit, dump-host and the wizard read this host: an explicit --connect would be ignored.
+  if (givenUris.length > 0 && ['audit', 'dump-host', ''].includes(args.command ?? '')) {
+    stderr(`kvm-tui: ${args.command ? `${args.command} reads` : 'the wizard works on'} this host only; --connect is for topology, plan, generate, launch, status, stop and monitor (or run kvm-tui on that host)\n`);
+    return 2;
+  }
+  const fromEnv = env.LIBVIRT_DEFAULT_URI && LIBVIRT_URI_RE.test(env.LIBVIRT_DEFAULT_URI) ? env.LIBVIRT_DEFAULT_URI : null;
+  const connectUri = givenUris[0] ?? (['audit', 'dump-host', '', 'presets'].includes(args.command ?? '') ? null : fromEnv);
   const ctx: CommandContext = {
     ...services,
     args,

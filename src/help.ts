@@ -18,6 +18,9 @@ Usage:
                                    terminal the live monitor opens (the VM outlives it)
   kvm-tui status     [NAME] [--json]   running VMs: state, per-thread pins and figures
   kvm-tui monitor    [NAME]            the live pane (re-attaches to a running VM)
+  kvm-tui monitor    --connect URI [--connect URI ...] | --fleet
+                                   the fleet pane: every libvirt host's domains, a section
+                                   each; --fleet adds the URIs in ~/.config/kvm-tui/hosts
   kvm-tui stop       NAME [--force] [--timeout SECONDS]
                                    ACPI power-down, waiting up to 30 s; --force ends it at once
   kvm-tui dump-host  DIR
@@ -29,6 +32,8 @@ Overrides:
 
 Global options:
   --root DIR     see the host as captured under DIR (DIR/sys, DIR/proc, DIR/dev), e.g. by dump-host
+  --connect URI  a libvirt host instead (virsh -c; default LIBVIRT_DEFAULT_URI): topology,
+                 plan, generate, launch, status, stop and monitor go through its libvirtd
   --no-color     plain output (also NO_COLOR, TERM=dumb)
   --debug        full traces for internal errors
   -h, --help     this help
