@@ -10,7 +10,7 @@ import { allowOnly, maxPositionals } from '../src/cli-args.js';
 import { runLaunch } from '../src/commands/launch.js';
 import { refuseCapturedRoot, registryOptions, requireVm } from '../src/commands/live.js';
 import type { CommandContext } from '../src/context.js';
-import { UsageError } from '../src/errors.js';
+import { ActionError, UsageError } from '../src/errors.js';
 import { buildMonitorServices } from '../src/app/monitor-services.js';
 import { listVms } from '../src/registry/registry.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
@@ -21,6 +21,8 @@ import { runFullScreen } from './terminal/full-screen.js';
 import { Fleet } from '../src/monitor/fleet.js';
 import { FleetScreen } from './screens/FleetScreen.js';
 import { fleetHostsFile, readFleetHosts } from '../src/monitor/fleet-hosts.js';
+import { LibvirtBackend } from '../src/backend/libvirt-backend.js';
+import { CONNECT_TIMEOUT_MS } from '../src/backend/host-backend.js';
 
 /** Ctrl-C in the picker: exit status 130, as for any interrupted program. */
 class InterruptedError extends Error {}
@@ -53,7 +55,7 @@ export async function runMonitorCommand(ctx: CommandContext): Promise<number> {
  * its own refresh; a host that does not answer is an error row, retried with backoff.
  */
 async function runFleet(ctx: CommandContext): Promise<number> {
-  if (ctx.args.positionals.length > 0) throw new UsageError('monitor: with --connect the pane shows every domain of every host; no VM name is taken');
+  const name = ctx.args.positionals[0];
   const given = ctx.args.values.connect;
   const named = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [];
   // --fleet: the hosts file's URIs (and any --connect besides); else --connect, or LIBVIRT_DEFAULT_URI.
@@ -63,9 +65,14 @@ async function runFleet(ctx: CommandContext): Promise<number> {
   if (!ui || !ctx.terminal.stdinIsTty || !ctx.terminal.stdoutIsTty) {
     throw new UsageError('monitor: the fleet pane needs an interactive terminal; for scripts use kvm-tui status --connect URI --json');
   }
+  if (name !== undefined) {
+    // Open on a domain that is there, or say so (exit 1) rather than show a pane without it.
+    const backend = new LibvirtBackend({ uri: uris[0]!, run: ctx.run, env: ctx.env, clock: ctx.clock, timeoutMs: CONNECT_TIMEOUT_MS });
+    if ((await backend.virsh.domainState(name)) === null) throw new ActionError(`monitor: no domain named ${JSON.stringify(name)} on ${uris[0]}`, `kvm-tui status --connect ${JSON.stringify(uris[0])} lists them`);
+  }
   const fleet = new Fleet({ uris, run: ctx.run, env: ctx.env, clock: ctx.clock });
   let code = 0;
-  await runFullScreen(ctx, ui, <FleetScreen fleet={fleet} color={ctx.color} onExit={(status) => (code = status)} />);
+  await runFullScreen(ctx, ui, <FleetScreen fleet={fleet} color={ctx.color} onExit={(status) => (code = status)} {...(name !== undefined ? { focus: { uri: uris[0]!, name } } : {})} />);
   fleet.stop();
   return code;
 }

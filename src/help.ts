@@ -18,9 +18,10 @@ Usage:
                                    terminal the live monitor opens (the VM outlives it)
   kvm-tui status     [NAME] [--json]   running VMs: state, per-thread pins and figures
   kvm-tui monitor    [NAME]            the live pane (re-attaches to a running VM)
-  kvm-tui monitor    --connect URI [--connect URI ...] | --fleet
+  kvm-tui monitor    --connect URI [--connect URI ...] [--fleet] [NAME]
                                    the fleet pane: every libvirt host's domains, a section
-                                   each; --fleet adds the URIs in ~/.config/kvm-tui/hosts
+                                   each; --fleet adds the URIs in ~/.config/kvm-tui/hosts;
+                                   NAME: opened on that domain of the first host
   kvm-tui stop       NAME [--force] [--timeout SECONDS]
                                    ACPI power-down, waiting up to 30 s; --force ends it at once
   kvm-tui dump-host  DIR

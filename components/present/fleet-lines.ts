@@ -21,10 +21,40 @@ export interface FleetView {
   selected?: { uri: string; name: string } | null;
   /** The force-off question for the selected domain is open. */
   confirmForce?: boolean;
+  /** Domains opened with Enter (keys from fleetKey): a row per vCPU, then the helper threads. */
+  expanded?: ReadonlySet<string>;
+}
+
+/** A domain's identity in the pane (host and name; names never hold NUL). */
+export const fleetKey = (uri: string, name: string) => `${uri}\0${name}`;
+
+const rate = (value: number | null | undefined) => (value === null || value === undefined ? '-' : value >= 1024 * 1024 ? `${(value / (1024 * 1024)).toFixed(1)}M` : value >= 1024 ? `${(value / 1024).toFixed(0)}K` : value.toFixed(0));
+
+/** The opened domain: per vCPU where it runs, where the plan puts it, CPU%, steal and wait; then emulator, iothreads and I/O. */
+function detailLines(domain: FleetHostState['domains'][number]): MonitorLine[] {
+  const { info, rates } = domain;
+  const out: MonitorLine[] = [];
+  const planned = (cpus: number[] | undefined) => (cpus && cpus.length > 0 ? formatCpuList(cpus) : '-');
+  out.push({ text: `      ${'vCPU'.padStart(4)}  ${'on'.padEnd(10)} ${'planned'.padEnd(10)} ${'cpu%'.padStart(6)} ${'steal'.padStart(6)} ${'wait'.padStart(6)}`, color: 'gray' });
+  for (const [vcpu, cpus] of [...info.vcpuPins].sort((a, b) => a[0] - b[0])) {
+    const figures = rates?.vcpus.find((entry) => entry.index === vcpu);
+    const plan = info.plan?.vcpus[vcpu];
+    const off = plan !== undefined && plan.length > 0 && formatCpuList(plan) !== formatCpuList(cpus);
+    out.push({
+      text: `      ${String(vcpu).padStart(4)}  ${fit(formatCpuList(cpus), 10).padEnd(10)} ${fit(planned(plan), 10).padEnd(10)} ${fig(figures?.cpuPercent, 1).padStart(6)} ${fig(figures?.stealMsPerSec, 1).padStart(6)} ${fig(figures?.waitMsPerSec, 1).padStart(6)}${off ? '  DRIFT' : ''}`,
+      ...(off ? { color: 'yellow' as const } : {}),
+    });
+  }
+  const helpers = [`emulator on ${info.emulatorPins.length > 0 ? formatCpuList(info.emulatorPins) : '-'} (planned ${planned(info.plan?.emulator)})`];
+  for (const [id, cpus] of [...info.iothreadPins].sort((a, b) => a[0] - b[0])) helpers.push(`iothread ${id} on ${formatCpuList(cpus)} (planned ${planned(info.plan?.iothreads[id - 1])})`);
+  out.push({ text: `      ${helpers.join('  ')}` });
+  out.push({ text: `      disk read/write ${rate(rates?.blockReadBytesPerSec)}/${rate(rates?.blockWriteBytesPerSec)} B/s  net rx/tx ${rate(rates?.netRxBytesPerSec)}/${rate(rates?.netTxBytesPerSec)} B/s${info.plan === null ? '  (not defined by kvm-tui: no plan)' : ''}`, color: 'gray' });
+  return out;
 }
 
 export const FLEET_KEYS = [
   '  up/down j/k  choose a domain',
+  '  Enter  open / close it: each vCPU (where it runs, its plan, cpu%, steal, wait), helpers, I/O',
   '  p  pause / resume it',
   '  s  ACPI shutdown (the guest decides; F forces)',
   '  F  force it off (virsh destroy; asks y first; it stays defined)',
@@ -92,6 +122,7 @@ export function buildFleetLines(view: FleetView): MonitorLine[] {
         `${chosen ? '> ' : '  '}${fit(clean(domain.info.name), nameWidth)} ${fit(clean(state), 9).padEnd(9)} ${String(domain.info.vcpuPins.size).padStart(4)} ${fig(rates?.cpuPercent, 1).padStart(6)} ${fig(steal, 1).padStart(6)} ${(rates?.memoryKiB ? String(Math.round(rates.memoryKiB / 1024)) : '-').padStart(8)}  ${pins}${drift}`,
         { ...(domain.drift.length > 0 ? { color: 'yellow' as const } : {}), ...(chosen ? { inverse: true } : {}) },
       );
+      if (view.expanded?.has(fleetKey(host.uri, domain.info.name))) for (const detail of detailLines(domain)) line(detail.text, detail.color ? { color: detail.color } : {});
     }
   }
   // Keys at the bottom, the message above them; never taller than the terminal.
@@ -99,7 +130,7 @@ export function buildFleetLines(view: FleetView): MonitorLine[] {
   if (view.confirmForce && view.selected) {
     footer.push({ text: fit(`force ${clean(view.selected.name)} off now (virsh destroy, like pulling the plug)? y / any other key: no`, width), color: 'red', bold: true });
   } else if (view.message) footer.push({ text: fit(clean(view.message), width), color: 'cyan' });
-  footer.push({ text: fit('q quit  j/k move  p pause  s shutdown  F force  r re-pin  c reconnect  ? help', width), color: 'gray' });
+  footer.push({ text: fit('q quit  j/k  Enter open  p pause  s stop  F force  r re-pin  c reconnect  ? help', width), color: 'gray' });
   return [...window(out, selectedLine, Math.max(2, view.height - footer.length), width), ...footer];
 }
 

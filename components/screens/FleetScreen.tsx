@@ -8,7 +8,7 @@ import React, { useEffect, useState } from 'react';
 import { Box, Text, useApp, useInput } from 'ink';
 import type { FleetAction, FleetHostState } from '../../src/monitor/fleet.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
-import { buildFleetLines, fleetRows } from '../present/fleet-lines.js';
+import { buildFleetLines, fleetKey, fleetRows } from '../present/fleet-lines.js';
 
 /** What the pane needs from the model: a start/stop life, a retry, and a clock for ages. */
 export interface FleetModel {
@@ -25,9 +25,11 @@ export interface FleetScreenProps {
   fleet: FleetModel;
   color?: boolean;
   onExit?: (code: number) => void;
+  /** A domain chosen and opened from the start: `monitor --connect URI NAME`. */
+  focus?: { uri: string; name: string };
 }
 
-export function FleetScreen({ fleet, color = true, onExit }: FleetScreenProps): React.ReactElement {
+export function FleetScreen({ fleet, color = true, onExit, focus }: FleetScreenProps): React.ReactElement {
   const { exit } = useApp();
   const { columns, rows: terminalRows } = useTerminalSize();
   const [hosts, setHosts] = useState<FleetHostState[]>(() => fleet.hosts());
@@ -35,7 +37,8 @@ export function FleetScreen({ fleet, color = true, onExit }: FleetScreenProps): 
   const [message, setMessage] = useState<string | null>(null);
   const [confirmForce, setConfirmForce] = useState(false);
   // The chosen domain by identity (host, name): it stays chosen while rows come and go.
-  const [chosen, setChosen] = useState<{ uri: string; name: string } | null>(null);
+  const [chosen, setChosen] = useState<{ uri: string; name: string } | null>(focus ?? null);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set(focus ? [fleetKey(focus.uri, focus.name)] : []));
   useEffect(() => {
     const unsubscribe = fleet.subscribe(setHosts);
     fleet.start();
@@ -81,6 +84,12 @@ export function FleetScreen({ fleet, color = true, onExit }: FleetScreenProps): 
       return setMessage(null);
     }
     if (!current) return;
+    if (key.return) {
+      const id = fleetKey(current.uri, current.name);
+      const next = new Set(expanded);
+      if (!next.delete(id)) next.add(id);
+      return setExpanded(next);
+    }
     if (input === 'p') {
       const paused = current.state === 'paused';
       if (!paused && current.state !== 'running') return setMessage(`${current.name} is ${current.state}: nothing to pause`);
@@ -92,7 +101,7 @@ export function FleetScreen({ fleet, color = true, onExit }: FleetScreenProps): 
       act('repin', `re-pinning ${current.name}...`);
     }
   });
-  const lines = buildFleetLines({ hosts, width: columns, height: terminalRows, nowMs: fleet.now(), help, message, selected: current ? { uri: current.uri, name: current.name } : null, confirmForce });
+  const lines = buildFleetLines({ hosts, width: columns, height: terminalRows, nowMs: fleet.now(), help, message, selected: current ? { uri: current.uri, name: current.name } : null, confirmForce, expanded });
   return (
     <Box flexDirection="column">
       {lines.map((line, index) => (

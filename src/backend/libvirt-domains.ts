@@ -67,10 +67,26 @@ export async function readDomains(virsh: Virsh): Promise<DomainInfo[]> {
   return out;
 }
 
-/** One domain, or null when it vanished between the listing and the reads. */
+/**
+ * One domain, or null when it vanished between the listing and the reads. A busy host's
+ * domains come and go while they are read (another tool undefines one, a guest powers off): a
+ * read that fails is retried once against the domain's new state, and a domain gone is skipped.
+ */
 export async function readDomain(virsh: Virsh, name: string): Promise<DomainInfo | null> {
-  const state = await virsh.domainState(name);
-  if (state === null) return null;
+  for (let attempt = 0; ; attempt += 1) {
+    const state = await virsh.domainState(name);
+    if (state === null) return null;
+    try {
+      return await readDomainIn(virsh, name, state);
+    } catch (error) {
+      const now = await virsh.domainState(name);
+      if (now === null) return null;
+      if (attempt > 0 || now === state) throw error;
+    }
+  }
+}
+
+async function readDomainIn(virsh: Virsh, name: string, state: string): Promise<DomainInfo> {
   const mode = isRunningState(state) ? '--live' : '--config';
   const ref = `--domain=${name}`;
   const vcpuPins = parseVcpupinTable(await virsh.run(['vcpupin', ref, mode]));

@@ -2,6 +2,7 @@ import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '..
 import type { CommandContext } from '../context.js';
 import { openHostBackend } from '../backend/host-backend.js';
 import { formatPlan } from '../plan/format-plan.js';
+import { formatHeldCpus } from '../host/topology-text.js';
 import { planVm } from '../plan/plan-vm.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 
@@ -26,10 +27,12 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   const plan = planVm({ topology, cpuInfo: host.cpuInfo(), spec, taken, devices, cpuModels });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify(plan, null, 2) + '\n');
-  } else if (plan.errors.length > 0) {
-    ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join(''));
   } else {
-    ctx.stdout(formatPlan(plan, topology, label));
+    // Why CPUs were passed over: what other VMs hold (kvm-tui's own here, or libvirt's domains).
+    const held = formatHeldCpus(taken);
+    const heldText = held.length > 0 ? `held by running VMs (left alone):\n${held.join('\n')}\n` : '';
+    if (plan.errors.length > 0) ctx.stderr(plan.errors.map((error) => `kvm-tui: plan: ${error.message} [${error.code}]\n`).join('') + heldText);
+    else ctx.stdout(formatPlan(plan, topology, label) + (heldText ? `\n${heldText}` : ''));
   }
   return plan.errors.length > 0 ? 1 : 0;
 }

@@ -241,3 +241,13 @@ export function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
   }
   return out;
 }
+
+/**
+ * CPUs other VMs hold, one line per VM (`  "web"  CPUs 2-3`), names quoted so no name can fake a
+ * line; [] when none. What plan and topology print under "held by other VMs".
+ */
+export function formatHeldCpus(taken: ReadonlyMap<number, string>): string[] {
+  const byVm = new Map<string, number[]>();
+  for (const [cpu, name] of [...taken].sort((a, b) => a[0] - b[0])) byVm.set(name, [...(byVm.get(name) ?? []), cpu]);
+  return [...byVm].map(([name, cpus]) => `  ${JSON.stringify(name)}  CPU${cpus.length === 1 ? '' : 's'} ${formatCpuList(cpus)}`);
+}

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { formatHeldCpus } from '../../src/host/topology-text.js';
 import { test } from 'node:test';
 import { domainRates, formatPlanMetadata, heldByDomains, parseDomstats, parsePlanMetadata, type DomainInfo } from '../../src/backend/libvirt-domains.js';
 import { pinDrift } from '../../src/backend/libvirt-backend.js';
@@ -92,4 +93,10 @@ test('the plan kvm-tui records in the domain round-trips, and drift names each t
   assert.deepEqual(pinDrift(plan, info), ['vCPU 2 on 4, planned 4,5']);
   info.iothreadPins.set(1, [0]);
   assert.equal(pinDrift(plan, info).length, 2);
+});
+
+test('held CPUs as text: one line per VM, its CPUs as a list, its name quoted whole', () => {
+  const lines = formatHeldCpus(new Map([[3, 'web'], [1, 'web'], [2, 'db\n"x" $(y)'], [0, 'web']]));
+  assert.deepEqual(lines, ['  "web"  CPUs 0,1,3', '  "db\\n\\"x\\" $(y)"  CPU 2']);
+  assert.deepEqual(formatHeldCpus(new Map()), []);
 });

@@ -103,6 +103,9 @@ describe('libvirt backend (real libvirtd)', () => {
     const plan = JSON.parse(next.stdout);
     if (next.code === 0) assert.ok(plan.vcpus.every((vcpu: { hostCpu: number }) => !held.has(vcpu.hostCpu)), next.stdout);
     else assert.ok(plan.errors.some((error: { code: string }) => error.code === 'no-free-cpus'), next.stdout);
+    // The core map text names the domain holding them, its name quoted whole.
+    const map = cli(['--connect', LIBVIRT_URI, 'topology']);
+    assert.ok(map.stdout.includes(`held by running VMs`) && map.stdout.includes(`  ${JSON.stringify(name)}  CPU`), map.stdout);
 
     const status = cli(['--connect', LIBVIRT_URI, 'status', name, '--json']);
     assert.equal(status.code, 0, status.stderr);
@@ -155,7 +158,7 @@ describe('libvirt backend (real libvirtd)', () => {
     assert.equal(b.code, 0, b.stderr);
 
     const session = `fleet-${RUN_ID}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '30', '-e', 'CI=true', `${process.execPath} ${BUNDLE} monitor --connect '${LIBVIRT_URI}' --connect '${second.uri}'; echo EXIT=$?; sleep 60`]);
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '30', '-e', 'CI=true', `${process.execPath} ${BUNDLE} monitor --connect '${LIBVIRT_URI}' --connect '${second.uri}' '${nameA}'; echo EXIT=$?; sleep 60`]);
     const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
     const waitPane = async (test: (text: string) => boolean, what: string, ms = 30_000) => {
       const deadline = Date.now() + ms;
@@ -170,7 +173,8 @@ describe('libvirt backend (real libvirtd)', () => {
 
     // The keys act through the real libvirt: a vCPU moved off its plan shows DRIFT, r puts it
     // back (read back from libvirt), p pauses and resumes the domain.
-    await waitPane((text) => text.includes(`> ${nameA}`), 'the first domain chosen');
+    // Opened on nameA (NAME): chosen, with its vCPU table.
+    await waitPane((text) => text.includes(`> ${nameA}`) && /vCPU\s+on\s+planned/.test(text), 'the named domain chosen and open');
     const planned = (await virsh.run(['vcpupin', `--domain=${nameA}`, '--live'])).match(/^\s*0\s+(\S+)/m)?.[1];
     assert.ok(planned, 'vCPU 0 is pinned');
     await virsh.run(['vcpupin', `--domain=${nameA}`, '--vcpu', '0', '--cpulist', '0-1', '--live']);

@@ -116,9 +116,16 @@ describe('the fleet pane', () => {
     await waitFor(() => /db: forced off/.test(frame()), 'forced');
     assert.ok(host.calls.some((words) => words.join(' ') === 'destroy --domain=db'));
 
-    // k back to web; ? opens the help; q leaves with 0 and stops the model's timers.
+    // k back to web; Enter opens it: a row per vCPU with its CPUs and its plan, the helpers.
     await press(view.stdin, 'k');
     await waitFor(() => /> web/.test(frame()), 'web chosen again');
+    await press(view.stdin, '\r');
+    await waitFor(() => /^\s+vCPU\s+on\s+planned\s+cpu%\s+steal\s+wait/m.test(frame()), 'the vCPU table');
+    assert.match(frame(), /^\s+0\s+1\s+1\s/m);
+    assert.match(frame(), /emulator on 0 \(planned 0\)/);
+    await press(view.stdin, '\r');
+    await waitFor(() => !/emulator on 0/.test(frame()), 'closed again');
+    // ? opens the help; q leaves with 0 and stops the model's timers.
     await press(view.stdin, '?');
     await waitFor(() => /re-pin it to the plan kvm-tui recorded/.test(frame()), 'help');
     await press(view.stdin, 'x', 'q');
