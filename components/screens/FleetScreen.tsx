@@ -4,8 +4,8 @@
  * stopped here with the component's life. j/k choose a domain; p, s, F (after y) and r act on it
  * through the model; c reconnects hosts that are down; q leaves (the domains keep running).
  */
-import React, { useEffect, useState } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Box, Text, useApp, useInput, type Key } from 'ink';
 import type { FleetAction, FleetHostState } from '../../src/monitor/fleet.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { buildFleetLines, fleetKey, fleetRows } from '../present/fleet-lines.js';
@@ -55,7 +55,12 @@ export function FleetScreen({ fleet, color = true, onExit, focus }: FleetScreenP
     setMessage(pending);
     fleet.control(current.uri, current.name, action).then(setMessage, (error: Error) => setMessage(`${current.name}: ${action} failed: ${error.message}`));
   };
-  useInput((input, key) => {
+  // Data arrives from the model, not from keys: a key must act on what the pane shows now. Ink
+  // re-subscribes the handler in a passive effect, which can run after the frame is drawn; the
+  // handler is therefore read from a ref the commit updates synchronously (a layout effect).
+  const onKey = useRef<(input: string, key: Key) => void>(() => undefined);
+  useInput((input, key) => onKey.current(input, key));
+  const handle = (input: string, key: Key): void => {
     if (key.ctrl && input === 'c') {
       onExit?.(130);
       return exit();
@@ -100,6 +105,9 @@ export function FleetScreen({ fleet, color = true, onExit, focus }: FleetScreenP
       if (!current.ours) return setMessage(`${current.name} was not defined by kvm-tui: it has no recorded plan to re-pin to`);
       act('repin', `re-pinning ${current.name}...`);
     }
+  };
+  useLayoutEffect(() => {
+    onKey.current = handle;
   });
   const lines = buildFleetLines({ hosts, width: columns, height: terminalRows, nowMs: fleet.now(), help, message, selected: current ? { uri: current.uri, name: current.name } : null, confirmForce, expanded });
   return (

@@ -15,7 +15,7 @@ import { Fleet, type FleetHostState } from '../../../src/monitor/fleet.js';
 import type { CommandResult, RunCommand } from '../../../src/run/run-command.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { failed, ok } from '../../helpers/fake-runner.js';
-import { plain, press, waitFor } from '../../helpers/ink.js';
+import { plain, press, waitFor as waitUntil } from '../../helpers/ink.js';
 
 afterEach(() => cleanup());
 
@@ -78,6 +78,14 @@ describe('the fleet pane', () => {
     let code: number | null = null;
     const view = render(<FleetScreen fleet={fleet} color={false} onExit={(status) => (code = status)} />);
     const frame = () => plain(view.lastFrame());
+    // On a timeout, the frame the pane showed is in the failure.
+    const waitFor = async (predicate: () => boolean, what: string) => {
+      try {
+        await waitUntil(predicate, what);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; the pane shows:\n${frame()}\ncalls: ${JSON.stringify(host.calls.slice(-6))}`);
+      }
+    };
     await waitFor(() => /> web/.test(frame()), 'the first domain chosen');
     assert.match(frame(), /DRIFT: vCPU 0 on 0,1, planned 1/);
 
