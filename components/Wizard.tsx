@@ -101,7 +101,7 @@ export interface WizardProps {
  * balanced's 4 vCPUs), so the first plan shown is a usable one.
  */
 export function initialPreset(presets: readonly Preset[], host: HostFacts): string {
-  const fits = (preset: Preset) => planVm({ topology: host.topology, cpuInfo: host.cpuInfo, spec: preset.spec }).errors.length === 0;
+  const fits = (preset: Preset) => planVm({ topology: host.topology, cpuInfo: host.cpuInfo, spec: preset.spec, taken: host.taken }).errors.length === 0;
   const ordered = [...presets.filter((preset) => preset.name === 'balanced'), ...presets];
   return (ordered.find(fits) ?? ordered[0]!).name;
 }
@@ -121,7 +121,8 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       // keep what we had
     }
   }, [services]);
-  const { topology, cpuInfo } = host;
+  // CPUs other VMs hold: the plan avoids them and the core map shows who holds them.
+  const { topology, cpuInfo, taken } = host;
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
     initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPresetName ?? initialPreset(presets, host) }),
   );
@@ -167,7 +168,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     },
     [spec, tryOverrides],
   );
-  const plan = useMemo(() => planVm({ topology, cpuInfo, spec }), [spec, topology, cpuInfo]);
+  const plan = useMemo(() => planVm({ topology, cpuInfo, spec, taken }), [spec, topology, cpuInfo, taken]);
   // What the host offers the VM step, asked once that step is first shown.
   const offer = useHostOffer(services.hostOffer, { enabled: state.screen === 'plan', diskFile: spec.disks[0]?.path ?? null });
   refreshOffer.current = offer.refresh;
@@ -320,6 +321,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       render: ({ width, height }) => (
         <PlanScreen
           topology={topology}
+          taken={taken}
           presets={presets}
           selected={state.presetName}
           plan={plan}

@@ -2,7 +2,8 @@
 import type { Plan } from '../../src/spec/types.js';
 import type { CpuMark } from '../present/core-map-lines.js';
 
-export function planMarks(plan: Plan): Map<number, CpuMark[]> {
+/** `taken`: CPUs other VMs hold, marked X (who holds them is listed under the map). */
+export function planMarks(plan: Plan, taken: ReadonlyMap<number, string> = new Map()): Map<number, CpuMark[]> {
   const marks = new Map<number, CpuMark[]>();
   const add = (cpu: number, mark: CpuMark) => {
     if (!marks.has(cpu)) marks.set(cpu, []);
@@ -13,5 +14,6 @@ export function planMarks(plan: Plan): Map<number, CpuMark[]> {
   plan.iothreads.forEach((iothread, index) => {
     for (const cpu of iothread.hostCpus) add(cpu, { label: `I${index}`, tone: 'iothread' });
   });
+  for (const cpu of taken.keys()) add(cpu, { label: 'X', tone: 'taken' });
   return marks;
 }

@@ -25,6 +25,8 @@ const FIELD_KEYS: Record<string, VmField> = { N: 'name', d: 'disk', n: 'net' };
 
 export interface PlanScreenProps {
   topology: Topology;
+  /** CPUs other VMs hold (cpu -> who): drawn as X, named under the map. */
+  taken?: ReadonlyMap<number, string>;
   presets: Preset[];
   selected: string;
   plan: Plan;
@@ -54,7 +56,7 @@ export interface PlanScreenProps {
 }
 
 export function PlanScreen(props: PlanScreenProps) {
-  const { topology, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, onMap, width, height } = props;
+  const { topology, taken, presets, selected, plan, onSelect, picking, onPickingChange: setPicking, onSizingKey, sizingError = null, onMap, width, height } = props;
   const [localEditing, setLocalEditing] = useState(false);
   const editing = props.editing ?? localEditing;
   const setEditing = props.onEditingChange ?? setLocalEditing;
@@ -222,8 +224,14 @@ export function PlanScreen(props: PlanScreenProps) {
       <Text color="gray" wrap="truncate-end">
         map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
         <Text color="magenta">N* isolated</Text>
+        {taken && taken.size > 0 ? (
+          <>
+            {' '}
+            <Text color="red">X held: {heldSummary(taken)}</Text>
+          </>
+        ) : null}
       </Text>
-      <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan)} cursor={editing ? cursorCpu : null} active={!editing} />
+      <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan, taken)} cursor={editing ? cursorCpu : null} active={!editing} />
     </Box>
   );
 }
@@ -231,4 +239,11 @@ export function PlanScreen(props: PlanScreenProps) {
 /** The editor's key line: which vCPU goes where. */
 function EDIT_KEYS(vcpu: number, cpu: number | null): string {
   return `edit vCPU ${vcpu} (,/.) → CPU ${cpu ?? '-'} (←/→) · Enter assign (swaps) · x auto · Esc done`;
+}
+
+/** Who holds which CPUs, short: `web 2,3; db 4` (names cleaned of control characters). */
+function heldSummary(taken: ReadonlyMap<number, string>): string {
+  const byVm = new Map<string, number[]>();
+  for (const [cpu, who] of [...taken].sort((a, b) => a[0] - b[0])) byVm.set(who, [...(byVm.get(who) ?? []), cpu]);
+  return [...byVm].map(([who, cpus]) => `${who.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')} ${formatCpuList(cpus)}`).join('; ');
 }

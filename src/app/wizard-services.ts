@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { prepareLaunch } from '../commands/launch.js';
 import { cpuModelFacts } from '../commands/cpu-models.js';
 import { qemuTarget } from '../commands/qemu-target.js';
-import { launchServices } from '../commands/live.js';
+import { heldOnThisHost, launchServices } from '../commands/live.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { launchVm } from '../run/launch.js';
@@ -31,6 +31,8 @@ import type { Preset } from '../spec/types.js';
 export interface HostFacts {
   topology: Topology;
   cpuInfo: CpuInfo;
+  /** CPUs other VMs hold (kvm-tui's own, other QEMUs with pinned threads): cpu -> who. */
+  taken: ReadonlyMap<number, string>;
 }
 
 /** Writes a fix script; throws FixScriptExists when the file is there and overwrite is false. */
@@ -76,7 +78,8 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     // A fresh HostFs each time: its error cache must not outlive a fix.
     const hostFs = new HostFs(ctx.hostFs.root);
     try {
-      return { topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs) };
+      const topology = readTopology(hostFs);
+      return { topology, cpuInfo: readCpuInfo(hostFs), taken: heldOnThisHost(ctx, topology.online).held };
     } catch (error) {
       if (error instanceof TopologyError) {
         throw new ActionError(`cannot read the host's CPU topology: ${error.message}`, ctx.capturedRoot ? 'is --root a capture made by kvm-tui dump-host?' : 'is /sys mounted?');

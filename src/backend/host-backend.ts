@@ -17,7 +17,7 @@ import { parseQemuVersion, UNKNOWN_TARGET, type OutputTarget } from '../generate
 import type { VmSpec } from '../spec/types.js';
 import { cpuModelFacts } from '../commands/cpu-models.js';
 import { readCommandTopology } from '../commands/host-topology.js';
-import { heldByRunningVms } from '../commands/live.js';
+import { floatingNote, heldOnThisHost } from '../commands/live.js';
 import { qemuTarget } from '../commands/qemu-target.js';
 import type { LibvirtBackend, LibvirtHostFacts } from './libvirt-backend.js';
 
@@ -54,14 +54,19 @@ function directBackend(ctx: CommandContext): HostBackend {
   let devices: HostDevices | null = null;
   let topology: Topology | null = null;
   let cpuInfo: CpuInfo | null = null;
+  let notes: string[] = [];
   return {
     kind: 'direct',
     where: ctx.capturedRoot ? ctx.hostFs.root : 'this host',
     devices: () => (devices ??= readHostDevices(ctx.hostFs, ctx.capturedRoot)),
     topology: () => (topology ??= readCommandTopology(ctx.hostFs)),
     cpuInfo: () => (cpuInfo ??= readCpuInfo(ctx.hostFs)),
-    taken: async (name) => heldByRunningVms(ctx, name),
-    notes: () => [],
+    taken: async (name) => {
+      const found = heldOnThisHost(ctx, (topology ??= readCommandTopology(ctx.hostFs)).online, name);
+      notes = floatingNote(found.floating);
+      return found.held;
+    },
+    notes: () => notes,
     target: (command) => qemuTarget(ctx, command),
     cpuModels: (spec) => cpuModelFacts(ctx, spec),
     libvirt: null,

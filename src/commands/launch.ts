@@ -25,14 +25,14 @@ import { vmRunDir, vmStateDir } from '../shared/vm-paths.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 import type { Plan, VmSpec } from '../spec/types.js';
 import { readCommandTopology } from './host-topology.js';
-import { heldByRunningVms, launchServices, refuseCapturedRoot } from './live.js';
+import { floatingNote, heldOnThisHost, launchServices, refuseCapturedRoot } from './live.js';
 import { statusEntry } from './status.js';
 
 
 /** Opens the live monitor on a VM (the TUI's; given by the caller so this module loads no Ink). */
 export type OpenMonitor = (ctx: CommandContext, name: string) => Promise<number>;
 
-export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string; stateDir: string } | { problems: string[] };
+export type PreparedLaunch = { plan: Plan; argv: string[]; runDir: string; stateDir: string; notes: string[] } | { problems: string[] };
 
 /**
  * The plan launch runs, made against this host as it is now: CPUs that running VMs hold are
@@ -47,13 +47,14 @@ export function prepareLaunch(
   cpuModels?: CpuModelFacts,
 ): PreparedLaunch {
   const topology = readCommandTopology(ctx.hostFs);
-  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: heldByRunningVms(ctx, spec.name), devices, cpuModels });
+  const { held, floating } = heldOnThisHost(ctx, topology.online, spec.name);
+  const plan = planVm({ topology, cpuInfo: readCpuInfo(ctx.hostFs), spec, taken: held, devices, cpuModels });
   const blocking = [...plan.errors, ...plan.warnings.filter((warning) => LAUNCH_BLOCKING_CODES.has(warning.code))];
   if (blocking.length > 0) return { problems: blocking.map((problem) => `plan: ${problem.message} [${problem.code}]`) };
   const runDir = vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   const stateDir = vmStateDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   try {
-    return { plan, argv: generateAll(plan, { runDir, stateDir, target }).argv, runDir, stateDir };
+    return { plan, argv: generateAll(plan, { runDir, stateDir, target }).argv, runDir, stateDir, notes: floatingNote(floating) };
   } catch (error) {
     if (error instanceof QemuArgsError) return { problems: error.problems.map((problem) => `generate: ${problem.message} [${problem.code}]`) };
     if (error instanceof DomainXmlError) return { problems: error.problems.map((problem) => `generate: ${problem}`) };
@@ -81,6 +82,7 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
   }
   const { plan, argv, runDir, stateDir } = prepared;
   for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
+  for (const note of prepared.notes) ctx.stderr(`kvm-tui: note: ${note}\n`);
 
   const services = launchServices(ctx);
   const result = await launchVm(

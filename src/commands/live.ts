@@ -5,6 +5,7 @@
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { HostFs } from '../host/host-fs.js';
+import { readOtherQemus } from '../host/other-qemus.js';
 import { findVm, listVms, takenCpus, type RegisteredVm, type RegistryOptions } from '../registry/registry.js';
 import type { LaunchServices } from '../run/launch.js';
 
@@ -32,12 +33,24 @@ export function launchServices(ctx: CommandContext): LaunchServices {
 }
 
 /**
- * CPUs that running VMs (other than `name`) hold, for the planner; none on a captured host.
- * Reading the registry here never cleans it: plan and generate change nothing.
+ * Everything on this host that holds CPUs against a new plan: kvm-tui's own VMs (by name, from
+ * the registry) and any other QEMU process with pinned threads (libvirt's domains, a hand-run
+ * QEMU: `web (QEMU pid 4242)`), plus the QEMUs that float (nothing to hold, but they may run on
+ * the plan's CPUs). None on a captured host.
  */
-export function heldByRunningVms(ctx: CommandContext, name?: string): Map<number, string> {
-  if (ctx.capturedRoot) return new Map();
-  return takenCpus(listVms({ ...registryOptions(ctx), clean: false }), name);
+export function heldOnThisHost(ctx: CommandContext, online: readonly number[], name?: string): { held: Map<number, string>; floating: string[] } {
+  if (ctx.capturedRoot) return { held: new Map(), floating: [] };
+  const options = { ...registryOptions(ctx), clean: false };
+  const vms = listVms(options);
+  const held = takenCpus(vms, name);
+  const others = readOtherQemus(options.procFs, online, new Set(vms.map((vm) => vm.record.pid)));
+  for (const [cpu, who] of others.held) if (!held.has(cpu)) held.set(cpu, who);
+  return { held, floating: others.floating };
+}
+
+/** The note plan, generate and launch print for QEMUs that float (empty: none). */
+export function floatingNote(floating: readonly string[]): string[] {
+  return floating.length === 0 ? [] : [`other QEMU processes run unpinned (they may share this plan's CPUs): ${floating.join(', ')}`];
 }
 
 /** The running VM named NAME, or exit 2 naming what runs. */

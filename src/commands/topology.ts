@@ -15,9 +15,10 @@ export async function runTopology(ctx: CommandContext): Promise<number> {
   } else {
     ctx.stdout(formatTopologyTree(topology, ctx.terminal.columns ?? 80));
     // What other VMs hold: kvm-tui's own on this host, or the libvirt host's running domains.
-    const held = host === null ? (await import('./live.js')).heldByRunningVms(ctx) : await host.taken();
-    const lines = formatHeldCpus(held);
+    const found = host === null ? (await import('./live.js')).heldOnThisHost(ctx, topology.online) : { held: await host.taken(), floating: [] };
+    const lines = formatHeldCpus(found.held);
     if (lines.length > 0) ctx.stdout(`held by running VMs (a plan leaves these CPUs alone):\n${lines.join('\n')}\n`);
+    if (found.floating.length > 0) ctx.stdout(`running unpinned (they may run on any CPU): ${found.floating.join(', ')}\n`);
   }
   return 0;
 }

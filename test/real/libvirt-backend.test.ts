@@ -103,6 +103,11 @@ describe('libvirt backend (real libvirtd)', () => {
     const plan = JSON.parse(next.stdout);
     if (next.code === 0) assert.ok(plan.vcpus.every((vcpu: { hostCpu: number }) => !held.has(vcpu.hostCpu)), next.stdout);
     else assert.ok(plan.errors.some((error: { code: string }) => error.code === 'no-free-cpus'), next.stdout);
+    // Without --connect too: the direct backend sees libvirt's QEMU in /proc, pinned.
+    const direct = JSON.parse(cli(['plan', '--preset', 'tiny-test', '--accel', 'tcg', '--name', 'another', '--vcpus', '1', '--json']).stdout);
+    const vcpuCpus = new Set([...live.values()].flat());
+    if (direct.errors.length === 0) assert.ok(direct.vcpus.every((vcpu: { hostCpu: number }) => !vcpuCpus.has(vcpu.hostCpu)), JSON.stringify(direct.vcpus));
+    else assert.ok(direct.errors.some((error: { code: string }) => error.code === 'no-free-cpus'), JSON.stringify(direct.errors));
     // The core map text names the domain holding them, its name quoted whole.
     const map = cli(['--connect', LIBVIRT_URI, 'topology']);
     assert.ok(map.stdout.includes(`held by running VMs`) && map.stdout.includes(`  ${JSON.stringify(name)}  CPU`), map.stdout);
