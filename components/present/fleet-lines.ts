@@ -54,7 +54,7 @@ function detailLines(domain: FleetHostState['domains'][number]): MonitorLine[] {
 
 export const FLEET_KEYS = [
   '  up/down j/k  choose a domain',
-  '  Enter  open / close it: each vCPU (where it runs, its plan, cpu%, steal, wait), helpers, I/O',
+  '  Enter  open / close it: per vCPU its CPUs, plan, cpu%, steal, wait; I/O',
   '  p  pause / resume it',
   '  s  ACPI shutdown (the guest decides; F forces)',
   '  F  force it off (virsh destroy; asks y first; it stays defined)',

@@ -180,7 +180,9 @@ export function domainEntry(uri: string, domain: DomainInfo, rates: DomainRates 
 const fig = (value: number | null, unit = '') => (value === null ? '-' : `${value}${unit}`);
 
 export function formatLibvirtEntry(entry: LibvirtStatusEntry): string {
-  const lines = [`${entry.name}  ${entry.state}  ${entry.uri}  cpu ${fig(entry.cpuPercent, '%')}  mem ${entry.memoryKiB === null ? '-' : `${Math.round(entry.memoryKiB / 1024)} MiB`}${entry.kvmTui ? '  (kvm-tui)' : ''}`];
+  // A name (or state) from a remote daemon never reaches the terminal with control characters.
+  const safe = (text: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(text) ? JSON.stringify(text) : text);
+  const lines = [`${safe(entry.name)}  ${safe(entry.state)}  ${entry.uri}  cpu ${fig(entry.cpuPercent, '%')}  mem ${entry.memoryKiB === null ? '-' : `${Math.round(entry.memoryKiB / 1024)} MiB`}${entry.kvmTui ? '  (kvm-tui)' : ''}`];
   lines.push(`  ${'thread'.padEnd(10)} ${'cpu%'.padStart(6)}  ${'steal ms/s'.padStart(10)}  pinned (plan)`);
   for (const vcpu of entry.vcpus) {
     const pinned = formatCpuList(vcpu.affinity);

@@ -168,7 +168,7 @@ class HostWatcher {
       const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.min(failures - 1, 10));
       // Rates across an outage would mix two daemons' lives: start over when it is back.
       this.previous = null;
-      this.state = { ...this.state, status: 'down', error: oneLine((error as Error).message), failures, retryAtMs: this.options.clock.now() + wait };
+      this.state = { ...this.state, status: 'down', error: fleetError((error as Error).message), failures, retryAtMs: this.options.clock.now() + wait };
       this.schedule(wait);
     } finally {
       this.busy = false;
@@ -177,8 +177,15 @@ class HostWatcher {
   }
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+/**
+ * libvirt's words on one line, its boilerplate dropped so the cause is what a narrow row shows:
+ * "virsh domstats failed: failed to connect to the hypervisor Failed to connect socket to
+ * '/run/x': No such file or directory" -> "Failed to connect socket to '/run/x': No such file or directory".
+ */
+export function fleetError(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const cause = flat.replace(/^virsh [\w-]+ failed: /, '').replace(/^failed to connect to the hypervisor (?=\S)/i, '');
+  return (cause || flat).slice(0, 300);
 }
 
 /** Watches every host; `onChange` gets all hosts' states whenever one of them changes. */

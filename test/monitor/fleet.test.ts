@@ -7,7 +7,7 @@ import { UsageError } from '../../src/errors.js';
 import { fleetHostsFile, readFleetHosts } from '../../src/monitor/fleet-hosts.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { runMain } from '../helpers/test-services.js';
-import { BACKOFF_START_MS, Fleet, FLEET_INTERVAL_MS, type FleetHostState } from '../../src/monitor/fleet.js';
+import { BACKOFF_START_MS, Fleet, fleetError, FLEET_INTERVAL_MS, type FleetHostState } from '../../src/monitor/fleet.js';
 import type { CommandResult, RunCommand } from '../../src/run/run-command.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { failed, ok } from '../helpers/fake-runner.js';
@@ -123,4 +123,10 @@ test('monitor --fleet reads the hosts file before it needs a terminal; a bad fil
   const good = await runMain(['monitor', '--fleet'], { env: { XDG_CONFIG_HOME: dir, NO_COLOR: '1' } });
   assert.equal(good.code, 2);
   assert.match(good.stderr, /the fleet pane needs an interactive terminal/);
+});
+
+test('a down host\'s row leads with the cause, not virsh\'s boilerplate', () => {
+  assert.equal(fleetError("virsh domstats failed: failed to connect to the hypervisor\nFailed to connect socket to '/run/x': No such file or directory"), "Failed to connect socket to '/run/x': No such file or directory");
+  assert.equal(fleetError('virsh domstats timed out after 5 s'), 'virsh domstats timed out after 5 s');
+  assert.equal(fleetError('failed to connect to the hypervisor'), 'failed to connect to the hypervisor');
 });
