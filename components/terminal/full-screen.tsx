@@ -16,6 +16,7 @@ export async function runFullScreen(ctx: CommandContext, ui: Streams, app: React
   applyColorChoice(ctx.color);
   ui.stdout.write(ALT_SCREEN_ON);
   let untrap: (() => void) | null = null;
+  const restoreWrite = keepScrollback(ui.stdout);
   try {
     const instance = render(<ErrorBoundary>{app}</ErrorBoundary>, { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false });
     // Killed or hung up: raw mode off and the main screen back before the process ends.
@@ -28,6 +29,28 @@ export async function runFullScreen(ctx: CommandContext, ui: Streams, app: React
     await instance.waitUntilExit();
   } finally {
     untrap?.();
+    restoreWrite();
     ui.stdout.write(ALT_SCREEN_OFF);
   }
+}
+
+/** "Erase saved lines": Ink sends it (in its clearTerminal) whenever a frame fills the terminal. */
+export const CLEAR_SCROLLBACK = '\u001B[3J';
+
+/**
+ * Ink clears the terminal with ESC[2J ESC[3J ESC[H when a frame is as tall as the terminal; the
+ * 3J erases the user's scrollback (xterm, tmux and most emulators apply it on the alternate
+ * screen too). On the alternate screen 2J and H alone redraw the same, so every write drops 3J.
+ * Returns the function that puts the stream's own write back.
+ */
+export function keepScrollback(stream: NodeJS.WriteStream): () => void {
+  const own = stream.write;
+  const filtered = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    const text = typeof chunk === 'string' ? chunk.split(CLEAR_SCROLLBACK).join('') : chunk;
+    return (own as (...args: unknown[]) => boolean).call(this, text, ...rest);
+  };
+  stream.write = filtered as typeof stream.write;
+  return () => {
+    if (stream.write === filtered) stream.write = own;
+  };
 }

@@ -264,8 +264,10 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     launched.add(name);
     const file = specFile(name, { vcpus: 1 });
     const session = `kvmtui-wiz-${process.pid}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'CI=true', `echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 60`]);
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'CI=true', `seq -f 'HISTORY-%g' 1 40; echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 60`]);
     const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
+    // The whole history, not only the visible screen: the 40 lines scrolled out must survive.
+    const history = () => spawnSync('tmux', ['capture-pane', '-p', '-S', '-', '-t', session], { encoding: 'utf8' }).stdout;
     const keys = (...list: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...list]);
     try {
       await waitFor(() => /Host audit/.test(pane()), () => `the audit; the pane:\n${pane()}`);
@@ -278,7 +280,9 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
       keys('q');
       await waitFor(() => /EXIT=0/.test(pane()), () => `the exit; the pane:\n${pane()}`);
       const after = pane();
-      assert.match(after, /^BEFORE-WIZARD$/m, 'the scrollback is as it was');
+      assert.match(after, /^BEFORE-WIZARD$/m, 'the screen is as it was');
+      const kept = history();
+      assert.ok(kept.includes('HISTORY-1\n') && kept.includes('HISTORY-40\n'), `the scrollback is as it was:\n${kept.slice(0, 400)}`);
       assert.match(after.replace(/\n/g, ''), /keeps running: kvm-tui monitor ".*wiz" watches it again/, 'the line wraps at 80 columns');
       assert.equal((await status(name)).state, 'running');
       assert.equal((await runCli(['stop', name, '--force'])).code, 0);
