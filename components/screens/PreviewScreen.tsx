@@ -45,7 +45,8 @@ export function PreviewScreen({ artefacts, width, height }: PreviewScreenProps) 
       <Text wrap="truncate-end">
         {(['qemu', 'xml', 'script'] as const).map((entry) => (
           <Text key={entry} inverse={entry === format}>
-            {` ${entry === 'qemu' ? 'e QEMU' : entry === 'xml' ? 'x libvirt XML' : 's pin script'} `}
+            {/* The shown format in brackets too: inverse video alone is lost without colour. */}
+            {`${entry === format ? '[' : ' '}${entry === 'qemu' ? 'e QEMU' : entry === 'xml' ? 'x libvirt XML' : 's pin script'}${entry === format ? ']' : ' '}`}
           </Text>
         ))}
         <Text color="gray">  lines {start + 1}-{Math.min(lines.length, start + rows)}/{lines.length}</Text>

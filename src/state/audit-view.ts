@@ -31,6 +31,8 @@ export type AuditMode =
 export interface AuditMessage {
   text: string;
   color?: string;
+  /** The row it is about: it goes when the cursor leaves that row. */
+  rowId?: string;
 }
 
 /** A side effect a key asked for; `seq` tells one request from the next. */
@@ -123,15 +125,15 @@ export function auditViewReducer(state: AuditViewState, action: AuditViewAction)
     case 'audit/script-failed':
       return { ...state, mode: { kind: 'list' }, message: { text: `could not write ${action.file}: ${action.error}`, color: 'red' } };
     case 'audit/apply-failed':
-      return { ...state, mode: { kind: 'list' }, message: { text: `${action.id}: ${action.error}`, color: 'red' } };
+      return { ...state, mode: { kind: 'list' }, message: { text: `${action.id}: ${action.error}`, color: 'red', rowId: action.id } };
     case 'audit/applied':
-      return { ...state, mode: { kind: 'list' }, message: { text: `${action.id}: applied, re-checking…` } };
+      return { ...state, mode: { kind: 'list' }, message: { text: `${action.id}: applied, re-checking…`, rowId: action.id } };
     case 'audit/rechecked':
       return {
         ...state,
         message: action.after
-          ? { text: `${action.id}: applied; ${action.before} → ${action.after}`, color: action.after === 'pass' ? 'green' : 'yellow' }
-          : { text: `${action.id}: applied` },
+          ? { text: `${action.id}: applied; ${action.before} → ${action.after}`, color: action.after === 'pass' ? 'green' : 'yellow', rowId: action.id }
+          : { text: `${action.id}: applied`, rowId: action.id },
       };
   }
 }
@@ -168,7 +170,9 @@ function onKey(state: AuditViewState, key: KeyPress, context: AuditKeyContext): 
     if (visible.length === 0) return state;
     const index = Math.max(0, visible.findIndex((row) => row.id === current?.id));
     const next = visible[Math.min(Math.max(target(index, visible.length), 0), visible.length - 1)]!;
-    return { ...state, cursorId: next.id };
+    // A message about one row does not outlive the cursor on it.
+    const message = state.message?.rowId !== undefined && state.message.rowId !== next.id ? null : state.message;
+    return { ...state, cursorId: next.id, message };
   };
   const page = Math.max(1, context.pageSize);
   if (key.upArrow || key.input === 'k') return moveTo((index) => index - 1);
@@ -193,7 +197,7 @@ function onKey(state: AuditViewState, key: KeyPress, context: AuditKeyContext): 
     const result = current?.result;
     if (!current || !result) return state;
     if (!result.fix || !result.fix.applicable) {
-      return { ...state, message: { text: `${current.id}: nothing kvm-tui can apply${result.fix ? ' (w: fix script)' : ''}` } };
+      return { ...state, message: { text: `${current.id}: nothing kvm-tui can apply${result.fix ? ' (w: fix script)' : ''}`, rowId: current.id } };
     }
     if (!context.canApply) return { ...state, message: { text: context.applyDisabledReason ?? 'applying fixes is not available here', color: 'yellow' } };
     return { ...state, mode: { kind: 'confirm-apply', id: current.id } };

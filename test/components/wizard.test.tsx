@@ -72,8 +72,12 @@ describe('wizard on a captured 2-socket Xeon', () => {
     await pressUntil(app.stdin, '4', () => /qemu-system-x86_64/.test(frame()), 'the QEMU preview');
     // The digit switched screens; it must not also have picked preset 4 in the closed picker.
     assert.match(frame(), /-name guest=high-perf/);
+    // The shown format is marked in text (brackets), not by inverse video alone.
+    assert.match(frame(), /\[e QEMU\] x libvirt XML  s pin script /);
     await pressUntil(app.stdin, 'x', () => /<domain type="kvm">/.test(frame()), 'the XML preview');
+    assert.match(frame(), / e QEMU \[x libvirt XML\] s pin script /);
     await pressUntil(app.stdin, 's', () => /#!\/bin\/bash|#!\/usr\/bin\/env bash/.test(frame()), 'the pin script preview');
+    assert.match(frame(), /\[s pin script\]/);
   });
 
   test('in the preset picker a digit picks that preset and does not switch screens', async () => {

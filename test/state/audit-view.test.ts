@@ -69,6 +69,15 @@ test('a on a row without a runtime fix, or where nothing may be applied, says wh
   assert.deepEqual([refused.mode.kind, refused.message?.text], ['list', 'captured host']);
 });
 
+test('a message about a row goes when the cursor leaves that row; one about the whole audit stays', () => {
+  const said = pressAll(initialAuditView, ['G', 'a']);
+  assert.match(said.message!.text, /^d: nothing kvm-tui can apply/);
+  assert.equal(press(said, 'G').message, said.message, 'still on d');
+  assert.equal(press(said, 'k').message, null, 'left d');
+  const written = auditViewReducer(initialAuditView, { type: 'audit/script-written', file: './fixes.sh', fixes: 2 });
+  assert.equal(press(written, 'j').message, written.message);
+});
+
 test('w requests a write; an existing file asks, o overwrites, n takes the free name, Esc cancels', () => {
   const first = press(initialAuditView, 'w');
   assert.deepEqual(first.request, { seq: 1, kind: 'write-script', file: './fixes.sh', overwrite: false });
