@@ -5,7 +5,7 @@
  * process whose comm is `qemu-system-*` or `qemu-kvm`, each thread's Cpus_allowed_list; a
  * thread allowed on fewer than all online CPUs holds them; a process whose threads may all run
  * anywhere is named as floating (it may run on the plan's CPUs, and nothing can be held for it).
- * A process or thread that ends while it is read is skipped.
+ * A process or thread that ends while it is read is skipped, and so is a zombie.
  */
 import type { HostFs } from './host-fs.js';
 import { parseTaskStatus } from './proc-task.js';
@@ -43,6 +43,9 @@ export function readOtherQemus(procFs: HostFs, online: readonly number[], ownPid
     if (ownPids.has(pid)) continue;
     const comm = procFs.readLine(`/proc/${pid}/comm`);
     if (comm === null || !QEMU_COMM_RE.test(comm)) continue;
+    // A zombie (killed, not yet reaped by its parent) keeps its status file but runs nothing.
+    const state = /^State:\s+(\S)/m.exec(procFs.read(`/proc/${pid}/status`) ?? '')?.[1];
+    if (state === undefined || state === 'Z' || state === 'X') continue;
     const name = qemuGuestName(procFs.read(`/proc/${pid}/cmdline`) ?? '');
     const who = `${name ?? comm} (QEMU pid ${pid})`;
     let pinned = false;

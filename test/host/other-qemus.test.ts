@@ -7,13 +7,14 @@ import { qemuGuestName, readOtherQemus } from '../../src/host/other-qemus.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 
 /** A /proc with processes: pid -> comm, cmdline words, each thread's allowed CPUs. */
-function fakeProc(processes: Record<number, { comm: string; cmdline: string[]; threads: Record<number, string> }>): HostFs {
+function fakeProc(processes: Record<number, { comm: string; cmdline: string[]; threads: Record<number, string>; state?: string }>): HostFs {
   const root = scratchDir('other-qemus');
   for (const [pid, proc] of Object.entries(processes)) {
     const dir = path.join(root, 'proc', pid);
     fs.mkdirSync(path.join(dir, 'task'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'comm'), `${proc.comm}\n`);
     fs.writeFileSync(path.join(dir, 'cmdline'), proc.cmdline.join('\0') + '\0');
+    fs.writeFileSync(path.join(dir, 'status'), `Name:\t${proc.comm}\nState:\t${proc.state ?? 'S (sleeping)'}\nTgid:\t${pid}\n`);
     for (const [tid, cpus] of Object.entries(proc.threads)) {
       fs.mkdirSync(path.join(dir, 'task', tid));
       fs.writeFileSync(path.join(dir, 'task', tid, 'status'), `Name:\t${proc.comm}\nTgid:\t${pid}\nPid:\t${tid}\nCpus_allowed_list:\t${cpus}\nMems_allowed_list:\t0\n`);
@@ -23,13 +24,15 @@ function fakeProc(processes: Record<number, { comm: string; cmdline: string[]; t
   return new HostFs(root, { record: false });
 }
 
-test('other QEMUs: pinned threads hold their CPUs under the guest name; unpinned ones float; kvm-tui\'s own and non-QEMU processes are not counted', () => {
+test('other QEMUs: pinned threads hold their CPUs under the guest name; unpinned ones float; kvm-tui\'s own, zombies and non-QEMU processes are not counted', () => {
   const procFs = fakeProc({
     100: { comm: 'qemu-system-x86', cmdline: ['/usr/bin/qemu-system-x86_64', '-name', 'guest=web,debug-threads=on'], threads: { 100: '0-3', 101: '2', 102: '3' } },
     200: { comm: 'bash', cmdline: ['bash'], threads: { 200: '1' } },
     300: { comm: 'qemu-system-x86', cmdline: ['qemu-system-x86_64', '-name', 'loose'], threads: { 300: '0-3', 301: '0-3' } },
     400: { comm: 'qemu-system-x86', cmdline: ['qemu-system-x86_64', '-name', 'ours'], threads: { 400: '1' } },
     500: { comm: 'qemu-kvm', cmdline: ['qemu-kvm'], threads: { 500: '1' } },
+    // Killed, not reaped: its status still says where it may run.
+    600: { comm: 'qemu-system-x86', cmdline: [], threads: { 600: '0' }, state: 'Z (zombie)' },
   });
   const found = readOtherQemus(procFs, [0, 1, 2, 3], new Set([400]));
   assert.deepEqual([...found.held].sort((a, b) => a[0] - b[0]), [

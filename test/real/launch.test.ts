@@ -204,7 +204,7 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.equal(first.code, 0, first.stderr);
     const held = record(name).plan.vcpus[0]!.hostCpu;
     const plan = await runCli(['plan', '--spec', specFile(`${PREFIX}other`, { vcpus: 1 }), '--json']);
-    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal(plan.code, 0, `${plan.stdout.slice(0, 600)}\n${(await runCli(['topology'])).stdout}\n${spawnSync('pgrep', ['-a', 'qemu'], { encoding: 'utf8' }).stdout}`);
     assert.notEqual((JSON.parse(plan.stdout) as { vcpus: Array<{ hostCpu: number }> }).vcpus[0]!.hostCpu, held);
     const again = await launch(name, { vcpus: 1 });
     assert.equal(again.code, 1);
