@@ -122,7 +122,9 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     }
   }, [services]);
   // CPUs other VMs hold: the plan avoids them and the core map shows who holds them.
-  const { topology, cpuInfo, taken } = host;
+  const { topology, cpuInfo, taken, devices } = host;
+  // accel and vhost "auto" in a preset are decided by this host's devices, as for kvm-tui plan.
+  const specHost = useMemo(() => ({ kvmUsable: devices.kvm === 'usable', vhostUsable: devices.vhostNet === 'usable' }), [devices]);
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
     initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPresetName ?? initialPreset(presets, host) }),
   );
@@ -142,20 +144,20 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   // The preset with the sizing typed on the Plan step. A change is checked before it is kept:
   // one the spec's rules refuse is shown with the rule, and the last good sizing stays.
   const preset = presets.find((entry) => entry.name === state.presetName)!;
-  const spec = useMemo(() => applyPresetOverrides(preset, state.overrides), [preset, state.overrides]);
+  const spec = useMemo(() => applyPresetOverrides(preset, state.overrides, specHost), [preset, state.overrides, specHost]);
   const [sizingError, setSizingError] = useState<string | null>(null);
   /** Keeps a change (sizing keys, core-map edits) only if the spec's rules accept it. */
   const tryOverrides = useCallback(
     (overrides: SpecOverrides) => {
       try {
-        applyPresetOverrides(preset, { ...state.overrides, ...overrides });
+        applyPresetOverrides(preset, { ...state.overrides, ...overrides }, specHost);
         setSizingError(null);
         dispatch({ type: 'plan/override', overrides });
       } catch (error) {
         setSizingError((error as Error).message);
       }
     },
-    [preset, state.overrides],
+    [preset, state.overrides, specHost],
   );
   const onSizingKey = useCallback(
     (input: string) => {
@@ -168,7 +170,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     },
     [spec, tryOverrides],
   );
-  const plan = useMemo(() => planVm({ topology, cpuInfo, spec, taken }), [spec, topology, cpuInfo, taken]);
+  const plan = useMemo(() => planVm({ topology, cpuInfo, spec, taken, devices }), [spec, topology, cpuInfo, taken, devices]);
   // What the host offers the VM step, asked once that step is first shown.
   const offer = useHostOffer(services.hostOffer, { enabled: state.screen === 'plan', diskFile: spec.disks[0]?.path ?? null });
   refreshOffer.current = offer.refresh;

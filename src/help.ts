@@ -28,7 +28,8 @@ Usage:
 
 Overrides:
   --name NAME  --vcpus N  --memory SIZE (4G, 4096M)  --hugepages none|2M|1G
-  --accel auto|kvm|tcg (auto: kvm where /dev/kvm opens)  --disk PATH (repeatable)
+  --accel auto|kvm|tcg (auto, the presets' choice: kvm where /dev/kvm opens, else tcg)
+  --disk PATH (repeatable)
   --net user|none|tap[:IFNAME]  --strategy compact|spread
 
 Global options:

@@ -8,6 +8,7 @@ import { prepareLaunch } from '../commands/launch.js';
 import { cpuModelFacts } from '../commands/cpu-models.js';
 import { qemuTarget } from '../commands/qemu-target.js';
 import { heldOnThisHost, launchServices } from '../commands/live.js';
+import { readHostDevices, type HostDevices } from '../host/devices.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { launchVm } from '../run/launch.js';
@@ -33,6 +34,8 @@ export interface HostFacts {
   cpuInfo: CpuInfo;
   /** CPUs other VMs hold (kvm-tui's own, other QEMUs with pinned threads): cpu -> who. */
   taken: ReadonlyMap<number, string>;
+  /** /dev/kvm and /dev/vhost-net as they open: what accel and vhost "auto" resolve by. */
+  devices: HostDevices;
 }
 
 /** Writes a fix script; throws FixScriptExists when the file is there and overwrite is false. */
@@ -79,7 +82,7 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     const hostFs = new HostFs(ctx.hostFs.root);
     try {
       const topology = readTopology(hostFs);
-      return { topology, cpuInfo: readCpuInfo(hostFs), taken: heldOnThisHost(ctx, topology.online).held };
+      return { topology, cpuInfo: readCpuInfo(hostFs), taken: heldOnThisHost(ctx, topology.online).held, devices: readHostDevices(hostFs, ctx.capturedRoot) };
     } catch (error) {
       if (error instanceof TopologyError) {
         throw new ActionError(`cannot read the host's CPU topology: ${error.message}`, ctx.capturedRoot ? 'is --root a capture made by kvm-tui dump-host?' : 'is /sys mounted?');

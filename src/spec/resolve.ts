@@ -9,12 +9,14 @@ import { UsageError } from '../errors.js';
 import { findPreset, type PresetOptions } from './presets.js';
 import { parseSizeMiB } from './size.js';
 import type { Preset, VmSpec } from './types.js';
-import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError } from './vm-spec.js';
+import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError, type SpecHostFacts } from './vm-spec.js';
 import { backingOfPageOption } from '../shared/page-sizes.js';
 
 export interface ResolveOptions extends PresetOptions {
-  /** Whether /dev/kvm is usable here: what `--accel auto` resolves by (absent: auto means kvm). */
+  /** Whether /dev/kvm is usable here: what accel auto resolves by (absent: auto means kvm). */
   kvmUsable?: boolean;
+  /** Whether /dev/vhost-net is usable here: what network vhost auto resolves by (absent: yes). */
+  vhostUsable?: boolean;
   /** Reads a spec file (tests inject one); default node:fs. */
   readFile?: (file: string) => string;
 }
@@ -92,13 +94,11 @@ export function resolveSpecWithSource(request: SpecRequest, opts: ResolveOptions
 
   const notes: string[] = [];
   const overrides = { ...request.overrides };
-  if (overrides.accel === 'auto') {
-    overrides.accel = opts.kvmUsable === false ? 'tcg' : 'kvm';
-    if (opts.kvmUsable === false) notes.push('--accel auto: /dev/kvm is missing or does not open here, so the VM runs under TCG (software emulation, much slower)');
-  }
   const overridden = applyOverrides(raw, overrides);
   const label = overridden.any ? `${source} with overrides` : source;
-  return { spec: parseVmSpec(overridden.raw, label), source, label, notes };
+  // accel and vhost "auto" (and left out) are decided by what this host's devices allow.
+  const spec = parseVmSpec(overridden.raw, label, { kvmUsable: opts.kvmUsable, vhostUsable: opts.vhostUsable, notes });
+  return { spec, source, label, notes };
 }
 
 /**
@@ -128,9 +128,9 @@ export function presetFromSpecFile(file: string): Preset {
  * and the same one-line errors as the command line's flags.
  * @throws UsageError naming the override, or SpecError naming the field.
  */
-export function applyPresetOverrides(preset: Preset, overrides: SpecOverrides): VmSpec {
+export function applyPresetOverrides(preset: Preset, overrides: SpecOverrides, host: SpecHostFacts = {}): VmSpec {
   const overridden = applyOverrides(structuredClone(preset.input ?? {}) as Raw, overrides);
-  return parseVmSpec(overridden.raw, overridden.any ? `preset ${preset.name} with changes` : `preset ${preset.name}`);
+  return parseVmSpec(overridden.raw, overridden.any ? `preset ${preset.name} with changes` : `preset ${preset.name}`, host);
 }
 
 /**
@@ -200,7 +200,7 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
 
   const accel = overrides.accel;
   if (accel !== undefined) {
-    if (accel !== 'kvm' && accel !== 'tcg') throw new UsageError(`--accel: expected auto, kvm or tcg, got "${accel}"`);
+    if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw new UsageError(`--accel: expected auto, kvm or tcg, got "${accel}"`);
     raw.accel = accel;
     const cpu = section(raw, 'cpu');
     if (accel === 'tcg' && (cpu.model === undefined || cpu.model === 'host')) {

@@ -18,7 +18,7 @@ import { formatSizeMiB, parseSizeMiB } from './size.js';
 import { checkIfname } from '../shared/ifname.js';
 import { hasNonXmlChar } from '../shared/text.js';
 import { PAGE_MIB } from '../shared/page-sizes.js';
-import type { DiskAio, DiskCache, GuestOs, MemoryBacking, VmSpec } from './types.js';
+import type { Accel, DiskAio, DiskCache, GuestOs, MemoryBacking, VmSpec } from './types.js';
 
 /** An invalid spec: `source: path: what is wrong`, one line. Exit code 2 like any usage error. */
 export class SpecError extends UsageError {
@@ -32,6 +32,8 @@ export class SpecError extends UsageError {
 }
 
 export const ACCELS = ['kvm', 'tcg'] as const;
+/** What a spec may say: `auto` (also the default) is kvm where /dev/kvm opens, else tcg. */
+const SPEC_ACCELS = ['auto', 'kvm', 'tcg'] as const;
 
 /**
  * QEMU options kvm-tui sets and relies on: extraArgs may add anything else, never these (a
@@ -90,7 +92,7 @@ const DiskInput = obj({
 /** The raw (partial) spec, after shorthand expansion. Every field optional: defaults fill in. */
 export const SpecInputSchema = obj({
   name: str().optional(),
-  accel: oneOf(ACCELS).optional(),
+  accel: oneOf(SPEC_ACCELS).optional(),
   machine: str().optional(),
   cpu: obj({
     model: str().optional(),
@@ -136,7 +138,7 @@ export const SpecInputSchema = obj({
   network: obj({
     mode: oneOf(NET_MODES).optional(),
     ifname: z.union([str(), z.null()], { error: 'must be an interface name or null' }).optional(),
-    vhost: bool().optional(),
+    vhost: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).optional(),
     queues: z.union([int(1, 64), z.literal('auto')], { error: 'must be a number of queues (1-64) or "auto"' }).optional(),
     mac: z.union([str(), z.null()], { error: 'must be a MAC address or null' }).optional(),
   }).optional(),
@@ -195,7 +197,19 @@ export function parseNetShorthand(text: string): { mode: 'user' | 'none' | 'tap'
  * @param source names the input in errors ("spec.json", "preset high-performance").
  * @throws SpecError naming the field: `spec.json: disks[0].aio: must be one of native, io_uring, threads`
  */
-export function parseVmSpec(input: unknown, source: string): VmSpec {
+/**
+ * What this host can do, for the spec's `auto` values: accel auto (and no accel) is kvm unless
+ * /dev/kvm is known not to open (then tcg, and a `host` CPU model becomes `max`); vhost auto (and
+ * a tap without vhost) uses vhost-net unless /dev/vhost-net is known missing. Unknown (absent)
+ * means as on a KVM host. Each such choice that differs from a KVM host is a line in `notes`.
+ */
+export interface SpecHostFacts {
+  kvmUsable?: boolean;
+  vhostUsable?: boolean;
+  notes?: string[];
+}
+
+export function parseVmSpec(input: unknown, source: string, host: SpecHostFacts = {}): VmSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new SpecError(source, '', 'must be a JSON object');
   }
@@ -210,7 +224,7 @@ export function parseVmSpec(input: unknown, source: string): VmSpec {
     }
     throw new SpecError(source, base, issue.message);
   }
-  return completeSpec(result.data, new Fail(source));
+  return completeSpec(result.data, new Fail(source), host);
 }
 
 /** Formats a zod path the way people write it: disks[0].aio */
@@ -247,17 +261,23 @@ function expandShorthands(raw: Record<string, unknown>, source: string): Record<
   return out;
 }
 
-function completeSpec(input: SpecInput, fail: Fail): VmSpec {
+function completeSpec(input: SpecInput, fail: Fail, host: SpecHostFacts): VmSpec {
   const name = input.name ?? 'vm';
   const nameProblem = checkVmName(name);
   if (nameProblem) fail.at('name', nameProblem);
 
-  const accel = input.accel ?? 'kvm';
+  const autoAccel = input.accel === undefined || input.accel === 'auto';
+  const accel: Accel = input.accel === undefined || input.accel === 'auto' ? (host.kvmUsable === false ? 'tcg' : 'kvm') : input.accel;
+  if (autoAccel && accel === 'tcg') host.notes?.push('accel auto: /dev/kvm is missing or does not open here, so the VM runs under TCG (software emulation, much slower)');
   const machine = input.machine ?? 'q35';
   if (!QEMU_TOKEN_RE.test(machine)) fail.at('machine', 'must be a QEMU machine type like q35, pc or pc-q35-7.2');
 
   // -cpu host exists only with KVM; TCG's closest equivalent is "max".
-  const model = input.cpu?.model ?? (accel === 'kvm' ? 'host' : 'max');
+  // "host" on a spec whose accel was left to the host means "the most this host gives": under
+  // TCG that is "max" (an explicit accel tcg with "host" stays an error below).
+  const hostUnderAutoTcg = autoAccel && accel === 'tcg' && input.cpu?.model === 'host';
+  if (hostUnderAutoTcg) host.notes?.push('cpu model host needs KVM: under TCG the guest gets "max", the most QEMU emulates');
+  const model = hostUnderAutoTcg ? 'max' : (input.cpu?.model ?? (accel === 'kvm' ? 'host' : 'max'));
   if (!QEMU_TOKEN_RE.test(model)) fail.at('cpu.model', 'must be "host" or a QEMU CPU model name like Skylake-Server, EPYC, max');
   if (model === 'host' && accel !== 'kvm') {
     fail.at('cpu.model', 'host passthrough needs accel kvm; with tcg use "max" or a named model');
@@ -266,7 +286,8 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
   features.forEach((feature, index) => {
     if (!FEATURE_RE.test(feature)) fail.at(`cpu.features[${index}]`, `must look like +name or -name; got ${JSON.stringify(feature)}`);
   });
-  const cachePassthrough = input.cpu?.cachePassthrough ?? false;
+  // Host cache info belongs to host passthrough: it goes with "host" when TCG turned it into "max".
+  const cachePassthrough = hostUnderAutoTcg ? false : (input.cpu?.cachePassthrough ?? false);
   if (cachePassthrough && model !== 'host') fail.at('cpu.cachePassthrough', 'needs cpu.model "host" (host cache info is only passed through with host passthrough)');
 
   const vcpus = completeVcpus(input.vcpus, fail);
@@ -301,7 +322,7 @@ function completeSpec(input: SpecInput, fail: Fail): VmSpec {
     fail.at('iothreads.count', `${iothreadDisks} disks ask for an iothread of their own but count is ${iothreadCount}`);
   }
 
-  const network = completeNetwork(input.network, vcpus.count, fail);
+  const network = completeNetwork(input.network, vcpus.count, fail, host);
 
   const map = input.pinning?.map ?? null;
   if (map !== null && map.length !== vcpus.count) {
@@ -501,7 +522,7 @@ function completeNuma(
   return out;
 }
 
-function completeNetwork(input: SpecInput['network'], vcpuCount: number, fail: Fail): VmSpec['network'] {
+function completeNetwork(input: SpecInput['network'], vcpuCount: number, fail: Fail, host: SpecHostFacts): VmSpec['network'] {
   const mode = input?.mode ?? 'user';
   const ifname = input?.ifname ?? null;
   if (mode === 'tap') {
@@ -511,8 +532,11 @@ function completeNetwork(input: SpecInput['network'], vcpuCount: number, fail: F
   } else if (ifname !== null) {
     fail.at('network.ifname', `only used with mode tap (mode is ${mode})`);
   }
-  const vhost = input?.vhost ?? mode === 'tap';
-  if (vhost && mode !== 'tap') fail.at('network.vhost', `vhost-net needs mode tap (mode is ${mode})`);
+  const asked = input?.vhost ?? 'auto';
+  if (asked === true && mode !== 'tap') fail.at('network.vhost', `vhost-net needs mode tap (mode is ${mode})`);
+  // auto: vhost-net for a tap wherever /dev/vhost-net is there (the kernel moves the packets).
+  const vhost = asked === 'auto' ? mode === 'tap' && host.vhostUsable !== false : asked;
+  if (asked === 'auto' && mode === 'tap' && !vhost) host.notes?.push('network vhost auto: this host has no usable /dev/vhost-net, so QEMU moves the packets itself (slower; modprobe vhost_net)');
   // One queue pair per vCPU is what multiqueue virtio-net scales with; past 8 the returns drop
   // while interrupt vectors (2 per queue) add up.
   const queues = input?.queues === 'auto' ? (mode === 'tap' ? Math.min(vcpuCount, 8) : 1) : (input?.queues ?? 1);

@@ -56,7 +56,9 @@ describe('kvm-tui generate', async () => {
     assert.deepEqual(generated.argv, buildQemuArgs(generated.plan, { runDir }));
     assert.equal(generated.argv[0], 'qemu-system-x86_64');
     assert.ok(generated.argv.includes(`socket,id=qmp0,path=${runDir}/qmp.sock,server=on,wait=off`));
-    assert.match(generated.xml, /^<domain type="kvm"/);
+    // The capture records no /dev/kvm: the preset's accel auto is TCG there, in both outputs.
+    assert.match(generated.xml, /^<domain type="qemu"/);
+    assert.ok(generated.argv.includes('tcg,thread=multi'), generated.argv.join(' '));
     assert.match(generated.xml, /<name>balanced<\/name>/);
     assert.match(generated.script, /^#!\/bin\/bash\n/);
     assert.equal(generated.plan.spec.name, 'balanced');
@@ -217,5 +219,31 @@ describe('kvm-tui generate', async () => {
     const usage = kvmTui(['generate', '--root', ROOT, '--preset', 'tiny-test', '--format', 'yaml']);
     assert.equal(usage.code, 2);
     assert.equal(usage.stderr, 'kvm-tui: generate: --format must be one of qemu, xml, script, json, got "yaml"\n');
+  });
+});
+
+describe('generate writes for the host it reads', () => {
+  const HOSTS = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/hosts');
+  it('a preset (accel auto) on a host without /dev/kvm: TCG in the argv and the XML, said on stderr, exit 0', async () => {
+    const run = await generateInProcess(['--root', path.join(HOSTS, 'bare'), '--preset', 'balanced', '--format', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^kvm-tui: accel auto: \/dev\/kvm is missing or does not open here, so the VM runs under TCG/m);
+    const out = JSON.parse(run.stdout) as { argv: string[]; xml: string };
+    assert.equal(out.argv[out.argv.indexOf('-accel') + 1], 'tcg,thread=multi', out.argv.join(' '));
+    assert.match(out.xml, /^<domain type="qemu"/);
+    // --accel kvm asked for: KVM it is, with the warning that this host cannot run it.
+    const asked = await generateInProcess(['--root', path.join(HOSTS, 'bare'), '--preset', 'balanced', '--accel', 'kvm', '--format', 'qemu']);
+    assert.match(asked.stdout, /-accel kvm/);
+    assert.match(asked.stderr, /\[kvm-unavailable\]/);
+  });
+
+  it('a tap with vhost auto on a host without /dev/vhost-net: no vhost=on, said on stderr', async () => {
+    const run = await generateInProcess(['--root', path.join(HOSTS, 'pvm-no-kvm'), '--preset', 'high-performance', '--vcpus', '1', '--hugepages', 'none', '--memory', '1G', '--format', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /network vhost auto: this host has no usable \/dev\/vhost-net/);
+    const out = JSON.parse(run.stdout) as { argv: string[] };
+    const netdev = out.argv[out.argv.indexOf('-netdev') + 1]!;
+    assert.match(netdev, /^tap,/);
+    assert.doesNotMatch(netdev, /vhost=on/);
   });
 });

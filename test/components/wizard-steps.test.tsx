@@ -227,7 +227,7 @@ describe('the VM step offers what the host has', () => {
     await pressUntil(app.stdin, '4', () => /qemu-system-x86_64/.test(frame()), 'the preview');
     assert.match(frame(), /-name guest=web1/);
     assert.match(frame(), /ifname=kt-web1/);
-    await pressUntil(app.stdin, 'x', () => /<domain type="kvm">/.test(frame()), 'the XML');
+    await pressUntil(app.stdin, 'x', () => /<domain type="qemu">/.test(frame()), 'the XML');
   });
 
   test('a refused field is named and the last good value stays', async () => {

@@ -74,7 +74,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
     assert.match(frame(), /-name guest=high-perf/);
     // The shown format is marked in text (brackets), not by inverse video alone.
     assert.match(frame(), /\[e QEMU\] x libvirt XML  s pin script /);
-    await pressUntil(app.stdin, 'x', () => /<domain type="kvm">/.test(frame()), 'the XML preview');
+    await pressUntil(app.stdin, 'x', () => /<domain type="qemu">/.test(frame()), 'the XML preview');
     assert.match(frame(), / e QEMU \[x libvirt XML\] s pin script /);
     await pressUntil(app.stdin, 's', () => /#!\/bin\/bash|#!\/usr\/bin\/env bash/.test(frame()), 'the pin script preview');
     assert.match(frame(), /\[s pin script\]/);

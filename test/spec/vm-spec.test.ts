@@ -179,3 +179,31 @@ describe('names and sizes', () => {
     assert.equal(formatSizeMiB(1536), '1536 MiB');
   });
 });
+
+test('accel auto (and no accel) follows /dev/kvm: tcg where it does not open, with host becoming max; an explicit kvm stays kvm', () => {
+  const notes: string[] = [];
+  const tcg = parseVmSpec({ accel: 'auto', cpu: { model: 'host', cachePassthrough: true } }, 'x', { kvmUsable: false, notes });
+  assert.deepEqual([tcg.accel, tcg.cpu.model, tcg.cpu.cachePassthrough], ['tcg', 'max', false]);
+  assert.equal(notes.length, 2);
+  assert.match(notes[0]!, /^accel auto: \/dev\/kvm is missing or does not open here/);
+  assert.equal(parseVmSpec({}, 'x', { kvmUsable: false }).accel, 'tcg', 'no accel is auto');
+  assert.equal(parseVmSpec({ accel: 'auto' }, 'x', { kvmUsable: true }).accel, 'kvm');
+  assert.equal(parseVmSpec({ accel: 'auto' }, 'x').accel, 'kvm', 'unknown host: as on a KVM host');
+  const kept: string[] = [];
+  assert.equal(parseVmSpec({ accel: 'kvm', cpu: 'host' }, 'x', { kvmUsable: false, notes: kept }).accel, 'kvm', 'asked for kvm: the plan warns instead');
+  assert.deepEqual(kept, []);
+  assert.throws(() => parseVmSpec({ accel: 'tcg', cpu: 'host' }, 'x'), /host passthrough needs accel kvm/);
+});
+
+test('network vhost auto (and a tap without vhost) uses vhost-net only where /dev/vhost-net is usable', () => {
+  const notes: string[] = [];
+  const tap = { mode: 'tap', ifname: 'tap0' };
+  assert.equal(parseVmSpec({ network: { ...tap, vhost: 'auto' } }, 'x', { vhostUsable: false, notes }).network.vhost, false);
+  assert.match(notes[0]!, /^network vhost auto: this host has no usable \/dev\/vhost-net/);
+  assert.equal(parseVmSpec({ network: tap }, 'x', { vhostUsable: false }).network.vhost, false);
+  assert.equal(parseVmSpec({ network: tap }, 'x', { vhostUsable: true }).network.vhost, true);
+  assert.equal(parseVmSpec({ network: { ...tap, vhost: true } }, 'x', { vhostUsable: false }).network.vhost, true, 'asked for: the plan warns');
+  assert.equal(parseVmSpec({ network: 'user' }, 'x').network.vhost, false);
+  assert.throws(() => parseVmSpec({ network: { mode: 'user', vhost: true } }, 'x'), /vhost-net needs mode tap/);
+  assert.throws(() => parseVmSpec({ network: { ...tap, vhost: 'yes' } }, 'x'), /network\.vhost: must be true, false or "auto"/);
+});
