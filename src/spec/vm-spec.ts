@@ -41,6 +41,8 @@ const SPEC_ACCELS = ['auto', 'kvm', 'tcg'] as const;
  * -qmp/-mon/-monitor/-chardev take over what its sockets are, -S/-pidfile/-serial are its own).
  */
 export const RESERVED_QEMU_OPTIONS = new Set(['-name', '-pidfile', '-daemonize', '-qmp', '-qmp-pretty', '-monitor', '-mon', '-S', '-serial', '-runas', '-chroot', '-run-with', '-nodefaults', '-no-user-config', '-display', '-nographic']);
+/** Options that carry what the plan decides: another value here would make the pins describe a different VM. */
+export const PLANNED_QEMU_OPTIONS = new Set(['-smp', '-m', '-cpu', '-machine', '-M', '-accel', '-enable-kvm', '-numa', '-mem-path', '-mem-prealloc']);
 export const BACKINGS = ['ram', 'hugepages-2M', 'hugepages-1G'] as const;
 export const DISK_CACHES = ['none', 'writeback', 'writethrough', 'directsync', 'unsafe'] as const;
 export const DISK_AIOS = ['native', 'io_uring', 'threads'] as const;
@@ -340,6 +342,9 @@ function completeSpec(input: SpecInput, fail: Fail, host: SpecHostFacts): VmSpec
     const option = arg.replace(/^--/, '-').split('=')[0]!;
     if (RESERVED_QEMU_OPTIONS.has(option)) {
       fail.at(`extraArgs[${index}]`, `${arg} replaces an option kvm-tui sets itself (the VM's name, pid file, QMP sockets, paused start, serial log, process identity): launch, status and stop would lose the VM; leave it out`);
+    }
+    if (PLANNED_QEMU_OPTIONS.has(option)) {
+      fail.at(`extraArgs[${index}]`, `${arg} sets what the plan decides (vCPUs and their topology, memory, CPU model, machine, accelerator, NUMA): the pins would describe another VM; set it in the spec (vcpus, memory, cpu, machine, accel, numa) instead`);
     }
   });
 

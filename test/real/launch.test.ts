@@ -249,12 +249,23 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.equal(qemuOf(name), '');
   });
 
+  it('fails cleanly: huge-page memory the host has no free pages for is refused before anything starts', async () => {
+    const name = `${PREFIX}nopages`;
+    // More 2M pages than any test machine keeps free (the pools hold a few hundred at most).
+    const result = await launch(name, { vcpus: 1, memory: { size: '64G', backing: 'hugepages-2M' } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /launch: plan: .*\[(hugepages-missing|memory-exceeds-free|memory-exceeds-node)\]/);
+    assert.doesNotMatch(result.stderr, /launch: start /, 'QEMU was never started');
+    assert.ok(!fs.existsSync(vmRunDir(name, { uid: 0 })), 'no run dir');
+    assert.equal(qemuOf(name), '');
+  });
+
   it('fails cleanly: QEMU exiting at start-up is named with its own words, nothing left behind', async () => {
     const name = `${PREFIX}badcpu`;
-    const result = await launch(name, { vcpus: 1, extraArgs: [...guestBootArgs(), '-cpu', 'no-such-model'] });
+    const result = await launch(name, { vcpus: 1, extraArgs: [...guestBootArgs(), '-device', 'no-such-device'] });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /launch: qmp: QEMU exited during start-up/);
-    assert.match(result.stderr, /qemu: .*no-such-model/);
+    assert.match(result.stderr, /qemu: .*no-such-device/);
     assert.ok(!fs.existsSync(vmRunDir(name, { uid: 0 })), 'no stale run dir');
     assert.equal(qemuOf(name), '', 'no QEMU left');
   });

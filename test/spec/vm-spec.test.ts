@@ -207,3 +207,15 @@ test('network vhost auto (and a tap without vhost) uses vhost-net only where /de
   assert.throws(() => parseVmSpec({ network: { mode: 'user', vhost: true } }, 'x'), /vhost-net needs mode tap/);
   assert.throws(() => parseVmSpec({ network: { ...tap, vhost: 'yes' } }, 'x'), /network\.vhost: must be true, false or "auto"/);
 });
+
+test('extraArgs may not set what the plan decides: -smp, -m, -cpu, -machine/-M, -accel, -enable-kvm, -numa, -mem-path', () => {
+  for (const extra of [['-smp', '8'], ['--m', '8G'], ['-cpu', 'host'], ['-M', 'pc'], ['-machine', 'q35'], ['-accel', 'kvm'], ['-enable-kvm'], ['-numa', 'node'], ['-mem-path', '/dev/hugepages'], ['-m=8G']]) {
+    assert.throws(
+      () => parseVmSpec({ accel: 'tcg', cpu: 'qemu64', extraArgs: ['-rtc', 'base=utc', ...extra] }, 'vm.json'),
+      (error: Error) => /^vm\.json: extraArgs\[2\]: .* sets what the plan decides .*; set it in the spec \(vcpus, memory, cpu, machine, accel, numa\) instead$/.test(error.message),
+      extra.join(' '),
+    );
+  }
+  // Options the plan does not decide pass (a passed-through GPU, SMBIOS strings).
+  assert.deepEqual(parseVmSpec({ accel: 'tcg', cpu: 'qemu64', extraArgs: ['-device', 'vfio-pci,host=01:00.0', '-smbios', 'type=1,product=x'] }, 'vm.json').extraArgs, ['-device', 'vfio-pci,host=01:00.0', '-smbios', 'type=1,product=x']);
+});
