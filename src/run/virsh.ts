@@ -234,7 +234,7 @@ function hintFor(result: CommandResult, uri: string): string | undefined {
     return `start libvirtd (without systemd: virtlogd -d && libvirtd -d, as root) or check the URI ${uri}`;
   }
   if (/authentication|polkit/i.test(text) || /Failed to connect.*Permission denied/i.test(text)) return `${uri} needs root here; use qemu:///session as a normal user`;
-  if (result.timedOut) return 'libvirtd may still be probing QEMU capabilities; try again with a longer timeout';
+  if (result.timedOut) return `${uri} did not answer in time: check the host is up and reachable (virsh -c ${uri} list); a libvirtd that has just started may still be probing QEMU, so try again in a minute`;
   return undefined;
 }
 

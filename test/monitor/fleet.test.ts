@@ -130,3 +130,23 @@ test('a down host\'s row leads with the cause, not virsh\'s boilerplate', () => 
   assert.equal(fleetError('virsh domstats timed out after 5 s'), 'virsh domstats timed out after 5 s');
   assert.equal(fleetError('failed to connect to the hypervisor'), 'failed to connect to the hypervisor');
 });
+
+test('--connect without virsh installed, or against a virsh that hangs: exit 1, one line naming it, and what to do', async () => {
+  const dir = scratchDir('no-virsh');
+  const missing = await runMain(['--connect', 'qemu:///system', 'status'], { env: { PATH: dir, NO_COLOR: '1' } });
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /^kvm-tui: virsh list failed: .*not found\nhint: install the libvirt client \(Debian: apt-get install libvirt-clients\)\n$/);
+  assert.equal(missing.stdout, '');
+});
+
+test('a libvirt connection that hangs is cut by its timeout: exit 1 with virsh\'s step named, nothing run after it', async () => {
+  const calls: string[][] = [];
+  const hung: RunCommand = async (argv, options) => {
+    calls.push([...argv]);
+    return { ok: false, stdout: '', stderr: '', exitCode: null, timedOut: true, error: `timed out after ${options?.timeoutMs} ms` };
+  };
+  const result = await runMain(['--connect', 'qemu+ssh://root@h1/system', 'stop', 'web'], { run: hung, env: { NO_COLOR: '1' } });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^kvm-tui: virsh domstate failed: timed out after 30000 ms\nhint: qemu\+ssh:\/\/root@h1\/system did not answer in time: check the host is up/);
+  assert.equal(calls.length, 1, 'nothing is tried after the connection hung');
+});
