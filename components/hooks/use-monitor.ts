@@ -27,10 +27,13 @@ export interface LiveMonitor {
 
 /** The pane redraws for control changes (events, answers) at most ten times a second. */
 export const REDRAW_MIN_MS = 100;
+/** How long a sample waits for QMP's disk counters before it is drawn without new ones. */
+export const DISKS_WAIT_MS = 250;
 
 export function useMonitor(record: VmRecord, services: MonitorServices): LiveMonitor {
-  const [snapshot, setSnapshot] = useState<MonitorSnapshot | null>(null);
-  const [disks, setDisks] = useState<DiskRates[]>([]);
+  // One state for one sample: the pane draws once per sample, with its disk rates (drawing the
+  // snapshot and then again for the disks doubled the monitor's CPU).
+  const [{ snapshot, disks }, setLive] = useState<{ snapshot: MonitorSnapshot | null; disks: DiskRates[] }>({ snapshot: null, disks: [] });
   const [exitNote, setExitNote] = useState<string | null>(null);
   const [, setVersion] = useState(0);
   useEffect(() => {
@@ -48,18 +51,31 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     });
     void control.connect();
     const stop = services.startSampler(record, (next) => {
-      setSnapshot(next);
       if (!next.figures.alive) {
+        setLive((live) => ({ ...live, snapshot: next }));
         const said = services.cleanUpExited(record);
         setExitNote(said ?? 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed');
         return;
       }
       const atMs = next.figures.atMs;
-      void control.blockstats().then((counters) => {
-        if (closed) return;
-        if (lastDisks) setDisks(computeDiskRates(lastDisks.counters, counters, (atMs - lastDisks.atMs) / 1000));
-        lastDisks = { atMs, counters };
-      });
+      // Drawn when the disk counters are in, or without them when QMP is slow to answer.
+      let drawn = false;
+      const draw = (rates?: DiskRates[]) => {
+        if (drawn || closed) return;
+        drawn = true;
+        services.clock.clearTimeout(fallback);
+        setLive((live) => ({ snapshot: next, disks: rates ?? live.disks }));
+      };
+      const fallback = services.clock.setTimeout(() => draw(), DISKS_WAIT_MS);
+      control.blockstats().then(
+        (counters) => {
+          if (closed) return;
+          const rates = lastDisks ? computeDiskRates(lastDisks.counters, counters, (atMs - lastDisks.atMs) / 1000) : undefined;
+          lastDisks = { atMs, counters };
+          draw(rates);
+        },
+        () => draw(),
+      );
     });
     return () => {
       closed = true;
