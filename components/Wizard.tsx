@@ -49,6 +49,7 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
     '  1-6, Tab, Shift-Tab   jump to a step (Audit, Topology, Plan, Preview, Launch, Monitor)',
     '  ?                     this help (any key closes it)',
     '  S                     save the spec (preset, sizing, map) to a file: kvm-tui --spec FILE reopens it',
+    '  R                     read the host again (huge pages, free memory, devices, CPUs other VMs hold)',
     '  q                     quit (VMs you launched keep running)',
     '  Ctrl-C                quit with exit status 130',
   ],
@@ -377,6 +378,11 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
         // A note is about the action just taken: the next key clears it.
         if (notice) setNotice(null);
         if (key.input === 'S' && !state.picking && !typing) return setSaving({ phase: 'path', file: `./${specFileName(spec.name)}` });
+        if (key.input === 'R' && !state.picking && !typing && !modal) {
+          // The host as it is now: huge pages, free memory, devices, CPUs other VMs took or freed.
+          refreshHost();
+          return setNotice('host facts read again (topology, huge pages, free memory, devices, CPUs held by other VMs)');
+        }
         const enterGoesOn = screens.find((entry) => entry.id === state.screen)?.enterGoesOn ?? true;
         dispatch({ type: 'nav/key', key, screenIds, lockedWhenTyped: state.picking || typing, modalWhenTyped: modal, enterGoesOn });
       }}

@@ -288,3 +288,19 @@ describe('/ filters', () => {
     await waitFor(() => new RegExp(`preset ${first.name} `).test(frame()), 'the filtered preset chosen');
   });
 });
+
+describe('R reads the host again', () => {
+  test('from any step: the facts are read afresh and the footer says so; the step stays', async () => {
+    const base = capturedHostServices(fixtureRoot(XEON));
+    let reads = 0;
+    const services = { ...base, hostOffer: fakeHostOffer(), readHost: () => (reads++, base.readHost()) };
+    const app = render(<Wizard services={services} host={services.readHost()} initialScreen="topology" />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /\[2 Topology\]/.test(frame()), 'the topology step');
+    const before = reads;
+    app.stdin.write('R');
+    await waitFor(() => /host facts read again/.test(frame()), 'the notice');
+    assert.equal(reads, before + 1);
+    assert.match(bar(frame()), /\[2 Topology\]/);
+  });
+});
