@@ -121,6 +121,13 @@ export function summarizeValues(values: string[]): string {
     .join(', ');
 }
 
+/**
+ * A login or group name as shadow-utils accepts it (letters, digits, _ . -, a trailing $ for
+ * machine accounts; not starting with - or a digit-only name): what a fix may write into a
+ * command or a config line. A captured /etc/passwd may hold anything; other names are not used.
+ */
+export const SAFE_ACCOUNT_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+
 /** Name of a uid from /etc/passwd (host data: goes through the HostFs). */
 export function userName(hostFs: HostFs, uid: number | null): string | null {
   if (uid === null) return null;

@@ -3,8 +3,8 @@
  * them from, 1 GiB page support, THP, KSM, swappiness and the locked-memory limit.
  */
 import type { HugepagePool, HostNode } from '../../host/topology.js';
-import { appendLineOnce, makeFix, mountSteps, sysctlStep, writeConfigLine, writeFileStep } from '../fix.js';
-import { readMounts, selectedChoice, unknownOutcome, userName } from '../probe-helpers.js';
+import { appendLineOnce, makeFix, mountSteps, notHere, sysctlStep, writeConfigLine, writeFileStep } from '../fix.js';
+import { readMounts, SAFE_ACCOUNT_NAME_RE, selectedChoice, unknownOutcome, userName } from '../probe-helpers.js';
 import type { Check, FixStep, ProbeContext } from '../types.js';
 import { pageLabel, PAGE_SIZE_1G_KIB, PAGE_SIZE_2M_KIB } from '../../shared/page-sizes.js';
 
@@ -297,12 +297,18 @@ const memlock: Check = {
     const evidence = `${file}: memlock soft ${show(soft)}, hard ${show(hard)}`;
     if (ctx.user.uid === 0) return { status: 'pass', evidence: `${evidence}; running as root (CAP_IPC_LOCK ignores the limit)`, fix: null };
     if (soft === 'unlimited') return { status: 'pass', evidence, fix: null };
-    const user = userName(ctx.hostFs, ctx.user.uid) ?? '*';
+    const named = userName(ctx.hostFs, ctx.user.uid);
+    // limits.conf splits on white space and reads # as a comment: only a plain account name goes
+    // into it (a captured /etc/passwd may hold anything); without one the line says what to write.
+    const user = named === null ? '*' : SAFE_ACCOUNT_NAME_RE.test(named) ? named : null;
+    const line = user === null
+      ? notHere(`the user name of uid ${ctx.user.uid ?? '?'} in /etc/passwd is not a plain account name`, `echo 'USER - memlock unlimited' >> /etc/security/limits.d/90-kvm-tui-memlock.conf`)
+      : writeConfigLine('/etc/security/limits.d/90-kvm-tui-memlock.conf', `${user} - memlock unlimited`);
     return {
       status: 'info',
       evidence: `${evidence} for uid ${ctx.user.uid ?? '?'}: enough for ordinary VMs, too small for mem-lock=on or passthrough`,
       fix: makeFix({
-        persistent: [writeConfigLine('/etc/security/limits.d/90-kvm-tui-memlock.conf', `${user} - memlock unlimited`), '# then log in again (limits apply to new sessions)'],
+        persistent: [line, '# then log in again (limits apply to new sessions)'],
         note: 'only for mem-lock=on, VFIO passthrough or SEV guests',
       }),
     };

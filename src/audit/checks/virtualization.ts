@@ -17,6 +17,7 @@ import {
   moduleLoadingBlocked,
   parseKernelBool,
   readCmdline,
+  SAFE_ACCOUNT_NAME_RE,
   unknownOutcome,
   userName,
 } from '../probe-helpers.js';
@@ -209,8 +210,11 @@ const kvmDevice: Check = {
     if (ctx.hostFs.canAccess('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK)) {
       return { status: 'pass', evidence: `/dev/kvm: ${device}, read-write for uid ${ctx.user.uid ?? '?'}`, fix: null };
     }
-    const group = stat ? (groupName(ctx.hostFs, stat.gid) ?? `gid ${stat.gid}`) : 'kvm';
-    const user = userName(ctx.hostFs, ctx.user.uid) ?? '$USER';
+    // Only plain account names go into the command (quoted as well); else the user's own $USER.
+    const namedGroup = stat ? groupName(ctx.hostFs, stat.gid) : 'kvm';
+    const group = namedGroup !== null && SAFE_ACCOUNT_NAME_RE.test(namedGroup) ? namedGroup : 'kvm';
+    const namedUser = userName(ctx.hostFs, ctx.user.uid);
+    const user = namedUser !== null && SAFE_ACCOUNT_NAME_RE.test(namedUser) ? namedUser : '$USER';
     return {
       status: 'fail',
       evidence: `/dev/kvm: ${device}, group ${group}: not read-write for uid ${ctx.user.uid ?? '?'} (not in group ${group})`,
