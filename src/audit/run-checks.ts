@@ -2,6 +2,12 @@
  * Runs checks concurrently, each isolated: a check that throws becomes a skip carrying the
  * error, a check that runs commands is cut by a deadline. Results stream through `onResult` as
  * they finish (the checklist shows rows appearing) and come back in the checks' order.
+ *
+ * Checks that only read files have no deadline, on purpose: their reads are synchronous (a timer
+ * could not interrupt one anyway), and every read is non-blocking, regular files only and bounded
+ * (HostFs), so a FIFO, a device or /dev/zero costs nothing. What is left is a filesystem that
+ * blocks in the kernel (a hung NFS or FUSE mount under --root), which no user-space deadline
+ * can cut short; kvm-tui reads sysfs, procfs and /etc, never a network mount, on the live host.
  */
 import type { Check, CheckResult, CheckStatus, ProbeContext, StatusCounts } from './types.js';
 

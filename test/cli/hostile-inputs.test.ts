@@ -99,6 +99,22 @@ describe('hostile files where kvm-tui expects small text', () => {
   });
 });
 
+describe('a program that ignores SIGTERM and leaves children', () => {
+  it('as qemu-system-x86_64 on PATH: audit --json is cut at its deadline and exits (not at the child\'s 60 s), naming the timeout', () => {
+    const bin = path.join(scratchDir('hostile-term'), 'bin');
+    fs.mkdirSync(bin);
+    // A wrapper that will not die on TERM, with a child holding its output open.
+    fs.writeFileSync(path.join(bin, 'qemu-system-x86_64'), "#!/bin/sh\ntrap '' TERM\nsleep 60 &\nwait\n", { mode: 0o755 });
+    const run = kvmTui(['audit', '--json'], { PATH: `${bin}:${process.env.PATH}` });
+    assert.ok(run.code === 0 || run.code === 1, run.stderr);
+    const row = (JSON.parse(run.stdout) as { checks: Array<{ id: string; status: string; evidence: string }> }).checks.find((check) => check.id === 'qemu.binary')!;
+    assert.equal(row.status, 'skip', JSON.stringify(row));
+    assert.match(row.evidence, /timed out/);
+    // kvmTui fails the test if the process hangs past 15 s; the wrapper's child would hold it 60 s.
+    assert.ok(run.ms < LIMIT_MS, `exited after ${run.ms} ms`);
+  });
+});
+
 describe('kvm-tui\'s own caches are read like any untrusted file', () => {
   it('a FIFO, a link to /dev/zero or an oversized file as versions.json or cpu-models.json: audit and plan finish, a FIFO or link is left as it was', () => {
     const fill = (dir: string, name: string, kind: string) => {
@@ -205,6 +221,17 @@ describe('writes go only where asked', () => {
     assert.ok(fs.lstatSync(link).isSymbolicLink(), 'the link is kept');
     assert.ok(fs.existsSync(path.join(real, 'sys/devices/system/cpu')), 'the capture is in the folder it names');
     assert.deepEqual(fs.readdirSync(work).sort(), ['link', 'real']);
+  });
+
+  it('dump-host leaves out a file larger than any host file it reads (16 MiB), copying the rest', () => {
+    const root = capture('dump-big');
+    // Sparse: 17 MiB that cost nothing on disk; the probes refuse it as they read it.
+    fs.truncateSync(path.join(root, 'proc/cpuinfo'), 17 * 1024 * 1024);
+    const out = path.join(scratchDir('hostile-dump-big'), 'capture');
+    const run = kvmTui(['--root', root, 'dump-host', out]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!fs.existsSync(path.join(out, 'proc/cpuinfo')), 'the oversized file is not copied');
+    assert.ok(fs.existsSync(path.join(out, 'proc/meminfo')) && fs.existsSync(path.join(out, 'sys/devices/system/cpu/online')), 'the rest is');
   });
 
   it('generate --out onto a FIFO, a symlink or a 0600 file: each left as it was (a device is refused in generate.test.ts)', () => {
