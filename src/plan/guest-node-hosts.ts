@@ -3,7 +3,8 @@
  * node by guest node: the guest is told its nodes are near each other, so they should be. An
  * assignment is better when, in this order,
  * 1. more guest nodes fit in their host node's free memory (free pages of the asked size for a
- *    hugepage backing), then more in their host node's memory at all (pages not reserved yet),
+ *    hugepage backing), then more where the pages could still be reserved (the node's free RAM
+ *    and free pages together: never its size alone, a node of 8 GiB with 7.6 GiB free cannot),
  * 2. the host nodes are nearer each other (sum of the NUMA distances between every pair),
  * 3. more pairs share a socket (the sub-NUMA halves of one package: on hosts whose distance
  *    table is flat, the package is all that tells them apart).
@@ -11,7 +12,7 @@
  * when it cannot take the node after all.
  */
 import type { MemoryBacking } from '../spec/types.js';
-import { nodeAvailableMiB, nodeMemMiB } from './hugepage-pools.js';
+import { hugepageFreeMiB, nodeAvailableMiB, nodeMemMiB } from './hugepage-pools.js';
 import type { HostView } from './host-view.js';
 
 export interface GuestNodeNeed {
@@ -46,7 +47,15 @@ export function chooseGuestNodeHosts({ view, needs, capacity, backing }: GuestNo
     const free = available.get(node);
     return free === null || free === undefined || free >= needs[index]!.memMiB;
   };
-  const sizeFits = (index: number, node: number) => (nodeMemMiB(view, node) ?? Infinity) >= needs[index]!.memMiB;
+  // Second: where the memory could still be had. For a hugepage backing with too few free pages
+  // anywhere, that is where the pages could be reserved: the node's free RAM plus the pages of
+  // that size already free (its size only when the host does not say what is free).
+  const reservableMiB = (node: number) => {
+    const entry = view.topology.nodes.find((candidate) => candidate.id === node);
+    const ram = entry?.freeMiB ?? nodeMemMiB(view, node);
+    return ram === null || ram === undefined ? Infinity : ram + (hugepageFreeMiB(view, node, backing) ?? 0);
+  };
+  const sizeFits = (index: number, node: number) => reservableMiB(node) >= needs[index]!.memMiB;
   const socketOf = new Map(nodes.map((node) => [node, nodeSocket(view, node)]));
   const pairDistance = (a: number, b: number) => view.distance(a, b) + view.distance(b, a);
   const score = (assignment: number[]): Score => {

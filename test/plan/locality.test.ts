@@ -94,6 +94,12 @@ describe('guest NUMA nodes: free memory, distance, sockets', () => {
     assert.deepEqual(result.emulator, [10]);
   });
 
+  test('Magny-Cours with 2M huge pages none of its nodes has reserved: the nodes where they could be reserved (free RAM), not node 2', () => {
+    const result = plan(capture('hwloc-48amd64-4pa2n6c-sparse'), { ...NUMA_GUEST, accel: 'tcg', memory: { size: '16G', backing: 'hugepages-2M' } }, { cpuInfo: x86CpuInfo('amd') });
+    assert.deepEqual(guestHostNodes(result), [[1], [33]]);
+    assert.ok(codes(result).includes('hugepages-missing'), codes(result).join(' '));
+  });
+
   test('sub-NUMA Xeon: the guest nodes go to the two halves of socket 0 (distance 11), not to socket 1', () => {
     const result = plan(capture('hwloc-memorysidecaches'), { ...NUMA_GUEST, accel: 'tcg' });
     assert.deepEqual(guestHostNodes(result), [[0], [2]]);

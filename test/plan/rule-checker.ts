@@ -591,8 +591,17 @@ function checkIssue10Rules(input: Issue10Input): void {
     const assignment = groups.map(nodesOfGroup);
     if (assignment.every((nodes) => nodes.length === 1) && distinct(assignment.map((nodes) => nodes[0]!)).length === groups.length) {
       const flat = assignment.map((nodes) => nodes[0]!);
-      // Free memory fit, then fit in the node's size (hugepages not yet reserved), then distance, then sockets.
-      const sizeFits = (node: number, memMiB: number) => (nodeEntry.get(node)?.memMiB ?? Infinity) >= memMiB;
+      // Free memory fit, then fit where the memory could still be had (free RAM and free pages of
+      // the backing together, for pages not yet reserved; the size only when free is unknown),
+      // then distance, then sockets.
+      const [pageKiB, pageMiB] = spec.memory.backing === 'hugepages-2M' ? ['2048', 2] : spec.memory.backing === 'hugepages-1G' ? ['1048576', 1024] : [null, 0];
+      const sizeFits = (node: number, memMiB: number) => {
+        const entry = nodeEntry.get(node);
+        const ram = entry?.freeMiB ?? entry?.memMiB;
+        if (ram === null || ram === undefined) return true;
+        const pages = pageKiB === null ? 0 : (entry?.hugepages[pageKiB]?.free ?? 0) * pageMiB;
+        return ram + pages >= memMiB;
+      };
       const score = (nodes: number[]) => {
         let fit = 0;
         let sized = 0;
