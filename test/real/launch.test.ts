@@ -152,9 +152,17 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
   it('stop powers the guest down over ACPI (it shuts itself down) and removes its run dir', async () => {
     const name = `${PREFIX}busy`;
     const vm = record(name);
+    // The guest prints its marker when the power button reaches it, just before it powers off
+    // (then stop removes the run dir with the serial log): watch the log while stop runs.
+    let pressed = false;
+    const watch = setInterval(() => {
+      if (!pressed && fs.existsSync(vm.runDir)) pressed = serial(name).includes('KVMTUI-POWERBUTTON');
+    }, 10);
     const result = await runCli(['stop', name, '--timeout', '20']);
+    clearInterval(watch);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /stopped/);
+    assert.ok(pressed, 'the guest saw the ACPI power button and shut itself down');
     assert.ok(!alive(vm.pid));
     assert.ok(!fs.existsSync(vm.runDir));
   });
@@ -177,6 +185,9 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.equal((await status(name)).state, 'running');
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', 'CI=true', `${process.execPath} ${BUNDLE} monitor ${name}; echo EXIT=$?; sleep 60`]);
     await waitFor(() => /\[RUNNING\]/.test(pane()) && /vCPU 0/.test(pane()), () => `the re-attached monitor; the pane shows:\n${pane()}`);
+    // One QMP owner per socket: the pane holds monitor.sock, status asks on qmp.sock meanwhile.
+    const seen = await status(name);
+    assert.equal(seen.state, 'running');
     execFileSync('tmux', ['send-keys', '-t', session, 'q']);
     await waitFor(() => /EXIT=0/.test(pane()), 'the monitor to leave');
     assert.match(pane(), /detached from ".*hup"; it keeps running/);
@@ -184,11 +195,23 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     execFileSync('tmux', ['kill-session', '-t', session]);
   });
 
-  it('kill -9 of QEMU: status says it is gone, its run dir is cleaned, nothing is left', async () => {
+  it('kill -9 of QEMU while the pane watches: the pane says it is gone, status too, its run dir is cleaned, nothing is left', async () => {
     const name = `${PREFIX}hup`;
     const vm = record(name);
-    process.kill(vm.pid, 'SIGKILL');
-    await waitFor(() => !alive(vm.pid), 'QEMU to die');
+    // Killed while the live pane watches it: the pane says so and leaves with q.
+    const session = `kvmtui-kill-${process.pid}`;
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', 'CI=true', `${process.execPath} ${BUNDLE} monitor ${name}; echo EXIT=$?; sleep 60`]);
+    const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
+    try {
+      await waitFor(() => /\[RUNNING\]/.test(pane()), () => `the monitor; the pane shows:\n${pane()}`);
+      process.kill(vm.pid, 'SIGKILL');
+      await waitFor(() => !alive(vm.pid), 'QEMU to die');
+      await waitFor(() => /The VM has exited: its process is gone/.test(pane()), () => `the pane to say the VM is gone; it shows:\n${pane()}`);
+      execFileSync('tmux', ['send-keys', '-t', session, 'q']);
+      await waitFor(() => /EXIT=0/.test(pane()), () => `the pane to leave; it shows:\n${pane()}`);
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+    }
     const named = await runCli(['status', name]);
     assert.equal(named.code, 2);
     assert.match(named.stderr, /no running VM named/);
