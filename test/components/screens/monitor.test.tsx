@@ -150,6 +150,19 @@ describe('MonitorScreen', () => {
     for (const line of frame.split('\n')) assert.ok(line.length <= 100, `wider than the terminal: ${line}`);
   });
 
+  test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
+    const { app, clock, feed } = harness(series);
+    await feed(0);
+    const before = app.frames.length;
+    await feed(1);
+    await feed(2);
+    assert.ok(app.frames.length - before <= 2, `${app.frames.length - before} frames for 2 samples`);
+    const idle = app.frames.length;
+    await clock.advance(5000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(app.frames.length, idle, 'no sample, no event: no redraw');
+  });
+
   test('disk I/O rates from QMP blockstats, one reading per sample', async () => {
     const { app, feed } = harness(series);
     await feed(0);
