@@ -60,6 +60,9 @@ class HostWatcher {
   private stopped = false;
   private busy = false;
   private pinsStale = false;
+  /** States libvirt confirmed to a control, kept over readings that began before it. */
+  private readonly confirmed = new Map<string, { state: string; generation: number }>();
+  private generation = 0;
 
   constructor(
     uri: string,
@@ -94,15 +97,18 @@ class HostWatcher {
       switch (action) {
         case 'pause':
           await this.backend.suspend(name);
+          this.setDomainState(name, 'paused');
           return `${name}: paused`;
         case 'resume':
           await this.backend.resume(name);
+          this.setDomainState(name, 'running');
           return `${name}: resumed`;
         case 'shutdown':
           await this.backend.shutdown(name);
           return `${name}: ACPI power button sent; the guest shuts down if it listens (F forces)`;
         case 'destroy':
           await this.backend.destroy(name);
+          this.setDomainState(name, 'shut off');
           return `${name}: forced off (still defined)`;
         case 'repin':
           return await this.backend.repinToPlan(name);
@@ -111,6 +117,18 @@ class HostWatcher {
       this.pinsStale = true;
       this.refreshNow();
     }
+  }
+
+  /**
+   * What libvirt just confirmed, shown at once: the row must not say "running" after "paused" was
+   * answered (the next key reads the row), until the re-read that follows brings the same.
+   */
+  private setDomainState(name: string, state: string): void {
+    this.generation += 1;
+    this.confirmed.set(name, { state, generation: this.generation });
+    this.pins = this.pins.map((info) => (info.name === name ? { ...info, state } : info));
+    this.state = { ...this.state, domains: this.state.domains.map((domain) => (domain.info.name === name ? { ...domain, info: { ...domain.info, state } } : domain)) };
+    this.changed();
   }
 
   private refreshNow(): void {
@@ -131,6 +149,7 @@ class HostWatcher {
   async tick(): Promise<void> {
     if (this.stopped || this.busy) return;
     this.busy = true;
+    const startedAt = this.generation;
     try {
       const stats = await this.backend.stats();
       const atMs = this.options.clock.now();
@@ -150,7 +169,10 @@ class HostWatcher {
         updatedAtMs: atMs,
         retryAtMs: null,
         failures: 0,
-        domains: this.pins.map((info) => {
+        domains: this.pins.map((read) => {
+          // A reading that began before a control's answer does not undo what it confirmed.
+          const kept = this.confirmed.get(read.name);
+          const info = kept && kept.generation > startedAt ? { ...read, state: kept.state } : read;
           const now = stats.find((entry) => entry.name === info.name);
           const old = before?.stats.find((entry) => entry.name === info.name);
           return {
@@ -161,7 +183,9 @@ class HostWatcher {
         }),
       };
       this.previous = { stats, atMs };
-      this.schedule(this.options.intervalMs ?? FLEET_INTERVAL_MS);
+      for (const [name, kept] of this.confirmed) if (kept.generation <= startedAt) this.confirmed.delete(name);
+      // A control during this reading asked for a fresh one: take it now, not in an interval.
+      this.schedule(this.pinsStale ? 0 : (this.options.intervalMs ?? FLEET_INTERVAL_MS));
     } catch (error) {
       if (this.stopped) return;
       const failures = this.state.failures + 1;

@@ -150,3 +150,59 @@ test('a libvirt connection that hangs is cut by its timeout: exit 1 with virsh\'
   assert.match(result.stderr, /^kvm-tui: virsh domstate failed: timed out after 30000 ms\nhint: qemu\+ssh:\/\/root@h1\/system did not answer in time: check the host is up/);
   assert.equal(calls.length, 1, 'nothing is tried after the connection hung');
 });
+
+test('a reading that began before a pause does not undo it: the row stays paused until a fresh reading says so', async () => {
+  const clock = new FakeClock();
+  let state = 'running';
+  let hold: ((value: CommandResult) => void) | null = null;
+  const run: RunCommand = async (argv) => {
+    const command = argv[argv.indexOf('--connect') + 2]!;
+    if (command === 'domstats') return ok(stats(1e9));
+    if (command === 'list') return ok('vm1\n');
+    if (command === 'domstate') {
+      const answer = ok(`${state}\n`);
+      // The first reading's state is held back until the test lets it go (stale by then).
+      if (hold === null && state === 'running') return new Promise((resolve) => (hold = () => resolve(answer)));
+      return answer;
+    }
+    if (command === 'suspend') {
+      state = 'paused';
+      return ok('');
+    }
+    if (command === 'vcpupin') return ok(' VCPU   CPU Affinity\n----------------------\n 0      1\n');
+    if (command === 'emulatorpin') return ok('emulator: CPU Affinity\n----------------------------------\n       *: 0\n');
+    if (command === 'iothreadinfo') return ok('');
+    return failed('error: metadata not found');
+  };
+  let last: FleetHostState[] = [];
+  // Every state the row showed after the pause was answered.
+  const shown: string[] = [];
+  let paused = false;
+  const fleet = new Fleet({
+    uris: ['test:///h'],
+    run,
+    env: {},
+    clock,
+    onChange: (hosts) => {
+      last = hosts;
+      const row = hosts[0]!.domains.find((domain) => domain.info.name === 'vm1');
+      if (paused && row) shown.push(row.info.state);
+    },
+  });
+  fleet.start();
+  await clock.advance(0);
+  assert.ok(hold !== null, 'the first reading is in flight');
+  assert.equal(await fleet.control('test:///h', 'vm1', 'pause'), 'vm1: paused');
+  paused = true;
+  (hold as unknown as (value: CommandResult) => void)(ok('running\n'));
+  // The held reading completes (the host's first good reading sets updatedAtMs).
+  for (let i = 0; i < 50 && last[0]!.updatedAtMs === null; i++) await clock.advance(0);
+  assert.notEqual(last[0]!.updatedAtMs, null, 'the first reading completed');
+  assert.equal(last[0]!.domains[0]!.info.state, 'paused', 'the stale reading did not undo the pause');
+  // The fresh reading the pause asked for comes at once and says paused itself.
+  const first = last[0]!.updatedAtMs;
+  for (let i = 0; i < 50 && last[0]!.updatedAtMs === first; i++) await clock.advance(0);
+  assert.equal(last[0]!.domains[0]!.info.state, 'paused');
+  assert.ok(shown.length > 0 && shown.every((state) => state === 'paused'), `the row never went back to running: ${shown.join(' ')}`);
+  fleet.stop();
+});

@@ -188,7 +188,7 @@ describe('libvirt backend (real libvirtd)', () => {
     await waitPane((text) => text.includes(`${nameA}: re-pinned 1 thread to the plan`), 're-pinned');
     assert.equal((await virsh.run(['vcpupin', `--domain=${nameA}`, '--live'])).match(/^\s*0\s+(\S+)/m)?.[1], planned);
     execFileSync('tmux', ['send-keys', '-t', session, 'p']);
-    await waitPane((text) => text.includes(`${nameA}: paused`), 'paused');
+    await waitPane((text) => text.includes(`${nameA}: paused`) && new RegExp(`> ${nameA}\\s+paused`).test(text), 'paused, in the message and the row');
     assert.equal(await virsh.domainState(nameA), 'paused');
     execFileSync('tmux', ['send-keys', '-t', session, 'p']);
     await waitPane((text) => text.includes(`${nameA}: resumed`), 'resumed');
