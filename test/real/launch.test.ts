@@ -116,6 +116,12 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
       assert.deepEqual(actual, thread.plannedAffinity, `tid ${thread.tid} (${thread.role} ${thread.index})`);
     }
     assert.deepEqual(vm.threads.filter((t) => t.role === 'vcpu').map((t) => t.plannedAffinity), vm.plan.vcpus.map((v) => [v.hostCpu]));
+    // The whole process started on the emulator CPUs (before any thread was pinned), its guest
+    // memory bound to the planned node: what launch.sh, the exact command, says.
+    const script = fs.readFileSync(runDirPaths(vm.runDir).launchScript, 'utf8');
+    const words = script.replace(/ \\\n\s*/g, ' ');
+    assert.match(words, new RegExp(`^exec taskset --cpu-list ${vm.plan.emulator.join(',')} qemu-system-x86_64 `, 'm'));
+    assert.match(words, new RegExp(`memory-backend-ram,id=mem0,size=128M,host-nodes=${vm.plan.memory.hostNodes.join(',')},policy=bind`));
     await waitFor(() => serial(name).includes('KVMTUI-BUSY'), 'the guest to start its busy loops');
     const seen = await status(name);
     assert.equal(seen.state, 'running');
