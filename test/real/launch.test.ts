@@ -242,6 +242,23 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.equal((await runCli(['stop', name, '--force'])).code, 0);
   });
 
+  it('launch --paused --json: the status shape on stdout, nothing else; the VM stays paused, pinned, until resumed', async () => {
+    const name = `${PREFIX}paused`;
+    const result = await launch(name, { vcpus: 1 }, ['--paused', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const { vms } = JSON.parse(result.stdout) as { vms: StatusVm[] };
+    assert.equal(vms.length, 1);
+    assert.equal(vms[0]!.name, name);
+    assert.equal(vms[0]!.state, 'paused');
+    assert.equal(vms[0]!.pid, record(name).pid);
+    const vcpu = vms[0]!.threads.find((thread) => thread.role === 'vcpu')!;
+    assert.deepEqual(vcpu.affinity, vcpu.plannedAffinity);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await status(name)).state, 'paused', 'still paused');
+    assert.ok(!serial(name).includes('KVMTUI-READY'), 'the guest has not run');
+    assert.equal((await runCli(['stop', name, '--force'])).code, 0);
+  });
+
   it('real-time vCPUs: launch sets SCHED_FIFO on the vCPU threads before the guest runs, and verifies it', async (t) => {
     const name = `${PREFIX}rt`;
     // An idle guest: a spinning FIFO vCPU would hold its CPU until RT throttling.
