@@ -270,3 +270,16 @@ describe('monitor lines', () => {
 function series(): MonitorSnapshot[] {
   return snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2)]);
 }
+
+test('an iothread is its own row, labelled io ID, with its figures and pins', () => {
+  const withIo = (atMs: number, step: number): VmSample => {
+    const base = sample(atMs, step);
+    return { ...base, threads: [...base.threads, { ...thread(4260, 'iothread', 0, step * 0.25e9, step * 0.005e9, [0], [0]), id: 'io0' }] };
+  };
+  const [, second] = snapshots([withIo(record.startedAtMs + 1000, 1), withIo(record.startedAtMs + 2000, 2)]);
+  const lines = buildMonitorLines({ record, snapshot: second!, state: 'running', events: [], disks: [], exitNote: null, message: null, confirmForce: false, help: false, width: 100, height: 30, nowMs: record.startedAtMs + 2000, ascii: true }).map((line) => line.text);
+  const row = lines.find((line) => line.startsWith('io io0 '));
+  assert.ok(row, lines.join('\n'));
+  assert.match(row!, /^io io0 +4260 +25\.0 /);
+  assert.match(row!.trimEnd(), / 0$/);
+});
