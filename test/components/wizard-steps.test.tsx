@@ -298,7 +298,8 @@ describe('R reads the host again', () => {
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /\[2 Topology\]/.test(frame()), 'the topology step');
     const before = reads;
-    app.stdin.write('R');
+    // Once: R must read the host exactly once per press.
+    await pressOnce(app.stdin, 'R');
     await waitFor(() => /host facts read again/.test(frame()), 'the notice');
     assert.equal(reads, before + 1);
     assert.match(bar(frame()), /\[2 Topology\]/);
