@@ -11,7 +11,7 @@ import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { FleetScreen } from '../../../components/screens/FleetScreen.js';
 import { buildFleetLines } from '../../../components/present/fleet-lines.js';
-import { Fleet, type FleetHostState } from '../../../src/monitor/fleet.js';
+import { Fleet, FLEET_INTERVAL_MS, type FleetHostState } from '../../../src/monitor/fleet.js';
 import type { CommandResult, RunCommand } from '../../../src/run/run-command.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { failed, ok } from '../../helpers/fake-runner.js';
@@ -35,7 +35,7 @@ function fakeHost() {
         case 'domstats':
           return ok(Object.keys(state).map((name) => `Domain: '${name}'\n  state.state=${state[name] === 'paused' ? 3 : 1}\n  cpu.time=1000\n  vcpu.current=1\n  vcpu.0.time=1000\n  vcpu.0.delay=0\n`).join('\n'));
         case 'list':
-          return ok('web\ndb\n');
+          return ok(Object.keys(state).map((name) => `${name}\n`).join(''));
         case 'domstate':
           return ok(`${state[domain] ?? 'shut off'}\n`);
         case 'vcpupin':
@@ -67,7 +67,7 @@ function fakeHost() {
     };
     return reply();
   };
-  return { run, calls };
+  return { run, calls, state };
 }
 
 describe('the fleet pane', () => {
@@ -140,6 +140,31 @@ describe('the fleet pane', () => {
     await waitFor(() => code !== null, 'exit');
     assert.equal(code, 0);
     assert.equal(clock.pending, 0);
+  });
+
+  test('a domain that leaves the list is never swapped for another: F then y on it forces nothing; keys say it is gone', async () => {
+    const clock = new FakeClock();
+    const host = fakeHost();
+    const fleet = new Fleet({ uris: ['test:///h1'], run: host.run, env: {}, clock });
+    const view = render(<FleetScreen fleet={fleet} color={false} />);
+    const frame = () => plain(view.lastFrame());
+    await waitUntil(() => /> web/.test(frame()), 'the first domain chosen');
+    await press(view.stdin, 'j');
+    await waitUntil(() => /> db/.test(frame()), 'db chosen');
+    await press(view.stdin, 'F');
+    await waitUntil(() => /force db off now/.test(frame()), 'the question about db');
+    // db is undefined elsewhere while the question is open; the next reading drops it.
+    delete host.state.db;
+    await clock.advance(FLEET_INTERVAL_MS);
+    await waitUntil(() => !/\bdb\b.*running/.test(frame()), 'db gone from the list');
+    await press(view.stdin, 'y');
+    await waitUntil(() => /db is no longer listed on test:\/\/\/h1: nothing forced off/.test(frame()), 'nothing forced');
+    assert.ok(!host.calls.some((words) => words[0] === 'destroy'), JSON.stringify(host.calls));
+    // Other keys on the vanished choice: said, and no action on web.
+    await press(view.stdin, 's');
+    await waitUntil(() => /db is no longer listed on test:\/\/\/h1: j\/k choose another/.test(frame()), 'gone');
+    assert.ok(!host.calls.some((words) => words[0] === 'shutdown'));
+    fleet.stop();
   });
 
   test('a fleet taller than the terminal scrolls to keep the chosen domain in view', () => {
