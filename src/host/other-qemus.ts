@@ -3,8 +3,9 @@
  * another tool's VMs. A plan must not put a vCPU where one of their pinned threads runs, even
  * though kvm-tui's registry does not know them. From /proc only (a non-recording HostFs): a
  * process whose comm is `qemu-system-*` or `qemu-kvm`, each thread's Cpus_allowed_list; a
- * thread allowed on fewer than all online CPUs holds them; a process whose threads may all run
- * anywhere is named as floating (it may run on the plan's CPUs, and nothing can be held for it).
+ * thread allowed on fewer than all online CPUs (and not just on the default set every process
+ * gets, which leaves out isolcpus) holds them; a process whose threads may all run anywhere is
+ * named as floating (it may run on the plan's CPUs, and nothing can be held for it).
  * A process or thread that ends while it is read is skipped, and so is a zombie.
  */
 import type { HostFs } from './host-fs.js';
@@ -37,6 +38,11 @@ export function qemuGuestName(cmdline: string): string | null {
 export function readOtherQemus(procFs: HostFs, online: readonly number[], ownPids: ReadonlySet<number>): OtherQemus {
   const held = new Map<number, string>();
   const floating: string[] = [];
+  // What a process gets when nobody pins it: init's affinity (all online CPUs, or without the
+  // isolcpus ones, which the kernel leaves out of every default affinity). That is not a pin.
+  const initAllowed = parseTaskStatus(procFs.read('/proc/1/status') ?? '')?.cpusAllowed ?? null;
+  const sameSet = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((cpu) => b.includes(cpu));
+  const unpinned = (allowed: readonly number[]) => online.every((cpu) => allowed.includes(cpu)) || (initAllowed !== null && sameSet(allowed, initAllowed));
   for (const entry of procFs.list('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
@@ -52,8 +58,7 @@ export function readOtherQemus(procFs: HostFs, online: readonly number[], ownPid
     for (const tid of procFs.list(`/proc/${pid}/task`).slice(0, MAX_THREADS)) {
       const status = parseTaskStatus(procFs.read(`/proc/${pid}/task/${tid}/status`) ?? '');
       if (!status) continue;
-      const allowed = new Set(status.cpusAllowed);
-      if (online.every((cpu) => allowed.has(cpu))) continue;
+      if (unpinned(status.cpusAllowed)) continue;
       pinned = true;
       for (const cpu of status.cpusAllowed) if (!held.has(cpu) && online.includes(cpu)) held.set(cpu, who);
     }

@@ -14,7 +14,8 @@ function fakeProc(processes: Record<number, { comm: string; cmdline: string[]; t
     fs.mkdirSync(path.join(dir, 'task'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'comm'), `${proc.comm}\n`);
     fs.writeFileSync(path.join(dir, 'cmdline'), proc.cmdline.join('\0') + '\0');
-    fs.writeFileSync(path.join(dir, 'status'), `Name:\t${proc.comm}\nState:\t${proc.state ?? 'S (sleeping)'}\nTgid:\t${pid}\n`);
+    // As in /proc: the process's status is its main thread's.
+    fs.writeFileSync(path.join(dir, 'status'), `Name:\t${proc.comm}\nState:\t${proc.state ?? 'S (sleeping)'}\nTgid:\t${pid}\nPid:\t${pid}\nCpus_allowed_list:\t${proc.threads[Number(pid)] ?? '0-3'}\n`);
     for (const [tid, cpus] of Object.entries(proc.threads)) {
       fs.mkdirSync(path.join(dir, 'task', tid));
       fs.writeFileSync(path.join(dir, 'task', tid, 'status'), `Name:\t${proc.comm}\nTgid:\t${pid}\nPid:\t${tid}\nCpus_allowed_list:\t${cpus}\nMems_allowed_list:\t0\n`);
@@ -50,4 +51,15 @@ test('the guest name from a QEMU command line, as QEMU parses -name', () => {
   assert.equal(qemuGuestName(['qemu', '-name', 'process=x'].join('\0')), null);
   assert.equal(qemuGuestName(['qemu', '-m', '1G'].join('\0')), null);
   assert.equal(qemuGuestName(['qemu', '-name', 'guest=x\u001b[2Jy'].join('\0')), 'x?[2Jy');
+});
+
+test('on an isolcpus host the default affinity (init\'s, without the isolated CPUs) is not a pin', () => {
+  const procFs = fakeProc({
+    1: { comm: 'init', cmdline: ['/sbin/init'], threads: { 1: '0-1,4-5' } },
+    700: { comm: 'qemu-system-x86', cmdline: ['qemu', '-name', 'hand'], threads: { 700: '0-1,4-5', 701: '0-1,4-5' } },
+    800: { comm: 'qemu-system-x86', cmdline: ['qemu', '-name', 'pinned'], threads: { 800: '0-1,4-5', 801: '2' } },
+  });
+  const found = readOtherQemus(procFs, [0, 1, 2, 3, 4, 5, 6, 7], new Set());
+  assert.deepEqual([...found.held], [[2, 'pinned (QEMU pid 800)']]);
+  assert.deepEqual(found.floating, ['hand (QEMU pid 700)']);
 });
