@@ -61,7 +61,8 @@ export async function main(argv: string[], services: Services): Promise<number> 
     return 2;
   }
   const fromEnv = env.LIBVIRT_DEFAULT_URI && LIBVIRT_URI_RE.test(env.LIBVIRT_DEFAULT_URI) ? env.LIBVIRT_DEFAULT_URI : null;
-  const connectUri = givenUris[0] ?? (['audit', 'dump-host', '', 'presets'].includes(args.command ?? '') ? null : fromEnv);
+  // LIBVIRT_DEFAULT_URI chooses libvirt only where nothing else names the host: --root does.
+  const connectUri = givenUris[0] ?? (rootArg !== null || ['audit', 'dump-host', '', 'presets'].includes(args.command ?? '') ? null : fromEnv);
   const ctx: CommandContext = {
     ...services,
     args,

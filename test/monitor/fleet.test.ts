@@ -206,3 +206,12 @@ test('a reading that began before a pause does not undo it: the row stays paused
   assert.ok(shown.length > 0 && shown.every((state) => state === 'paused'), `the row never went back to running: ${shown.join(' ')}`);
   fleet.stop();
 });
+
+test('LIBVIRT_DEFAULT_URI does not override --root: the capture is read, no virsh is run', async () => {
+  const calls: string[][] = [];
+  const run: RunCommand = async (argv) => (calls.push([...argv]), failed('unexpected'));
+  const result = await runMain(['--root', path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/hosts/bare'), 'topology', '--json'], { run, env: { LIBVIRT_DEFAULT_URI: 'qemu:///system', NO_COLOR: '1' } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(JSON.parse(result.stdout).cpus.length > 0);
+  assert.ok(!calls.some((argv) => argv.includes('virsh') || argv[0]?.endsWith('virsh')), JSON.stringify(calls));
+});
