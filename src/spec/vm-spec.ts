@@ -32,7 +32,7 @@ export class SpecError extends UsageError {
 }
 
 export const ACCELS = ['kvm', 'tcg'] as const;
-/** What a spec may say: `auto` (also the default) is kvm where /dev/kvm opens, else tcg. */
+/** What a spec may say: `auto` (also the default) is kvm where the host has /dev/kvm, else tcg. */
 const SPEC_ACCELS = ['auto', 'kvm', 'tcg'] as const;
 
 /**
@@ -183,8 +183,13 @@ export function checkVmName(name: string): string | null {
   if (CONTROL_RE.test(name)) return `must not contain control characters such as newline or tab (${NAME_RULE})`;
   // XML 1.0 has no way to write these (libvirt's domain XML would not be well-formed).
   if (hasNonXmlChar(name)) return `must not contain characters XML cannot hold (U+FFFE, U+FFFF, lone surrogates) (${NAME_RULE})`;
+  // virsh looks a domain up by id, then UUID, then name: such a name could reach another domain.
+  if (VIRSH_AMBIGUOUS_NAME_RE.test(name)) return `must not be all digits or a UUID: virsh would read it as another domain's id or UUID (${NAME_RULE})`;
   return null;
 }
+
+/** Names virsh reads as a domain id (digits) or UUID before it tries them as names. */
+export const VIRSH_AMBIGUOUS_NAME_RE = /^(\d+|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12})$/i;
 
 
 /** Parses "user" | "none" | "tap" | "tap:IFNAME" to a network object; null when not one of those. */
@@ -200,9 +205,10 @@ export function parseNetShorthand(text: string): { mode: 'user' | 'none' | 'tap'
  * @throws SpecError naming the field: `spec.json: disks[0].aio: must be one of native, io_uring, threads`
  */
 /**
- * What this host can do, for the spec's `auto` values: accel auto (and no accel) is kvm unless
- * /dev/kvm is known not to open (then tcg, and a `host` CPU model becomes `max`); vhost auto (and
- * a tap without vhost) uses vhost-net unless /dev/vhost-net is known missing. Unknown (absent)
+ * What this host has, for the spec's `auto` values: accel auto (and no accel) is kvm unless the
+ * host has no /dev/kvm (then tcg, and a `host` CPU model becomes `max`); vhost auto (and a tap
+ * without vhost) uses vhost-net unless /dev/vhost-net is missing. A node that exists but does not
+ * open for this user keeps kvm / vhost: the plan's warning then says how to get access. Unknown (absent)
  * means as on a KVM host. Each such choice that differs from a KVM host is a line in `notes`.
  */
 export interface SpecHostFacts {
@@ -270,7 +276,7 @@ function completeSpec(input: SpecInput, fail: Fail, host: SpecHostFacts): VmSpec
 
   const autoAccel = input.accel === undefined || input.accel === 'auto';
   const accel: Accel = input.accel === undefined || input.accel === 'auto' ? (host.kvmUsable === false ? 'tcg' : 'kvm') : input.accel;
-  if (autoAccel && accel === 'tcg') host.notes?.push('accel auto: /dev/kvm is missing or does not open here, so the VM runs under TCG (software emulation, much slower)');
+  if (autoAccel && accel === 'tcg') host.notes?.push('accel auto: this host has no /dev/kvm, so the VM runs under TCG (software emulation, much slower)');
   const machine = input.machine ?? 'q35';
   if (!QEMU_TOKEN_RE.test(machine)) fail.at('machine', 'must be a QEMU machine type like q35, pc or pc-q35-7.2');
 
@@ -541,7 +547,7 @@ function completeNetwork(input: SpecInput['network'], vcpuCount: number, fail: F
   if (asked === true && mode !== 'tap') fail.at('network.vhost', `vhost-net needs mode tap (mode is ${mode})`);
   // auto: vhost-net for a tap wherever /dev/vhost-net is there (the kernel moves the packets).
   const vhost = asked === 'auto' ? mode === 'tap' && host.vhostUsable !== false : asked;
-  if (asked === 'auto' && mode === 'tap' && !vhost) host.notes?.push('network vhost auto: this host has no usable /dev/vhost-net, so QEMU moves the packets itself (slower; modprobe vhost_net)');
+  if (asked === 'auto' && mode === 'tap' && !vhost) host.notes?.push('network vhost auto: this host has no /dev/vhost-net, so QEMU moves the packets itself (slower; modprobe vhost_net)');
   // One queue pair per vCPU is what multiqueue virtio-net scales with; past 8 the returns drop
   // while interrupt vectors (2 per queue) add up.
   const queues = input?.queues === 'auto' ? (mode === 'tap' ? Math.min(vcpuCount, 8) : 1) : (input?.queues ?? 1);

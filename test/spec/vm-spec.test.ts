@@ -180,12 +180,12 @@ describe('names and sizes', () => {
   });
 });
 
-test('accel auto (and no accel) follows /dev/kvm: tcg where it does not open, with host becoming max; an explicit kvm stays kvm', () => {
+test('accel auto (and no accel) follows /dev/kvm: tcg where the host has none, with host becoming max; an explicit kvm stays kvm', () => {
   const notes: string[] = [];
   const tcg = parseVmSpec({ accel: 'auto', cpu: { model: 'host', cachePassthrough: true } }, 'x', { kvmUsable: false, notes });
   assert.deepEqual([tcg.accel, tcg.cpu.model, tcg.cpu.cachePassthrough], ['tcg', 'max', false]);
   assert.equal(notes.length, 2);
-  assert.match(notes[0]!, /^accel auto: \/dev\/kvm is missing or does not open here/);
+  assert.match(notes[0]!, /^accel auto: this host has no \/dev\/kvm, so the VM runs under TCG/);
   assert.equal(parseVmSpec({}, 'x', { kvmUsable: false }).accel, 'tcg', 'no accel is auto');
   assert.equal(parseVmSpec({ accel: 'auto' }, 'x', { kvmUsable: true }).accel, 'kvm');
   assert.equal(parseVmSpec({ accel: 'auto' }, 'x').accel, 'kvm', 'unknown host: as on a KVM host');
@@ -195,11 +195,11 @@ test('accel auto (and no accel) follows /dev/kvm: tcg where it does not open, wi
   assert.throws(() => parseVmSpec({ accel: 'tcg', cpu: 'host' }, 'x'), /host passthrough needs accel kvm/);
 });
 
-test('network vhost auto (and a tap without vhost) uses vhost-net only where /dev/vhost-net is usable', () => {
+test('network vhost auto (and a tap without vhost) uses vhost-net only where the host has /dev/vhost-net', () => {
   const notes: string[] = [];
   const tap = { mode: 'tap', ifname: 'tap0' };
   assert.equal(parseVmSpec({ network: { ...tap, vhost: 'auto' } }, 'x', { vhostUsable: false, notes }).network.vhost, false);
-  assert.match(notes[0]!, /^network vhost auto: this host has no usable \/dev\/vhost-net/);
+  assert.match(notes[0]!, /^network vhost auto: this host has no \/dev\/vhost-net/);
   assert.equal(parseVmSpec({ network: tap }, 'x', { vhostUsable: false }).network.vhost, false);
   assert.equal(parseVmSpec({ network: tap }, 'x', { vhostUsable: true }).network.vhost, true);
   assert.equal(parseVmSpec({ network: { ...tap, vhost: true } }, 'x', { vhostUsable: false }).network.vhost, true, 'asked for: the plan warns');
@@ -218,4 +218,11 @@ test('extraArgs may not set what the plan decides: -smp, -m, -cpu, -machine/-M, 
   }
   // Options the plan does not decide pass (a passed-through GPU, SMBIOS strings).
   assert.deepEqual(parseVmSpec({ accel: 'tcg', cpu: 'qemu64', extraArgs: ['-device', 'vfio-pci,host=01:00.0', '-smbios', 'type=1,product=x'] }, 'vm.json').extraArgs, ['-device', 'vfio-pci,host=01:00.0', '-smbios', 'type=1,product=x']);
+});
+
+test('a VM name virsh would read as a domain id or UUID is refused', () => {
+  for (const name of ['7', '0042', '6f1c2b7e-3a4d-4c5e-8f9a-0b1c2d3e4f5a', '6F1C2B7E3A4D4C5E8F9A0B1C2D3E4F5A']) {
+    assert.match(checkVmName(name) ?? '', /must not be all digits or a UUID: virsh would read it as another domain's id or UUID/, name);
+  }
+  for (const name of ['vm7', '7vm', 'web-01', '6f1c2b7e-3a4d-4c5e-8f9a-0b1c2d3e4f5']) assert.equal(checkVmName(name), null, name);
 });
