@@ -212,13 +212,20 @@ const kvmDevice: Check = {
     }
     // Only plain account names go into the command (quoted as well); else the user's own $USER.
     const namedGroup = stat ? groupName(ctx.hostFs, stat.gid) : 'kvm';
-    const group = namedGroup !== null && SAFE_ACCOUNT_NAME_RE.test(namedGroup) ? namedGroup : 'kvm';
+    const group = namedGroup !== null && SAFE_ACCOUNT_NAME_RE.test(namedGroup) ? namedGroup : null;
+    const groupText = group ?? `gid ${stat?.gid ?? '?'}`;
     const namedUser = userName(ctx.hostFs, ctx.user.uid);
     const user = namedUser !== null && SAFE_ACCOUNT_NAME_RE.test(namedUser) ? namedUser : '$USER';
+    const who = user === '$USER' ? '"$USER"' : quoteShellWord(user);
     return {
       status: 'fail',
-      evidence: `/dev/kvm: ${device}, group ${group}: not read-write for uid ${ctx.user.uid ?? '?'} (not in group ${group})`,
-      fix: makeFix({ persistent: [`usermod -aG ${quoteShellWord(group)} ${user === '$USER' ? '"$USER"' : quoteShellWord(user)}`, '# then log out and in again (group membership is read at login)'] }),
+      evidence: `/dev/kvm: ${device}, group ${groupText}: not read-write for uid ${ctx.user.uid ?? '?'} (not in group ${groupText})`,
+      fix: makeFix({
+        persistent: group !== null
+          ? [`usermod -aG ${quoteShellWord(group)} ${who}`, '# then log out and in again (group membership is read at login)']
+          // No plain name for the device's group: say what to do rather than name a wrong group.
+          : [`# /dev/kvm belongs to ${groupText}, which has no plain name in /etc/group: add the user to that group, or give the node to the kvm group (udev rule KERNEL=="kvm", GROUP="kvm", MODE="0660")`],
+      }),
     };
   },
 };
