@@ -125,7 +125,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   // CPUs other VMs hold: the plan avoids them and the core map shows who holds them.
   const { topology, cpuInfo, taken, devices } = host;
   // accel and vhost "auto" in a preset are decided by this host's devices, as for kvm-tui plan.
-  const specHost = useMemo(() => ({ kvmUsable: devices.kvm === 'usable', vhostUsable: devices.vhostNet === 'usable' }), [devices]);
+  const specHost = useMemo(() => ({ kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' }), [devices]);
   const [state, dispatch] = useReducer(appReducer, undefined, () =>
     initialAppState({ screen: initialScreen ?? 'audit', presetName: initialPresetName ?? initialPreset(presets, host) }),
   );

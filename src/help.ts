@@ -28,7 +28,7 @@ Usage:
 
 Overrides:
   --name NAME  --vcpus N  --memory SIZE (4G, 4096M)  --hugepages none|2M|1G
-  --accel auto|kvm|tcg (auto, the presets' choice: kvm where /dev/kvm opens, else tcg)
+  --accel auto|kvm|tcg (auto, the presets' choice: kvm where the host has /dev/kvm, else tcg)
   --disk PATH (repeatable)
   --net user|none|tap[:IFNAME]  --strategy compact|spread
 

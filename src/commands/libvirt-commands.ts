@@ -20,6 +20,7 @@ import { LAUNCH_BLOCKING_CODES } from '../plan/codes.js';
 import { planVm } from '../plan/plan-vm.js';
 import { vmRunDir, vmStateDir } from '../shared/vm-paths.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
+import { quoteShellWord } from '../shared/shell-quote.js';
 import { CONNECT_TIMEOUT_MS, openHostBackend } from '../backend/host-backend.js';
 import { LibvirtBackend, pinDrift } from '../backend/libvirt-backend.js';
 import { domainRates, type DomainInfo, type DomainRates, type DomainStats } from '../backend/libvirt-domains.js';
@@ -32,7 +33,7 @@ export async function runLibvirtLaunch(ctx: CommandContext): Promise<number> {
   const host = await openHostBackend(ctx, 'launch');
   const backend = host.libvirt!;
   const devices = host.devices();
-  const { spec, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm === 'usable', vhostUsable: devices.vhostNet === 'usable' });
+  const { spec, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const taken = await host.taken(spec.name);
   const cpuModels = await host.cpuModels(spec);
@@ -76,10 +77,10 @@ export async function runLibvirtLaunch(ctx: CommandContext): Promise<number> {
   }
   const name = JSON.stringify(info.name);
   const pins = [...info.vcpuPins].map(([vcpu, cpus]) => `vCPU ${vcpu} -> ${formatCpuList(cpus)}`).join(', ');
-  const connect = `--connect ${JSON.stringify(backend.uri)}`;
+  const connect = `--connect ${quoteShellWord(backend.uri)}`;
   ctx.stdout(
     `VM ${name} ${info.state} on ${backend.uri}; ${pins}${info.emulatorPins.length ? `; emulator -> ${formatCpuList(info.emulatorPins)}` : ''}\n` +
-      `watch it: kvm-tui monitor ${connect}   stop it: kvm-tui stop ${connect} ${name}\n`,
+      `watch it: kvm-tui monitor ${connect}   stop it: kvm-tui stop ${connect} ${quoteShellWord(info.name)}\n`,
   );
   return 0;
 }
@@ -212,7 +213,7 @@ export async function runLibvirtStop(ctx: CommandContext): Promise<number> {
   const { outcome, undefined: removed } = await backend.stop(name, { force: ctx.args.values.force === true, timeoutMs });
   const quoted = JSON.stringify(name);
   if (outcome === 'timeout') {
-    ctx.stderr(`kvm-tui: stop: domain ${quoted} did not shut down within ${timeoutMs / 1000} s (the guest may ignore the ACPI power button)\nhint: kvm-tui stop --connect ${JSON.stringify(backend.uri)} ${quoted} --force ends it at once\n`);
+    ctx.stderr(`kvm-tui: stop: domain ${quoted} did not shut down within ${timeoutMs / 1000} s (the guest may ignore the ACPI power button)\nhint: kvm-tui stop --connect ${quoteShellWord(backend.uri)} ${quoteShellWord(name)} --force ends it at once\n`);
     return 1;
   }
   ctx.stdout(`domain ${quoted} ${outcome === 'stopped' ? 'stopped' : 'was not running'}${removed ? ' and undefined (kvm-tui defined it)' : ''}\n`);

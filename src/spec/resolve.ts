@@ -13,9 +13,9 @@ import { checkVmName, MAX_VCPUS, parseNetShorthand, parseVmSpec, SpecError, type
 import { backingOfPageOption } from '../shared/page-sizes.js';
 
 export interface ResolveOptions extends PresetOptions {
-  /** Whether /dev/kvm is usable here: what accel auto resolves by (absent: auto means kvm). */
+  /** Whether this host has /dev/kvm: what accel auto resolves by (absent: auto means kvm). */
   kvmUsable?: boolean;
-  /** Whether /dev/vhost-net is usable here: what network vhost auto resolves by (absent: yes). */
+  /** Whether this host has /dev/vhost-net: what network vhost auto resolves by (absent: yes). */
   vhostUsable?: boolean;
   /** Reads a spec file (tests inject one); default node:fs. */
   readFile?: (file: string) => string;
