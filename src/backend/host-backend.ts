@@ -85,7 +85,7 @@ function libvirtHost(ctx: CommandContext, backend: LibvirtBackend, facts: Libvir
     taken: async (name) => {
       const held = await backend.held(facts.topology.online, name);
       floatingNotes.length = 0;
-      if (held.floating.length > 0) floatingNotes.push(`running domains with unpinned threads (they may run on any CPU, this plan's included): ${held.floating.map((n) => JSON.stringify(n)).join(', ')}`);
+      if (held.floating.length > 0) floatingNotes.push(`running domains with unpinned vCPUs (they may run on any CPU, this plan's included): ${held.floating.map((n) => JSON.stringify(n)).join(', ')}`);
       return held.held;
     },
     notes: () => [...floatingNotes, `host facts from libvirt at ${backend.uri} (QEMU ${facts.versions.qemu ?? 'unknown'}, libvirt ${facts.versions.daemon ?? facts.versions.libvirt ?? 'unknown'})`, ...modelNotes],

@@ -9,6 +9,7 @@
 import type { Clock } from '../context.js';
 import { ActionError } from '../errors.js';
 import { formatCpuList } from '../host/cpulist.js';
+import { quoteShellWord } from '../shared/shell-quote.js';
 import type { CpuInfo } from '../host/cpuinfo.js';
 import type { HostDevices } from '../host/devices.js';
 import type { Topology } from '../host/topology.js';
@@ -121,7 +122,7 @@ export class LibvirtBackend {
     const name = plan.spec.name;
     const step = options.onStep ?? (() => undefined);
     if ((await this.virsh.domainState(name)) !== null) {
-      throw new ActionError(`a domain named ${JSON.stringify(name)} exists already on ${this.uri}`, `choose another --name, or remove it: virsh -c ${this.uri} undefine --nvram ${JSON.stringify(name)}`);
+      throw new ActionError(`a domain named ${JSON.stringify(name)} exists already on ${this.uri}`, `choose another --name, or remove it: virsh -c ${quoteShellWord(this.uri)} undefine --nvram ${quoteShellWord(name)}`);
     }
     step('define', `domain ${JSON.stringify(name)} on ${this.uri}`);
     const uuid = await this.virsh.define(xml, name);
@@ -185,7 +186,7 @@ export class LibvirtBackend {
   async repinToPlan(name: string): Promise<string> {
     const info = await readDomain(this.virsh, name);
     if (!info) throw new ActionError(`no domain named ${JSON.stringify(name)} on ${this.uri}`);
-    if (info.plan === null) throw new ActionError(`${JSON.stringify(name)} was not defined by kvm-tui: it has no recorded plan to re-pin to`, `pin it yourself: virsh -c ${this.uri} vcpupin ${JSON.stringify(name)} VCPU CPULIST --live`);
+    if (info.plan === null) throw new ActionError(`${JSON.stringify(name)} was not defined by kvm-tui: it has no recorded plan to re-pin to`, `pin it yourself: virsh -c ${quoteShellWord(this.uri)} vcpupin ${quoteShellWord(name)} VCPU CPULIST --live`);
     if (!isRunningState(info.state)) throw new ActionError(`${JSON.stringify(name)} is ${info.state}: only a running or paused domain is re-pinned`);
     const plan = info.plan;
     const before = pinDrift(plan, info);

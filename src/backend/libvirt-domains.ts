@@ -120,12 +120,12 @@ export function heldByDomains(domains: DomainInfo[], online: number[], except?: 
   const all = online.length;
   for (const domain of domains) {
     if (domain.name === except || !isRunningState(domain.state)) continue;
-    const sets = [...domain.vcpuPins.values(), domain.emulatorPins, ...domain.iothreadPins.values()];
-    for (const cpus of sets) {
-      if (cpus.length >= all && online.every((cpu) => cpus.includes(cpu))) {
-        floating.add(domain.name);
-        continue;
-      }
+    const everywhere = (cpus: number[]) => cpus.length >= all && online.every((cpu) => cpus.includes(cpu));
+    // A floating vCPU is what the note is about (it may land on the plan's CPUs); an emulator
+    // or iothread allowed everywhere holds nothing and is not worth a warning.
+    if ([...domain.vcpuPins.values()].some(everywhere)) floating.add(domain.name);
+    for (const cpus of [...domain.vcpuPins.values(), domain.emulatorPins, ...domain.iothreadPins.values()]) {
+      if (everywhere(cpus)) continue;
       for (const cpu of cpus) if (!held.has(cpu)) held.set(cpu, domain.name);
     }
   }

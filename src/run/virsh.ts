@@ -8,6 +8,7 @@
  * name: a domain named like a number or a UUID is ambiguous, so callers that define a domain
  * should keep using the UUID `define` returns.
  */
+import { quoteShellWord } from '../shared/shell-quote.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -231,10 +232,10 @@ function hintFor(result: CommandResult, uri: string): string | undefined {
   if (/not found/.test(result.error ?? '') && result.exitCode === null) return 'install the libvirt client (Debian: apt-get install libvirt-clients)';
   // The daemon's socket missing or refusing; a storage file libvirt cannot find is not that.
   if (/Failed to connect socket|Connection refused/i.test(text) || (/No such file or directory/i.test(text) && /connect|socket/i.test(text))) {
-    return `start libvirtd (without systemd: virtlogd -d && libvirtd -d, as root) or check the URI ${uri}`;
+    return `start libvirtd (without systemd: virtlogd -d && libvirtd -d, as root) or check the URI ${quoteShellWord(uri)}`;
   }
   if (/authentication|polkit/i.test(text) || /Failed to connect.*Permission denied/i.test(text)) return `${uri} needs root here; use qemu:///session as a normal user`;
-  if (result.timedOut) return `${uri} did not answer in time: check the host is up and reachable (virsh -c ${uri} list); a libvirtd that has just started may still be probing QEMU, so try again in a minute`;
+  if (result.timedOut) return `${uri} did not answer in time: check the host is up and reachable (virsh -c ${quoteShellWord(uri)} list); a libvirtd that has just started may still be probing QEMU, so try again in a minute`;
   return undefined;
 }
 

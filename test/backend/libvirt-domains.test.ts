@@ -74,6 +74,7 @@ test('held CPUs: pins of running and paused domains; a thread free on every CPU 
     [
       domain('pinned', 'running', [[2], [3]], [1]),
       domain('paused', 'paused', [[0]], [0, 1, 2, 3]),
+      domain('loose', 'running', [[0, 1, 2, 3]], [1]),
       domain('off', 'shut off', [[1]], [1]),
       domain('self', 'running', [[1]], [1]),
     ],
@@ -81,7 +82,8 @@ test('held CPUs: pins of running and paused domains; a thread free on every CPU 
     'self',
   );
   assert.deepEqual([...held.held].sort(), [[0, 'paused'], [1, 'pinned'], [2, 'pinned'], [3, 'pinned']]);
-  assert.deepEqual(held.floating, ['paused']);
+  // Only a vCPU allowed everywhere is "floating"; an emulator allowed everywhere holds nothing.
+  assert.deepEqual(held.floating, ['loose']);
 });
 
 test('the plan kvm-tui records in the domain round-trips, and drift names each thread off its plan', () => {
