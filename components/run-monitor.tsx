@@ -23,6 +23,7 @@ import { FleetScreen } from './screens/FleetScreen.js';
 import { fleetHostsFile, readFleetHosts } from '../src/monitor/fleet-hosts.js';
 import { LibvirtBackend } from '../src/backend/libvirt-backend.js';
 import { CONNECT_TIMEOUT_MS } from '../src/backend/host-backend.js';
+import { quoteShellWord } from '../src/shared/shell-quote.js';
 
 /** Ctrl-C in the picker: exit status 130, as for any interrupted program. */
 class InterruptedError extends Error {}
@@ -68,7 +69,7 @@ async function runFleet(ctx: CommandContext): Promise<number> {
   if (name !== undefined) {
     // Open on a domain that is there, or say so (exit 1) rather than show a pane without it.
     const backend = new LibvirtBackend({ uri: uris[0]!, run: ctx.run, env: ctx.env, clock: ctx.clock, timeoutMs: CONNECT_TIMEOUT_MS });
-    if ((await backend.virsh.domainState(name)) === null) throw new ActionError(`monitor: no domain named ${JSON.stringify(name)} on ${uris[0]}`, `kvm-tui status --connect ${JSON.stringify(uris[0])} lists them`);
+    if ((await backend.virsh.domainState(name)) === null) throw new ActionError(`monitor: no domain named ${JSON.stringify(name)} on ${uris[0]}`, `kvm-tui status --connect ${quoteShellWord(uris[0]!)} lists them`);
   }
   const fleet = new Fleet({ uris, run: ctx.run, env: ctx.env, clock: ctx.clock });
   let code = 0;
