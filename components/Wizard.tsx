@@ -23,7 +23,7 @@ import { auditRows, useAudit } from './hooks/use-audit.js';
 import { useAuditEffects } from './hooks/use-audit-effects.js';
 import { ChecklistView } from './screens/Checklist.js';
 import { PlanScreen } from './screens/PlanScreen.js';
-import { PreviewScreen, type PreviewScreenProps } from './screens/PreviewScreen.js';
+import { PreviewScreen, type PreviewFormat, type PreviewScreenProps, type PreviewView } from './screens/PreviewScreen.js';
 import { LaunchScreen } from './screens/LaunchScreen.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
 import { Text } from 'ink';
@@ -39,6 +39,26 @@ import { networkChoices, networkNote, netValue } from '../src/state/vm-offer.js'
 export function specFileName(vmName: string): string {
   return `${vmName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'vm'}.json`;
 }
+
+/** The file name `w` on Preview offers for the shown text. */
+export function previewFileName(vmName: string, format: PreviewFormat): string {
+  const base = specFileName(vmName).replace(/\.json$/, '');
+  return format === 'qemu' ? `${base}-qemu.sh` : format === 'xml' ? `${base}.xml` : `${base}-pin.sh`;
+}
+
+const SAVE_LABEL: Record<'spec' | PreviewFormat, string> = {
+  spec: 'Save the spec to',
+  qemu: 'Write the QEMU command to',
+  xml: 'Write the libvirt XML to',
+  script: 'Write the pin script to',
+};
+
+const WRITTEN: Record<'spec' | PreviewFormat, string> = {
+  spec: 'spec saved (kvm-tui --spec FILE reopens it)',
+  qemu: 'QEMU command written (bash FILE starts the VM paused, as Preview shows it)',
+  xml: 'libvirt XML written (virsh define FILE)',
+  script: 'pin script written (bash FILE pins a running VM and resumes it)',
+};
 
 /** The keys of each screen, for the ? overlay (the ones that work everywhere, then the screen's). */
 export const WIZARD_HELP: Record<string, readonly string[]> = {
@@ -74,6 +94,7 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
     'Preview',
     '  e / x / s             the QEMU command / libvirt XML / pin script',
     '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
+    '  w                     write the shown text to a file (asks before overwriting)',
   ],
   launch: ['Launch', '  Enter, L              launch the planned VM (paused, pinned, verified, resumed)'],
   monitor: ['Monitor', '  p pause/resume  s ACPI shutdown  F force quit  r re-pin  d detach (the VM keeps running)'],
@@ -210,23 +231,27 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
 
   // S at any step: save the spec (the preset with its sizing and map) to a file that
   // `kvm-tui --spec FILE` opens again; never over an existing file without asking.
-  const [saving, setSaving] = useState<{ phase: 'path' | 'exists'; file: string } | null>(null);
+  // w on Preview: the shown text (the QEMU command, the XML, the pin script) the same way.
+  const [saving, setSaving] = useState<{ what: 'spec' | PreviewFormat; phase: 'path' | 'exists'; file: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const save = useCallback(
-    (file: string, overwrite: boolean) => {
+    (what: 'spec' | PreviewFormat, file: string, overwrite: boolean) => {
       try {
-        const text = JSON.stringify(specInputWithOverrides(preset, state.overrides), null, 2) + '\n';
+        const text = what === 'spec' ? JSON.stringify(specInputWithOverrides(preset, state.overrides), null, 2) + '\n' : 'error' in artefacts ? null : artefacts[what];
+        if (text === null) return setSaving(null);
         const outcome = services.saveSpec(file, text, { overwrite });
-        if ('exists' in outcome) return setSaving({ phase: 'exists', file });
+        if ('exists' in outcome) return setSaving({ what, phase: 'exists', file });
         setSaving(null);
-        setNotice(`${outcome.written}: spec saved (kvm-tui --spec FILE reopens it)`);
+        setNotice(`${outcome.written}: ${WRITTEN[what]}`);
       } catch (error) {
         setSaving(null);
         setNotice(`not saved: ${(error as Error).message}`);
       }
     },
-    [preset, state.overrides, services],
+    [preset, state.overrides, services, artefacts],
   );
+  // The Preview tab's format and scroll live here: coming back to the step finds them as left.
+  const [previewView, setPreviewView] = useState<PreviewView>({ format: 'qemu', top: 0 });
   // The overlays are drawn at the terminal's width (the screens get theirs from App).
   const columns = size?.columns ?? terminal.columns;
   const terminalRows = size?.rows ?? terminal.rows;
@@ -275,9 +300,9 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     ) : null;
   const saveOverlay = saving ? (
     saving.phase === 'path' ? (
-      <TextPrompt label="Save the spec to (Enter saves, Esc cancels): " initial={saving.file} onSubmit={(file) => (file.trim() ? save(file.trim(), false) : setSaving(null))} onCancel={() => setSaving(null)} width={columns - 1} />
+      <TextPrompt label={`${SAVE_LABEL[saving.what]} (Enter saves, Esc cancels): `} initial={saving.file} onSubmit={(file) => (file.trim() ? save(saving.what, file.trim(), false) : setSaving(null))} onCancel={() => setSaving(null)} width={columns - 1} />
     ) : (
-      <ExistsPrompt file={saving.file} onOverwrite={() => save(saving.file, true)} onRename={() => setSaving({ phase: 'path', file: saving.file })} onCancel={() => setSaving(null)} />
+      <ExistsPrompt file={saving.file} onOverwrite={() => save(saving.what, saving.file, true)} onRename={() => setSaving({ what: saving.what, phase: 'path', file: saving.file })} onCancel={() => setSaving(null)} />
     )
   ) : null;
 
@@ -348,7 +373,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
         />
       ),
     },
-    { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} width={width} height={height} /> },
+    { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} width={width} height={height} view={previewView} onView={setPreviewView} onWrite={(format) => setSaving({ what: format, phase: 'path', file: `./${previewFileName(spec.name, format)}` })} /> },
     {
       id: 'launch',
       title: 'Launch',
@@ -377,7 +402,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
       onNavigationKey={(key, screenIds) => {
         // A note is about the action just taken: the next key clears it.
         if (notice) setNotice(null);
-        if (key.input === 'S' && !state.picking && !typing) return setSaving({ phase: 'path', file: `./${specFileName(spec.name)}` });
+        if (key.input === 'S' && !state.picking && !typing) return setSaving({ what: 'spec', phase: 'path', file: `./${specFileName(spec.name)}` });
         if (key.input === 'R' && !state.picking && !typing && !modal) {
           // The host as it is now: huge pages, free memory, devices, CPUs other VMs took or freed.
           refreshHost();

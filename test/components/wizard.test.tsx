@@ -217,6 +217,40 @@ describe('wizard: saving the spec', () => {
   });
 });
 
+describe('wizard preview', () => {
+  test('w writes the shown text (here the XML) to a file it asks for; the format and scroll are kept when the step is left and entered again', async () => {
+    const { services, host } = setup();
+    const files = new Map<string, string>();
+    const app = render(
+      <Wizard
+        services={{
+          ...services,
+          saveSpec: (file, text, options) => {
+            if (files.has(file) && !options.overwrite) return { exists: `/abs/${file}` };
+            files.set(file, text);
+            return { written: `/abs/${file}` };
+          },
+        }}
+        host={host}
+      />,
+    );
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
+    await pressUntil(app.stdin, '4', () => /\[4 Preview\]/.test(frame()), 'the preview');
+    await pressUntil(app.stdin, 'x', () => /\[x libvirt XML\]/.test(frame()), 'the XML');
+    await pressUntil(app.stdin, 'j', () => /lines 2-/.test(frame()), 'scrolled one line');
+    await pressUntil(app.stdin, 'w', () => /Write the libvirt XML to \(Enter saves, Esc cancels\): \.\/balanced\.xml/.test(frame()), 'the prompt').catch((error: Error) => {
+      throw new Error(`${error.message}\n${frame()}`);
+    });
+    await pressUntil(app.stdin, '\r', () => /\/abs\/\.\/balanced\.xml: libvirt XML written/.test(frame()), 'written');
+    assert.match(files.get('./balanced.xml')!, /^<domain type="qemu">/);
+    await pressUntil(app.stdin, '3', () => /\[3 Plan\]/.test(frame()), 'away');
+    await pressUntil(app.stdin, '4', () => /\[4 Preview\]/.test(frame()), 'back');
+    assert.match(frame(), /\[x libvirt XML\]/, 'the format is kept');
+    assert.match(frame(), /lines 2-/, 'the scroll is kept');
+  });
+});
+
 describe('wizard launch and monitor steps', () => {
   test('on a captured host, Launch says why it is off and Monitor that nothing runs', async () => {
     const { services, host } = setup();
