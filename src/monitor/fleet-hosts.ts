@@ -5,20 +5,17 @@
  * an error naming the file and the line, never skipped (a host silently missing from the pane
  * would look like a host with no domains).
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { LIBVIRT_URI_RE } from '../cli-args.js';
 import { UsageError } from '../errors.js';
 import { readRegularFile } from '../host/host-fs.js';
+import { kvmTuiConfigDir } from '../spec/presets.js';
 
 /** More hosts than one pane can show; a larger file is not a hosts list. */
 const MAX_HOSTS_BYTES = 256 * 1024;
 
 export function fleetHostsFile(env: NodeJS.ProcessEnv): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  // The XDG spec says relative values are invalid and must be ignored.
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
-  return path.join(base, 'kvm-tui', 'hosts');
+  return path.join(kvmTuiConfigDir(env), 'hosts');
 }
 
 /** The URIs a hosts file names, in its order, each once. Throws UsageError naming what is wrong. */

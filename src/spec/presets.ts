@@ -38,12 +38,17 @@ const PresetFileSchema = z.strictObject(
   { error: 'must be an object with name, description, reasoning and spec' },
 );
 
-/** Where the user's presets live. */
-export function userPresetDir(env: NodeJS.ProcessEnv): string {
+/** kvm-tui's config dir: $XDG_CONFIG_HOME/kvm-tui (default ~/.config/kvm-tui). */
+export function kvmTuiConfigDir(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG spec says relative values are invalid and must be ignored.
   const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
-  return path.join(base, 'kvm-tui', 'presets');
+  return path.join(base, 'kvm-tui');
+}
+
+/** Where the user's presets live. */
+export function userPresetDir(env: NodeJS.ProcessEnv): string {
+  return path.join(kvmTuiConfigDir(env), 'presets');
 }
 
 /** Validates one preset file's content; `source` names it in errors. */
