@@ -3,11 +3,12 @@
  * state in words (ok, connecting, DOWN) and when it last answered, a row per domain (state,
  * vCPUs, CPU%, the worst vCPU's steal in ms/s, memory, where its vCPUs are pinned, DRIFT from
  * kvm-tui's plan), an error row for a host that does not answer with libvirt's words and when it
- * is retried, and the keys. Colour only repeats what the words say.
+ * is retried, and the keys. Colour only repeats what the words say; names and libvirt's words
+ * come from remote daemons and go through printable() (no control character reaches the terminal).
  */
 import { formatCpuList } from '../../src/host/cpulist.js';
 import type { FleetHostState } from '../../src/monitor/fleet.js';
-import { fit } from '../../src/shared/text.js';
+import { fit, printable } from '../../src/shared/text.js';
 import type { MonitorLine } from './monitor-lines.js';
 
 export interface FleetView {
@@ -73,8 +74,6 @@ export function fleetRows(hosts: readonly FleetHostState[]): Array<{ uri: string
   return hosts.flatMap((host) => (host.status === 'ok' ? host.domains.map((domain) => ({ uri: host.uri, name: domain.info.name, state: domain.info.state, ours: domain.info.plan !== null })) : []));
 }
 
-/** Names and errors come from remote daemons: no control character reaches the terminal. */
-const clean = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 const fig = (value: number | null | undefined, digits = 0) => (value === null || value === undefined ? '-' : value.toFixed(digits));
 
@@ -97,11 +96,11 @@ export function buildFleetLines(view: FleetView): MonitorLine[] {
   for (const host of view.hosts) {
     const age = host.updatedAtMs === null ? '' : `  updated ${Math.max(0, Math.round((view.nowMs - host.updatedAtMs) / 1000))} s ago`;
     const status = host.status === 'ok' ? 'ok' : host.status === 'connecting' ? 'connecting...' : 'DOWN';
-    line(`${clean(host.uri)}  ${status}${host.status === 'ok' ? `  ${host.domains.length} domain${host.domains.length === 1 ? '' : 's'}` : ''}${age}`, { bold: true, color: host.status === 'down' ? 'red' : host.status === 'ok' ? 'green' : 'yellow' });
+    line(`${printable(host.uri)}  ${status}${host.status === 'ok' ? `  ${host.domains.length} domain${host.domains.length === 1 ? '' : 's'}` : ''}${age}`, { bold: true, color: host.status === 'down' ? 'red' : host.status === 'ok' ? 'green' : 'yellow' });
     if (host.status === 'down') {
       // The retry first: a long libvirt message is what gets cut at the edge.
       const retry = host.retryAtMs === null ? '' : `retry in ${Math.max(0, Math.ceil((host.retryAtMs - view.nowMs) / 1000))} s: `;
-      line(`  ! ${retry}${clean(host.error ?? 'no answer')}`, { color: 'red' });
+      line(`  ! ${retry}${printable(host.error ?? 'no answer')}`, { color: 'red' });
       continue;
     }
     if (host.status === 'connecting') continue;
@@ -114,12 +113,12 @@ export function buildFleetLines(view: FleetView): MonitorLine[] {
       const rates = domain.rates;
       const steal = rates && rates.vcpus.length > 0 && rates.vcpus.every((vcpu) => vcpu.stealMsPerSec !== null) ? Math.max(...rates.vcpus.map((vcpu) => vcpu.stealMsPerSec ?? 0)) : null;
       const pins = [...domain.info.vcpuPins.values()].map((cpus) => formatCpuList(cpus)).join(' ');
-      const drift = domain.drift.length > 0 ? `  DRIFT: ${clean(domain.drift[0]!)}` : '';
+      const drift = domain.drift.length > 0 ? `  DRIFT: ${printable(domain.drift[0]!)}` : '';
       const state = domain.info.state === 'running' ? 'running' : domain.info.state === 'shut off' ? 'off' : domain.info.state;
       const chosen = view.selected?.uri === host.uri && view.selected.name === domain.info.name;
       if (chosen) selectedLine = out.length;
       line(
-        `${chosen ? '> ' : '  '}${fit(clean(domain.info.name), nameWidth)} ${fit(clean(state), 9).padEnd(9)} ${String(domain.info.vcpuPins.size).padStart(4)} ${fig(rates?.cpuPercent, 1).padStart(6)} ${fig(steal, 1).padStart(6)} ${(rates?.memoryKiB ? String(Math.round(rates.memoryKiB / 1024)) : '-').padStart(8)}  ${pins}${drift}`,
+        `${chosen ? '> ' : '  '}${fit(printable(domain.info.name), nameWidth)} ${fit(printable(state), 9).padEnd(9)} ${String(domain.info.vcpuPins.size).padStart(4)} ${fig(rates?.cpuPercent, 1).padStart(6)} ${fig(steal, 1).padStart(6)} ${(rates?.memoryKiB ? String(Math.round(rates.memoryKiB / 1024)) : '-').padStart(8)}  ${pins}${drift}`,
         { ...(domain.drift.length > 0 ? { color: 'yellow' as const } : {}), ...(chosen ? { inverse: true } : {}) },
       );
       if (view.expanded?.has(fleetKey(host.uri, domain.info.name))) for (const detail of detailLines(domain)) line(detail.text, detail.color ? { color: detail.color } : {});
@@ -128,8 +127,8 @@ export function buildFleetLines(view: FleetView): MonitorLine[] {
   // Keys at the bottom, the message above them; never taller than the terminal.
   const footer: MonitorLine[] = [];
   if (view.confirmForce && view.selected) {
-    footer.push({ text: fit(`force ${clean(view.selected.name)} off now (virsh destroy, like pulling the plug)? y / any other key: no`, width), color: 'red', bold: true });
-  } else if (view.message) footer.push({ text: fit(clean(view.message), width), color: 'cyan' });
+    footer.push({ text: fit(`force ${printable(view.selected.name)} off now (virsh destroy, like pulling the plug)? y / any other key: no`, width), color: 'red', bold: true });
+  } else if (view.message) footer.push({ text: fit(printable(view.message), width), color: 'cyan' });
   footer.push({ text: fit('q quit  j/k  Enter open  p pause  s stop  F force  r re-pin  c reconnect  ? help', width), color: 'gray' });
   return [...window(out, selectedLine, Math.max(2, view.height - footer.length), width), ...footer];
 }

@@ -10,12 +10,13 @@ import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Topology } from '../../src/host/topology.js';
 import { formatCpuList } from '../../src/host/cpulist.js';
+import { heldCpusByVm } from '../../src/host/topology-text.js';
 import type { Plan, Preset } from '../../src/spec/types.js';
 import { CoreMap } from '../widgets/CoreMap.js';
 import { planMarks } from '../present/plan-marks.js';
 import type { VmLine } from '../present/vm-lines.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
-import { wrapText } from '../../src/shared/text.js';
+import { printable, wrapText } from '../../src/shared/text.js';
 import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
 import { editFilter, matchesFilter } from '../../src/state/text-filter.js';
 
@@ -243,7 +244,5 @@ function EDIT_KEYS(vcpu: number, cpu: number | null): string {
 
 /** Who holds which CPUs, short: `web 2,3; db 4` (names cleaned of control characters). */
 function heldSummary(taken: ReadonlyMap<number, string>): string {
-  const byVm = new Map<string, number[]>();
-  for (const [cpu, who] of [...taken].sort((a, b) => a[0] - b[0])) byVm.set(who, [...(byVm.get(who) ?? []), cpu]);
-  return [...byVm].map(([who, cpus]) => `${who.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')} ${formatCpuList(cpus)}`).join('; ');
+  return heldCpusByVm(taken).map(([who, cpus]) => `${printable(who)} ${formatCpuList(cpus)}`).join('; ');
 }

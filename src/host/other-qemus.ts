@@ -10,6 +10,7 @@
  */
 import type { HostFs } from './host-fs.js';
 import { parseTaskStatus } from './proc-task.js';
+import { printable } from '../shared/text.js';
 
 export interface OtherQemus {
   /** CPU -> who holds it: `web (QEMU pid 4242)`. */
@@ -32,7 +33,7 @@ export function qemuGuestName(cmdline: string): string | null {
   const parts = value.replace(/,,/g, '\u0000').split(',').map((part) => part.replace(/\u0000/g, ','));
   const guest = parts.find((part) => part.startsWith('guest='));
   const name = guest ? guest.slice('guest='.length) : parts[0]!.includes('=') ? null : parts[0]!;
-  return name ? name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 64) : null;
+  return name ? printable(name).slice(0, 64) : null;
 }
 
 export function readOtherQemus(procFs: HostFs, online: readonly number[], ownPids: ReadonlySet<number>): OtherQemus {

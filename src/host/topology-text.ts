@@ -247,7 +247,12 @@ export function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
  * line; [] when none. What plan and topology print under "held by other VMs".
  */
 export function formatHeldCpus(taken: ReadonlyMap<number, string>): string[] {
+  return heldCpusByVm(taken).map(([name, cpus]) => `  ${JSON.stringify(name)}  CPU${cpus.length === 1 ? '' : 's'} ${formatCpuList(cpus)}`);
+}
+
+/** The held CPUs grouped by who holds them, each VM's CPUs ascending, VMs by their first CPU. */
+export function heldCpusByVm(taken: ReadonlyMap<number, string>): Array<[string, number[]]> {
   const byVm = new Map<string, number[]>();
   for (const [cpu, name] of [...taken].sort((a, b) => a[0] - b[0])) byVm.set(name, [...(byVm.get(name) ?? []), cpu]);
-  return [...byVm].map(([name, cpus]) => `  ${JSON.stringify(name)}  CPU${cpus.length === 1 ? '' : 's'} ${formatCpuList(cpus)}`);
+  return [...byVm];
 }

@@ -27,6 +27,12 @@ export function wrapText(text: string, width: number, indent = '', longWords: 'c
   return lines.length > 0 ? lines : [''];
 }
 
+/** Text from another host or process for the terminal: each control character becomes "?". */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** Cut to `width` with an ellipsis, or pad to it. */
 export function fit(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
