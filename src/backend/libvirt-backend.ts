@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../context.js';
 import { ActionError } from '../errors.js';
-import { formatCpuList } from '../host/cpulist.js';
+import { formatCpuList, sameCpus } from '../host/cpulist.js';
 import { quoteShellWord } from '../shared/shell-quote.js';
 import type { CpuInfo } from '../host/cpuinfo.js';
 import type { HostDevices } from '../host/devices.js';
@@ -262,16 +262,15 @@ export function planPins(plan: Plan): DomainPlan {
 
 /** Differences between planned pins and what libvirt reports (empty = as planned). */
 export function pinDrift(plan: DomainPlan, info: Pick<DomainInfo, 'vcpuPins' | 'emulatorPins' | 'iothreadPins'>): string[] {
-  const same = (a: number[], b: number[]) => a.length === b.length && a.every((cpu, i) => cpu === b[i]);
   const out: string[] = [];
   plan.vcpus.forEach((cpus, vcpu) => {
     const live = info.vcpuPins.get(vcpu);
-    if (cpus.length > 0 && (!live || !same(live, cpus))) out.push(`vCPU ${vcpu} on ${live ? formatCpuList(live) : 'nothing'}, planned ${formatCpuList(cpus)}`);
+    if (cpus.length > 0 && (!live || !sameCpus(live, cpus))) out.push(`vCPU ${vcpu} on ${live ? formatCpuList(live) : 'nothing'}, planned ${formatCpuList(cpus)}`);
   });
-  if (plan.emulator.length > 0 && !same(info.emulatorPins, plan.emulator)) out.push(`emulator on ${formatCpuList(info.emulatorPins)}, planned ${formatCpuList(plan.emulator)}`);
+  if (plan.emulator.length > 0 && !sameCpus(info.emulatorPins, plan.emulator)) out.push(`emulator on ${formatCpuList(info.emulatorPins)}, planned ${formatCpuList(plan.emulator)}`);
   plan.iothreads.forEach((cpus, index) => {
     const live = info.iothreadPins.get(index + 1);
-    if (cpus.length > 0 && (!live || !same(live, cpus))) out.push(`iothread ${index + 1} on ${live ? formatCpuList(live) : 'nothing'}, planned ${formatCpuList(cpus)}`);
+    if (cpus.length > 0 && (!live || !sameCpus(live, cpus))) out.push(`iothread ${index + 1} on ${live ? formatCpuList(live) : 'nothing'}, planned ${formatCpuList(cpus)}`);
   });
   return out;
 }

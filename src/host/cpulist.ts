@@ -80,3 +80,11 @@ export function formatCpuList(cpus: Iterable<number>): string {
 function truncate(text: string): string {
   return text.length > 40 ? text.slice(0, 37) + '...' : text;
 }
+
+/** Whether two CPU lists name the same CPUs (in any order). */
+export function sameCpus(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const sortedA = [...a].sort((x, y) => x - y);
+  const sortedB = [...b].sort((x, y) => x - y);
+  return sortedA.every((cpu, index) => cpu === sortedB[index]);
+}

@@ -8,6 +8,7 @@
  * named as floating (it may run on the plan's CPUs, and nothing can be held for it).
  * A process or thread that ends while it is read is skipped, and so is a zombie.
  */
+import { sameCpus } from './cpulist.js';
 import type { HostFs } from './host-fs.js';
 import { parseTaskStatus } from './proc-task.js';
 import { printable } from '../shared/text.js';
@@ -42,8 +43,7 @@ export function readOtherQemus(procFs: HostFs, online: readonly number[], ownPid
   // What a process gets when nobody pins it: init's affinity (all online CPUs, or without the
   // isolcpus ones, which the kernel leaves out of every default affinity). That is not a pin.
   const initAllowed = parseTaskStatus(procFs.read('/proc/1/status') ?? '')?.cpusAllowed ?? null;
-  const sameSet = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((cpu) => b.includes(cpu));
-  const unpinned = (allowed: readonly number[]) => online.every((cpu) => allowed.includes(cpu)) || (initAllowed !== null && sameSet(allowed, initAllowed));
+  const unpinned = (allowed: readonly number[]) => online.every((cpu) => allowed.includes(cpu)) || (initAllowed !== null && sameCpus(allowed, initAllowed));
   for (const entry of procFs.list('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);

@@ -29,12 +29,7 @@ export function listThreads(procFs: HostFs, pid: number): number[] {
     .filter((tid) => Number.isInteger(tid) && tid > 0);
 }
 
-export function sameCpus(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  const sortedA = [...a].sort((x, y) => x - y);
-  const sortedB = [...b].sort((x, y) => x - y);
-  return sortedA.every((cpu, index) => cpu === sortedB[index]);
-}
+export { sameCpus } from '../host/cpulist.js';
 
 /** Linux's numbers for the real-time policies (sched(7)), as /proc/PID/task/TID/stat field 41 gives them. */
 export const SCHED_POLICY_NUMBER = { fifo: 1, rr: 2 } as const;
