@@ -36,6 +36,8 @@ export interface HostBackend {
   cpuModels(spec: VmSpec): Promise<CpuModelFacts | undefined>;
   /** The libvirt connection (null for direct). */
   libvirt: LibvirtBackend | null;
+  /** The QEMU binary the host's libvirt runs (capabilities' <emulator>), for the XML; null: the default. */
+  emulator: string | null;
 }
 
 /** Per virsh call for commands (a connection that hangs is cut after it). */
@@ -70,6 +72,7 @@ function directBackend(ctx: CommandContext): HostBackend {
     target: (command) => qemuTarget(ctx, command),
     cpuModels: (spec) => cpuModelFacts(ctx, spec),
     libvirt: null,
+    emulator: null,
   };
 }
 
@@ -103,5 +106,6 @@ function libvirtHost(ctx: CommandContext, backend: LibvirtBackend, facts: Libvir
       return undefined;
     },
     libvirt: backend,
+    emulator: facts.emulator,
   };
 }

@@ -48,12 +48,11 @@ export async function runLibvirtLaunch(ctx: CommandContext): Promise<number> {
   let xml: string;
   try {
     // The run and state dirs only name files in the QEMU argv; libvirt keeps its own.
-    const facts = await backend.hostFacts();
     xml = generateAll(plan, {
       runDir: vmRunDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid }),
       stateDir: vmStateDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid }),
       target: await host.target('launch'),
-      ...(facts.emulator ? { emulatorBinary: facts.emulator } : {}),
+      ...(host.emulator ? { emulatorBinary: host.emulator } : {}),
       serialLog: !isSessionUri(backend.uri),
     }).xml;
   } catch (error) {
