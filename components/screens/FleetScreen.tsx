@@ -5,9 +5,10 @@
  * through the model; c reconnects hosts that are down; q leaves (the domains keep running).
  */
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Box, Text, useApp, useInput, type Key } from 'ink';
+import { useApp, useInput, type Key } from 'ink';
 import type { FleetAction, FleetHostState } from '../../src/monitor/fleet.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { PaneLines } from '../widgets/PaneLines.js';
 import { buildFleetLines, fleetKey, fleetRows } from '../present/fleet-lines.js';
 import { VIRSH_AMBIGUOUS_NAME_RE } from '../../src/spec/vm-spec.js';
 
@@ -119,13 +120,5 @@ export function FleetScreen({ fleet, color = true, onExit, focus }: FleetScreenP
     onKey.current = handle;
   });
   const lines = buildFleetLines({ hosts, width: columns, height: terminalRows, nowMs: fleet.now(), help, message, selected: confirmForce ?? (current ? { uri: current.uri, name: current.name } : null), confirmForce: confirmForce !== null, expanded });
-  return (
-    <Box flexDirection="column">
-      {lines.map((line, index) => (
-        <Text key={index} color={color ? line.color : undefined} bold={line.bold} inverse={line.inverse} wrap="truncate">
-          {line.text}
-        </Text>
-      ))}
-    </Box>
-  );
+  return <PaneLines lines={lines} color={color} />;
 }

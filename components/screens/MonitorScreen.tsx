@@ -4,11 +4,12 @@
  * leave (q, d, Ctrl-C: the VM keeps running). Effects live in useMonitor; this only renders.
  */
 import React, { useEffect, useReducer, useRef } from 'react';
-import { Box, Text, useApp, useInput } from 'ink';
+import { useApp, useInput } from 'ink';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
 import { useMonitor, type MonitorServices } from '../hooks/use-monitor.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { PaneLines } from '../widgets/PaneLines.js';
 import { buildMonitorLines } from '../present/monitor-lines.js';
 
 /** How long after the ACPI button the pane offers to force the VM off. */
@@ -124,15 +125,7 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     nowMs: live.nowMs,
     ascii,
   });
-  return (
-    <Box flexDirection="column">
-      {lines.map((line, index) => (
-        <Text key={index} color={color ? line.color : undefined} bold={line.bold} inverse={line.inverse} wrap="truncate">
-          {line.text}
-        </Text>
-      ))}
-    </Box>
-  );
+  return <PaneLines lines={lines} color={color} />;
 }
 
 export type { MonitorSnapshot };

@@ -85,10 +85,7 @@ class HostWatcher {
 
   /** Retry a down host now (the user's `r`). */
   retryNow(): void {
-    if (this.stopped || this.busy || this.state.status === 'ok') return;
-    if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
-    this.timer = null;
-    void this.tick();
+    if (this.state.status !== 'ok') this.refreshNow();
   }
 
   /** One action on one of this host's domains; the section is re-read (pins too) right after. */
