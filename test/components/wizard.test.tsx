@@ -33,6 +33,19 @@ async function pressUntil(stdin: { write: (data: string) => void }, key: string,
 
 const XEON = 'hwloc-32intel64-2p8co2t+8ve';
 
+/** saveSpec into memory: an existing file is reported unless overwrite is given; every call is kept. */
+function fakeSaves() {
+  const files = new Map<string, string>();
+  const writes: Array<{ file: string; overwrite: boolean }> = [];
+  const saveSpec = (file: string, text: string, options: { overwrite: boolean }): { written: string } | { exists: string } => {
+    writes.push({ file, overwrite: options.overwrite });
+    if (files.has(file) && !options.overwrite) return { exists: `/abs/${file}` };
+    files.set(file, text);
+    return { written: `/abs/${file}` };
+  };
+  return { files, writes, saveSpec };
+}
+
 function setup() {
   const services = capturedHostServices(fixtureRoot(XEON));
   const host = services.readHost();
@@ -185,22 +198,8 @@ describe('wizard: saving the spec', () => {
   test('S asks for a path, writes the spec as written (sizing included), asks before overwriting, and the file reads back', async () => {
     const { services, host } = setup();
     const { parseVmSpec } = await import('../../src/spec/vm-spec.js');
-    const files = new Map<string, string>();
-    const writes: Array<{ file: string; overwrite: boolean }> = [];
-    const app = render(
-      <Wizard
-        services={{
-          ...services,
-          saveSpec: (file, text, options) => {
-            writes.push({ file, overwrite: options.overwrite });
-            if (files.has(file) && !options.overwrite) return { exists: `/abs/${file}` };
-            files.set(file, text);
-            return { written: `/abs/${file}` };
-          },
-        }}
-        host={host}
-      />,
-    );
+    const { files, writes, saveSpec } = fakeSaves();
+    const app = render(<Wizard services={{ ...services, saveSpec }} host={host} />);
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
     await pressUntil(app.stdin, '3', () => /preset balanced/.test(frame()), 'the plan screen');
@@ -220,20 +219,8 @@ describe('wizard: saving the spec', () => {
 describe('wizard preview', () => {
   test('w writes the shown text (here the XML) to a file it asks for; the format and scroll are kept when the step is left and entered again', async () => {
     const { services, host } = setup();
-    const files = new Map<string, string>();
-    const app = render(
-      <Wizard
-        services={{
-          ...services,
-          saveSpec: (file, text, options) => {
-            if (files.has(file) && !options.overwrite) return { exists: `/abs/${file}` };
-            files.set(file, text);
-            return { written: `/abs/${file}` };
-          },
-        }}
-        host={host}
-      />,
-    );
+    const { files, saveSpec } = fakeSaves();
+    const app = render(<Wizard services={{ ...services, saveSpec }} host={host} />);
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
     await pressUntil(app.stdin, '4', () => /\[4 Preview\]/.test(frame()), 'the preview');
