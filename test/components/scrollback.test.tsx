@@ -7,8 +7,15 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import React from 'react';
-import { Box, render, Text } from 'ink';
-import { CLEAR_SCROLLBACK, keepScrollback } from '../../components/terminal/full-screen.js';
+
+// On a terminal kvm-tui drops CI and CONTINUOUS_INTEGRATION before Ink loads (src/bin.ts): with
+// either set, Ink takes its output for a build log and draws only the last frame, so it never
+// clears anything. This test is about the terminal, so it does the same before importing Ink (a
+// CI job sets CI=true).
+delete process.env.CI;
+delete process.env.CONTINUOUS_INTEGRATION;
+const { Box, render, Text } = await import('ink');
+const { CLEAR_SCROLLBACK, keepScrollback } = await import('../../components/terminal/full-screen.js');
 
 class FakeTty extends EventEmitter {
   columns = 40;
