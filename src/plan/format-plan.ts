@@ -41,7 +41,7 @@ export function formatPlan(plan: Plan, topology: Topology, source: string): stri
   if (plan.iothreads.length === 0) out.push('  iothreads:    none');
   for (const thread of plan.iothreads) {
     const disks = thread.disks && thread.disks.length > 0 ? `, ${thread.disks.map((index) => spec.disks[index]!.path).join(', ')}` : '';
-    out.push(`  iothread ${thread.id}: ${pinned(thread.hostCpus)} (${spec.iothreads.placement}${disks})`);
+    out.push(`  iothread ${thread.id}: ${pinned(thread.hostCpus)} (${spec.iothreads.cpus ? 'as given' : spec.iothreads.placement}${disks})`);
   }
   const memoryFlags = [spec.memory.prealloc && 'prealloc', spec.memory.lock && 'locked', spec.memory.share && 'shared'].filter(Boolean);
   const nodes = plan.memory.hostNodes.length === 0 ? 'any host node' : `host node${plan.memory.hostNodes.length === 1 ? '' : 's'} ${plan.memory.hostNodes.join(', ')}`;

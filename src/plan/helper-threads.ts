@@ -44,14 +44,14 @@ export interface HelperThreadsInput {
 export function placeHelperThreads(input: HelperThreadsInput): { emulator: number[]; iothreads: PlanIothread[] } {
   const { spec } = input;
   const reservedCpus = new Set<number>([...input.vcpuHostCpus, ...(input.idleCpus ?? [])]);
-  const usesHousekeeping = (spec.emulator.cpus === null && spec.emulator.placement === 'housekeeping') || (spec.iothreads.count > 0 && spec.iothreads.placement === 'housekeeping');
+  const usesHousekeeping = (spec.emulator.cpus === null && spec.emulator.placement === 'housekeeping') || (spec.iothreads.count > 0 && (spec.iothreads.cpus ?? null) === null && spec.iothreads.placement === 'housekeeping');
   const localHousekeeping = usesHousekeeping ? localHousekeepingCpus(input.offer, input.vcpuHostCpus, input.hostNodes) : null;
   const common = { offer: input.offer, vcpuHostCpus: input.vcpuHostCpus, hostNodes: input.hostNodes, messages: input.messages, localHousekeeping };
   const emulator = placeHelperThread({ ...common, what: 'emulator', placement: spec.emulator.placement, explicitCpus: spec.emulator.cpus, reservedCpus });
   if (spec.emulator.placement === 'dedicated') for (const cpu of emulator) reservedCpus.add(cpu);
   const iothreads = unpinnedIothreads(spec).map((thread) => {
-    const hostCpus = placeHelperThread({ ...common, what: `iothread ${thread.id}`, placement: spec.iothreads.placement, explicitCpus: null, reservedCpus });
-    if (spec.iothreads.placement === 'dedicated') for (const cpu of hostCpus) reservedCpus.add(cpu);
+    const hostCpus = placeHelperThread({ ...common, what: `iothread ${thread.id}`, placement: spec.iothreads.placement, explicitCpus: spec.iothreads.cpus ?? null, reservedCpus });
+    if (spec.iothreads.placement === 'dedicated' && (spec.iothreads.cpus ?? null) === null) for (const cpu of hostCpus) reservedCpus.add(cpu);
     return { ...thread, hostCpus };
   });
   return { emulator, iothreads };
@@ -93,7 +93,7 @@ export interface HelperThreadInput {
   /** Names the helper in warnings: "emulator", "iothread io0". */
   what: string;
   placement: HelperPlacement;
-  /** CPUs the spec lists for this helper (checked before placement), used as given. */
+  /** CPUs the spec lists for this helper (emulator.cpus, iothreads.cpus; checked before placement), used as given. */
   explicitCpus: number[] | null;
   vcpuHostCpus: number[];
   hostNodes: number[];
@@ -171,7 +171,7 @@ function warnIfRemote(input: HelperThreadInput, cpus: number[]): void {
   const otherPackage = cpus.every((cpu) => !vmSockets.has(view.byCpu.get(cpu)!.socket));
   const vmNodes = `node${input.hostNodes.length === 1 ? '' : 's'} ${input.hostNodes.join(', ')}`;
   const why = input.explicitCpus !== null
-    ? `as emulator.cpus lists; list CPUs of ${vmNodes} to keep it near`
+    ? `as ${input.what === 'emulator' ? 'emulator.cpus' : 'iothreads.cpus'} lists; list CPUs of ${vmNodes} to keep it near`
     : `because no CPU of ${vmNodes} is free off the vCPUs' cores; leave one core there free (one vCPU fewer) or place it with-vcpus`;
   input.messages.warn(
     'helper-remote',

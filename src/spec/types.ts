@@ -92,7 +92,11 @@ export interface VmSpec {
   };
   /** Where QEMU's emulator (main loop) threads run. */
   emulator: { placement: 'housekeeping' | 'with-vcpus' | 'dedicated'; cpus: number[] | null };
-  iothreads: { count: number; placement: 'housekeeping' | 'dedicated' | 'with-vcpus' };
+  /**
+   * QEMU's iothreads (io0, io1...). `cpus`: host CPUs every iothread runs on, as given (the core
+   * map's hand placement), instead of `placement`; null/absent = placed by `placement`.
+   */
+  iothreads: { count: number; placement: 'housekeeping' | 'dedicated' | 'with-vcpus'; cpus?: number[] | null };
   extraArgs: string[];
   /**
    * Real-time scheduling of the vCPU threads (SCHED_FIFO / SCHED_RR at `priority`), set by launch

@@ -160,6 +160,7 @@ export const SpecInputSchema = obj({
   iothreads: obj({
     count: int(0, 64).optional(),
     placement: oneOf(IOTHREAD_PLACEMENTS).optional(),
+    cpus: z.union([list(int(0, 1 << 20)), z.null()], { error: 'must be a list of host CPU numbers or null' }).optional(),
   }).optional(),
   extraArgs: list(str()).optional(),
   vcpuScheduler: z.union([obj({ policy: oneOf(['fifo', 'rr'] as const), priority: int(1, 99).optional() }), z.null()], { error: 'must be {"policy": "fifo"|"rr", "priority": 1-99} or null' }).optional(),
@@ -338,6 +339,9 @@ function completeSpec(input: SpecInput, fail: Fail, host: SpecHostFacts): VmSpec
   }
   const emulatorCpus = input.emulator?.cpus ?? null;
   if (emulatorCpus !== null && emulatorCpus.length === 0) fail.at('emulator.cpus', 'must list at least one host CPU, or be null');
+  const iothreadCpus = input.iothreads?.cpus ?? null;
+  if (iothreadCpus !== null && iothreadCpus.length === 0) fail.at('iothreads.cpus', 'must list at least one host CPU, or be null');
+  if (iothreadCpus !== null && iothreadCount === 0) fail.at('iothreads.cpus', 'lists CPUs for iothreads, but the VM has none (iothreads.count 0)');
 
   const extraArgs = input.extraArgs ?? [];
   extraArgs.forEach((arg, index) => {
@@ -374,7 +378,8 @@ function completeSpec(input: SpecInput, fail: Fail, host: SpecHostFacts): VmSpec
       siblings: input.pinning?.siblings ?? 'share',
     },
     emulator: { placement: input.emulator?.placement ?? 'housekeeping', cpus: emulatorCpus },
-    iothreads: { count: iothreadCount, placement: input.iothreads?.placement ?? 'housekeeping' },
+    // cpus only when given: a spec without it stays the shape it always had.
+    iothreads: { count: iothreadCount, placement: input.iothreads?.placement ?? 'housekeeping', ...(iothreadCpus !== null ? { cpus: iothreadCpus } : {}) },
     extraArgs,
     vcpuScheduler: input.vcpuScheduler ? { policy: input.vcpuScheduler.policy, priority: input.vcpuScheduler.priority ?? 1 } : null,
     guest: completeGuest(input.guest, machine, fail),

@@ -94,3 +94,26 @@ describe('planVm beside other VMs (taken)', () => {
     assert.deepEqual([...taken.keys()], [0, 1, 3]);
   });
 });
+
+describe('iothreads.cpus (the core map places iothreads by hand)', () => {
+  test('every iothread runs on the CPUs given, whatever the placement says', () => {
+    const spec = parseVmSpec({ vcpus: 4, disks: [{ path: 'a.raw', iothread: true }, { path: 'b.raw', iothread: true }], iothreads: { placement: 'dedicated', cpus: [7, 6] } }, 'test');
+    assert.deepEqual(spec.iothreads.cpus, [7, 6]);
+    const plan = planVm({ topology, cpuInfo: x86CpuInfo('intel'), spec });
+    assert.deepEqual(plan.errors, []);
+    assert.deepEqual(plan.iothreads.map((thread) => thread.hostCpus), [[6, 7], [6, 7]]);
+  });
+
+  test('a CPU that does not exist, is offline or is held is an error naming iothreads.cpus', () => {
+    const spec = parseVmSpec({ vcpus: 2, disks: [{ path: 'a.raw', iothread: true }], iothreads: { cpus: [3, 99] } }, 'test');
+    const plan = planVm({ topology, cpuInfo: x86CpuInfo('intel'), spec, taken: new Map([[3, 'web']]) });
+    assert.deepEqual(plan.errors.map((entry) => entry.message), ['iothreads.cpus: host CPU 3 is held by VM "web"', 'iothreads.cpus: host CPU 99 does not exist']);
+  });
+
+  test('an empty list, or CPUs for a VM without iothreads, is refused by the spec', () => {
+    assert.throws(() => parseVmSpec({ vcpus: 2, disks: [{ path: 'a.raw', iothread: true }], iothreads: { cpus: [] } }, 'test'), /iothreads\.cpus: must list at least one host CPU/);
+    assert.throws(() => parseVmSpec({ vcpus: 2, iothreads: { cpus: [3] } }, 'test'), /iothreads\.cpus: lists CPUs for iothreads, but the VM has none/);
+    // Left out, the spec keeps the shape it always had.
+    assert.equal('cpus' in parseVmSpec({ vcpus: 2 }, 'test').iothreads, false);
+  });
+});
