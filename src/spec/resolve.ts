@@ -36,8 +36,15 @@ export interface SpecOverrides {
   disks?: readonly string[];
   net?: string;
   strategy?: string;
-  /** A manual vCPU -> host CPU map (the core map's edits), one entry per vCPU; null: automatic placement. */
+  /**
+   * A manual vCPU -> host CPU map (the core map's edits), one entry per vCPU; null: automatic
+   * placement. Given with `strategy`, the map wins (the strategy is what x returns to).
+   */
   map?: readonly number[] | null;
+  /** Host CPUs for the emulator threads (the core map's E), or null: placed by emulator.placement. */
+  emulatorCpus?: readonly number[] | null;
+  /** Host CPUs for the iothreads (the core map's I), or null: placed by iothreads.placement. */
+  iothreadCpus?: readonly number[] | null;
 }
 
 /** What to resolve: exactly one of a preset name or a spec file, then overrides. */
@@ -239,11 +246,6 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
     any = true;
   }
 
-  if (overrides.map !== undefined) {
-    raw.pinning = { ...section(raw, 'pinning'), map: overrides.map === null ? null : [...overrides.map] };
-    any = true;
-  }
-
   const strategy = overrides.strategy;
   if (strategy !== undefined) {
     if (strategy !== 'compact' && strategy !== 'spread' && strategy !== 'none') {
@@ -252,6 +254,21 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
     const pinning = section(raw, 'pinning');
     // A strategy on the command line means "plan it that way": a written map would win otherwise.
     raw.pinning = { ...pinning, strategy, map: null };
+    any = true;
+  }
+
+  // After the strategy: the wizard's map edits made since an auto-assign are kept.
+  if (overrides.map !== undefined) {
+    raw.pinning = { ...section(raw, 'pinning'), map: overrides.map === null ? null : [...overrides.map] };
+    any = true;
+  }
+
+  if (overrides.emulatorCpus !== undefined) {
+    raw.emulator = { ...section(raw, 'emulator'), cpus: overrides.emulatorCpus === null ? null : [...overrides.emulatorCpus] };
+    any = true;
+  }
+  if (overrides.iothreadCpus !== undefined) {
+    raw.iothreads = { ...section(raw, 'iothreads'), cpus: overrides.iothreadCpus === null ? null : [...overrides.iothreadCpus] };
     any = true;
   }
   return { raw, any };

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { specRequestFromArgs, type ParsedArgs } from '../../src/cli-args.js';
 import { UsageError } from '../../src/errors.js';
-import { resolveSpec } from '../../src/spec/resolve.js';
+import { applyPresetOverrides, resolveSpec, specInputWithOverrides } from '../../src/spec/resolve.js';
+import { findPreset } from '../../src/spec/presets.js';
 import { SpecError } from '../../src/spec/vm-spec.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 
@@ -112,5 +113,23 @@ describe('resolveSpec', () => {
     const broken = path.join(dir, 'broken.json');
     fs.writeFileSync(broken, '{ "name": ');
     assert.match(usageMessage({ spec: broken }), new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not valid JSON \\(`));
+  });
+
+  test('the core map\'s overrides: a map given with a strategy wins; emulator and iothread CPUs by hand', () => {
+    const preset = findPreset('balanced', OPTS);
+    const count = preset.spec.vcpus.count;
+    const map = Array.from({ length: count }, (_, vcpu) => vcpu + 2);
+    const spec = applyPresetOverrides(preset, { disks: ['a.qcow2'], strategy: 'spread', map, emulatorCpus: [1], iothreadCpus: [0, 1] });
+    assert.deepEqual(spec.pinning.map, map, 'map edits after an auto-assign are kept');
+    assert.equal(spec.pinning.strategy, 'spread');
+    assert.deepEqual(spec.emulator.cpus, [1]);
+    assert.deepEqual(spec.iothreads.cpus, [0, 1]);
+    const back = applyPresetOverrides(preset, { disks: ['a.qcow2'], strategy: 'spread', map: null, emulatorCpus: null, iothreadCpus: null });
+    assert.equal(back.pinning.map, null);
+    assert.equal(back.emulator.cpus, null);
+    assert.equal(back.iothreads.cpus ?? null, null);
+    // Saved, they read back as written.
+    const saved = specInputWithOverrides(preset, { emulatorCpus: [1] }) as { emulator: { cpus: number[] } };
+    assert.deepEqual(saved.emulator.cpus, [1]);
   });
 });
