@@ -58,7 +58,9 @@ if ! pgrep -x libvirtd >/dev/null; then
     as_root chgrp kvm /dev/kvm && as_root chmod 0660 /dev/kvm
     cleanup+=("as_root chown $kvm_owner /dev/kvm; as_root chmod $kvm_mode /dev/kvm")
   fi
-  as_root mkdir -p /var/log/libvirt
+  # libvirt-daemon-system ships /var/log/libvirt/qemu; without it (packages installed with
+  # --no-install-recommends, no systemd) a domain with a serial log file does not start.
+  as_root mkdir -p /var/log/libvirt/qemu
   pgrep -x virtlogd >/dev/null || { as_root virtlogd -d; cleanup+=("as_root pkill -x virtlogd"); }
   as_root libvirtd -d
   cleanup+=("as_root pkill -x libvirtd")
