@@ -126,7 +126,7 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
 
   // Host CPU strip: every host CPU's load; "*" marks CPUs this VM's vCPUs and iothreads are planned on.
   if (figures && figures.hostCpus.length > 0) {
-    const mine = new Set(record.threads.filter((thread) => thread.role !== 'emulator').flatMap((thread) => thread.plannedAffinity));
+    const mine = new Set(record.threads.filter((thread) => thread.role === 'vcpu' || thread.role === 'iothread').flatMap((thread) => thread.plannedAffinity));
     const cells = figures.hostCpus.map((cpu) => `${cpu.cpu}${mine.has(cpu.cpu) ? '*' : ' '}${num(cpu.busyPercent, 4, 0)}%`);
     const cellWidth = Math.max(...cells.map((cell) => cell.length)) + 1;
     const perLine = Math.max(1, Math.floor((width - 10) / cellWidth));
@@ -162,6 +162,7 @@ function bytes(value: number | null): string {
 }
 
 function label(thread: ThreadFigures): string {
+  if (thread.role === 'vhost') return `vhost ${thread.index}`;
   return thread.role === 'vcpu' ? `vCPU ${thread.index}` : `io ${thread.id ?? thread.index}`;
 }
 

@@ -108,6 +108,8 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     '#   iothreads    -> their planned host CPUs (query-iothreads)',
     '#   emulator     -> every other thread of the process (main loop, RCU, workers); threads QEMU',
     '#                   starts later inherit the main thread\'s affinity',
+    '#   vhost        -> vhost-net\'s workers (tap, vhost=on) go with the emulator: threads of QEMU',
+    '#                   named vhost-PID since Linux 6.4, kernel threads of that name before it',
     '#',
     '# Usage: $0 [--paused] [QMP_SOCKET]   default socket: the VM\'s, in its kvm-tui run dir (below)',
     '# Exit:  0 pinned, verified (and resumed); 1 a thread\'s affinity differs from the plan;',
@@ -134,6 +136,8 @@ export function buildPinScript(plan: Plan, opts: PinScriptOptions): string {
     `iothread_cpus=(${words(plan.iothreads.map((iothread) => formatCpuList(iothread.hostCpus)))})`,
     '# Host CPUs for every other thread of QEMU (empty = not pinned).',
     `emulator_cpus=${quoteShellWord(formatCpuList(plan.emulator))}`,
+    '# 1: the VM has a vhost-net NIC, whose workers may be kernel threads outside QEMU (Linux < 6.4).',
+    `vhost_nic=${spec.network.mode === 'tap' && spec.network.vhost ? 1 : 0}`,
     '# Real-time policy of the vCPU threads (chrt; empty = the normal scheduler) and its priority.',
     `vcpu_policy=${spec.vcpuScheduler ? spec.vcpuScheduler.policy : "''"}`,
     `vcpu_priority=${spec.vcpuScheduler ? String(spec.vcpuScheduler.priority) : "''"}`,
@@ -163,11 +167,11 @@ expand_cpus() {
   echo "${"$"}{out[*]}"
 }
 
-allowed_cpus() { # TID -> its Cpus_allowed_list
+allowed_cpus() { # TID [PROCESS] -> its Cpus_allowed_list (PROCESS: QEMU's unless given)
   local key value
   while read -r key value; do
     if [[ $key == Cpus_allowed_list: ]]; then echo "$value"; return 0; fi
-  done <"/proc/$pid/task/$1/status"
+  done <"/proc/${"$"}{2:-$pid}/task/$1/status"
   return 1
 }
 
@@ -176,7 +180,7 @@ qmp_out=$(perl - "$qmp_socket" "$qmp_timeout" <<'PERL'
 PERL
 ) || die 2 "could not query QEMU over QMP (is the VM running? socket: $qmp_socket)"
 
-declare -A vcpu_tid=() iothread_tid=() planned_of_tid=() role_of_tid=()
+declare -A vcpu_tid=() iothread_tid=() planned_of_tid=() role_of_tid=() kernel_tid=()
 name_hex=
 while read -r kind key tid; do
   case $kind in
@@ -222,12 +226,32 @@ if [[ -n $emulator_cpus ]]; then
   for task in /proc/"$pid"/task/*; do
     tid=${"$"}{task##*/}
     if [[ -n ${"$"}{role_of_tid[$tid]-} ]]; then continue; fi
-    role_of_tid[$tid]=emulator
+    { comm=$(<"$task/comm"); } 2>/dev/null || comm=
+    if [[ $comm == "vhost-$pid" ]]; then role_of_tid[$tid]=vhost; else role_of_tid[$tid]=emulator; fi
     planned_of_tid[$tid]=$emulator_cpus
     # Short-lived worker threads may exit between the listing and taskset: only a live one is an error.
     taskset -pc "$emulator_cpus" "$tid" >/dev/null 2>&1 || [[ ! -e $task ]] ||
-      die 1 "taskset -pc $emulator_cpus $tid (emulator) failed"
+      die 1 "taskset -pc $emulator_cpus $tid (${"$"}{role_of_tid[$tid]}) failed"
   done
+  # vhost-net workers as kernel threads (Linux < 6.4): children of kthreadd (PPid 2) named
+  # vhost-PID, outside QEMU's task list; looked for only when QEMU has no vhost thread of its own.
+  own_vhost=0
+  for tid in "${"$"}{!role_of_tid[@]}"; do if [[ ${"$"}{role_of_tid[$tid]} == vhost ]]; then own_vhost=1; fi; done
+  if (( vhost_nic && !own_vhost )); then
+    for proc in /proc/[0-9]*; do
+      tid=${"$"}{proc##*/}
+      [[ $tid != "$pid" ]] || continue
+      { comm=$(<"$proc/comm"); } 2>/dev/null || continue
+      [[ $comm == "vhost-$pid" ]] || continue
+      ppid=
+      while read -r key value; do if [[ $key == PPid: ]]; then ppid=$value; fi; done 2>/dev/null <"$proc/status" || continue
+      [[ $ppid == 2 ]] || continue
+      role_of_tid[$tid]="vhost (kernel thread)"
+      planned_of_tid[$tid]=$emulator_cpus
+      kernel_tid[$tid]=1
+      taskset -pc "$emulator_cpus" "$tid" >/dev/null || die 1 "taskset -pc $emulator_cpus $tid (vhost kernel thread) failed"
+    done
+  fi
 fi
 
 # Real-time vCPUs: SCHED_FIFO (1) or SCHED_RR (2) at the planned priority, checked in
@@ -249,8 +273,10 @@ if [[ -n $vcpu_policy ]]; then
   done
 fi
 for tid in "${"$"}{!planned_of_tid[@]}"; do
-  [[ -e /proc/$pid/task/$tid ]] || continue
-  actual=$(allowed_cpus "$tid") || continue
+  holder=$pid
+  [[ -z ${"$"}{kernel_tid[$tid]-} ]] || holder=$tid
+  [[ -e /proc/$holder/task/$tid ]] || continue
+  actual=$(allowed_cpus "$tid" "$holder") || continue
   if [[ $(expand_cpus "$actual") == "$(expand_cpus "${"$"}{planned_of_tid[$tid]}")" ]]; then
     echo "pin: ${"$"}{role_of_tid[$tid]} (thread $tid) on $actual"
   else

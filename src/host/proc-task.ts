@@ -83,6 +83,8 @@ export interface TaskStatus {
   name: string;
   tgid: number;
   pid: number;
+  /** The parent's pid (2 = kthreadd: a kernel thread); null when the line is missing. */
+  ppid: number | null;
   /** The CPUs the scheduler may run it on (what sched_setaffinity set). */
   cpusAllowed: number[];
   /** The memory nodes it may allocate from (cpuset / set_mempolicy limits). */
@@ -114,6 +116,7 @@ export function parseTaskStatus(text: string): TaskStatus | null {
     name: fields.get('Name') ?? '',
     tgid,
     pid,
+    ppid: fields.has('PPid') && Number.isInteger(Number(fields.get('PPid'))) ? Number(fields.get('PPid')) : null,
     cpusAllowed,
     memsAllowed,
     voluntaryCtxtSwitches: Number(fields.get('voluntary_ctxt_switches') ?? 0),

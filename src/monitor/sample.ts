@@ -70,6 +70,12 @@ export function readVmSample(procFs: HostFs, record: VmRecord, atMs: number): Vm
       const sample = readThread(procFs, record.pid, known);
       if (sample) threads.push(sample);
     }
+    // vhost-net kernel threads (Linux < 6.4) are their own processes, outside QEMU's task list.
+    for (const thread of record.threads) {
+      if (thread.tgid === undefined || thread.tgid === record.pid) continue;
+      const sample = readThread(procFs, thread.tgid, thread);
+      if (sample) threads.push(sample);
+    }
   }
   return { atMs, name: record.name, pid: record.pid, alive, rssKiB, hugetlbKiB, threads: sortThreads(threads), hostCpus: readHostCpus(procFs) };
 }
@@ -102,7 +108,7 @@ function readThread(procFs: HostFs, pid: number, thread: RecordThread): ThreadSa
   };
 }
 
-const ROLE_ORDER: Record<ThreadRole, number> = { vcpu: 0, iothread: 1, emulator: 2 };
+const ROLE_ORDER: Record<ThreadRole, number> = { vcpu: 0, iothread: 1, vhost: 2, emulator: 3 };
 
 function sortThreads(threads: ThreadSample[]): ThreadSample[] {
   return threads.sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.index - b.index || a.tid - b.tid);

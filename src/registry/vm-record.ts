@@ -5,7 +5,7 @@
  */
 import type { Plan } from '../spec/types.js';
 
-export type ThreadRole = 'vcpu' | 'iothread' | 'emulator';
+export type ThreadRole = 'vcpu' | 'iothread' | 'emulator' | 'vhost';
 
 export interface RecordThread {
   role: ThreadRole;
@@ -14,6 +14,11 @@ export interface RecordThread {
   /** The iothread id ("io0"); absent for other roles. */
   id?: string;
   tid: number;
+  /**
+   * The process the thread belongs to when it is not QEMU: a vhost-net kernel thread (Linux < 6.4,
+   * src/run/affinity.ts vhostWorkers) is its own process. Absent: QEMU's pid.
+   */
+  tgid?: number;
   plannedAffinity: number[];
 }
 

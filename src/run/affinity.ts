@@ -15,7 +15,7 @@ export async function setThreadAffinity(run: RunCommand, tid: number, hostCpus: 
   return (result.stderr.trim() || result.error || 'taskset failed').split('\n')[0]!;
 }
 
-/** The CPUs a thread may run on now, or null when the thread is gone. */
+/** The CPUs a thread of process `pid` may run on now, or null when the thread is gone. */
 export function readThreadAffinity(procFs: HostFs, pid: number, tid: number): number[] | null {
   const text = procFs.read(`/proc/${pid}/task/${tid}/status`);
   return text === null ? null : (parseTaskStatus(text)?.cpusAllowed ?? null);
@@ -27,6 +27,31 @@ export function listThreads(procFs: HostFs, pid: number): number[] {
     .list(`/proc/${pid}/task`)
     .map(Number)
     .filter((tid) => Number.isInteger(tid) && tid > 0);
+}
+
+/**
+ * vhost-net's worker threads for the QEMU process `pid` (one per tap queue with vhost=on), each
+ * with the process that holds it. Since Linux 6.4 they are threads of QEMU itself, named
+ * "vhost-PID"; before it (Debian 12's 6.1 among them) they are kernel threads of that name,
+ * children of kthreadd (PPid 2), outside QEMU's /proc/PID/task, so pinning QEMU's threads alone
+ * leaves them wherever the scheduler puts them: on the vCPUs' cores too. The kernel-thread scan
+ * of /proc runs only when QEMU has none of its own.
+ */
+export function vhostWorkers(procFs: HostFs, pid: number): Array<{ tid: number; tgid: number }> {
+  const name = `vhost-${pid}`;
+  const own = listThreads(procFs, pid)
+    .filter((tid) => procFs.read(`/proc/${pid}/task/${tid}/comm`)?.trim() === name)
+    .map((tid) => ({ tid, tgid: pid }));
+  if (own.length > 0) return own;
+  const kernel: Array<{ tid: number; tgid: number }> = [];
+  for (const entry of procFs.list('/proc')) {
+    const other = Number(entry);
+    if (!Number.isInteger(other) || other <= 2 || other === pid) continue;
+    if (procFs.read(`/proc/${other}/comm`)?.trim() !== name) continue;
+    if (parseTaskStatus(procFs.read(`/proc/${other}/status`) ?? '')?.ppid !== 2) continue;
+    kernel.push({ tid: other, tgid: other });
+  }
+  return kernel;
 }
 
 export { sameCpus } from '../host/cpulist.js';

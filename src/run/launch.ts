@@ -27,7 +27,7 @@ import type { RecordThread, VmRecord } from '../registry/vm-record.js';
 import { formatShellPreview } from '../shared/shell-quote.js';
 import { runDirPaths, type RunDirPaths } from '../shared/vm-paths.js';
 import type { Plan } from '../spec/types.js';
-import { listThreads, readThreadAffinity, readThreadScheduler, sameCpus, SCHED_POLICY_NUMBER, setThreadAffinity, setThreadScheduler } from './affinity.js';
+import { listThreads, readThreadAffinity, readThreadScheduler, sameCpus, SCHED_POLICY_NUMBER, setThreadAffinity, setThreadScheduler, vhostWorkers } from './affinity.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { QmpClient } from './qmp-client.js';
 import { ensureRunDir } from './run-dir.js';
@@ -200,7 +200,8 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     const iothreads = await qmp.execute<IothreadInfo[]>('query-iothreads');
     if (cpus.length !== plan.vcpus.length) throw new LaunchError('threads', `QEMU has ${cpus.length} vCPUs, the plan ${plan.vcpus.length}`);
     const threads = threadPlan(plan, cpus, iothreads, pid, services.procFs);
-    report('threads', `${cpus.length} vCPU, ${iothreads.length} iothread, ${threads.filter((t) => t.role === 'emulator').length} other threads`);
+    const vhost = threads.filter((t) => t.role === 'vhost');
+    report('threads', `${cpus.length} vCPU, ${iothreads.length} iothread, ${vhost.length > 0 ? `${vhost.length} vhost worker${vhost.length === 1 ? '' : 's'}${vhost.some((t) => t.tgid !== undefined) ? ' (kernel threads)' : ''}, ` : ''}${threads.filter((t) => t.role === 'emulator').length} other threads`);
 
     // pin
     begin('pin');
@@ -223,7 +224,7 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     begin('verify');
     for (const thread of threads) {
       if (thread.plannedAffinity.length === 0) continue;
-      const actual = readThreadAffinity(services.procFs, pid, thread.tid);
+      const actual = readThreadAffinity(services.procFs, thread.tgid ?? pid, thread.tid);
       if (actual === null) throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) is gone`, qemuLogTail(paths));
       if (!sameCpus(actual, thread.plannedAffinity)) {
         throw new LaunchError('verify', `${describeThread(thread)} (tid ${thread.tid}) may run on CPUs ${formatCpuList(actual)}, the plan says ${formatCpuList(thread.plannedAffinity)}`, null, 'a cpuset (cgroup) may be narrowing what taskset set');
@@ -328,7 +329,7 @@ async function waitForQmp(paths: RunDirPaths, pid: number, timeoutMs: number, se
 
 
 /** Each thread of the process with its role and planned CPUs. */
-function threadPlan(plan: Plan, cpus: CpuInfoFast[], iothreads: IothreadInfo[], pid: number, procFs: HostFs): RecordThread[] {
+export function threadPlan(plan: Plan, cpus: CpuInfoFast[], iothreads: IothreadInfo[], pid: number, procFs: HostFs): RecordThread[] {
   const out: RecordThread[] = [];
   const known = new Set<number>();
   for (const cpu of [...cpus].sort((a, b) => a['cpu-index'] - b['cpu-index'])) {
@@ -342,6 +343,15 @@ function threadPlan(plan: Plan, cpus: CpuInfoFast[], iothreads: IothreadInfo[], 
     out.push({ role: 'iothread', index: Math.max(index, 0), id: iothread.id, tid: iothread['thread-id'], plannedAffinity: planned.length > 0 ? [...planned] : [...plan.emulator] });
     known.add(iothread['thread-id']);
   }
+  // vhost-net's workers (tap with vhost=on) move the VM's packets: with the emulator, on the
+  // housekeeping CPUs of the VM's node, never on a vCPU's core. Before Linux 6.4 they are
+  // kernel threads outside QEMU's process, which pinning its threads alone would miss.
+  if (plan.spec.network.mode === 'tap' && plan.spec.network.vhost) {
+    vhostWorkers(procFs, pid).forEach((worker, index) => {
+      out.push({ role: 'vhost', index, tid: worker.tid, ...(worker.tgid === pid ? {} : { tgid: worker.tgid }), plannedAffinity: [...plan.emulator] });
+      known.add(worker.tid);
+    });
+  }
   // Everything else (main loop, RCU, workers) belongs on the emulator CPUs.
   let index = 0;
   for (const tid of listThreads(procFs, pid)) {
@@ -354,6 +364,7 @@ function threadPlan(plan: Plan, cpus: CpuInfoFast[], iothreads: IothreadInfo[], 
 export function describeThread(thread: Pick<RecordThread, 'role' | 'index' | 'id'>): string {
   if (thread.role === 'vcpu') return `vCPU ${thread.index}`;
   if (thread.role === 'iothread') return `iothread ${thread.id ?? thread.index}`;
+  if (thread.role === 'vhost') return `vhost worker ${thread.index}`;
   return thread.index === 0 ? 'emulator' : `emulator thread ${thread.index}`;
 }
 

@@ -117,16 +117,20 @@ export class VmControl {
     // Every thread the process has now: recorded ones to their plan, ones QEMU started since
     // (workers inherit their creator's CPUs, an iothread's included) to the emulator CPUs.
     const recorded = new Map(this.record.threads.map((thread) => [thread.tid, thread]));
-    const current = listThreads(this.services.procFs, this.record.pid).map(
-      (tid, index) => recorded.get(tid) ?? { role: 'emulator' as const, index: this.record.threads.length + index, tid, plannedAffinity: [...this.record.plan.emulator] },
-    );
+    const current = [
+      ...listThreads(this.services.procFs, this.record.pid).map(
+        (tid, index) => recorded.get(tid) ?? { role: 'emulator' as const, index: this.record.threads.length + index, tid, plannedAffinity: [...this.record.plan.emulator] },
+      ),
+      // vhost-net kernel threads (Linux < 6.4): their own processes, not in QEMU's task list.
+      ...this.record.threads.filter((thread) => thread.tgid !== undefined && thread.tgid !== this.record.pid),
+    ];
     for (const thread of current) {
       if (thread.plannedAffinity.length === 0) continue;
-      const now = readThreadAffinity(this.services.procFs, this.record.pid, thread.tid);
+      const now = readThreadAffinity(this.services.procFs, thread.tgid ?? this.record.pid, thread.tid);
       if (now === null) continue;
       if (sameCpus(now, thread.plannedAffinity)) continue;
       const problem = await setThreadAffinity(this.services.run, thread.tid, thread.plannedAffinity);
-      const after = readThreadAffinity(this.services.procFs, this.record.pid, thread.tid);
+      const after = readThreadAffinity(this.services.procFs, thread.tgid ?? this.record.pid, thread.tid);
       if (problem || after === null || !sameCpus(after, thread.plannedAffinity)) problems.push(`${describeThread(thread)}: ${problem ?? 'still off plan'}`);
       else fixed += 1;
     }

@@ -46,12 +46,28 @@ export function writeFakeThread(root: string, pid: number, startTicks: number, t
   const dir = path.join(root, 'proc', String(pid), 'task', String(thread.tid));
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'stat'), statLine(thread.tid, thread.comm, { state: thread.state ?? 'R', utime: thread.utime, stime: thread.stime, start: startTicks, cpu: thread.lastCpu }));
+  fs.writeFileSync(path.join(dir, 'comm'), `${thread.comm}\n`);
   fs.writeFileSync(path.join(dir, 'schedstat'), `${thread.runNs ?? 0} ${thread.waitNs ?? 0} 10\n`);
   fs.writeFileSync(
     path.join(dir, 'status'),
     `Name:\t${thread.comm}\nTgid:\t${pid}\nPid:\t${thread.tid}\nCpus_allowed_list:\t${thread.cpus ?? '0-3'}\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t${thread.nvcsw ?? 0}\n`,
   );
   fs.writeFileSync(path.join(dir, 'sched'), `${thread.comm} (${thread.tid}, #threads: 1)\n---\nse.nr_migrations : ${thread.migrations ?? 0}\nnr_switches : 5\n`);
+}
+
+/**
+ * A kernel thread (a child of kthreadd, PPid 2, as vhost-net's workers were before Linux 6.4):
+ * its own process with one task. `ppid` other than 2 makes a user process of the same name.
+ */
+export function writeFakeKernelThread(root: string, pid: number, comm: string, opts: { ppid?: number; cpus?: string; utime?: number } = {}): void {
+  const dir = path.join(root, 'proc', String(pid));
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'comm'), `${comm}\n`);
+  fs.writeFileSync(path.join(dir, 'stat'), statLine(pid, comm, { state: 'S', utime: opts.utime }));
+  fs.writeFileSync(path.join(dir, 'status'), `Name:\t${comm}\nTgid:\t${pid}\nPid:\t${pid}\nPPid:\t${opts.ppid ?? 2}\nCpus_allowed_list:\t${opts.cpus ?? '0-3'}\nMems_allowed_list:\t0\n`);
+  writeFakeThread(root, pid, 1000, { tid: pid, comm, cpus: opts.cpus, utime: opts.utime });
+  // writeFakeThread wrote Tgid = pid: the kernel thread is its own thread group.
 }
 
 /** /proc/stat with per-CPU busy/idle jiffies. */

@@ -11,7 +11,7 @@ import { HostFs } from '../../src/host/host-fs.js';
 import { parseProcStatCpus, readVmSample, type VmSample } from '../../src/monitor/sample.js';
 import { HISTORY_POINTS, Sampler, type MonitorSnapshot } from '../../src/monitor/sampler.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fake-clock.js';
-import { writeFakeProcess, writeFakeProcStat, writeFakeThread } from '../helpers/fake-proc.js';
+import { writeFakeKernelThread, writeFakeProcess, writeFakeProcStat, writeFakeThread } from '../helpers/fake-proc.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { fakeRecord } from '../helpers/vm-records.js';
 
@@ -49,6 +49,19 @@ describe('readVmSample', () => {
     ]);
     assert.deepEqual(sample.threads[3]!.plannedAffinity, [0], 'a thread QMP did not name belongs on the emulator CPUs');
     assert.equal(sample.hostCpus.length, 3);
+  });
+
+  it('reads a recorded vhost kernel thread (its own process, Linux < 6.4) beside QEMU\'s threads', () => {
+    const { root, procFs } = fakeHost();
+    const base = fakeRecord(path.join(root, 'run'));
+    const record = { ...base, threads: [...base.threads, { role: 'vhost' as const, index: 0, tid: 4300, tgid: 4300, plannedAffinity: [0] }] };
+    writeFakeProcess(root, record.pid, record.startTicks, threads(0));
+    writeFakeKernelThread(root, 4300, 'vhost-4242', { cpus: '0-2', utime: 7 });
+    const sample = readVmSample(procFs, record, 5);
+    const vhost = sample.threads.filter((t) => t.role === 'vhost');
+    assert.deepEqual(vhost.map((t) => [t.tid, t.comm, t.cpuTicks, t.affinity]), [[4300, 'vhost-4242', 7, [0, 1, 2]]]);
+    assert.deepEqual(vhost[0]!.plannedAffinity, [0]);
+    assert.deepEqual(sample.threads.map((t) => t.role), ['vcpu', 'vcpu', 'vhost', 'emulator', 'emulator'], 'vhost rows sort after the iothreads, before the emulator');
   });
 
   it('is not alive when the pid is gone or belongs to another process (start time differs)', () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { specRequestFromArgs } from '../../src/cli-args.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -141,6 +141,28 @@ describe('pin script against a real paused QEMU', () => {
     assert.match(result.stdout, /vcpu 0 \(thread \d+\) runs fifo at priority 1/);
     // Back to the normal scheduler for the other cases.
     for (const [tid, comm] of threadNames(vm.pid)) if (/^CPU /.test(comm)) assert.equal(spawnSync('chrt', ['--other', '--pid', '0', String(tid)]).status, 0);
+  });
+
+  it('vhost-net NIC: the script looks for vhost kernel threads in all of /proc and pins none that is not one (a user process of that name)', async () => {
+    resetAffinity(vm);
+    const withVhost = planFor(NAME);
+    withVhost.spec.network = { mode: 'tap', ifname: 'tap0', vhost: true, queues: 1, mac: null };
+    // No /dev/vhost-net here, so no real worker: a decoy names itself vhost-PID (only a thread
+    // itself may set its name), as a kernel worker of this QEMU is named before Linux 6.4. It is
+    // no child of kthreadd, so the script must leave it where it is.
+    const decoy = spawn('perl', ['-e', 'open(my $f, ">", "/proc/self/comm") or die; print $f $ARGV[0]; close $f; print "named\\n"; $| = 1; sleep 60', `vhost-${vm.pid}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => decoy.stdout!.once('data', resolve));
+      assert.equal(fs.readFileSync(`/proc/${decoy.pid}/comm`, 'utf8').trim(), `vhost-${vm.pid}`);
+      assert.equal(spawnSync('taskset', ['-pc', online.join(','), String(decoy.pid)]).status, 0);
+      const result = runScript(withVhost, ['--paused']);
+      assert.equal(result.status, 0, `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+      assert.doesNotMatch(result.stdout, /vhost/);
+      assert.deepEqual(threadAffinity(decoy.pid!, decoy.pid!), online, 'the decoy was not pinned');
+      for (const affinity of affinities(vm).emulator) assert.deepEqual(affinity, [first]);
+    } finally {
+      decoy.kill('SIGKILL');
+    }
   });
 
   it('leaves unpinned vCPUs and iothreads where they are (empty entries in the plan)', () => {
