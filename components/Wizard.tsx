@@ -34,6 +34,7 @@ import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { buildVmLines } from './present/vm-lines.js';
 import type { VmField } from './screens/PlanScreen.js';
 import { networkChoices, networkNote, netValue } from '../src/state/vm-offer.js';
+import { clearVcpu as clearMapVcpu, cursorOrder, mapOfPlan, toggleCpu } from '../src/state/core-map-edit.js';
 
 /** A file name for a VM's spec: its name with anything a shell or a path would mind replaced. */
 export function specFileName(vmName: string): string {
@@ -88,7 +89,14 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
     '  + / -  ] / [          vCPUs up/down, memory up/down',
     '  h  a  r               huge pages none/2M/1G, accel kvm/tcg, reset to the preset',
     '  N  d  n               name, disk image (shows its free space), network (the host\'s bridges)',
-    '  e                     edit the core map: Left/Right move, , . choose a vCPU, Enter assign, x auto',
+    '  e                     edit the core map (Esc closes it):',
+    '    arrows, h j k l       move the cursor on the grid     , .  choose the vCPU',
+    '    Enter, Space          put the vCPU under the cursor (a vCPU already there swaps)',
+    '    u, Backspace          clear the vCPU: back where the strategy puts it',
+    '    E / I                 emulator / iothreads onto the cursor\'s CPU, or off it',
+    '    a / s                 auto-assign: the compact / spread strategy\'s map',
+    '    x                     everything back to automatic (vCPUs, emulator, iothreads)',
+    '  map marks             vN vCPU  E emulator  IN iothread  N* isolated  Nh housekeeping  X held',
   ],
   preview: [
     'Preview',
@@ -193,6 +201,23 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     [spec, tryOverrides],
   );
   const plan = useMemo(() => planVm({ topology, cpuInfo, spec, taken, devices }), [spec, topology, cpuInfo, taken, devices]);
+  // u on the core map: the vCPU goes back to where the spec's strategy would put it (planned
+  // without the hand-made map), the rest of the map kept.
+  const clearVcpu = useCallback(
+    (vcpu: number) => {
+      let automatic: Array<number | null> = [];
+      try {
+        const unmapped = planVm({ topology, cpuInfo, spec: applyPresetOverrides(preset, { ...state.overrides, map: null }, specHost), taken, devices });
+        automatic = Array.from({ length: unmapped.spec.vcpus.count }, (_, index) => unmapped.vcpus[index]?.hostCpu ?? null);
+      } catch {
+        // no automatic placement: clearVcpu refuses and says so
+      }
+      const outcome = clearMapVcpu(mapOfPlan(plan, cursorOrder(topology)), vcpu, automatic);
+      if ('refused' in outcome) return setSizingError(outcome.refused);
+      tryOverrides({ map: outcome.map });
+    },
+    [topology, cpuInfo, preset, state.overrides, specHost, taken, devices, plan, tryOverrides],
+  );
   // What the host offers the VM step, asked once that step is first shown.
   const offer = useHostOffer(services.hostOffer, { enabled: state.screen === 'plan', diskFile: spec.disks[0]?.path ?? null });
   refreshOffer.current = offer.refresh;
@@ -367,7 +392,16 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
           onField={setField}
           onSizingKey={onSizingKey}
           sizingError={sizingError}
-          onMap={(map) => tryOverrides({ map })}
+          onMap={(map) =>
+            // x (null) takes back every hand placement: the vCPUs', the emulator's, the iothreads'.
+            tryOverrides(map === null ? { map, emulatorCpus: undefined, iothreadCpus: undefined } : { map })
+          }
+          onClearVcpu={clearVcpu}
+          onHelperCpu={(helper, cpu) => {
+            if (helper === 'iothread' && spec.iothreads.count === 0) return setSizingError('the VM has no iothreads: a disk (d) gets one');
+            tryOverrides(helper === 'emulator' ? { emulatorCpus: toggleCpu(spec.emulator.cpus, cpu) } : { iothreadCpus: toggleCpu(spec.iothreads.cpus, cpu) });
+          }}
+          onAutoMap={(strategy) => tryOverrides({ strategy, map: null })}
           width={width}
           height={height}
         />

@@ -13,6 +13,8 @@ export type SegmentTone = 'plain' | 'dim' | 'heading' | 'isolated' | 'vcpu' | 'e
 export interface Segment {
   text: string;
   tone: SegmentTone;
+  /** The host CPU a thread's segment draws (the editor's up/down finds CPUs by their column). */
+  cpu?: number;
 }
 
 export type CoreMapLine = Segment[];
@@ -23,8 +25,18 @@ export interface CpuMark {
   tone: 'vcpu' | 'emulator' | 'iothread' | 'taken';
 }
 
-/** `cursor`: the host CPU the core-map editor points at, drawn with a ">" before its number. */
-export function buildCoreMapLines(topology: Topology, width: number, marks: Map<number, CpuMark[]> = new Map(), cursor: number | null = null): CoreMapLine[] {
+/**
+ * `cursor`: the host CPU the core-map editor points at, drawn with a ">" before its number.
+ * `housekeeping`: the CPUs the host keeps for itself (the plan's), drawn with an "h" after the
+ * number (as isolated ones get "*"): a mark in text, not colour alone.
+ */
+export function buildCoreMapLines(
+  topology: Topology,
+  width: number,
+  marks: Map<number, CpuMark[]> = new Map(),
+  cursor: number | null = null,
+  housekeeping: ReadonlySet<number> = new Set(),
+): CoreMapLine[] {
   const lines: CoreMapLine[] = [];
   const online = topology.cpus.filter((entry) => entry.online);
   const numberWidth = String(Math.max(0, ...topology.cpus.map((entry) => entry.cpu))).length;
@@ -54,7 +66,7 @@ export function buildCoreMapLines(topology: Topology, width: number, marks: Map<
       const blocks = [...groupBy(cpusOfPackage, (entry) => entry.l3)].map(([l3, cpusOfL3]) => {
         const label: Segment = { text: l3 === null ? 'L3 ?' : `L3#${l3}`, tone: 'dim' };
         const cells = [...groupBy(cpusOfL3, (entry) => entry.siblings.join(',')).values()].map((threads) =>
-          coreCell(threads, numberWidth, marks, topology, cursor),
+          coreCell(threads, numberWidth, marks, topology, cursor, housekeeping),
         );
         return { label, cells };
       });
@@ -103,7 +115,7 @@ export function buildCoreMapLines(topology: Topology, width: number, marks: Map<
   return lines;
 }
 
-function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, CpuMark[]>, topology: Topology, cursor: number | null): Segment[] {
+function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, CpuMark[]>, topology: Topology, cursor: number | null, housekeeping: ReadonlySet<number>): Segment[] {
   const kind = threads[0]!.kind;
   const kindLetter = kind !== null && topology.cpuKinds[kind] ? topology.cpuKinds[kind]!.label[0]!.toUpperCase() : '';
   const out: Segment[] = [{ text: kindLetter + '[', tone: 'dim' }];
@@ -113,9 +125,9 @@ function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, Cp
     const tone: SegmentTone = cpuMarks[0]?.tone ?? (entry.isolated ? 'isolated' : 'plain');
     const label = cpuMarks.map((mark) => mark.label).join('+');
     // An isolated CPU also carries "*" (as kvm-tui topology prints it): not colour alone.
-    const text = String(entry.cpu).padStart(numberWidth) + (entry.isolated ? '*' : '') + (label ? `:${label}` : '');
+    const text = String(entry.cpu).padStart(numberWidth) + (entry.isolated ? '*' : '') + (housekeeping.has(entry.cpu) ? 'h' : '') + (label ? `:${label}` : '');
     // The editor's cursor: a ">" (readable without colour) and the warn tone.
-    out.push(entry.cpu === cursor ? { text: `>${text}`, tone: 'warn' } : { text, tone });
+    out.push(entry.cpu === cursor ? { text: `>${text}`, tone: 'warn', cpu: entry.cpu } : { text, tone, cpu: entry.cpu });
   });
   out.push({ text: ']', tone: 'dim' });
   return out;
@@ -123,4 +135,31 @@ function coreCell(threads: HostCpu[], numberWidth: number, marks: Map<number, Cp
 
 function segmentsWidth(segments: Segment[]): number {
   return segments.reduce((sum, segment) => sum + segment.text.length, 0);
+}
+
+/**
+ * The CPU the editor's cursor reaches going up or down: on the nearest line above (below) that
+ * draws CPUs, the one whose column is closest to the cursor's (the left one on a tie). The
+ * cursor stays where it is at the top (bottom) or when it is not drawn.
+ */
+export function cursorStep(lines: readonly CoreMapLine[], cpu: number, direction: 'up' | 'down'): number {
+  const placed: Array<{ line: number; column: number; cpu: number }> = [];
+  lines.forEach((line, lineIndex) => {
+    let column = 0;
+    for (const segment of line) {
+      // The cursor's ">" does not move its CPU's column.
+      if (segment.cpu !== undefined) placed.push({ line: lineIndex, column: column + (segment.text.startsWith('>') ? 1 : 0), cpu: segment.cpu });
+      column += segment.text.length;
+    }
+  });
+  const from = placed.find((entry) => entry.cpu === cpu);
+  if (!from) return cpu;
+  const step = direction === 'up' ? -1 : 1;
+  for (let line = from.line + step; line >= 0 && line < lines.length; line += step) {
+    const onLine = placed.filter((entry) => entry.line === line);
+    if (onLine.length === 0) continue;
+    onLine.sort((a, b) => Math.abs(a.column - from.column) - Math.abs(b.column - from.column) || a.column - b.column);
+    return onLine[0]!.cpu;
+  }
+  return cpu;
 }

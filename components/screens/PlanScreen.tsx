@@ -3,7 +3,10 @@
  * pages, accel), name it, give it a disk image and a network from what the host offers (the
  * lines come from the owner: free space, interfaces, free memory per node), and see where its
  * vCPUs, emulator and iothreads land on the core map, with the planner's warnings and errors.
- * `e` edits the map. Which of these is open is the owner's state, so Esc closes only it.
+ * `e` edits the map: the cursor moves on the grid (arrows, hjkl), Enter puts the chosen vCPU
+ * under it, u clears one vCPU, E / I place the emulator / iothreads by hand, a / s rebuild the
+ * map with the compact / spread strategy, x returns it all to automatic. Which of these is open
+ * is the owner's state, so Esc closes only it.
  */
 import React, { useState } from 'react';
 import { Box, Text, useInput } from 'ink';
@@ -18,6 +21,7 @@ import type { VmLine } from '../present/vm-lines.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
 import { printable, wrapText } from '../../src/shared/text.js';
 import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
+import { buildCoreMapLines, cursorStep } from '../present/core-map-lines.js';
 import { editFilter, matchesFilter } from '../../src/state/text-filter.js';
 
 /** The VM's fields that open a prompt or a list in the owner: N name, d disk image, n network. */
@@ -45,6 +49,12 @@ export interface PlanScreenProps {
   sizingError?: string | null;
   /** A manual vCPU -> host CPU map from the core-map editor; null returns to automatic placement. */
   onMap?: (map: number[] | null) => void;
+  /** u: clear vCPU N's hand placement (the owner puts it back where the strategy would). */
+  onClearVcpu?: (vcpu: number) => void;
+  /** E / I: the emulator / the iothreads onto the CPU under the cursor, or off it (the owner toggles). */
+  onHelperCpu?: (helper: 'emulator' | 'iothread', cpu: number) => void;
+  /** a / s: the map from the planner's compact / spread placement. */
+  onAutoMap?: (strategy: 'compact' | 'spread') => void;
   /** Whether the core-map editor is open (owned by the wizard: Esc closes it, not the step). */
   editing?: boolean;
   onEditingChange?: (open: boolean) => void;
@@ -71,16 +81,26 @@ export function PlanScreen(props: PlanScreenProps) {
   const cursorCpu = order[Math.min(cursorIndex, order.length - 1)] ?? null;
   const vcpuCount = plan.spec.vcpus.count;
   const selectedVcpu = Math.min(vcpu, Math.max(0, vcpuCount - 1));
+  const marks = planMarks(plan, taken);
+  const housekeeping = new Set(plan.host.housekeeping);
   useInput(
     (input, key) => {
       if (editing) {
         if (key.escape || input === 'e') setEditing(false);
         else if (key.rightArrow || input === 'l') setCursorIndex((index) => Math.min(order.length - 1, index + 1));
-        else if (key.leftArrow) setCursorIndex((index) => Math.max(0, index - 1));
+        else if (key.leftArrow || input === 'h') setCursorIndex((index) => Math.max(0, index - 1));
+        else if ((key.upArrow || input === 'k' || key.downArrow || input === 'j') && cursorCpu !== null) {
+          // Up and down follow the grid as drawn (same width, same marks), to the nearest column.
+          const next = cursorStep(buildCoreMapLines(topology, width, marks, cursorCpu, housekeeping), cursorCpu, key.upArrow || input === 'k' ? 'up' : 'down');
+          setCursorIndex(Math.max(0, order.indexOf(next)));
+        }
         else if (input === '.') setVcpu((index) => (index + 1) % Math.max(1, vcpuCount));
         else if (input === ',') setVcpu((index) => (index + Math.max(1, vcpuCount) - 1) % Math.max(1, vcpuCount));
         else if ((key.return || input === ' ') && cursorCpu !== null) onMap?.(assignVcpu(mapOfPlan(plan, order), selectedVcpu, cursorCpu));
         else if (input === 'x') onMap?.(null);
+        else if ((input === 'u' || key.backspace || key.delete) && props.onClearVcpu) props.onClearVcpu(selectedVcpu);
+        else if ((input === 'E' || input === 'I') && cursorCpu !== null && props.onHelperCpu) props.onHelperCpu(input === 'E' ? 'emulator' : 'iothread', cursorCpu);
+        else if ((input === 'a' || input === 's') && props.onAutoMap) props.onAutoMap(input === 'a' ? 'compact' : 'spread');
         return;
       }
       if (input === 'p') setPicking(true);
@@ -224,7 +244,7 @@ export function PlanScreen(props: PlanScreenProps) {
       ) : null}
       <Text color="gray" wrap="truncate-end">
         map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
-        <Text color="magenta">N* isolated</Text>
+        <Text color="magenta">N* isolated</Text> Nh housekeeping
         {taken && taken.size > 0 ? (
           <>
             {' '}
@@ -232,14 +252,14 @@ export function PlanScreen(props: PlanScreenProps) {
           </>
         ) : null}
       </Text>
-      <CoreMap topology={topology} width={width} height={mapHeight} marks={planMarks(plan, taken)} cursor={editing ? cursorCpu : null} active={!editing} />
+      <CoreMap topology={topology} width={width} height={mapHeight} marks={marks} housekeeping={housekeeping} cursor={editing ? cursorCpu : null} active={!editing} />
     </Box>
   );
 }
 
 /** The editor's key line: which vCPU goes where. */
 function EDIT_KEYS(vcpu: number, cpu: number | null): string {
-  return `edit vCPU ${vcpu} (,/.) → CPU ${cpu ?? '-'} (←/→) · Enter assign (swaps) · x auto · Esc done`;
+  return `edit vCPU ${vcpu} (,/.) → CPU ${cpu ?? '-'} (arrows/hjkl) · Enter assign (swaps) · u clear vCPU · E emulator · I iothreads here/off · a/s auto compact/spread · x all auto · Esc done`;
 }
 
 /** Who holds which CPUs, short: `web 2,3; db 4` (names cleaned of control characters). */

@@ -24,10 +24,12 @@ export interface CoreMapProps {
   active?: boolean;
   /** The editor's cursor (a host CPU), or null. */
   cursor?: number | null;
+  /** The host's housekeeping CPUs (the plan's), marked "h". */
+  housekeeping?: ReadonlySet<number>;
 }
 
-export function CoreMap({ topology, width, height, marks, active = true, cursor = null }: CoreMapProps) {
-  const lines = buildCoreMapLines(topology, width, marks, cursor);
+export function CoreMap({ topology, width, height, marks, active = true, cursor = null, housekeeping }: CoreMapProps) {
+  const lines = buildCoreMapLines(topology, width, marks, cursor, housekeeping);
   const [top, setTop] = useState(0);
   // When the map is taller than the pane, one row goes to the position footer.
   const scrolling = lines.length > height;
