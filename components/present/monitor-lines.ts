@@ -1,7 +1,8 @@
 /**
  * The live pane as plain lines (pure: tested as data from recorded snapshots). Top-style: a
  * header, a row per vCPU and iothread, one row for the emulator's threads together, a strip of
- * every host CPU with this VM's CPUs marked, the event log, and the keys. Every state and mark
+ * every host CPU with this VM's CPUs marked (where the pane is too short for all of them: this
+ * VM's and the busiest, the rest counted), the event log, and the keys. Every state and mark
  * is a word or a character, never colour alone (--no-color, TERM=dumb).
  */
 import { formatCpuList } from '../../src/host/cpulist.js';
@@ -124,26 +125,40 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
   }
   if (!figures) lines.push({ text: fit('reading /proc...', width), color: 'gray' });
 
+  // The answer line and the keys, counted before the strip: they are never pushed off.
+  const footer: MonitorLine[] = [];
+  if (view.confirmForce) footer.push({ text: fit('Force quit: QEMU ends at once, the guest is not shut down. y to confirm, any other key cancels.', width), color: 'yellow', bold: true });
+  else if (view.message) footer.push({ text: fit(view.message, width), color: 'cyan' });
+  footer.push({ text: fit(MONITOR_KEYS, width), inverse: true });
+
   // Host CPU strip: every host CPU's load; "*" marks CPUs this VM's vCPUs and iothreads are planned on.
   if (figures && figures.hostCpus.length > 0) {
     const mine = new Set(record.threads.filter((thread) => thread.role === 'vcpu' || thread.role === 'iothread').flatMap((thread) => thread.plannedAffinity));
-    const cells = figures.hostCpus.map((cpu) => `${cpu.cpu}${mine.has(cpu.cpu) ? '*' : ' '}${num(cpu.busyPercent, 4, 0)}%`);
-    const cellWidth = Math.max(...cells.map((cell) => cell.length)) + 1;
+    const cell = (cpu: { cpu: number; busyPercent: number | null }) => `${cpu.cpu}${mine.has(cpu.cpu) ? '*' : ' '}${num(cpu.busyPercent, 4, 0)}%`;
+    const cellWidth = Math.max(...figures.hostCpus.map((cpu) => cell(cpu).length)) + 1;
     const perLine = Math.max(1, Math.floor((width - 10) / cellWidth));
-    for (let i = 0; i < cells.length; i += perLine) {
-      lines.push({ text: fit(`${i === 0 ? 'host CPUs ' : '          '}${cells.slice(i, i + perLine).map((cell) => cell.padEnd(cellWidth)).join('')}`, width) });
+    // What is left under the rows, the legend and the disks; a big host's strip (512 CPUs are
+    // 74 lines at 80 columns) shows this VM's CPUs and the busiest others, and counts the rest.
+    const stripRoom = Math.max(1, view.height - lines.length - 1 - (view.disks ?? []).length - footer.length);
+    let shown = figures.hostCpus;
+    if (Math.ceil(shown.length / perLine) > stripRoom) {
+      const busy = (cpu: { busyPercent: number | null }) => cpu.busyPercent ?? -1;
+      const ranked = [...figures.hostCpus].sort((a, b) => Number(mine.has(b.cpu)) - Number(mine.has(a.cpu)) || busy(b) - busy(a) || a.cpu - b.cpu);
+      const kept = new Set(ranked.slice(0, stripRoom * perLine).map((cpu) => cpu.cpu));
+      shown = figures.hostCpus.filter((cpu) => kept.has(cpu.cpu));
     }
-    lines.push({ text: fit('          * = this VM\'s vCPU/iothread CPUs', width), color: 'gray' });
+    const cells = shown.map(cell);
+    for (let i = 0; i < cells.length; i += perLine) {
+      lines.push({ text: fit(`${i === 0 ? 'host CPUs ' : '          '}${cells.slice(i, i + perLine).map((text) => text.padEnd(cellWidth)).join('')}`, width) });
+    }
+    const hidden = figures.hostCpus.length - shown.length;
+    lines.push({ text: fit(`          * = this VM's vCPU/iothread CPUs${hidden > 0 ? `; ${hidden} idler CPUs not shown` : ''}`, width), color: 'gray' });
   }
   for (const [index, disk] of (view.disks ?? []).entries()) {
     lines.push({ text: fit(`${index === 0 ? 'disk I/O  ' : '          '}${disk.device}  read ${bytes(disk.rdBytesPerSec)}/s (${num(disk.rdOpsPerSec, 0, 0).trim()} op/s)  write ${bytes(disk.wrBytesPerSec)}/s (${num(disk.wrOpsPerSec, 0, 0).trim()} op/s)`, width) });
   }
 
   // Event log: as many of the newest as fit above the footer.
-  const footer: MonitorLine[] = [];
-  if (view.confirmForce) footer.push({ text: fit('Force quit: QEMU ends at once, the guest is not shut down. y to confirm, any other key cancels.', width), color: 'yellow', bold: true });
-  else if (view.message) footer.push({ text: fit(view.message, width), color: 'cyan' });
-  footer.push({ text: fit(MONITOR_KEYS, width), inverse: true });
   const room = Math.max(0, view.height - lines.length - footer.length - 1);
   if (room > 0) {
     lines.push({ text: fit('events', width), bold: true });
