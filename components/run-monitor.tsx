@@ -60,7 +60,7 @@ async function runFleet(ctx: CommandContext): Promise<number> {
   const given = ctx.args.values.connect;
   const named = Array.isArray(given) ? given : typeof given === 'string' ? [given] : [];
   // --fleet: the hosts file's URIs (and any --connect besides); else --connect, or LIBVIRT_DEFAULT_URI.
-  const listed = ctx.args.values.fleet === true ? readFleetHosts(fleetHostsFile(ctx.env)) : [];
+  const listed = ctx.args.values.fleet === true ? readFleetHosts(fleetHostsFile(ctx.env, ctx.home)) : [];
   const uris = [...new Set([...named, ...listed, ...(named.length === 0 && listed.length === 0 ? [ctx.connectUri!] : [])])];
   const ui = ctx.terminal.streams;
   if (!ui || !ctx.terminal.stdinIsTty || !ctx.terminal.stdoutIsTty) {

@@ -41,6 +41,18 @@ export type SpawnDetached = (argv: readonly string[], options: DetachedSpawnOpti
 /** The side-effecting services, independent of the command line. */
 export interface Services {
   env: NodeJS.ProcessEnv;
+  /** The working directory a relative path the user types (a disk image in the wizard) resolves against. */
+  cwd: string;
+  /**
+   * The user's home directory as the system knows it (os.homedir(): $HOME, else the passwd
+   * entry): where ~/.config and ~/.cache are when `env` has neither XDG_* nor HOME. Null: none.
+   */
+  home: string | null;
+  /**
+   * The live machine's /proc (and /sys), unrecorded: running VMs, their threads and other QEMUs
+   * are read here, never under a captured --root (that is `CommandContext.hostFs`).
+   */
+  procFs: HostFs;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** Terminal facts of the real streams (false/null in tests and pipes). */

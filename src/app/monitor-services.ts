@@ -4,7 +4,6 @@
  * own from recorded snapshots and a fake clock.
  */
 import type { Clock, CommandContext } from '../context.js';
-import { HostFs } from '../host/host-fs.js';
 import { Sampler, type MonitorSnapshot } from '../monitor/sampler.js';
 import { removeStaleRunDir } from '../registry/registry.js';
 import type { VmRecord } from '../registry/vm-record.js';
@@ -40,7 +39,7 @@ export interface MonitorServices {
 }
 
 export function buildMonitorServices(ctx: CommandContext, record: VmRecord): MonitorServices {
-  const procFs = new HostFs('/', { record: false });
+  const procFs = ctx.procFs;
   const control = new VmControl(record, { clock: ctx.clock, run: ctx.run, procFs });
   return {
     clock: ctx.clock,

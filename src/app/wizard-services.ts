@@ -94,12 +94,12 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     capturedRoot: ctx.capturedRoot,
     readHost,
     makeProbeContext: () =>
-      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, clock: ctx.clock, run: ctx.run, user: ctx.identity }),
+      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, home: ctx.home, clock: ctx.clock, run: ctx.run, user: ctx.identity }),
     applyFix: ctx.capturedRoot ? null : makeApplyFix(ctx.run),
     applyDisabledReason: ctx.capturedRoot ? 'captured host (--root): fixes cannot be applied to it; w writes them to a script' : null,
     writeScript: (file, content, options) => writeFixScript(file, content, options),
-    nextFreeName,
-    presets: listPresets({ env: ctx.env }),
+    nextFreeName: (file) => nextFreeName(file, ctx.identity.pid),
+    presets: listPresets({ env: ctx.env, home: ctx.home }),
     runDirFor: (vmName) => vmRunDir(vmName, { env: ctx.env, uid: ctx.identity.uid }),
     now: () => new Date(ctx.clock.now()),
     launch: ctx.capturedRoot
@@ -119,7 +119,7 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
       systemInfo: async () => ((await import('systeminformation')) as unknown as { default: SystemInfo }).default,
       hostFs: new HostFs(ctx.hostFs.root, { record: false }),
       capturedRoot: ctx.capturedRoot,
-      cwd: process.cwd(),
+      cwd: ctx.cwd,
     }),
     saveSpec: (file, text, options) => {
       try {
@@ -132,12 +132,12 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
   };
 }
 
-function nextFreeName(file: string): string {
+function nextFreeName(file: string, pid: number): string {
   const ext = path.extname(file);
   const base = file.slice(0, file.length - ext.length);
   for (let n = 2; n < 1000; n++) {
     const candidate = `${base}-${n}${ext}`;
     if (!fs.existsSync(candidate)) return candidate;
   }
-  return `${base}-${process.pid}${ext}`;
+  return `${base}-${pid}${ext}`;
 }

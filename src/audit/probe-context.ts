@@ -27,7 +27,10 @@ export interface ProbeContextOptions {
   /** Who asks, on a live host (the composition root's identity); a capture's comes from its /proc/self/status. */
   user?: AuditUser;
   which?: (name: string) => string | null;
+  /** The version cache file; absent: under $XDG_CACHE_HOME or the home (env's HOME, else `home`). */
   versionCacheFile?: string | null;
+  /** The user's home (the context's `home`) where env has no HOME; absent with neither: no cache. */
+  home?: string | null;
 }
 
 export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
@@ -43,7 +46,7 @@ export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
   const run = capturedRoot ? null : (options.run ?? null);
   const runDisabledReason = capturedRoot ? CAPTURED_HOST_REASON : (options.runDisabledReason ?? 'commands disabled');
   const which = run === null ? () => null : (options.which ?? ((name: string) => findExecutable(name, env.PATH)));
-  const cacheFile = options.versionCacheFile === undefined ? versionCachePath(env) : options.versionCacheFile;
+  const cacheFile = options.versionCacheFile === undefined ? versionCachePath(env, options.home ?? null) : options.versionCacheFile;
   return {
     hostFs,
     cpuInfo,

@@ -4,7 +4,6 @@
  * libraries), more than every file probe together. libvirt caches QEMU capabilities the same way.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRegularFile } from '../host/host-fs.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
@@ -16,9 +15,13 @@ export interface VersionAnswer {
   cached: boolean;
 }
 
-/** The cache file: $XDG_CACHE_HOME/kvm-tui/versions.json (default ~/.cache). */
-export function versionCachePath(env: NodeJS.ProcessEnv): string | null {
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : os.homedir() ? path.join(os.homedir(), '.cache') : null);
+/**
+ * The cache file: $XDG_CACHE_HOME/kvm-tui/versions.json (default ~/.cache, ~ being $HOME or else
+ * `home`, the context's); null (no cache) when there is no home.
+ */
+export function versionCachePath(env: NodeJS.ProcessEnv, home: string | null): string | null {
+  const homeDir = env.HOME || home;
+  const base = env.XDG_CACHE_HOME || (homeDir ? path.join(homeDir, '.cache') : null);
   return base ? path.join(base, 'kvm-tui', 'versions.json') : null;
 }
 

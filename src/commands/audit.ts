@@ -12,7 +12,7 @@ import { runChecks } from '../audit/run-checks.js';
 export async function runAudit(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, ['json', 'only-problems']);
   maxPositionals(ctx.args, 0, 'no arguments');
-  const probeCtx = buildProbeContext({ hostFs: ctx.hostFs, capturedRoot: ctx.capturedRoot, env: ctx.env, clock: ctx.clock, run: ctx.run, user: ctx.identity });
+  const probeCtx = buildProbeContext({ hostFs: ctx.hostFs, capturedRoot: ctx.capturedRoot, env: ctx.env, home: ctx.home, clock: ctx.clock, run: ctx.run, user: ctx.identity });
   const results = await runChecks(ALL_CHECKS, probeCtx);
   const onlyProblems = Boolean(ctx.args.values['only-problems']);
   if (ctx.args.values.json) {

@@ -28,7 +28,7 @@ export async function cpuModelFacts(ctx: CommandContext, spec: VmSpec): Promise<
   if (ctx.capturedRoot || spec.cpu.model === 'host' || spec.cpu.model === 'max') return undefined;
   const binary = findExecutable(DEFAULT_QEMU_BINARY, ctx.env.PATH);
   if (binary === null) return undefined;
-  const cacheFile = cpuModelCachePath(ctx.env);
+  const cacheFile = cpuModelCachePath(ctx.env, ctx.home);
   const key = cacheKey(ctx, binary, spec.accel);
   const cached = key && cacheFile ? readCache(cacheFile)[key] : undefined;
   if (cached !== undefined) {
@@ -44,8 +44,8 @@ export async function cpuModelFacts(ctx: CommandContext, spec: VmSpec): Promise<
   return undefined;
 }
 
-export function cpuModelCachePath(env: NodeJS.ProcessEnv): string | null {
-  const versions = versionCachePath(env);
+export function cpuModelCachePath(env: NodeJS.ProcessEnv, home: string | null): string | null {
+  const versions = versionCachePath(env, home);
   return versions ? path.join(path.dirname(versions), 'cpu-models.json') : null;
 }
 

@@ -37,7 +37,7 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const target = await host.target('generate');
 
   const devices = host.devices();
-  const { spec, source, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
+  const { spec, source, notes } = resolveSpecWithSource(request, { env: ctx.env, home: ctx.home, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = host.topology();
   const taken = await host.taken(spec.name);

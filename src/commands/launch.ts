@@ -73,7 +73,7 @@ export async function runLaunch(ctx: CommandContext, openMonitor?: OpenMonitor):
   refuseCapturedRoot(ctx, 'launch');
   const json = ctx.args.values.json === true;
   const devices = readHostDevices(ctx.hostFs, ctx.capturedRoot);
-  const { spec, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
+  const { spec, notes } = resolveSpecWithSource(specRequestFromArgs(ctx.args), { env: ctx.env, home: ctx.home, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const prepared = prepareLaunch(ctx, spec, devices, await qemuTarget(ctx, 'launch'), await cpuModelFacts(ctx, spec));
   if ('problems' in prepared) {

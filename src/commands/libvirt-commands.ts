@@ -33,7 +33,7 @@ export async function runLibvirtLaunch(ctx: CommandContext): Promise<number> {
   const host = await openHostBackend(ctx, 'launch');
   const backend = host.libvirt!;
   const devices = host.devices();
-  const { spec, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
+  const { spec, notes } = resolveSpecWithSource(request, { env: ctx.env, home: ctx.home, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const taken = await host.taken(spec.name);
   const cpuModels = await host.cpuModels(spec);

@@ -4,7 +4,6 @@
  */
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { HostFs } from '../host/host-fs.js';
 import { readOtherQemus } from '../host/other-qemus.js';
 import { findVm, listVms, takenCpus, type RegisteredVm, type RegistryOptions } from '../registry/registry.js';
 import type { LaunchServices } from '../run/launch.js';
@@ -15,7 +14,7 @@ export function refuseCapturedRoot(ctx: CommandContext, command: string): void {
 }
 
 export function registryOptions(ctx: CommandContext): RegistryOptions {
-  return { env: ctx.env, uid: ctx.identity.uid, procFs: new HostFs('/', { record: false }) };
+  return { env: ctx.env, uid: ctx.identity.uid, procFs: ctx.procFs };
 }
 
 export function launchServices(ctx: CommandContext): LaunchServices {
@@ -24,7 +23,7 @@ export function launchServices(ctx: CommandContext): LaunchServices {
     spawnDetached: ctx.spawnDetached,
     signal: ctx.signal,
     clock: ctx.clock,
-    procFs: new HostFs('/', { record: false }),
+    procFs: ctx.procFs,
     uid: ctx.identity.uid ?? 0,
     env: ctx.env,
     launcherPid: ctx.identity.pid,

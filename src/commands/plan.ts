@@ -16,7 +16,7 @@ export async function runPlan(ctx: CommandContext): Promise<number> {
   const request = specRequestFromArgs(ctx.args);
   const host = await openHostBackend(ctx, 'plan');
   const devices = host.devices();
-  const { spec, label, notes } = resolveSpecWithSource(request, { env: ctx.env, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
+  const { spec, label, notes } = resolveSpecWithSource(request, { env: ctx.env, home: ctx.home, kvmUsable: devices.kvm !== 'missing', vhostUsable: devices.vhostNet !== 'missing' });
   for (const note of notes) ctx.stderr(`kvm-tui: ${note}\n`);
   const topology = host.topology();
   // CPUs that other VMs hold are taken: kvm-tui's own on this host (none on a captured host), or

@@ -8,7 +8,7 @@ import { wrapText } from '../shared/text.js';
 export async function runPresets(ctx: CommandContext): Promise<number> {
   allowOnly(ctx.args, ['json']);
   maxPositionals(ctx.args, 0, 'no arguments');
-  const presets = listPresets({ env: ctx.env });
+  const presets = listPresets({ env: ctx.env, home: ctx.home });
   if (ctx.args.values.json) {
     ctx.stdout(JSON.stringify({ presets: presets.map(presetToJson) }, null, 2) + '\n');
     return 0;

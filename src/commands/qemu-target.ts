@@ -21,6 +21,6 @@ export async function qemuTarget(ctx: CommandContext, command: string): Promise<
   if (ctx.capturedRoot) return UNKNOWN_TARGET;
   const binary = findExecutable(DEFAULT_QEMU_BINARY, ctx.env.PATH);
   if (binary === null) return UNKNOWN_TARGET;
-  const answer = await makeVersionOf(ctx.run, '', versionCachePath(ctx.env))(binary, [binary, '--version']);
+  const answer = await makeVersionOf(ctx.run, '', versionCachePath(ctx.env, ctx.home))(binary, [binary, '--version']);
   return { qemu: answer.text === null ? null : parseQemuVersion(answer.text) };
 }

@@ -7,7 +7,6 @@
 import { allowOnly, maxPositionals } from '../cli-args.js';
 import type { Clock, CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { HostFs } from '../host/host-fs.js';
 import { formatCpuList } from '../host/cpulist.js';
 import { computeFigures, type VmFigures } from '../monitor/rates.js';
 import { readVmSample } from '../monitor/sample.js';
@@ -74,7 +73,7 @@ export async function statusEntry(ctx: CommandContext, record: VmRecord, options
 }
 
 async function statusEntries(ctx: CommandContext, records: VmRecord[], sampleMs: number): Promise<StatusEntry[]> {
-  const procFs = new HostFs('/', { record: false });
+  const procFs = ctx.procFs;
   const first = records.map((record) => readVmSample(procFs, record, ctx.clock.now()));
   if (sampleMs > 0 && records.length > 0) await ctx.clock.sleep(sampleMs);
   const out: StatusEntry[] = [];

@@ -7,7 +7,6 @@
 import { allowOnly, maxPositionals } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { HostFs } from '../host/host-fs.js';
 import { isRecordAlive, removeStaleRunDir } from '../registry/registry.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { QmpClient } from '../run/qmp-client.js';
@@ -57,8 +56,8 @@ export async function runStop(ctx: CommandContext): Promise<number> {
 export type StopOutcome = 'stopped' | 'timeout' | 'paused' | 'no-qmp' | 'still-running';
 
 /** Powers the VM down (or ends it with force) and waits; cleans its run dir once it is gone. */
-export async function stopVm(ctx: Pick<CommandContext, 'clock' | 'signal' | 'identity'>, record: VmRecord, options: { force: boolean; timeoutMs: number }): Promise<StopOutcome> {
-  const procFs = new HostFs('/', { record: false });
+export async function stopVm(ctx: Pick<CommandContext, 'clock' | 'signal' | 'identity' | 'procFs'>, record: VmRecord, options: { force: boolean; timeoutMs: number }): Promise<StopOutcome> {
+  const procFs = ctx.procFs;
   const uid = ctx.identity.uid ?? 0;
   const gone = () => !isRecordAlive(record, procFs, uid);
   const waitGone = async (ms: number) => {

@@ -14,8 +14,10 @@ import { kvmTuiConfigDir } from '../spec/presets.js';
 /** More hosts than one pane can show; a larger file is not a hosts list. */
 const MAX_HOSTS_BYTES = 256 * 1024;
 
-export function fleetHostsFile(env: NodeJS.ProcessEnv): string {
-  return path.join(kvmTuiConfigDir(env), 'hosts');
+export function fleetHostsFile(env: NodeJS.ProcessEnv, home: string | null): string {
+  const config = kvmTuiConfigDir(env, home);
+  if (config === null) throw new UsageError('monitor --fleet: no home directory for the hosts file (set HOME or XDG_CONFIG_HOME, or give --connect URI)');
+  return path.join(config, 'hosts');
 }
 
 /** The URIs a hosts file names, in its order, each once. Throws UsageError naming what is wrong. */

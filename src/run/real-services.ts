@@ -4,8 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { ActionError } from '../errors.js';
 import type { Clock, DetachedSpawnOptions, Identity, Services } from '../context.js';
+import { HostFs } from '../host/host-fs.js';
 import { runCommand } from './run-command.js';
 
 export const realClock: Clock = {
@@ -90,9 +92,30 @@ export function trapSignalsReal(cleanup: () => Promise<void>): () => void {
   };
 }
 
+/** os.homedir() ($HOME, else the passwd entry); null where it has none (it throws then). */
+export function realHome(): string | null {
+  try {
+    return os.homedir() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** process.cwd(), which throws when the directory was removed: then the shell's $PWD (paths under it read as missing). */
+function realCwd(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return process.env.PWD || '/';
+  }
+}
+
 export function realServices(): Services {
   return {
     env: process.env,
+    cwd: realCwd(),
+    home: realHome(),
+    procFs: new HostFs('/', { record: false }),
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     terminal: {

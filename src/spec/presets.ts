@@ -10,7 +10,6 @@
  */
 import * as fs from 'node:fs';
 import { readRegularFile } from '../host/host-fs.js';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as z from 'zod';
 import { UsageError } from '../errors.js';
@@ -19,9 +18,11 @@ import type { Preset } from './types.js';
 import { formatPath, parseVmSpec, SpecError } from './vm-spec.js';
 
 export interface PresetOptions {
-  /** Directory of the user's presets; default from env (XDG_CONFIG_HOME, HOME). */
+  /** Directory of the user's presets; default from env (XDG_CONFIG_HOME, HOME), then `home`. */
   userDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** The user's home (the context's `home`) where env has no HOME; absent with neither: no user presets. */
+  home?: string | null;
 }
 
 const PRESET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -38,17 +39,22 @@ const PresetFileSchema = z.strictObject(
   { error: 'must be an object with name, description, reasoning and spec' },
 );
 
-/** kvm-tui's config dir: $XDG_CONFIG_HOME/kvm-tui (default ~/.config/kvm-tui). */
-export function kvmTuiConfigDir(env: NodeJS.ProcessEnv): string {
+/**
+ * kvm-tui's config dir: $XDG_CONFIG_HOME/kvm-tui (default ~/.config/kvm-tui, ~ being $HOME or
+ * else `home`, the context's); null when there is no home to put it in.
+ */
+export function kvmTuiConfigDir(env: NodeJS.ProcessEnv, home: string | null): string | null {
   const xdg = env.XDG_CONFIG_HOME;
   // The XDG spec says relative values are invalid and must be ignored.
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || os.homedir(), '.config');
-  return path.join(base, 'kvm-tui');
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'kvm-tui');
+  const homeDir = env.HOME || home;
+  return homeDir ? path.join(homeDir, '.config', 'kvm-tui') : null;
 }
 
-/** Where the user's presets live. */
-export function userPresetDir(env: NodeJS.ProcessEnv): string {
-  return path.join(kvmTuiConfigDir(env), 'presets');
+/** Where the user's presets live (null: no home, so none). */
+export function userPresetDir(env: NodeJS.ProcessEnv, home: string | null): string | null {
+  const config = kvmTuiConfigDir(env, home);
+  return config === null ? null : path.join(config, 'presets');
 }
 
 /** Validates one preset file's content; `source` names it in errors. */
@@ -77,7 +83,8 @@ function builtinPresets(): Preset[] {
   return BUILTIN_PRESET_FILES.map(({ file, data }) => parsePreset(data, `presets/${file}.json`));
 }
 
-function userPresets(dir: string): Preset[] {
+function userPresets(dir: string | null): Preset[] {
+  if (dir === null) return [];
   let entries: string[];
   try {
     entries = fs.readdirSync(dir);
@@ -102,7 +109,7 @@ function userPresets(dir: string): Preset[] {
 
 /** Builtin presets followed by the user's; a user preset replaces a builtin of the same name. */
 export function listPresets(opts: PresetOptions = {}): Preset[] {
-  const dir = opts.userDir ?? userPresetDir(opts.env ?? {});
+  const dir = opts.userDir ?? userPresetDir(opts.env ?? {}, opts.home ?? null);
   const user = userPresets(dir);
   const seen = new Map<string, string>();
   for (const preset of user) {

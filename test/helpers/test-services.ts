@@ -1,12 +1,13 @@
 /**
  * Services for running the CLI in-process (src/cli.tsx main(argv, services)): output captured
  * as strings, no terminal, a fixed identity, and a process runner / detached spawner / clock
- * that a test may replace. The default runner is the real one (the live host) unless a test
- * passes a fake.
+ * that a test may replace. The default runner, /proc, home and working directory are the real
+ * ones (the live host) unless a test passes its own.
  */
 import { main } from '../../src/cli.js';
 import type { Services } from '../../src/context.js';
-import { realClock, signalReal, spawnDetachedReal } from '../../src/run/real-services.js';
+import { HostFs } from '../../src/host/host-fs.js';
+import { realClock, realHome, signalReal, spawnDetachedReal } from '../../src/run/real-services.js';
 import { runCommand } from '../../src/run/run-command.js';
 
 export interface CapturedServices extends Services {
@@ -17,6 +18,9 @@ export function makeTestServices(overrides: Partial<Services> = {}): CapturedSer
   const output = { stdout: '', stderr: '' };
   return {
     env: { NO_COLOR: '1' },
+    cwd: process.cwd(),
+    home: realHome(),
+    procFs: new HostFs('/', { record: false }),
     stdout: (text) => void (output.stdout += text),
     stderr: (text) => void (output.stderr += text),
     terminal: { stdinIsTty: false, stdoutIsTty: false, columns: null, streams: null },

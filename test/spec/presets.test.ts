@@ -143,12 +143,18 @@ describe('user presets', () => {
   });
 
   test('the directory follows XDG_CONFIG_HOME, else HOME/.config', () => {
-    assert.equal(userPresetDir({ XDG_CONFIG_HOME: '/x/conf', HOME: '/home/u' }), '/x/conf/kvm-tui/presets');
-    assert.equal(userPresetDir({ HOME: '/home/u' }), '/home/u/.config/kvm-tui/presets');
-    assert.equal(userPresetDir({ XDG_CONFIG_HOME: 'relative', HOME: '/home/u' }), '/home/u/.config/kvm-tui/presets');
+    assert.equal(userPresetDir({ XDG_CONFIG_HOME: '/x/conf', HOME: '/home/u' }, null), '/x/conf/kvm-tui/presets');
+    assert.equal(userPresetDir({ HOME: '/home/u' }, '/home/other'), '/home/u/.config/kvm-tui/presets');
+    assert.equal(userPresetDir({ XDG_CONFIG_HOME: 'relative', HOME: '/home/u' }, null), '/home/u/.config/kvm-tui/presets');
     const dir = userDir({});
     fs.mkdirSync(path.join(dir, 'kvm-tui', 'presets'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'kvm-tui', 'presets', 'x.json'), JSON.stringify({ ...mine, name: 'from-env' }));
     assert.ok(listPresets({ env: { XDG_CONFIG_HOME: dir } }).some((preset) => preset.name === 'from-env'));
+  });
+
+  test('without HOME the directory is under the home the context gives; with no home there are no user presets', () => {
+    assert.equal(userPresetDir({}, '/home/pw'), '/home/pw/.config/kvm-tui/presets');
+    assert.equal(userPresetDir({}, null), null);
+    assert.ok(listPresets({ env: {}, home: null }).some((preset) => preset.name === 'balanced'));
   });
 });
