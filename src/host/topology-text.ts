@@ -11,6 +11,7 @@
 import { formatCpuList } from './cpulist.js';
 import type { HostCpu, Topology } from './topology.js';
 import { pageLabel } from '../shared/page-sizes.js';
+import { wrapText } from '../shared/text.js';
 
 export function formatGiB(mib: number | null): string {
   if (mib === null) return '? GiB';
@@ -191,44 +192,16 @@ function coreWord(threads: HostCpu[], topology: Topology): string {
 }
 
 /**
- * Breaks one long line at spaces, or after a comma inside a long CPU list, continuing with
- * `nextIndent`. A line that fits is returned as is.
+ * One long line broken at spaces, or after a comma inside a long CPU list, continuing with
+ * `nextIndent`; its own spacing (indent, column gaps) kept, numbers never cut.
  */
 function wrapLine(text: string, width: number, nextIndent: string): string[] {
-  const lines: string[] = [];
-  let rest = text;
-  let indentLength = 0;
-  while (rest.length > width) {
-    let cut = -1;
-    for (let position = width; position > indentLength; position--) {
-      if (rest[position] === ' ' || rest[position - 1] === ',') {
-        cut = position;
-        break;
-      }
-    }
-    if (cut === -1) break; // one unbreakable word: let it overflow rather than cut a number
-    lines.push(rest.slice(0, cut).trimEnd());
-    rest = nextIndent + rest.slice(cut).trimStart();
-    indentLength = nextIndent.length;
-  }
-  lines.push(rest);
-  return lines;
+  return wrapText(text, width, nextIndent, 'overflow', { keepSpacing: true, breakAfterComma: true });
 }
 
-/** Packs words into lines of at most `width` (a longer single word gets its own line). */
+/** Words packed into lines of at most `width` after `indent` (a longer single word gets its own line). */
 function wrapWords(words: string[], width: number, indent: string, nextIndent: string): string[] {
-  const lines: string[] = [];
-  let line = indent;
-  let lineIndent = indent;
-  for (const word of words) {
-    if (line.length > lineIndent.length && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = lineIndent = nextIndent;
-    }
-    line += (line.length > lineIndent.length ? ' ' : '') + word;
-  }
-  if (line.length > lineIndent.length) lines.push(line);
-  return lines;
+  return words.length === 0 ? [] : wrapText(indent + words.join(' '), width, nextIndent, 'overflow', { keepSpacing: true });
 }
 
 /** Items grouped by key, groups and items in first-seen order. */

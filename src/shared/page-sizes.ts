@@ -29,6 +29,11 @@ export function backingOfPageOption(option: string): MemoryBacking | undefined {
   return ({ none: 'ram', '2M': 'hugepages-2M', '1G': 'hugepages-1G' } as Record<string, MemoryBacking>)[option];
 }
 
+/** The backing as --hugepages (and the wizard's h key) spells it: none, 2M or 1G. */
+export function pageOptionOf(backing: MemoryBacking): 'none' | '2M' | '1G' {
+  return backing === 'ram' ? 'none' : PAGE_OPTION[backing];
+}
+
 /** Page size in KiB of a backing; 0 for plain RAM. */
 export function pageKiB(backing: MemoryBacking): number {
   return backing === 'ram' ? 0 : Number(PAGE_KIB[backing]);

@@ -7,10 +7,12 @@
 import type { SpecOverrides } from '../spec/resolve.js';
 import type { VmSpec } from '../spec/types.js';
 import { MAX_VCPUS } from '../spec/vm-spec.js';
+import { pageOptionOf } from '../shared/page-sizes.js';
 
 /** Memory sizes the ] and [ keys step through, in MiB. */
 export const MEMORY_STEPS_MIB = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144];
 
+/** The h key's cycle, as --hugepages spells the sizes. */
 const HUGEPAGES = ['none', '2M', '1G'] as const;
 
 export const SIZING_KEYS = '+/- vCPUs ]/[ mem h hugepages a accel r reset';
@@ -37,7 +39,7 @@ export function sizingOverrides(input: string, spec: VmSpec): SpecOverrides | nu
       return smaller.length === 0 ? null : { memory: memoryText(smaller[smaller.length - 1]!) };
     }
     case 'h': {
-      const current = spec.memory.backing === 'ram' ? 'none' : spec.memory.backing === 'hugepages-2M' ? '2M' : '1G';
+      const current = pageOptionOf(spec.memory.backing);
       return { hugepages: HUGEPAGES[(HUGEPAGES.indexOf(current) + 1) % HUGEPAGES.length] };
     }
     case 'a':
