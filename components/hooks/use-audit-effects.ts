@@ -27,16 +27,16 @@ export interface AuditEffectServices {
 }
 
 export function useAuditEffects(request: AuditRequest | null, rows: readonly AuditRow[], dispatch: Dispatch<AuditViewAction>, services: AuditEffectServices): void {
-  // Guards against running one request twice if a render happens before it is marked taken.
+  // The seq of the last request started: rows and services are new objects on every render, so
+  // the effect runs again on renders that still hold the request until `audit/request-taken`
+  // lands; this runs each request once (a guard, not a copy of state).
   const started = useRef(0);
-  const latest = useRef({ rows, services });
-  latest.current = { rows, services };
   useEffect(() => {
     if (!request || request.seq <= started.current) return;
     started.current = request.seq;
     dispatch({ type: 'audit/request-taken', seq: request.seq });
-    void runRequest(request, latest.current.rows, latest.current.services, dispatch);
-  }, [request, dispatch]);
+    void runRequest(request, rows, services, dispatch);
+  }, [request, rows, services, dispatch]);
 }
 
 async function runRequest(request: AuditRequest, rows: readonly AuditRow[], services: AuditEffectServices, dispatch: Dispatch<AuditViewAction>): Promise<void> {

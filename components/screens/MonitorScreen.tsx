@@ -3,7 +3,7 @@
  * state; keys go to the control (pause/resume, ACPI shutdown, force quit after y, re-pin) or
  * leave (q, d, Ctrl-C: the VM keeps running). Effects live in useMonitor; this only renders.
  */
-import React, { useEffect, useReducer, useRef } from 'react';
+import React, { useEffect, useLayoutEffect, useReducer, useRef } from 'react';
 import { useApp, useInput } from 'ink';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
@@ -57,15 +57,18 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
   useEffect(() => {
     onModalChange?.(modal);
   }, [modal, onModalChange]);
+  // The pending "has not powered off" note after s: a timer handle, cancelled when the pane goes
+  // and as soon as the VM has exited (nothing is left to force off), so it never asks whether
+  // the VM still runs.
   const powerdownTimer = useRef<unknown>(null);
-  const aliveRef = useRef(true);
-  aliveRef.current = live.alive;
-  useEffect(
-    () => () => {
-      if (powerdownTimer.current !== null) services.clock.clearTimeout(powerdownTimer.current);
-    },
-    [services],
-  );
+  const cancelPowerdownNote = () => {
+    if (powerdownTimer.current !== null) services.clock.clearTimeout(powerdownTimer.current);
+    powerdownTimer.current = null;
+  };
+  useLayoutEffect(() => {
+    if (!live.alive) cancelPowerdownNote();
+  });
+  useEffect(() => cancelPowerdownNote, [services]);
 
   const leave = (code: number) => {
     onExit?.(code);
@@ -94,10 +97,10 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
       dispatch({ type: 'message', text: 'ACPI power button sent: the guest shuts down if it listens (F forces)' });
       void services.control.powerdown();
       // A guest that ignores the button (no ACPI daemon, a hung kernel): offer the way on.
-      if (powerdownTimer.current !== null) services.clock.clearTimeout(powerdownTimer.current);
+      cancelPowerdownNote();
       powerdownTimer.current = services.clock.setTimeout(() => {
         powerdownTimer.current = null;
-        if (aliveRef.current) dispatch({ type: 'message', text: `the guest has not powered off ${POWERDOWN_WAIT_MS / 1000} s after the ACPI button: F forces it off` });
+        dispatch({ type: 'message', text: `the guest has not powered off ${POWERDOWN_WAIT_MS / 1000} s after the ACPI button: F forces it off` });
       }, POWERDOWN_WAIT_MS);
     } else if (input === 'F') {
       dispatch({ type: 'confirm', open: true });

@@ -182,6 +182,19 @@ describe('MonitorScreen', () => {
     await waitFor(() => /has not powered off 30 s after the ACPI button: F forces it off/.test(plain(app.lastFrame())), 'the force offer');
   });
 
+  test('a guest that powers off within the 30 s gets no offer to force it', async () => {
+    const exiting = snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2, false)]);
+    const { app, clock, feed } = harness(exiting);
+    await feed(0);
+    await press(app.stdin, 's');
+    await waitFor(() => /ACPI power button sent/.test(plain(app.lastFrame())), 'the ACPI answer');
+    await feed(1);
+    await waitFor(() => /The VM has exited/.test(plain(app.lastFrame())), 'the exit');
+    await clock.advance(30_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.doesNotMatch(plain(app.lastFrame()), /has not powered off/);
+  });
+
   test('shows drift as a word, with the plan beside the pins', async () => {
     const drifted = snapshots([sample(record.startedAtMs, 1), sample(record.startedAtMs + 1000, 2, true, true)]);
     const { app, feed } = harness(drifted);
