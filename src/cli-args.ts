@@ -35,6 +35,7 @@ export const OPTION_TYPES = {
   strategy: { type: 'string' },
   format: { type: 'string' },
   'qemu-version': { type: 'string' },
+  'libvirt-version': { type: 'string' },
   out: { type: 'string' },
   detach: { type: 'boolean' },
   paused: { type: 'boolean' },

@@ -11,8 +11,9 @@ Usage:
   kvm-tui generate   (--preset NAME | --spec FILE) [overrides] --format qemu|xml|script|json
                                    [--out FILE [--force]]  (--force: replace an existing file;
                                    never a device, FIFO, directory or symlink)
-                                   [--qemu-version X.Y]  write for that QEMU (default: this
-                                   host's qemu-system-x86_64; unknown under --root)
+                                   [--qemu-version X.Y] [--libvirt-version X.Y]  write for
+                                   that QEMU / libvirt (default: this host's
+                                   qemu-system-x86_64 / virsh; unknown under --root)
   kvm-tui launch     (--preset NAME | --spec FILE) [overrides] [--paused] [--detach] [--json]
                                    start it paused, pin every thread, verify, resume; on a
                                    terminal the live monitor opens (the VM outlives it)

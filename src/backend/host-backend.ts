@@ -13,12 +13,12 @@ import type { CpuModelFacts } from '../host/cpu-models.js';
 import { readCpuInfo, type CpuInfo } from '../host/cpuinfo.js';
 import { readHostDevices, type HostDevices } from '../host/devices.js';
 import type { Topology } from '../host/topology.js';
-import { parseQemuVersion, UNKNOWN_TARGET, type OutputTarget } from '../generate/vm-facts.js';
+import { parseQemuVersion, type OutputTarget } from '../generate/vm-facts.js';
 import type { VmSpec } from '../spec/types.js';
 import { cpuModelFacts } from '../commands/cpu-models.js';
 import { readCommandTopology } from '../commands/host-topology.js';
 import { floatingNote, heldOnThisHost } from '../commands/live.js';
-import { qemuTarget } from '../commands/qemu-target.js';
+import { givenVersion, outputTarget } from '../commands/qemu-target.js';
 import type { LibvirtBackend, LibvirtHostFacts } from './libvirt-backend.js';
 
 export interface HostBackend {
@@ -69,7 +69,7 @@ function directBackend(ctx: CommandContext): HostBackend {
       return found.held;
     },
     notes: () => notes,
-    target: (command) => qemuTarget(ctx, command),
+    target: (command) => outputTarget(ctx, command),
     cpuModels: (spec) => cpuModelFacts(ctx, spec),
     libvirt: null,
     emulator: null,
@@ -93,9 +93,12 @@ function libvirtHost(ctx: CommandContext, backend: LibvirtBackend, facts: Libvir
     },
     notes: () => [...floatingNotes, `host facts from libvirt at ${backend.uri} (QEMU ${facts.versions.qemu ?? 'unknown'}, libvirt ${facts.versions.daemon ?? facts.versions.libvirt ?? 'unknown'})`, ...modelNotes],
     target: async (command) => {
-      const given = ctx.args.values['qemu-version'];
-      if (given !== undefined) return qemuTarget(ctx, command);
-      return facts.versions.qemu ? { qemu: parseQemuVersion(facts.versions.qemu) } : UNKNOWN_TARGET;
+      // The libvirt that reads the XML is the daemon's (virsh version: "Running against daemon").
+      const daemon = facts.versions.daemon ?? facts.versions.libvirt;
+      return {
+        qemu: givenVersion(ctx, command, 'qemu-version') ?? (facts.versions.qemu ? parseQemuVersion(facts.versions.qemu) : null),
+        libvirt: givenVersion(ctx, command, 'libvirt-version') ?? (daemon ? parseQemuVersion(daemon) : null),
+      };
     },
     cpuModels: async (spec) => {
       // Asked only for a named model (host and max need no answer), as the direct probe is.

@@ -17,14 +17,15 @@ import { planVm } from '../plan/plan-vm.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { stateDirPaths, vmRunDir, vmStateDir } from '../shared/vm-paths.js';
 import { buildSwtpmArgs } from '../generate/swtpm.js';
-import { firmwareFacts } from '../generate/vm-facts.js';
+import { firmwareFacts, idleIothreads, IOTHREAD_VQ_MAPPING, libvirtAtLeast, qemuAtLeast, type OutputTarget } from '../generate/vm-facts.js';
+import type { Plan } from '../spec/types.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 
 export const GENERATE_FORMATS = ['qemu', 'xml', 'script', 'json'] as const;
 type Format = (typeof GENERATE_FORMATS)[number];
 
 export async function runGenerate(ctx: CommandContext): Promise<number> {
-  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out', 'force', 'qemu-version']);
+  allowOnly(ctx.args, [...SPEC_OPTIONS, 'format', 'out', 'force', 'qemu-version', 'libvirt-version']);
   maxPositionals(ctx.args, 0, 'no arguments');
   // Usage is checked before any planning: a bad flag is exit 2 whatever the host looks like.
   const format = parseFormat(ctx.args.values.format);
@@ -66,6 +67,8 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
     throw error;
   }
   for (const warning of plan.warnings) ctx.stderr(`kvm-tui: warning: ${warning.message} [${warning.code}]\n`);
+  const idle = idleIothreadNote(plan, format, target);
+  if (idle) ctx.stderr(`kvm-tui: note: ${idle}\n`);
 
   const text = render(format, generated, runDir, stateDir, source);
   if (typeof out === 'string') {
@@ -130,4 +133,21 @@ function render(format: Format, generated: GeneratedVm, runDir: string, stateDir
     case 'json':
       return JSON.stringify({ argv: generated.argv, xml: generated.xml, script: generated.script, plan: generated.plan }, null, 2) + '\n';
   }
+}
+
+/**
+ * More iothreads than disks asking for one: the spare ones serve a disk only where its queues can
+ * be spread over several (vm-facts.ts IOTHREAD_VQ_MAPPING); elsewhere they would idle, said here.
+ */
+export function idleIothreadNote(plan: Plan, format: Format, target: OutputTarget): string | null {
+  const [program, version, needed] =
+    format === 'xml'
+      ? (['libvirt', target.libvirt ?? null, IOTHREAD_VQ_MAPPING.libvirt] as const)
+      : (['QEMU', target.qemu, IOTHREAD_VQ_MAPPING.qemu] as const);
+  const spread = format === 'xml' ? libvirtAtLeast(target, needed[0], needed[1]) : qemuAtLeast(target, needed[0], needed[1]);
+  const idle = idleIothreads(plan, spread);
+  if (idle.length === 0) return null;
+  const which = version ? `${program} ${version.major}.${version.minor}` : `an unknown ${program} (--${program === 'QEMU' ? 'qemu' : 'libvirt'}-version X.Y)`;
+  const why = spread ? 'more iothreads than the disks have queues (one per vCPU)' : `spreading a disk over several iothreads needs ${program} >= ${needed[0]}.${needed[1]} (${format === 'xml' ? '<driver><iothreads>' : 'virtio-blk iothread-vq-mapping'}), the output is for ${which}`;
+  return `iothread${idle.length === 1 ? '' : 's'} ${idle.join(', ')} serve${idle.length === 1 ? 's' : ''} no disk: ${why}`;
 }

@@ -27,6 +27,7 @@ export function generateAll(plan: Plan, opts: GenerateOptions): GeneratedVm {
   const xml = buildDomainXml(plan, {
     ...(opts.emulatorBinary === undefined ? {} : { emulatorBinary: opts.emulatorBinary }),
     ...(opts.serialLog === undefined ? {} : { serialLog: opts.serialLog }),
+    ...(opts.target === undefined ? {} : { target: opts.target }),
   });
   const script = buildPinScript(plan, { runDir: opts.runDir });
   return { argv, xml, script, plan };

@@ -28,7 +28,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { pageKiB } from '../shared/page-sizes.js';
-import { firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, kvmHintDedicated, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, vmMac, vmUuid } from './vm-facts.js';
+import { diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, libvirtAtLeast, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -44,6 +44,8 @@ export interface DomainXmlOptions {
    * XML cannot name: then the console is a pty only.
    */
   serialLog?: boolean;
+  /** The libvirt the XML is for (its version decides e.g. `<driver><iothreads>`); default unknown. */
+  target?: OutputTarget;
 }
 
 /** A plan that cannot be turned into a domain XML without libvirt dropping or changing part of it. */
@@ -368,12 +370,20 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string, opts
   if (!MACHINE_FACTS.usb) ele(devices, 'controller', { type: 'usb', model: 'none' });
 
   const iothreadOfDisk = diskIothreads(plan);
+  const iothreadSets = diskIothreadSets(plan, libvirtAtLeast(opts.target ?? UNKNOWN_TARGET, ...IOTHREAD_VQ_MAPPING.libvirt));
   spec.disks.forEach((disk, index) => {
     const element = ele(devices, 'disk', { type: 'file', device: 'disk' });
     const driver: Record<string, string> = { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.aio };
+    const several = iothreadSets[index]!;
     const iothread = iothreadOfDisk.get(index);
-    if (iothread !== undefined) driver.iothread = String(iothread);
-    ele(element, 'driver', driver);
+    if (several.length <= 1 && iothread !== undefined) driver.iothread = String(iothread);
+    const driverElement = ele(element, 'driver', driver);
+    // The disk's virtqueues dealt over several iothreads (libvirt >= 10.0; the argv's
+    // iothread-vq-mapping); the iothread attribute and this list exclude each other.
+    if (several.length > 1) {
+      const list = ele(driverElement, 'iothreads');
+      for (const at of several) ele(list, 'iothread', { id: String(at + 1) });
+    }
     ele(element, 'source', { file: disk.path });
     ele(element, 'target', { dev: virtioDiskName(index), bus: 'virtio' });
     if (disk.readonly) ele(element, 'readonly');

@@ -26,7 +26,7 @@ import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import { checkIfname } from '../shared/ifname.js';
 import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
 import { runDirPaths, stateDirPaths } from '../shared/vm-paths.js';
-import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export interface QemuArgsOptions {
   /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
@@ -303,6 +303,7 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   for (const iothread of plan.iothreads) add('-object', `iothread,id=${iothread.id}`);
 
   const iothreadOfDisk = diskIothreads(plan);
+  const iothreadSets = diskIothreadSets(plan, qemuAtLeast(target, ...IOTHREAD_VQ_MAPPING.qemu));
   spec.disks.forEach((disk, index) => {
     const knobs = cacheKnobs(disk.cache);
     const cache = `cache.direct=${onOff(knobs.direct)},cache.no-flush=${onOff(knobs.noFlush)}`;
@@ -310,6 +311,22 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
     add('-blockdev', `driver=file,node-name=disk${index}-file,filename=${optValue(disk.path)},aio=${disk.aio},${cache},${readOnly}`);
     add('-blockdev', `driver=${disk.format},node-name=disk${index},file=disk${index}-file,${cache},${readOnly}`);
     const iothread = iothreadOfDisk[index];
+    const several = iothreadSets[index]!;
+    if (several.length > 1) {
+      // A list property: only the JSON form of -device can give it. QEMU deals the disk's
+      // virtqueues (one per vCPU) round-robin over these iothreads.
+      add(
+        '-device',
+        JSON.stringify({
+          driver: 'virtio-blk-pci',
+          id: `virtio-disk${index}`,
+          drive: `disk${index}`,
+          'iothread-vq-mapping': several.map((at) => ({ iothread: plan.iothreads[at]!.id })),
+          'write-cache': onOff(knobs.writeCache),
+        }),
+      );
+      return;
+    }
     add(
       '-device',
       `virtio-blk-pci,id=virtio-disk${index},drive=disk${index}${iothread ? `,iothread=${iothread}` : ''},write-cache=${onOff(knobs.writeCache)}`,

@@ -34,13 +34,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { Plan, VmSpec } from '../spec/types.js';
+import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 
-/** The QEMU version the output is for; null = unknown (features that need a version are left out). */
+/**
+ * The QEMU (for the argv) and libvirt (for the XML) versions the output is for; null or absent =
+ * unknown (features that need a version are left out, never guessed).
+ */
 export interface OutputTarget {
   qemu: { major: number; minor: number } | null;
+  libvirt?: { major: number; minor: number } | null;
 }
 
-export const UNKNOWN_TARGET: OutputTarget = { qemu: null };
+export const UNKNOWN_TARGET: OutputTarget = { qemu: null, libvirt: null };
 
 /** "8.2.1", "QEMU emulator version 7.2.22 (Debian ...)" -> { major, minor }; null when not a version. */
 export function parseQemuVersion(text: string): OutputTarget['qemu'] {
@@ -49,8 +54,63 @@ export function parseQemuVersion(text: string): OutputTarget['qemu'] {
 }
 
 export function qemuAtLeast(target: OutputTarget, major: number, minor: number): boolean {
-  const version = target.qemu;
+  return versionAtLeast(target.qemu, major, minor);
+}
+
+export function libvirtAtLeast(target: OutputTarget, major: number, minor: number): boolean {
+  return versionAtLeast(target.libvirt ?? null, major, minor);
+}
+
+function versionAtLeast(version: { major: number; minor: number } | null, major: number, minor: number): boolean {
   return version !== null && (version.major > major || (version.major === major && version.minor >= minor));
+}
+
+/**
+ * One disk's virtqueues spread over several iothreads: virtio-blk's iothread-vq-mapping (QEMU
+ * 9.0) and `<driver><iothreads>` (libvirt 10.0). Before them a disk has one iothread, and
+ * iothreads beyond one per disk serve nothing.
+ */
+export const IOTHREAD_VQ_MAPPING = { qemu: [9, 0], libvirt: [10, 0] } as const;
+
+/**
+ * Per disk, the plan's iothreads (indexes into plan.iothreads) serving it. Each disk asking for
+ * one has the iothread the plan gives it (PlanIothread.disks, else round-robin); with `spread`,
+ * the iothreads no disk got (more iothreads than such disks) are dealt over those disks in
+ * order, each disk taking no more iothreads than it has virtqueues (one per vCPU, QEMU's default).
+ */
+export function diskIothreadSets(plan: Plan, spread: boolean): number[][] {
+  const sets: number[][] = plan.spec.disks.map(() => []);
+  if (plan.iothreads.some((iothread) => iothread.disks !== undefined)) {
+    plan.iothreads.forEach((iothread, index) => {
+      for (const disk of iothread.disks ?? []) sets[disk]?.push(index);
+    });
+  } else {
+    roundRobinDiskIothreads(plan.spec.disks, plan.iothreads.length).forEach((index, disk) => {
+      if (index !== null) sets[disk]!.push(index);
+    });
+  }
+  if (!spread) return sets;
+  const users = sets.flatMap((set, disk) => (set.length > 0 ? [disk] : []));
+  const used = new Set(sets.flat());
+  const spare = plan.iothreads.map((_, index) => index).filter((index) => !used.has(index));
+  const queues = Math.max(1, plan.spec.vcpus.count);
+  let next = 0;
+  for (const index of spare) {
+    for (let tries = 0; tries < users.length; tries++) {
+      const disk = users[next++ % users.length]!;
+      if (sets[disk]!.length < queues) {
+        sets[disk]!.push(index);
+        break;
+      }
+    }
+  }
+  return sets;
+}
+
+/** The plan's iothreads that serve no disk under this target (none when they can be spread). */
+export function idleIothreads(plan: Plan, spread: boolean): string[] {
+  const used = new Set(diskIothreadSets(plan, spread).flat());
+  return plan.iothreads.flatMap((iothread, index) => (used.has(index) ? [] : [iothread.id]));
 }
 
 export const MACHINE_FACTS = { usb: false, dumpGuestCore: false, memMerge: false, hpet: false } as const;

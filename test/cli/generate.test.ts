@@ -247,3 +247,38 @@ describe('generate writes for the host it reads', () => {
     assert.doesNotMatch(netdev, /vhost=on/);
   });
 });
+
+describe('generate writes for the QEMU and libvirt it is told (--qemu-version, --libvirt-version)', () => {
+  const specFile = path.join(scratch, 'spread.json');
+  fs.writeFileSync(
+    specFile,
+    JSON.stringify({ name: 'spread', accel: 'tcg', cpu: { model: 'qemu64' }, vcpus: { count: 4 }, memory: { size: '1G' }, disks: [{ path: '/var/lib/spread.raw', iothread: true }], iothreads: { count: 3 }, network: { mode: 'none' } }),
+  );
+
+  it('QEMU 9.0 / libvirt 10.0: one disk spread over its three iothreads in both outputs, no note', async () => {
+    const argv = await generateInProcess(['--root', ROOT, '--spec', specFile, '--format', 'json', '--qemu-version', '9.0', '--libvirt-version', '10.0']);
+    assert.equal(argv.code, 0, argv.stderr);
+    const out = JSON.parse(argv.stdout) as { argv: string[]; xml?: string };
+    const device = out.argv.find((arg) => arg.includes('iothread-vq-mapping'));
+    assert.ok(device, 'the disk is a JSON -device with iothread-vq-mapping');
+    assert.deepEqual((JSON.parse(device) as { 'iothread-vq-mapping': unknown })['iothread-vq-mapping'], [{ iothread: 'io0' }, { iothread: 'io1' }, { iothread: 'io2' }]);
+    const xml = await generateInProcess(['--root', ROOT, '--spec', specFile, '--format', 'xml', '--libvirt-version', '10.0']);
+    assert.equal(xml.code, 0, xml.stderr);
+    assert.match(xml.stdout, /<iothreads>\s*<iothread id="1"\/>\s*<iothread id="2"\/>\s*<iothread id="3"\/>\s*<\/iothreads>/);
+    assert.doesNotMatch(argv.stderr + xml.stderr, /serve no disk/);
+  });
+
+  it('under --root without versions: one iothread per disk, and a note on the two that idle', async () => {
+    const result = await generateInProcess(['--root', ROOT, '--spec', specFile, '--format', 'qemu']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /virtio-blk-pci,id=virtio-disk0,drive=disk0,iothread=io0,/);
+    assert.match(result.stderr, /note: iothreads io1, io2 serve no disk: spreading a disk over several iothreads needs QEMU >= 9\.0 .*an unknown QEMU \(--qemu-version X\.Y\)/);
+  });
+
+  it('a version that is not one is exit 2, one line naming the flag', async () => {
+    const result = await generateInProcess(['--root', ROOT, '--spec', specFile, '--format', 'xml', '--libvirt-version', 'ten']);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, /--libvirt-version must be a version such as 10\.0 or 9\.0\.0, got "ten"/);
+  });
+});
