@@ -3,8 +3,10 @@
  * 8 cores each, SMT2), at 200x50 and at 80x24, by keystrokes only: size the VM (vCPUs, memory),
  * see the QEMU command follow, move vCPU 0 onto the other node on the core map and see the
  * planner's warnings appear (and go with x), see the memory binding and the pin script follow in
- * Preview, quit with q: the scrollback is intact and the exit status 0. Launch is off on a
- * captured host, so no VM is started. Each run has a tmux server of its own (-L), killed after.
+ * Preview, quit with q: the scrollback is intact and the exit status 0. With NO_COLOR=1 and with
+ * --no-color the terminal gets no colour or inverse video (tmux's styled capture), and the step,
+ * the selected row and the Preview format are still marked. Launch is off on a captured host, so
+ * no VM is started. Each run has a tmux server of its own (-L), killed after.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -149,6 +151,41 @@ describe('the wizard in tmux on a captured 2-socket Xeon (--root)', () => {
         assert.ok(kept.indexOf('HISTORY-60\n') < kept.indexOf('BEFORE-WIZARD'), 'in order');
       } finally {
         session.kill();
+      }
+    });
+  }
+});
+
+/** Whether a capture (capture-pane -e) sets a colour or inverse video: SGR 30-38, 40-48, 90-97, 100-107 or 7. */
+const hasColour = (styled: string) => [...styled.matchAll(/\u001B\[([0-9;]*)m/g)].some((sgr) => sgr[1]!.split(';').some((param) => /^(3[0-8]|4[0-8]|9[0-7]|10[0-7]|7)$/.test(param)));
+
+describe('colour in tmux: NO_COLOR=1 and --no-color draw the wizard without colour, its marks in text', () => {
+  const cases = [
+    { name: 'colour on (the check can fail)', env: [] as string[], flag: '', colour: true },
+    { name: 'NO_COLOR=1', env: ['-e', 'NO_COLOR=1'], flag: '', colour: false },
+    { name: '--no-color', env: [] as string[], flag: ' --no-color', colour: false },
+  ];
+  for (const entry of cases) {
+    it(entry.name, async () => {
+      const name = `colour-${cases.indexOf(entry)}`;
+      const tmux = (...args: string[]) => spawnSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+      const made = tmux('new-session', '-d', '-s', name, '-x', '80', '-y', '24', '-e', 'CI=true', ...entry.env, `${process.execPath} ${BUNDLE} --root ${root}${entry.flag}; echo EXIT=$?; sleep 120`);
+      assert.equal(made.status, 0, made.stderr);
+      const styled = () => tmux('capture-pane', '-e', '-p', '-t', name).stdout;
+      const pane = () => tmux('capture-pane', '-p', '-t', name).stdout;
+      try {
+        await waitFor(() => /Host audit · \d+ checks/.test(pane()), () => `the audit; the pane:\n${pane()}`);
+        assert.equal(hasColour(styled()), entry.colour, `colour ${entry.colour ? 'drawn' : 'absent'}:\n${JSON.stringify(styled().slice(0, 600))}`);
+        assert.equal(bar(pane()), '[1 Audit] > 2 Topology > 3 Plan > 4 Preview > 5 Launch > 6 Monitor');
+        assert.equal(pane().split('\n').filter((line) => line.startsWith('›')).length, 1, `one selected audit row, marked in text:\n${pane()}`);
+        tmux('send-keys', '-t', name, '4');
+        await waitFor(() => /\[4 Preview\]/.test(bar(pane())) && /^\[e QEMU\] x libvirt XML/m.test(pane()), () => `the preview; the pane:\n${pane()}`);
+        assert.equal(hasColour(styled()), entry.colour, `the preview: colour ${entry.colour ? 'drawn' : 'absent'}`);
+        tmux('send-keys', '-t', name, 'q');
+        await waitFor(() => /^EXIT=\d+/m.test(pane()), () => `the exit; the pane:\n${pane()}`);
+        assert.match(pane(), /^EXIT=0\s*$/m);
+      } finally {
+        tmux('kill-session', '-t', name);
       }
     });
   }
