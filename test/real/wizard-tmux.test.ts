@@ -54,8 +54,13 @@ function tmuxSession(name: string, columns: number, rows: number, command: strin
     history: () => tmux('capture-pane', '-p', '-S', '-', '-t', name).stdout,
     /** One key at a time: keys that arrive together reach the app as one chunk. */
     key: (key: string) => void tmux('send-keys', '-t', name, key),
-    /** Sends a key and waits for what it should show. */
+    /**
+     * Sends a key once and waits for what it should show. A key that reaches Ink between a
+     * screen's first frame and its input hook's subscription is dropped, so the screen gets a
+     * moment first (these keys are not all harmless to repeat: + is one vCPU more each time).
+     */
     press: async (key: string, shows: (screen: string) => boolean, what: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
       tmux('send-keys', '-t', name, key);
       await waitFor(() => shows(pane()), () => `${what} after ${key}; the pane:\n${pane()}`);
     },
@@ -141,6 +146,7 @@ describe('the wizard in tmux on a captured 2-socket Xeon (--root)', () => {
         assert.match(unwrapped(pane()), /VM "balanced": 5 vCPUs \(0->1 1->2 2->3 3->4 4->8\), 8192 MiB ram on node 0,1/);
         assert.match(unwrapped(pane()), /Launch is off here: captured host \(--root\): VMs run on this machine only\./);
 
+        await new Promise((resolve) => setTimeout(resolve, 150));
         key('q');
         await waitFor(() => /^EXIT=\d+/m.test(pane()), () => `the exit; the pane:\n${pane()}`);
         assert.match(pane(), /^EXIT=0\s*$/m, 'q exits 0');
@@ -178,9 +184,11 @@ describe('colour in tmux: NO_COLOR=1 and --no-color draw the wizard without colo
         assert.equal(hasColour(styled()), entry.colour, `colour ${entry.colour ? 'drawn' : 'absent'}:\n${JSON.stringify(styled().slice(0, 600))}`);
         assert.equal(bar(pane()), '[1 Audit] > 2 Topology > 3 Plan > 4 Preview > 5 Launch > 6 Monitor');
         assert.equal(pane().split('\n').filter((line) => line.startsWith('›')).length, 1, `one selected audit row, marked in text:\n${pane()}`);
+        await new Promise((resolve) => setTimeout(resolve, 150));
         tmux('send-keys', '-t', name, '4');
         await waitFor(() => /\[4 Preview\]/.test(bar(pane())) && /^\[e QEMU\] x libvirt XML/m.test(pane()), () => `the preview; the pane:\n${pane()}`);
         assert.equal(hasColour(styled()), entry.colour, `the preview: colour ${entry.colour ? 'drawn' : 'absent'}`);
+        await new Promise((resolve) => setTimeout(resolve, 150));
         tmux('send-keys', '-t', name, 'q');
         await waitFor(() => /^EXIT=\d+/m.test(pane()), () => `the exit; the pane:\n${pane()}`);
         assert.match(pane(), /^EXIT=0\s*$/m);
