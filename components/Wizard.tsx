@@ -9,6 +9,7 @@ import { ALL_CHECKS } from '../src/audit/checks/index.js';
 import type { Check } from '../src/audit/types.js';
 import { DEFAULT_FIX_SCRIPT } from '../src/audit/fix-script.js';
 import { generateAll } from '../src/generate/index.js';
+import { explainArgvLines, explainXmlLines } from '../src/generate/explain.js';
 import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopology } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
@@ -101,7 +102,10 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
   preview: [
     'Preview',
     '  e / x / s             the QEMU command / libvirt XML / pin script',
-    '  Up/Down, j/k          scroll      Space, PgDn/PgUp  a page',
+    '  Up/Down, j/k          move the cursor: the line under the text says why that option or element is there',
+    '  Space, PgDn/PgUp      a page',
+    '  Left/Right, h/l, 0    scroll sideways (long options at 80 columns); 0 back to the start',
+    '  y                     copy the shown text to the clipboard (OSC 52: the terminal may ignore it; in tmux: set -g set-clipboard on)',
     '  w                     write the shown text to a file (asks before overwriting)',
   ],
   launch: ['Launch', '  Enter, L              launch the planned VM (paused, pinned, verified, resumed)'],
@@ -223,13 +227,17 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   refreshOffer.current = offer.refresh;
   const [field, setField] = useState<VmField | null>(null);
   const closeField = useCallback(() => setField(null), []);
-  const artefacts = useMemo<PreviewScreenProps['artefacts']>(() => {
-    if (plan.errors.length) return { error: plan.errors.map((entry) => entry.message).join('; ') };
+  // The Preview's texts, and why each of their lines is there (the line under its cursor).
+  const { artefacts, reasons } = useMemo<{ artefacts: PreviewScreenProps['artefacts']; reasons: PreviewScreenProps['reasons'] }>(() => {
+    if (plan.errors.length) return { artefacts: { error: plan.errors.map((entry) => entry.message).join('; ') }, reasons: {} };
     try {
       const generated = generateAll(plan, { runDir: services.runDirFor(plan.spec.name) });
-      return { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script };
+      return {
+        artefacts: { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script },
+        reasons: { qemu: explainArgvLines(generated.argv, plan), xml: explainXmlLines(generated.xml, plan) },
+      };
     } catch (error) {
-      return { error: (error as Error).message };
+      return { artefacts: { error: (error as Error).message }, reasons: {} };
     }
   }, [plan, services]);
 
@@ -407,7 +415,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
         />
       ),
     },
-    { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} width={width} height={height} view={previewView} onView={setPreviewView} onWrite={(format) => setSaving({ what: format, phase: 'path', file: `./${previewFileName(spec.name, format)}` })} /> },
+    { id: 'preview', title: 'Preview', render: ({ width, height }) => <PreviewScreen artefacts={artefacts} reasons={reasons} width={width} height={height} view={previewView} onView={setPreviewView} onWrite={(format) => setSaving({ what: format, phase: 'path', file: `./${previewFileName(spec.name, format)}` })} /> },
     {
       id: 'launch',
       title: 'Launch',

@@ -1,18 +1,26 @@
 /**
  * Preview step: the generated QEMU command line, libvirt XML and pin script for the selected
- * plan, one at a time (e/x/s switch), scrollable. Shows why when the plan cannot be generated.
+ * plan, one at a time (e/x/s switch), scrollable both ways. A cursor (↑↓ j k, shown as ">") picks
+ * a line and the line under the view says why that option or element is there (the reasons come
+ * from the owner, src/generate/explain.ts). ←→ (h l) scroll sideways so long options can be read
+ * at 80 columns; y copies the shown text to the terminal's clipboard (OSC 52, through Ink's
+ * stdout); w writes it to a file. Shows why when the plan cannot be generated.
  */
 import React, { useLayoutEffect, useRef, useState } from 'react';
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, useStdout } from 'ink';
+import { osc52Copy } from '../../src/shared/osc52.js';
+import { wrapText } from '../../src/shared/text.js';
 
 export type PreviewFormat = 'qemu' | 'xml' | 'script';
 
 export interface PreviewScreenProps {
   /** Text per format, or the reason nothing can be generated. */
   artefacts: Record<PreviewFormat, string> | { error: string };
+  /** Why each line is there, per format (one entry per line; null: no note). */
+  reasons?: Partial<Record<PreviewFormat, ReadonlyArray<string | null>>>;
   width: number;
   height: number;
-  /** The shown format and scroll, kept by the wizard so that they outlive a step change. */
+  /** The shown format, scroll and cursor, kept by the wizard so that they outlive a step change. */
   view?: PreviewView;
   onView?: (view: PreviewView) => void;
   /** w: write the shown text to a file (the wizard asks where, and before overwriting). */
@@ -22,13 +30,23 @@ export interface PreviewScreenProps {
 export interface PreviewView {
   format: PreviewFormat;
   top: number;
+  /** The line the cursor is on (null/absent: none yet; the first ↑↓ puts it on the top line). */
+  cursor?: number | null;
+  /** Columns scrolled sideways (absent: 0). */
+  left?: number;
 }
 
 const KEYS: Record<string, PreviewFormat> = { e: 'qemu', x: 'xml', s: 'script' };
+const FORMAT_NAME: Record<PreviewFormat, string> = { qemu: 'the QEMU command', xml: 'the libvirt XML', script: 'the pin script' };
+/** How far ← and → move: enough to get through a long option in a few presses. */
+const SIDE_STEP = 20;
 
-export function PreviewScreen({ artefacts, width, height, view: given, onView, onWrite }: PreviewScreenProps) {
+export function PreviewScreen({ artefacts, reasons = {}, width, height, view: given, onView, onWrite }: PreviewScreenProps) {
   const [own, setOwn] = useState<PreviewView>({ format: 'qemu', top: 0 });
   const view = given ?? own;
+  const { stdout } = useStdout();
+  // What y did, until the next key: the terminal gives no answer, so it says it may be ignored.
+  const [note, setNote] = useState<string | null>(null);
   // Keys read the view as drawn last (a ref the commit updates), not a handler's closure: Ink can
   // deliver a key before it re-subscribes the handler of the latest render.
   const latest = useRef(view);
@@ -41,18 +59,47 @@ export function PreviewScreen({ artefacts, width, height, view: given, onView, o
     else setOwn(next);
   };
   const { format, top } = view;
-  const setFormat = (next: PreviewFormat) => setView({ format: next, top: 0 });
-  const setTop = (next: (value: number) => number) => setView({ format: latest.current.format, top: next(latest.current.top) });
-  const lines = 'error' in artefacts ? [] : artefacts[format].replace(/\n$/, '').split('\n');
-  const rows = Math.max(1, height - 2);
+  const cursor = view.cursor ?? null;
+  const left = view.left ?? 0;
+  const textOf = (which: PreviewFormat) => ('error' in artefacts ? '' : artefacts[which]);
+  const linesOf = (which: PreviewFormat) => ('error' in artefacts ? [] : textOf(which).replace(/\n$/, '').split('\n'));
+  const lines = linesOf(format);
+  const reasonRows = height >= 12 ? 2 : 1;
+  const rows = Math.max(1, height - 2 - reasonRows);
   const maxTop = Math.max(0, lines.length - rows);
+  const longest = Math.max(0, ...lines.map((line) => line.length));
+  const maxLeft = Math.max(0, longest - width + 2);
+  /** The cursor moved to `next` (clamped), the view scrolled to keep it shown. */
+  const moveCursor = (state: PreviewView, next: number): PreviewView => {
+    const count = linesOf(state.format).length;
+    const line = Math.max(0, Math.min(count - 1, next));
+    const stateTop = Math.min(state.top, Math.max(0, count - rows));
+    const shownTop = line < stateTop ? line : line >= stateTop + rows ? line - rows + 1 : stateTop;
+    return { ...state, cursor: line, top: shownTop };
+  };
   useInput((input, key) => {
-    if (KEYS[input]) setFormat(KEYS[input]!);
-    else if (input === 'w' && onWrite && !('error' in artefacts)) onWrite(latest.current.format);
-    else if (key.downArrow || input === 'j') setTop((value) => Math.min(maxTop, value + 1));
-    else if (key.upArrow || input === 'k') setTop((value) => Math.max(0, value - 1));
-    else if (key.pageDown || input === ' ') setTop((value) => Math.min(maxTop, value + rows));
-    else if (key.pageUp) setTop((value) => Math.max(0, value - rows));
+    if (note) setNote(null);
+    const current = latest.current;
+    const at = current.cursor ?? null;
+    if (KEYS[input]) setView({ format: KEYS[input]!, top: 0, cursor: null, left: 0 });
+    else if (input === 'w' && onWrite && !('error' in artefacts)) onWrite(current.format);
+    else if (input === 'y' && !('error' in artefacts)) {
+      const text = textOf(current.format);
+      // Through Ink's stdout (the app's terminal): the sequence draws nothing on the screen.
+      stdout.write(osc52Copy(text));
+      const count = text.replace(/\n$/, '').split('\n').length;
+      setNote(`copied: ${FORMAT_NAME[current.format]}, ${count} lines (OSC 52; the terminal may ignore it)`);
+    } else if (key.downArrow || input === 'j') setView(moveCursor(current, at === null ? current.top : at + 1));
+    else if (key.upArrow || input === 'k') setView(moveCursor(current, at === null ? current.top : at - 1));
+    else if (key.pageDown || input === ' ') {
+      const nextTop = Math.min(maxTop, current.top + rows);
+      setView(at === null ? { ...current, top: nextTop } : { ...moveCursor(current, at + rows), top: nextTop });
+    } else if (key.pageUp) {
+      const nextTop = Math.max(0, current.top - rows);
+      setView(at === null ? { ...current, top: nextTop } : { ...moveCursor(current, at - rows), top: nextTop });
+    } else if (key.rightArrow || input === 'l') setView({ ...current, left: Math.min(maxLeft, (current.left ?? 0) + SIDE_STEP) });
+    else if (key.leftArrow || input === 'h') setView({ ...current, left: Math.max(0, (current.left ?? 0) - SIDE_STEP) });
+    else if (input === '0') setView({ ...current, left: 0 });
   });
   if ('error' in artefacts) {
     return (
@@ -63,6 +110,18 @@ export function PreviewScreen({ artefacts, width, height, view: given, onView, o
     );
   }
   const start = Math.min(top, maxTop);
+  const shownLeft = Math.min(left, maxLeft);
+  const shown = cursor === null ? null : Math.min(cursor, lines.length - 1);
+  const reason = shown === null ? null : format === 'script' ? "the pin script: its comments say what each step does" : (reasons[format]?.[shown] ?? 'no note for this line');
+  // y's note takes the place of the reason until the next key, wrapped: its end is the warning.
+  const about = note
+    ? wrapText(note, Math.max(20, width), '  ')
+    : shown === null
+      ? ['↑↓ j k put the cursor on a line to see why it is there · ←→ h l scroll sideways']
+      : wrapText(`line ${shown + 1}: ${reason}`, Math.max(20, width), '  ');
+  // Always reasonRows rows, so the text above does not jump as the cursor moves.
+  const cut = about.length > reasonRows ? [...about.slice(0, reasonRows - 1), about[reasonRows - 1]!.slice(0, Math.max(1, width - 1)) + '…'] : about;
+  const aboutLines = [...cut, ...Array.from({ length: reasonRows - cut.length }, () => ' ')];
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -72,14 +131,36 @@ export function PreviewScreen({ artefacts, width, height, view: given, onView, o
             {`${entry === format ? '[' : ' '}${entry === 'qemu' ? 'e QEMU' : entry === 'xml' ? 'x libvirt XML' : 's pin script'}${entry === format ? ']' : ' '}`}
           </Text>
         ))}
-        <Text color="gray">  lines {start + 1}-{Math.min(lines.length, start + rows)}/{lines.length}</Text>
+        <Text color="gray">
+          {'  '}lines {start + 1}-{Math.min(lines.length, start + rows)}/{lines.length}
+          {shownLeft > 0 ? ` · col ${shownLeft + 1}+` : ''}
+        </Text>
       </Text>
       {lines.slice(start, start + rows).map((line, index) => (
-        <Text key={start + index} wrap="truncate-end">
-          {line.length > width ? line.slice(0, width - 1) + '…' : line}
+        <Text key={start + index} wrap="truncate-end" bold={start + index === shown}>
+          {drawLine(line, width, shownLeft, start + index === shown)}
         </Text>
       ))}
-      <Text color="gray" wrap="truncate-end">{onWrite ? 'w writes the shown text to a file · ' : ''}kvm-tui generate ... --format qemu|xml|script --out FILE writes these</Text>
+      {aboutLines.map((line, index) => (
+        <Text key={`about-${index}`} color={note ? 'yellow' : 'cyan'} wrap="truncate-end">
+          {line}
+        </Text>
+      ))}
+      <Text color="gray" wrap="truncate-end">
+        {`y copy (OSC 52)${onWrite ? ' · w write to a file' : ''} · kvm-tui generate --format qemu|xml|script --out FILE`}
+      </Text>
     </Box>
   );
+}
+
+/**
+ * One line of the text at `width`, from column `left`: "…" where it goes on to the right or was
+ * scrolled past on the left; the cursor's line starts with ">" (over its indent when it has one,
+ * so the columns stay where they were).
+ */
+export function drawLine(line: string, width: number, left: number, cursor: boolean): string {
+  // A line that ends before `left` still takes its row (an empty Text would take none).
+  let text = left > 0 ? (line.length > left ? '…' + line.slice(left + 1) : ' ') : line;
+  if (cursor) text = text.startsWith(' ') ? '>' + text.slice(1) : '>' + text;
+  return text.length > width ? text.slice(0, width - 1) + '…' : text;
 }

@@ -1,0 +1,96 @@
+/**
+ * The Preview step's cursor, sideways scroll and OSC 52 copy (ink-testing-library at 80x24): a
+ * plan of the well-tuned fixture host with a disk, its argv and XML with their reasons.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import React from 'react';
+import { cleanup, render } from 'ink-testing-library';
+import { PreviewScreen, drawLine } from '../../components/screens/PreviewScreen.js';
+import { Wizard } from '../../components/Wizard.js';
+import { explainArgvLines, explainXmlLines } from '../../src/generate/explain.js';
+import { generateAll } from '../../src/generate/index.js';
+import { planVm } from '../../src/plan/plan-vm.js';
+import { formatShellPreview } from '../../src/shared/shell-quote.js';
+import { applyPresetOverrides } from '../../src/spec/resolve.js';
+import { plain, waitFor } from '../helpers/ink.js';
+import { capturedHostServices } from '../helpers/wizard-services.js';
+import { assertFits, pressUntil } from './wizard-helpers.js';
+
+afterEach(() => cleanup());
+
+const ROOT = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'hosts', 'well-tuned');
+
+function preview() {
+  const services = capturedHostServices(ROOT);
+  const host = services.readHost();
+  const spec = applyPresetOverrides(services.presets.find((entry) => entry.name === 'balanced')!, { disks: ['/srv/vm/disk.qcow2'] });
+  const plan = planVm({ topology: host.topology, cpuInfo: host.cpuInfo, spec, taken: host.taken, devices: host.devices });
+  const generated = generateAll(plan, { runDir: '/run/kvm-tui/vms/balanced' });
+  const artefacts = { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script };
+  const reasons = { qemu: explainArgvLines(generated.argv, plan), xml: explainXmlLines(generated.xml, plan) };
+  const app = render(<PreviewScreen artefacts={artefacts} reasons={reasons} width={80} height={20} />);
+  const frame = () => plain(app.lastFrame());
+  return { app, frame, artefacts };
+}
+
+describe('preview', () => {
+  test('the cursor (">") picks a line and the line under the text says why that option is there', async () => {
+    const { app, frame } = preview();
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the QEMU command');
+    assert.match(frame(), /put the cursor on a line to see why it is there/);
+    await pressUntil(app.stdin, 'j', () => /^line 1: qemu-system-x86_64: the QEMU system emulator/m.test(frame()), 'the first line\'s reason', frame);
+    assert.match(frame(), /^>qemu-system-x86_64 \\$/m, 'the cursor in text');
+    // Down to the iothread: the reason says where it runs.
+    for (let step = 0; step < 40 && !/^> -object iothread,id=io0/m.test(frame()); step++) {
+      const before = frame();
+      app.stdin.write('j');
+      await waitFor(() => frame() !== before, 'the cursor to move');
+    }
+    assert.match(frame(), /^> -object iothread,id=io0 \\$/m);
+    assert.match(frame(), /^line \d+: iothread=io0: disk I\/O runs on its own thread \(host CPUs? [\d,-]+,\s+off\s+the\s+vCPUs\)/m);
+    assertFits(frame(), 80, 20, 'the preview with a reason');
+    await pressUntil(app.stdin, 'x', () => /\[x libvirt XML\]/.test(frame()), 'the XML', frame);
+    await pressUntil(app.stdin, 'j', () => /^line 1: the libvirt domain of balanced/m.test(frame()), 'the domain\'s reason', frame);
+  });
+
+  test('← → (h l) scroll sideways: a long line cut with "…" shows its end, 0 goes back', async () => {
+    const { app, frame } = preview();
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the QEMU command');
+    assert.match(frame(), /^ {2}-machine q35,.*…$/m, 'cut at 80 columns');
+    await pressUntil(app.stdin, '\u001B[C', () => /· col 21\+/.test(frame()), 'scrolled sideways', frame);
+    assert.match(frame(), /^….*hpet=off \\$/m, 'the end of -machine is readable');
+    assertFits(frame(), 80, 20, 'scrolled sideways');
+    await pressUntil(app.stdin, 'h', () => !/· col/.test(frame()), 'back with h', frame);
+    await pressUntil(app.stdin, 'l', () => /· col 21\+/.test(frame()), 'sideways with l', frame);
+    await pressUntil(app.stdin, '0', () => /^ {2}-machine q35,/m.test(frame()), 'back to the start with 0', frame);
+  });
+
+  test('y sends the shown text as OSC 52 through the app\'s stdout and says the terminal may ignore it', async () => {
+    const { app, frame, artefacts } = preview();
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the QEMU command');
+    const sequence = `\u001B]52;c;${Buffer.from(artefacts.qemu, 'utf8').toString('base64')}\u0007`;
+    await pressUntil(app.stdin, 'y', () => app.frames.includes(sequence), 'the OSC 52 sequence', frame);
+    await waitFor(() => /copied: the QEMU command, \d+ lines \(OSC 52; the terminal may ignore it\)/.test(frame()), 'the note');
+    await pressUntil(app.stdin, 'j', () => !/copied:/.test(frame()), 'the note gone at the next key', frame);
+  });
+
+  test('drawLine: "…" on the side that goes on; the cursor over the indent keeps the columns', () => {
+    assert.equal(drawLine('  -m 4096M \\', 80, 0, true), '> -m 4096M \\');
+    assert.equal(drawLine('<domain type="kvm">', 80, 0, true), '><domain type="kvm">');
+    assert.equal(drawLine('abcdefghij', 6, 0, false), 'abcde…');
+    assert.equal(drawLine('abcdefghij', 6, 4, false), '…fghij');
+    assert.equal(drawLine('abc', 6, 4, false), ' ', 'a short line keeps its row');
+  });
+
+  test('in the wizard: the reasons come with the plan shown', async () => {
+    const services = capturedHostServices(ROOT);
+    const app = render(<Wizard services={services} host={services.readHost()} initialScreen="preview" size={{ columns: 80, rows: 24 }} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the preview');
+    await pressUntil(app.stdin, 'j', () => /^line 1: qemu-system-x86_64:/m.test(frame()), 'a reason', frame);
+    await pressUntil(app.stdin, 'j', () => /^line 2: debug-threads=on names every thread/m.test(frame()), 'the next one', frame);
+    assertFits(frame(), 80, 24, 'the wizard\'s preview');
+  });
+});
