@@ -217,7 +217,7 @@ describe('wizard: saving the spec', () => {
 });
 
 describe('wizard preview', () => {
-  test('w writes the shown text (here the XML) to a file it asks for; the format and scroll are kept when the step is left and entered again', async () => {
+  test('w writes the shown text (here the XML) to a file it asks for; the format, scroll and cursor are kept when the step is left and entered again', async () => {
     const { services, host } = setup();
     const { files, saveSpec } = fakeSaves();
     const app = render(<Wizard services={{ ...services, saveSpec }} host={host} />);
@@ -225,7 +225,10 @@ describe('wizard preview', () => {
     await waitFor(() => /Host audit/.test(frame()), 'the audit screen');
     await pressUntil(app.stdin, '4', () => /\[4 Preview\]/.test(frame()), 'the preview');
     await pressUntil(app.stdin, 'x', () => /\[x libvirt XML\]/.test(frame()), 'the XML');
-    await pressUntil(app.stdin, 'j', () => /lines 2-/.test(frame()), 'scrolled one line');
+    await pressUntil(app.stdin, ' ', () => /lines [2-9]\d*-/.test(frame()), 'scrolled a page');
+    await pressUntil(app.stdin, 'j', () => /^line \d+: /m.test(frame()), 'the cursor on a line');
+    const scrolled = /lines (\d+)-/.exec(frame())![1]!;
+    const cursorLine = /^line (\d+): /m.exec(frame())![1]!;
     await pressUntil(app.stdin, 'w', () => /Write the libvirt XML to \(Enter saves, Esc cancels\): \.\/balanced\.xml/.test(frame()), 'the prompt').catch((error: Error) => {
       throw new Error(`${error.message}\n${frame()}`);
     });
@@ -234,7 +237,8 @@ describe('wizard preview', () => {
     await pressUntil(app.stdin, '3', () => /\[3 Plan\]/.test(frame()), 'away');
     await pressUntil(app.stdin, '4', () => /\[4 Preview\]/.test(frame()), 'back');
     assert.match(frame(), /\[x libvirt XML\]/, 'the format is kept');
-    assert.match(frame(), /lines 2-/, 'the scroll is kept');
+    assert.match(frame(), new RegExp(`lines ${scrolled}-`), 'the scroll is kept');
+    assert.match(frame(), new RegExp(`^line ${cursorLine}: `, 'm'), 'the cursor is kept');
   });
 });
 
