@@ -1,7 +1,8 @@
 /**
  * The rules a placement may have had to bend, each said as a warning: vCPUs across NUMA nodes or
  * L3 groups, a host node asked for and not used, guest nodes sharing a host node, mixed CPU kinds,
- * SMT siblings the guest cannot see as such, and siblings shared with other VMs or helpers.
+ * SMT siblings the guest cannot see as such, siblings shared with other VMs or helpers, and helpers
+ * placed by hand on a vCPU's own CPU.
  * Automatic and manual placements are checked alike.
  */
 import type { PlanIothread, VmSpec } from '../spec/types.js';
@@ -31,6 +32,27 @@ export function checkPlacementRules(input: PlacementRulesInput): void {
   checkLocality(input);
   checkSmtVisibility(input);
   checkSharedSiblings(input);
+  checkHandPlacedHelpers(input);
+}
+
+/**
+ * helper-on-vcpu: a helper placed by hand (emulator.cpus, iothreads.cpus) on a vCPU's own CPU.
+ * With placement with-vcpus that is what was asked; a list given by hand may be a slip.
+ */
+function checkHandPlacedHelpers({ spec, placement, emulator, iothreads, messages }: PlacementRulesInput): void {
+  const vcpuOf = new Map<number, number[]>();
+  placement.vcpuHost.forEach((cpu, vcpu) => vcpuOf.set(cpu, [...(vcpuOf.get(cpu) ?? []), vcpu]));
+  const check = (field: string, what: string, cpus: number[]) => {
+    const shared = cpus.filter((cpu) => vcpuOf.has(cpu));
+    if (shared.length === 0) return;
+    const vcpus = unique(shared.flatMap((cpu) => vcpuOf.get(cpu)!));
+    messages.warn(
+      'helper-on-vcpu',
+      `${field} puts ${what} on host CPU${shared.length === 1 ? '' : 's'} ${shared.join(',')}, where vCPU${vcpus.length === 1 ? '' : 's'} ${vcpus.join(', ')} run${vcpus.length === 1 ? 's' : ''}: its work takes ${vcpus.length === 1 ? "that vCPU's" : "those vCPUs'"} time; on a housekeeping CPU it would not`,
+    );
+  };
+  if (spec.emulator.cpus) check('emulator.cpus', 'the emulator thread', emulator);
+  if (spec.iothreads.cpus) check('iothreads.cpus', 'the iothreads', unique(iothreads.flatMap((thread) => thread.hostCpus)));
 }
 
 /** host-node-unavailable, cross-numa, split-l3, guest-numa-shared-node, mixed-cpu-kinds. */

@@ -75,6 +75,8 @@ export const PLAN_WARNING_CODES = [
   'cpu-model-unavailable',
   /** The guest asks for Hyper-V enlightenments under TCG, which refuses them: the guest runs without. */
   'hyperv-needs-kvm',
+  /** emulator.cpus / iothreads.cpus (placed by hand) put a helper on a vCPU's own host CPU. */
+  'helper-on-vcpu',
 ] as const;
 
 export type PlanErrorCode = (typeof PLAN_ERROR_CODES)[number];

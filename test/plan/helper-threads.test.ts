@@ -110,6 +110,18 @@ describe('iothreads.cpus (the core map places iothreads by hand)', () => {
     assert.deepEqual(plan.errors.map((entry) => entry.message), ['iothreads.cpus: host CPU 3 is held by VM "web"', 'iothreads.cpus: host CPU 99 does not exist']);
   });
 
+  test('a helper placed by hand on a vCPU\'s own CPU is warned (helper-on-vcpu); with-vcpus placement is not', () => {
+    const spec = parseVmSpec({ vcpus: 2, disks: [{ path: 'a.raw', iothread: true }], pinning: { map: [1, 2] }, emulator: { cpus: [2] }, iothreads: { cpus: [1, 3] } }, 'test');
+    const plan = planVm({ topology, cpuInfo: x86CpuInfo('intel'), spec });
+    assert.deepEqual(plan.errors, []);
+    assert.deepEqual(plan.warnings.filter((entry) => entry.code === 'helper-on-vcpu').map((entry) => entry.message), [
+      'emulator.cpus puts the emulator thread on host CPU 2, where vCPU 1 runs: its work takes that vCPU\'s time; on a housekeeping CPU it would not',
+      'iothreads.cpus puts the iothreads on host CPU 1, where vCPU 0 runs: its work takes that vCPU\'s time; on a housekeeping CPU it would not',
+    ]);
+    const together = planVm({ topology, cpuInfo: x86CpuInfo('intel'), spec: parseVmSpec({ vcpus: 2, emulator: { placement: 'with-vcpus' } }, 'test') });
+    assert.equal(together.warnings.some((entry) => entry.code === 'helper-on-vcpu'), false);
+  });
+
   test('an empty list, or CPUs for a VM without iothreads, is refused by the spec', () => {
     assert.throws(() => parseVmSpec({ vcpus: 2, disks: [{ path: 'a.raw', iothread: true }], iothreads: { cpus: [] } }, 'test'), /iothreads\.cpus: must list at least one host CPU/);
     assert.throws(() => parseVmSpec({ vcpus: 2, iothreads: { cpus: [3] } }, 'test'), /iothreads\.cpus: lists CPUs for iothreads, but the VM has none/);
