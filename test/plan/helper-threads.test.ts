@@ -11,6 +11,7 @@ import { createPlanMessages } from '../../src/plan/plan-messages.js';
 import { planVm } from '../../src/plan/plan-vm.js';
 import { parseVmSpec } from '../../src/spec/vm-spec.js';
 import { buildTopology, x86CpuInfo } from './_topology-builder.js';
+import { checkPlan } from './rule-checker.js';
 
 const topology = buildTopology({ coresPerL3: 8 });
 const view = buildHostView(topology);
@@ -102,6 +103,7 @@ describe('iothreads.cpus (the core map places iothreads by hand)', () => {
     const plan = planVm({ topology, cpuInfo: x86CpuInfo('intel'), spec });
     assert.deepEqual(plan.errors, []);
     assert.deepEqual(plan.iothreads.map((thread) => thread.hostCpus), [[6, 7], [6, 7]]);
+    assert.deepEqual(checkPlan({ topology, cpuInfo: x86CpuInfo('intel'), spec, taken: new Map(), plan }), []);
   });
 
   test('a CPU that does not exist, is offline or is held is an error naming iothreads.cpus', () => {
@@ -118,6 +120,7 @@ describe('iothreads.cpus (the core map places iothreads by hand)', () => {
       'emulator.cpus puts the emulator thread on host CPU 2, where vCPU 1 runs: its work takes that vCPU\'s time; on a housekeeping CPU it would not',
       'iothreads.cpus puts the iothreads on host CPU 1, where vCPU 0 runs: its work takes that vCPU\'s time; on a housekeeping CPU it would not',
     ]);
+    assert.deepEqual(checkPlan({ topology, cpuInfo: x86CpuInfo('intel'), spec, taken: new Map(), plan }), [], 'the independent checker agrees');
     const together = planVm({ topology, cpuInfo: x86CpuInfo('intel'), spec: parseVmSpec({ vcpus: 2, emulator: { placement: 'with-vcpus' } }, 'test') });
     assert.equal(together.warnings.some((entry) => entry.code === 'helper-on-vcpu'), false);
   });

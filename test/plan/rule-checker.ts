@@ -32,7 +32,7 @@ export const KNOWN_WARNING_CODES = new Set([
   'housekeeping-used', 'not-isolated', 'smt-hidden', 'mixed-cpu-kinds', 'memory-exceeds-node',
   'guest-numa-shared-node', 'cpu-model-vendor', 'no-dedicated-cpu', 'host-node-unavailable',
   'memory-exceeds-free', 'kvm-unavailable', 'vhost-unavailable', 'memory-not-free', 'helper-remote', 'cpu-model-unavailable', 'siblings-not-idle', 'realtime-shared', 'tpm-name-comma',
-  'hyperv-needs-kvm',
+  'hyperv-needs-kvm', 'helper-on-vcpu',
 ]);
 
 export interface CheckInput {
@@ -121,7 +121,7 @@ export function checkPlan(input: CheckInput): string[] {
   const wantedNodes = [spec.pinning.hostNode, ...spec.numa.map((node) => node.hostNode)].filter((node): node is number => node !== null);
   causes.set('unknown-node', wantedNodes.some((node) => !nodesWithCpus.has(node)));
   const emulatorCpus = spec.emulator.cpus ?? [];
-  const listed = [...(map ?? []), ...emulatorCpus];
+  const listed = [...(map ?? []), ...emulatorCpus, ...(spec.iothreads.cpus ?? [])];
   causes.set('unknown-cpu', listed.some((cpu) => !host.exists.has(cpu)));
   causes.set('offline-cpu', listed.some((cpu) => host.exists.has(cpu) && !host.online.has(cpu)));
   causes.set('cpu-taken', listed.some((cpu) => host.online.has(cpu) && taken.has(cpu)));
@@ -418,7 +418,7 @@ export function checkPlan(input: CheckInput): string[] {
   const vcpuSet = new Set(vcpuHosts);
   const helpers: Array<{ what: string; cpus: number[]; placement: string }> = [
     { what: 'emulator', cpus: plan.emulator, placement: spec.emulator.cpus ? 'explicit' : spec.emulator.placement },
-    ...plan.iothreads.map((thread) => ({ what: `iothread ${thread.id}`, cpus: thread.hostCpus, placement: spec.iothreads.placement })),
+    ...plan.iothreads.map((thread) => ({ what: `iothread ${thread.id}`, cpus: thread.hostCpus, placement: spec.iothreads.cpus ? 'explicit' : spec.iothreads.placement })),
   ];
   if (plan.iothreads.length !== spec.iothreads.count) bad(`${plan.iothreads.length} iothreads, spec has ${spec.iothreads.count}`);
   if (distinct(plan.iothreads.map((thread) => thread.id)).length !== plan.iothreads.length) bad('iothread ids repeat');
@@ -426,7 +426,10 @@ export function checkPlan(input: CheckInput): string[] {
   for (const helper of helpers) {
     if (helper.cpus.length === 0) bad(`${helper.what} not pinned in a pinned plan`);
     for (const cpu of helper.cpus) if (!host.online.has(cpu) || taken.has(cpu)) bad(`${helper.what} on CPU ${cpu}, offline or taken`);
-    if (helper.placement === 'explicit' && !sameSet(helper.cpus, spec.emulator.cpus!)) bad('emulator.cpus not followed');
+    const listedCpus = helper.what === 'emulator' ? spec.emulator.cpus : spec.iothreads.cpus;
+    if (helper.placement === 'explicit' && !sameSet(helper.cpus, listedCpus!)) bad(`${helper.what === 'emulator' ? 'emulator.cpus' : 'iothreads.cpus'} not followed`);
+    // A list given by hand that lands on a vCPU's own CPU is warned.
+    if (helper.placement === 'explicit' && helper.cpus.some((cpu) => vcpuSet.has(cpu)) && !warned('helper-on-vcpu')) bad(`${helper.what} placed by hand on a vCPU's CPU without helper-on-vcpu`);
     if (helper.placement === 'with-vcpus' && !sameSet(helper.cpus, vcpuHosts)) bad(`${helper.what} with-vcpus is not on the vCPUs' CPUs`);
     if (helper.placement === 'housekeeping' && housekeeping.size > 0) {
       // On the housekeeping CPUs of the VM's nodes; with none there, on one free core of the
