@@ -26,12 +26,29 @@ export function fakeHostOffer(options: { disk?: (file: string) => DiskSpaceAnswe
 }
 
 /**
- * Sends a key until the screen shows its effect: a key that arrives between a screen's first
- * frame and its input hook's subscription is dropped by Ink. Only for keys whose repetition is
- * harmless once the effect shows.
+ * Lets the app finish what its last frame started before a key goes in. Ink subscribes a
+ * screen's key handler in a passive effect, which React runs in a setImmediate after the commit
+ * that drew the frame; a waitFor that sees the frame in the timers phase before that immediate,
+ * and a key written then, reach the previous handler (a screen no longer shown, a stale closure)
+ * and the key is lost. A few turns of the event loop (immediates, then timers) run those effects
+ * and the renders they cause; nothing here waits on the wall clock.
+ */
+export async function settle(turns = 3): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/**
+ * Sends a key until the screen shows its effect, each time once the app has settled. A key Ink
+ * still drops (the app was busy past the settling turns) is sent again after a second. Only for
+ * keys whose repetition is harmless once the effect shows.
  */
 export async function pressUntil(stdin: { write: (data: string) => void }, key: string, predicate: () => boolean, what: string, frame?: () => string): Promise<void> {
   for (let attempt = 0; attempt < 5 && !predicate(); attempt++) {
+    await settle();
+    if (predicate()) break;
     stdin.write(key);
     const started = Date.now();
     while (!predicate() && Date.now() - started < 1000) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -39,11 +56,14 @@ export async function pressUntil(stdin: { write: (data: string) => void }, key: 
   if (!predicate()) throw new Error(`timed out waiting for ${what}${frame ? `; the screen:\n${frame()}` : ''}`);
 }
 
-/** Sends a key once, after the screen had time to subscribe (for keys that must not repeat). */
+/**
+ * Sends a key once (for keys that must not repeat), after the app settled (see `settle`), and
+ * lets its effect settle too, so that what the test asserts next is the frame after the key.
+ */
 export async function pressOnce(stdin: { write: (data: string) => void }, key: string): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await settle();
   stdin.write(key);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await settle();
 }
 
 /** No line wider than `columns`, no more lines than `rows` (nothing wraps, nothing scrolls off). */

@@ -6,14 +6,12 @@
  * kept in view, the lists fit.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { Wizard } from '../../components/Wizard.js';
-import { fixtureRoot } from '../helpers/fixture-root.js';
+import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
 import { writeSyntheticHost } from '../make-synthetic-host.js';
@@ -23,11 +21,11 @@ afterEach(() => cleanup());
 
 let syntheticRoot = '';
 before(() => {
-  syntheticRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-512-'));
-  fs.rmdirSync(syntheticRoot);
+  // In the scratch dir (tmpfs where there is room, removed at exit): its 5,000 small files take
+  // seconds to write and remove on a VM's disk.
+  syntheticRoot = path.join(scratchDir('synthetic-512'), 'host');
   writeSyntheticHost(syntheticRoot);
 });
-after(() => fs.rmSync(syntheticRoot, { recursive: true, force: true }));
 
 const HOSTS = [
   { name: 'Xeon 2x8x2', root: () => fixtureRoot('hwloc-32intel64-2p8co2t+8ve'), cpus: 32 },
