@@ -14,7 +14,7 @@ interface Timer {
 export class FakeClock implements Clock {
   private nowMs: number;
   private nextId = 1;
-  private timers: Timer[] = [];
+  protected timers: Timer[] = [];
 
   constructor(startMs = 1_700_000_000_000) {
     this.nowMs = startMs;
@@ -59,6 +59,39 @@ export class FakeClock implements Clock {
     }
     this.nowMs = end;
     await flushMicrotasks();
+  }
+}
+
+/**
+ * A FakeClock that moves by itself: while a timer or sleep is pending it waits `pauseMs` of real
+ * time, then jumps to the earliest one and runs it. For deadline loops around real processes
+ * (wait up to 3 s for a signalled child to end, retry a socket every 50 ms for 20 s): the code
+ * sees the same sequence of times, and a real process it waits on still gets real moments to
+ * act between two steps, but no test waits out a deadline on the wall clock.
+ */
+export class SteppingClock extends FakeClock {
+  private stepping: NodeJS.Timeout | null = null;
+
+  constructor(startMs = 1_700_000_000_000, private readonly pauseMs = 2) {
+    super(startMs);
+  }
+
+  override setTimeout(callback: () => void, ms: number): unknown {
+    const handle = super.setTimeout(callback, ms);
+    this.step();
+    return handle;
+  }
+
+  private step(): void {
+    if (this.stepping !== null) return;
+    this.stepping = setTimeout(() => {
+      this.stepping = null;
+      const next = this.timers.reduce<Timer | null>((earliest, timer) => (earliest === null || timer.at < earliest.at ? timer : earliest), null);
+      if (next === null) return;
+      void this.advance(Math.max(0, next.at - this.now())).then(() => {
+        if (this.timers.length > 0) this.step();
+      });
+    }, this.pauseMs);
   }
 }
 

@@ -13,9 +13,10 @@ import { after, describe, it } from 'node:test';
 import { HostFs } from '../../src/host/host-fs.js';
 import { isRecordAlive, readRecord } from '../../src/registry/registry.js';
 import { LaunchError, launchVm, type LaunchServices } from '../../src/run/launch.js';
-import { realClock, signalReal } from '../../src/run/real-services.js';
+import { signalReal } from '../../src/run/real-services.js';
 import { runCommand } from '../../src/run/run-command.js';
 import { runDirPaths } from '../../src/shared/vm-paths.js';
+import { SteppingClock } from '../helpers/fake-clock.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { qemuPlan, qemuSpec } from '../helpers/qemu-plans.js';
 
@@ -43,7 +44,8 @@ function services(overrides: Partial<LaunchServices> = {}): LaunchServices & { i
       return child.pid!;
     },
     signal: signalReal,
-    clock: realClock,
+    // Its deadlines (QMP for 20 s, 3 s for QEMU to end) pass in steps, not on the wall clock.
+    clock: new SteppingClock(Date.now()),
     procFs,
     uid: process.getuid?.() ?? 0,
     env: process.env,
