@@ -80,7 +80,7 @@ function prepared(topology: Topology): Topology {
   };
 }
 
-function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
+function resolveFor(preset: string, values: ParsedArgs['values']): VmSpec {
   const { topology, ...flags } = values as ParsedArgs['values'] & { topology?: string };
   const spec = resolveSpec(specRequestFromArgs({ command: 'plan', positionals: [], values: { preset, ...flags } }), NO_USER_PRESETS);
   if (topology) {
@@ -88,6 +88,28 @@ function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
     const [sockets, dies, cores, threads] = topology.split('x').map(Number) as [number, number, number, number];
     spec.vcpus = { count: sockets * dies * cores * threads, sockets, dies, cores, threads, autoTopology: false };
   }
+  return spec;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+const specs = new Map<string, VmSpec>();
+
+/**
+ * The spec of a preset with flags, resolved once for all hosts (resolving validates every
+ * preset file again) and frozen: a planner that changed its input would throw here instead of
+ * spoiling the next host's case.
+ */
+function specFor(preset: string, values: ParsedArgs['values']): VmSpec {
+  const key = JSON.stringify([preset, values]);
+  let spec = specs.get(key);
+  if (!spec) specs.set(key, (spec = deepFreeze(resolveFor(preset, values))));
   return spec;
 }
 
@@ -108,11 +130,19 @@ describe('every preset on every topology satisfies the rules (independent checke
     test(host.name, () => {
       let plans = 0;
       let failures = 0;
+      const ready = prepared(host.topology);
+      // Per CPU variant, the other VM of "beside a VM" below (one plan for all the cases).
+      const variants = CPU_VARIANTS.map((cpu) => {
+        const cpuInfo = cpu.cpuInfo(host);
+        const held = new Map<number, string>();
+        const first = planVm({ topology: host.topology, cpuInfo, spec: specFor('balanced', { vcpus: '5', accel: 'tcg' }) });
+        for (const vcpu of first.vcpus) if (vcpu.hostCpu !== null) held.set(vcpu.hostCpu, 'other "vm"');
+        return { cpu, cpuInfo, held };
+      });
       for (const preset of PRESETS) {
         for (const variant of SPEC_VARIANTS) {
           const spec = specFor(preset.name, variant.values);
-          for (const cpu of CPU_VARIANTS) {
-            const cpuInfo = cpu.cpuInfo(host);
+          for (const { cpu, cpuInfo, held } of variants) {
             const alone = planVm({ topology: host.topology, cpuInfo, spec });
             const where = `${host.name} / ${preset.name} / ${variant.label} / ${cpu.label}`;
             assert.deepEqual(checkPlan({ topology: host.topology, cpuInfo, spec, taken: new Map(), plan: alone }), [], `${where}: ${plainly(alone)}`);
@@ -121,13 +151,10 @@ describe('every preset on every topology satisfies the rules (independent checke
 
             // Beside another VM holding the CPUs of a first plan (and the second thread of
             // every core of it, where it used only one): nothing of theirs may be handed out.
-            const taken = new Map<number, string>();
-            const first = planVm({ topology: host.topology, cpuInfo, spec: specFor('balanced', { vcpus: '5', accel: 'tcg' }) });
-            for (const vcpu of first.vcpus) if (vcpu.hostCpu !== null) taken.set(vcpu.hostCpu, 'other "vm"');
+            const taken = new Map(held);
             const beside = planVm({ topology: host.topology, cpuInfo, spec, taken });
             assert.deepEqual(checkPlan({ topology: host.topology, cpuInfo, spec, taken, plan: beside }), [], `${where} beside a VM: ${plainly(beside)}`);
 
-            const ready = prepared(host.topology);
             const onReady = planVm({ topology: ready, cpuInfo, spec });
             assert.deepEqual(checkPlan({ topology: ready, cpuInfo, spec, taken: new Map(), plan: onReady }), [], `${where} on a prepared host: ${plainly(onReady)}`);
           }
