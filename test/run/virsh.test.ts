@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import type { CommandResult } from '../../src/run/run-command.js';
+import { SteppingClock } from '../helpers/fake-clock.js';
 import { failed, fakeRunner, ok } from '../helpers/fake-runner.js';
 import { parseEmulatorpin, parseIothreadinfo, parseVcpupinTable, Virsh, VirshError } from '../../src/run/virsh.js';
 
@@ -102,7 +103,7 @@ describe('Virsh: failures', () => {
 
   it('waitUntilReady retries until the daemon answers', async () => {
     const { run, calls } = fakeRunner([failed('error: Failed to connect socket: Connection refused\n'), failed('error: Failed to connect socket: Connection refused\n'), ok('Running hypervisor: QEMU 7.2.0\n')]);
-    const virsh = new Virsh({ uri: 'qemu:///system', env: {}, clock: realClock, run });
+    const virsh = new Virsh({ uri: 'qemu:///system', env: {}, clock: new SteppingClock(), run });
     assert.match(await virsh.waitUntilReady(10_000), /QEMU 7\.2\.0/);
     assert.equal(calls.length, 3);
     assert.ok(calls.every((call) => call.argv.at(-1) === 'version'));
@@ -111,7 +112,7 @@ describe('Virsh: failures', () => {
   it('waitUntilReady gives up at its deadline with the last error and a hint', async () => {
     const refused = () => failed('error: Failed to connect socket: Connection refused\n');
     const { run } = fakeRunner(Array.from({ length: 100 }, () => refused));
-    const virsh = new Virsh({ uri: 'qemu:///system', env: {}, clock: realClock, run });
+    const virsh = new Virsh({ uri: 'qemu:///system', env: {}, clock: new SteppingClock(), run });
     const started = Date.now();
     await assert.rejects(virsh.waitUntilReady(600), (error: unknown) => error instanceof VirshError && /did not answer within 1 s: Failed to connect socket/.test(error.message) && /start libvirtd/.test(error.hint ?? ''));
     assert.ok(Date.now() - started < 5000);

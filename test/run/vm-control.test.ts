@@ -14,6 +14,7 @@ import { realClock } from '../../src/run/real-services.js';
 import type { RunCommand } from '../../src/run/run-command.js';
 import { VmControl } from '../../src/run/vm-control.js';
 import { runDirPaths } from '../../src/shared/vm-paths.js';
+import { SteppingClock } from '../helpers/fake-clock.js';
 import { closeFakeQmp, fakeQmp } from '../helpers/fake-qmp.js';
 import { failed, ok } from '../helpers/fake-runner.js';
 import { scratchDir } from '../helpers/fixture-root.js';
@@ -76,7 +77,8 @@ describe('VmControl', () => {
   });
 
   it('without a monitor socket: connect says why and the controls log "not connected" instead of throwing', async () => {
-    const control = new VmControl(fakeRecord(scratchDir('vm-control-none')), { clock: realClock, run: async () => ok(), procFs: fakeProc(4242, {}).procFs });
+    // Its 3 s of retries for the missing socket pass on a clock that steps, not on the wall clock.
+    const control = new VmControl(fakeRecord(scratchDir('vm-control-none')), { clock: new SteppingClock(), run: async () => ok(), procFs: fakeProc(4242, {}).procFs });
     assert.notEqual(await control.connect(), null);
     await control.pause();
     assert.ok(control.events.toArray().some((event) => event.text === 'QMP stop: not connected'));
