@@ -14,22 +14,9 @@ import { planVm } from '../../src/plan/plan-vm.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
+import { pressUntil } from './wizard-helpers.js';
 
 afterEach(() => cleanup());
-
-/**
- * Sends a key until the screen shows its effect: a key that arrives between a screen's first
- * frame and its input hook's subscription is dropped by Ink (a person is never that fast; a
- * loaded test machine's scheduler can be that slow). Resending is harmless for these keys.
- */
-async function pressUntil(stdin: { write: (data: string) => void }, key: string, predicate: () => boolean, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 5 && !predicate(); attempt++) {
-    stdin.write(key);
-    const started = Date.now();
-    while (!predicate() && Date.now() - started < 1000) await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
-}
 
 const XEON = 'hwloc-32intel64-2p8co2t+8ve';
 
