@@ -1,7 +1,8 @@
 /**
  * QEMU's answer on the named CPU models this host can give (src/host/cpu-models.ts), for the
- * commands that plan against this host. Not asked for host/max (nothing to check) nor for a
- * captured host (--root: this machine's QEMU and KVM say nothing about the capture's CPU).
+ * commands that plan against this host. Not asked for host/max (nothing to check). For a captured
+ * host (--root) under KVM this machine's QEMU and KVM say nothing about the capture's CPU: the
+ * models' feature lists are compared with the capture's flags instead (cpu-model-features.ts).
  *
  * Starting QEMU for the answer costs ~50 ms, a third of a `plan`. The answer is cached per user
  * ($XDG_CACHE_HOME/kvm-tui/cpu-models.json, as libvirt caches QEMU's capabilities) under a key
@@ -16,6 +17,8 @@ import type { CommandContext } from '../context.js';
 import { versionCachePath } from '../audit/version-cache.js';
 import { DEFAULT_QEMU_BINARY } from '../generate/qemu-argv.js';
 import { parseCpuDefinitions, probeCpuModels, type CpuModelFacts } from '../host/cpu-models.js';
+import { captureModelFacts, parseModelExpansions, probeModelFeatures } from '../host/cpu-model-features.js';
+import { readCpuInfo } from '../host/cpuinfo.js';
 import { readRegularFile } from '../host/host-fs.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { findExecutable } from '../run/run-command.js';
@@ -25,23 +28,72 @@ import type { VmSpec } from '../spec/types.js';
 const MAX_ENTRIES = 8;
 
 export async function cpuModelFacts(ctx: CommandContext, spec: VmSpec): Promise<CpuModelFacts | undefined> {
-  if (ctx.capturedRoot || spec.cpu.model === 'host' || spec.cpu.model === 'max') return undefined;
+  if (spec.cpu.model === 'host' || spec.cpu.model === 'max') return undefined;
   const binary = findExecutable(DEFAULT_QEMU_BINARY, ctx.env.PATH);
   if (binary === null) return undefined;
-  const cacheFile = cpuModelCachePath(ctx.env, ctx.home);
-  const key = cacheKey(ctx, binary, spec.accel);
-  const cached = key && cacheFile ? readCache(cacheFile)[key] : undefined;
-  if (cached !== undefined) {
-    const facts = parseCpuDefinitions(cached, spec.accel);
-    if (facts) return facts;
-  }
-  const answer = await probeCpuModels(ctx.run, binary, spec.accel);
-  if ('facts' in answer) {
-    if (key && cacheFile) writeCacheEntry(cacheFile, key, answer.raw);
-    return answer.facts;
-  }
+  // Under TCG the features are QEMU's own, whatever CPU runs it: this QEMU's answer holds for a
+  // captured host too. Under KVM a capture's CPU decides, which only its flags can tell.
+  if (ctx.capturedRoot && spec.accel === 'kvm') return captureFacts(ctx, spec, binary);
+  const answer = await definitions(ctx, binary, spec.accel);
+  if ('facts' in answer) return answer.facts;
   ctx.stderr(`kvm-tui: note: CPU model ${JSON.stringify(spec.cpu.model)} not checked against this host: ${DEFAULT_QEMU_BINARY} did not say which models it can give (${answer.error})\n`);
   return undefined;
+}
+
+/** QEMU's query-cpu-definitions under `accel`, cached. */
+async function definitions(ctx: CommandContext, binary: string, accel: VmSpec['accel']): Promise<{ facts: CpuModelFacts } | { error: string }> {
+  const cacheFile = cpuModelCachePath(ctx.env, ctx.home);
+  const key = cacheKey(ctx, binary, accel);
+  const cached = key && cacheFile ? readCache(cacheFile)[key] : undefined;
+  if (cached !== undefined) {
+    const facts = parseCpuDefinitions(cached, accel);
+    if (facts) return { facts };
+  }
+  const answer = await probeCpuModels(ctx.run, binary, accel);
+  if ('facts' in answer && key && cacheFile) writeCacheEntry(cacheFile, key, answer.raw);
+  return answer;
+}
+
+/**
+ * A captured host under KVM: the models' feature lists (QEMU's static expansions, cached per
+ * QEMU binary: they do not depend on the machine) against the capture's /proc/cpuinfo flags.
+ */
+async function captureFacts(ctx: CommandContext, spec: VmSpec, binary: string): Promise<CpuModelFacts | undefined> {
+  const model = JSON.stringify(spec.cpu.model);
+  const cpuInfo = readCpuInfo(ctx.hostFs);
+  if (!cpuInfo.readable || cpuInfo.flags.size === 0) {
+    ctx.stderr(`kvm-tui: note: CPU model ${model} not checked against the captured host: ${cpuInfo.reason ?? 'its /proc/cpuinfo lists no flags'}\n`);
+    return undefined;
+  }
+  const known = await definitions(ctx, binary, 'tcg');
+  if ('error' in known) {
+    ctx.stderr(`kvm-tui: note: CPU model ${model} not checked against the captured host: ${DEFAULT_QEMU_BINARY} did not list its models (${known.error})\n`);
+    return undefined;
+  }
+  const cacheFile = cpuModelCachePath(ctx.env, ctx.home);
+  const key = binaryKey(binary, 'static-expansion');
+  const cached = key && cacheFile ? readCache(cacheFile)[key] : undefined;
+  let features = cached === undefined ? null : parseModelExpansions(cached);
+  if (features === null || features.size === 0) {
+    const answer = await probeModelFeatures(ctx.run, binary, [...known.facts.models.keys()]);
+    if ('error' in answer) {
+      ctx.stderr(`kvm-tui: note: CPU model ${model} not checked against the captured host: ${DEFAULT_QEMU_BINARY} did not expand its models (${answer.error})\n`);
+      return undefined;
+    }
+    features = answer.features;
+    if (key && cacheFile) writeCacheEntry(cacheFile, key, answer.raw);
+  }
+  return captureModelFacts(known.facts, features, cpuInfo.flags, spec.accel);
+}
+
+/** A key for answers that depend on the QEMU binary only; null when it cannot be stat'ed. */
+function binaryKey(binary: string, what: string): string | null {
+  try {
+    const stat = fs.statSync(binary);
+    return createHash('sha256').update([what, binary, stat.size, Math.floor(stat.mtimeMs), stat.ino].join('\u0000')).digest('hex');
+  } catch {
+    return null;
+  }
 }
 
 export function cpuModelCachePath(env: NodeJS.ProcessEnv, home: string | null): string | null {

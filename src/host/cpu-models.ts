@@ -17,11 +17,18 @@ export interface CpuModelInfo {
   /** For an alias ("Skylake-Server"), the versioned model it stands for ("Skylake-Server-v1"). */
   aliasOf: string | null;
   deprecated: boolean;
+  /** The model's compared features, when known (a captured host's facts carry them). */
+  features?: readonly string[];
 }
 
 export interface CpuModelFacts {
   accel: Accel;
   models: ReadonlyMap<string, CpuModelInfo>;
+  /**
+   * Where `unavailable` comes from: QEMU's live answer for this host (the default), or a captured
+   * host's /proc/cpuinfo flags against the models' feature lists (cpu-model-features.ts).
+   */
+  source?: 'qemu' | 'capture';
 }
 
 /** The QMP answer lines (one JSON object per line) -> the facts; null when there is no answer. */

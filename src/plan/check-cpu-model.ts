@@ -7,6 +7,7 @@
  */
 import type { CpuModelFacts } from '../host/cpu-models.js';
 import type { VmSpec } from '../spec/types.js';
+import { namedModelVendor, type CpuVendor } from '../spec/cpu-vendor.js';
 import type { PlanMessages } from './plan-messages.js';
 
 export type { CpuModelFacts };
@@ -22,7 +23,20 @@ export function usableRelatives(facts: CpuModelFacts, model: string): string[] {
     .sort();
 }
 
-export function checkCpuModel(facts: CpuModelFacts | undefined, spec: VmSpec, messages: PlanMessages): void {
+/**
+ * With no usable model of the same family: the usable ones of the host's vendor with the most
+ * features first (the newest generations the host can give), when the facts know the features
+ * (a capture's do).
+ */
+function mostCapable(facts: CpuModelFacts, hostVendor: CpuVendor | null): string[] {
+  if (facts.source !== 'capture') return [];
+  return [...facts.models]
+    .filter(([name, info]) => info.unavailable.length === 0 && !info.deprecated && info.aliasOf !== null && (info.features?.length ?? 0) > 0 && (hostVendor === null || namedModelVendor(name) === hostVendor))
+    .sort(([a, x], [b, y]) => (y.features?.length ?? 0) - (x.features?.length ?? 0) || a.localeCompare(b))
+    .map(([name]) => name);
+}
+
+export function checkCpuModel(facts: CpuModelFacts | undefined, spec: VmSpec, messages: PlanMessages, hostVendor: CpuVendor | null = null): void {
   const model = spec.cpu.model;
   if (!facts || facts.accel !== spec.accel || model === 'host' || model === 'max') return;
   const info = facts.models.get(model);
@@ -35,12 +49,13 @@ export function checkCpuModel(facts: CpuModelFacts | undefined, spec: VmSpec, me
   const missing = info.unavailable.filter((feature) => !disabled.has(feature));
   if (missing.length === 0) return;
   const relatives = usableRelatives(facts, model);
+  const fitting = relatives.length > 0 ? relatives : mostCapable(facts, hostVendor);
   const shown = missing.slice(0, MAX_LISTED).join(', ') + (missing.length > MAX_LISTED ? ` and ${missing.length - MAX_LISTED} more` : '');
-  const advice = relatives.length > 0
-    ? `use a model the host can give (${relatives.slice(0, 4).join(', ')}), or turn the features off (-name in cpu.features)`
+  const advice = fitting.length > 0
+    ? `use a model the host can give (${fitting.slice(0, 4).join(', ')}), or turn the features off (-name in cpu.features)`
     : 'use an older model the host can give (qemu-system-x86_64 -cpu help), or turn the features off (-name in cpu.features)';
-  messages.warn(
-    'cpu-model-unavailable',
-    `CPU model "${model}" needs ${shown}, which this host cannot give under ${spec.accel} (QEMU's own answer): with enforce QEMU refuses to start it; ${advice}`,
-  );
+  const source = facts.source === 'capture'
+    ? `which the captured host's /proc/cpuinfo flags lack (the model's features from QEMU; a kernel older than a flag would not list it)`
+    : `which this host cannot give under ${spec.accel} (QEMU's own answer)`;
+  messages.warn('cpu-model-unavailable', `CPU model "${model}" needs ${shown}, ${source}: with enforce QEMU refuses to start it; ${advice}`);
 }

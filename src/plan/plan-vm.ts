@@ -59,7 +59,7 @@ export function planVm(input: PlanVmInput): Plan {
   // 2. Can it be done at all: host support, and the nodes and CPUs the spec names.
   checkHostSupport(view, cpuInfo, spec, messages);
   checkHostDevices(input.devices, spec, messages);
-  checkCpuModel(input.cpuModels, spec, messages);
+  checkCpuModel(input.cpuModels, spec, messages, cpuInfo.vendor === 'other' ? null : cpuInfo.vendor);
   checkSpecReferences(offer, spec, groups, messages);
 
   // 3. The vCPUs: a manual map, compact / spread, or unpinned. Errors end the plan here.

@@ -9,12 +9,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { probeCpuModels, type CpuModelFacts } from '../../src/host/cpu-models.js';
+import { captureModelFacts, CHECKED_FEATURES, probeModelFeatures } from '../../src/host/cpu-model-features.js';
+import { readCpuInfo } from '../../src/host/cpuinfo.js';
+import { HostFs } from '../../src/host/host-fs.js';
 import { guestCpuVendor, namedModelVendor } from '../../src/spec/cpu-vendor.js';
 import { runCommand } from '../../src/run/run-command.js';
 import type { Accel } from '../../src/spec/types.js';
 import { QEMU_BINARY, requireTool } from '../helpers/qemu-process.js';
+import { fixtureRoot } from '../helpers/fixture-root.js';
+import { runCli } from '../helpers/run-cli.js';
 
 /** Starts a paused, machine-bearing QEMU with `-cpu MODEL,enforce` and quits it over QMP. */
 function starts(model: string, accel: Accel): { started: boolean; stderr: string } {
@@ -91,5 +98,63 @@ describe('the CPU vendor table is QEMU\'s (query-cpu-model-expansion)', () => {
       if ((ours ?? 'other') !== qemu) wrong.push(`${name}: QEMU ${String(props.vendor)}, table ${ours}`);
     }
     assert.deepEqual(wrong, []);
+  });
+});
+
+describe('named models against a host\'s flags (the --root check, src/host/cpu-model-features.ts)', () => {
+  it('QEMU expands every model it lists into its compared features', async () => {
+    requireTool(QEMU_BINARY, 'qemu-system-x86');
+    const answer = await probeCpuModels(runCommand, QEMU_BINARY, 'tcg');
+    assert.ok('facts' in answer);
+    const models = [...answer.facts.models.keys()].filter((name) => name !== 'host' && name !== 'max' && name !== 'base');
+    const expanded = await probeModelFeatures(runCommand, QEMU_BINARY, models);
+    assert.ok('features' in expanded, 'error' in expanded ? expanded.error : '');
+    assert.deepEqual(models.filter((name) => !expanded.features.has(name)), [], 'every listed model is expanded');
+    assert.ok(expanded.features.get('Skylake-Server')!.includes('avx512f'));
+    assert.ok(!expanded.features.get('Westmere')!.includes('avx'), 'Westmere predates AVX');
+    assert.deepEqual(expanded.features.get('Skylake-Server')!.filter((feature) => !CHECKED_FEATURES.has(feature)), []);
+  });
+
+  // Under KVM this host is a capture of itself: what its flags say a model lacks, KVM must lack too.
+  const skip = kvmOpens ? false : '/dev/kvm does not open read-write here';
+  it('on this host under KVM, every feature its flags lack is one QEMU\'s own answer calls unavailable', { skip }, async () => {
+    requireTool(QEMU_BINARY, 'qemu-system-x86');
+    const live = await probeCpuModels(runCommand, QEMU_BINARY, 'kvm');
+    assert.ok('facts' in live);
+    const expanded = await probeModelFeatures(runCommand, QEMU_BINARY, [...live.facts.models.keys()].filter((name) => name !== 'host' && name !== 'max' && name !== 'base'));
+    assert.ok('features' in expanded);
+    const capture = captureModelFacts(live.facts, expanded.features, readCpuInfo(new HostFs('/')).flags, 'kvm');
+    const wrong: string[] = [];
+    for (const [name, info] of capture.models) {
+      const liveMissing = new Set(live.facts.models.get(name)!.unavailable.map((feature) => feature.replace(/[-.]/g, '_')));
+      for (const feature of info.unavailable) if (!liveMissing.has(feature.replace(/[-.]/g, '_'))) wrong.push(`${name}: ${feature}`);
+    }
+    assert.deepEqual(wrong, [], 'features the flags lack but KVM gives');
+  });
+});
+
+describe('plan --root on a captured host under KVM (real QEMU for the models\' features)', () => {
+  it('Skylake-Server on the Raptor Lake capture: the missing AVX-512 and TSX named, the fitting model proposed; the expansions cached', async () => {
+    requireTool(QEMU_BINARY, 'qemu-system-x86');
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-models-'));
+    try {
+      const env = { HOME: home, XDG_CACHE_HOME: path.join(home, 'cache'), XDG_CONFIG_HOME: path.join(home, 'config') };
+      const args = ['plan', '--root', fixtureRoot('hwloc-20em64t-hybrid-1p6c2t+2ca4co1t'), '--preset', 'migration-compatible', '--accel', 'kvm', '--json'];
+      const first = await runCli(args, env);
+      assert.equal(first.code, 0, first.stderr);
+      const warning = (JSON.parse(first.stdout) as { warnings: Array<{ code: string; message: string }> }).warnings.find((entry) => entry.code === 'cpu-model-unavailable');
+      assert.ok(warning, first.stdout);
+      assert.match(warning.message, /needs avx512bw, avx512cd, avx512dq, avx512f, avx512vl, hle, rtm, which the captured host's \/proc\/cpuinfo flags lack/);
+      assert.match(warning.message, /\(Skylake-Client-noTSX-IBRS\)/);
+      const cache = fs.readFileSync(path.join(home, 'cache', 'kvm-tui', 'cpu-models.json'), 'utf8');
+      assert.match(cache, /m:Skylake-Server/, 'the expansions are cached');
+      const again = await runCli(args, env);
+      assert.equal(again.stdout, first.stdout, 'the cached answer gives the same plan');
+      // The Xeon the model was made for: nothing to say.
+      const fits = await runCli(['plan', '--root', fixtureRoot('hwloc-32intel64-2p8co2t+8ve'), '--preset', 'migration-compatible', '--accel', 'kvm', '--json'], env);
+      assert.ok(!(JSON.parse(fits.stdout) as { warnings: Array<{ code: string }> }).warnings.some((entry) => entry.code === 'cpu-model-unavailable'), fits.stdout);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
