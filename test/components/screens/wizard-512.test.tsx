@@ -6,10 +6,8 @@
  * pins, why launch is off or what Enter does, the live pane's header, rows and keys.
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { Wizard } from '../../../components/Wizard.js';
@@ -22,6 +20,7 @@ import type { MonitorSnapshot } from '../../../src/monitor/sampler.js';
 import { planVm } from '../../../src/plan/plan-vm.js';
 import type { VmRecord } from '../../../src/registry/vm-record.js';
 import { RingBuffer } from '../../../src/shared/ring-buffer.js';
+import { scratchDir } from '../../helpers/fixture-root.js';
 import { plain, waitFor } from '../../helpers/ink.js';
 import { fakeRecord } from '../../helpers/vm-records.js';
 import { capturedHostServices } from '../../helpers/wizard-services.js';
@@ -32,11 +31,11 @@ afterEach(() => cleanup());
 
 let root = '';
 before(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-512-'));
-  fs.rmdirSync(root);
+  // In the scratch dir (tmpfs where there is room, removed at exit): its 5,000 small files take
+  // seconds to write and remove on a VM's disk.
+  root = path.join(scratchDir('synthetic-512'), 'host');
   writeSyntheticHost(root);
 });
-after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const SIZES = [
   { columns: 80, rows: 24 },
