@@ -30,6 +30,7 @@ import { MonitorScreen } from './screens/MonitorScreen.js';
 import { Text } from 'ink';
 import { CoreMap } from './widgets/CoreMap.js';
 import { ChoiceList } from './widgets/ChoiceList.js';
+import { useOutputTarget } from './hooks/use-output-target.js';
 import { useHostOffer } from './hooks/use-host-offer.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { buildVmLines } from './present/vm-lines.js';
@@ -227,11 +228,13 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   refreshOffer.current = offer.refresh;
   const [field, setField] = useState<VmField | null>(null);
   const closeField = useCallback(() => setField(null), []);
+  // The Preview shows what launch will run: the same run and state dirs, this host's QEMU version.
+  const target = useOutputTarget(services.outputTarget);
   // The Preview's texts, and why each of their lines is there (the line under its cursor).
   const { artefacts, reasons } = useMemo<{ artefacts: PreviewScreenProps['artefacts']; reasons: PreviewScreenProps['reasons'] }>(() => {
     if (plan.errors.length) return { artefacts: { error: plan.errors.map((entry) => entry.message).join('; ') }, reasons: {} };
     try {
-      const generated = generateAll(plan, { runDir: services.runDirFor(plan.spec.name) });
+      const generated = generateAll(plan, { runDir: services.runDirFor(plan.spec.name), stateDir: services.stateDirFor(plan.spec.name), target });
       return {
         artefacts: { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script },
         reasons: { qemu: explainArgvLines(generated.argv, plan), xml: explainXmlLines(generated.xml, plan) },
@@ -239,7 +242,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     } catch (error) {
       return { artefacts: { error: (error as Error).message }, reasons: {} };
     }
-  }, [plan, services]);
+  }, [plan, services, target]);
 
   // One launch at a time, decided here rather than by a screen that may hold an old state.
   const launching = useRef(false);

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { prepareLaunch } from '../commands/launch.js';
 import { cpuModelFacts } from '../commands/cpu-models.js';
-import { qemuTarget } from '../commands/qemu-target.js';
+import { outputTarget, qemuTarget } from '../commands/qemu-target.js';
+import type { OutputTarget } from '../generate/vm-facts.js';
 import { heldOnThisHost, launchServices } from '../commands/live.js';
 import { readHostDevices, type HostDevices } from '../host/devices.js';
 import type { VmRecord } from '../registry/vm-record.js';
@@ -25,7 +26,7 @@ import { ActionError } from '../errors.js';
 import { readCpuInfo, type CpuInfo } from '../host/cpuinfo.js';
 import { HostFs } from '../host/host-fs.js';
 import { readTopology, TopologyError, type Topology } from '../host/topology.js';
-import { vmRunDir } from '../shared/vm-paths.js';
+import { vmRunDir, vmStateDir } from '../shared/vm-paths.js';
 import { listPresets } from '../spec/presets.js';
 import type { Preset } from '../spec/types.js';
 
@@ -55,6 +56,13 @@ export interface WizardServices {
   nextFreeName(file: string): string;
   presets: Preset[];
   runDirFor(vmName: string): string;
+  /** Where the VM's persistent files (UEFI variables, TPM state) live: in the argv the Preview shows. */
+  stateDirFor(vmName: string): string;
+  /**
+   * The QEMU and libvirt the Preview writes for: this host's (`launch` runs this QEMU, so the
+   * Preview shows the argv it will run), unknown for a captured host.
+   */
+  outputTarget(): Promise<OutputTarget>;
   now(): Date;
   /**
    * Plans the spec against the host as it is now (running VMs' CPUs taken, devices as they
@@ -101,6 +109,8 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     nextFreeName: (file) => nextFreeName(file, ctx.identity.pid),
     presets: listPresets({ env: ctx.env, home: ctx.home }),
     runDirFor: (vmName) => vmRunDir(vmName, { env: ctx.env, uid: ctx.identity.uid }),
+    stateDirFor: (vmName) => vmStateDir(vmName, { env: ctx.env, uid: ctx.identity.uid }),
+    outputTarget: () => outputTarget(ctx, 'kvm-tui'),
     now: () => new Date(ctx.clock.now()),
     launch: ctx.capturedRoot
       ? null

@@ -94,3 +94,23 @@ describe('preview', () => {
     assertFits(frame(), 80, 24, 'the wizard\'s preview');
   });
 });
+
+describe('the Preview writes for the QEMU launch runs', () => {
+  async function previewFor(target: { qemu: { major: number; minor: number } | null }) {
+    const base = capturedHostServices(ROOT);
+    const services = { ...base, outputTarget: async () => target };
+    const app = render(<Wizard services={services} host={services.readHost()} initialScreen="preview" initialPresetName="high-performance" color={false} size={{ columns: 200, rows: 60 }} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the QEMU command');
+    return frame;
+  }
+
+  test('with this host\'s QEMU 7.2, memory is preallocated in a thread context on its node, as launch will run it', async () => {
+    const frame = await previewFor({ qemu: { major: 7, minor: 2 } });
+    await waitFor(() => /-object thread-context,id=tc-mem0,node-affinity=\d/.test(frame()), 'the thread context', frame);
+    assert.match(frame(), /prealloc-context=tc-mem0/);
+    cleanup();
+    const unknown = await previewFor({ qemu: null });
+    assert.doesNotMatch(unknown(), /thread-context/, 'an unknown QEMU gets nothing that needs a version');
+  });
+});
