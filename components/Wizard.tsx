@@ -90,6 +90,7 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
     '  p                     pick a preset (Up/Down, Enter; / filters the list)',
     '  + / -  ] / [          vCPUs up/down, memory up/down',
     '  h  a  r               huge pages none/2M/1G, accel kvm/tcg, reset to the preset',
+    '  o                     guest OS linux/windows/other (firmware, TPM, Hyper-V, clock follow)',
     '  N  d  n               name, disk image (shows its free space), network (the host\'s bridges)',
     '  e                     edit the core map (Esc closes it):',
     '    arrows, h j k l       move the cursor on the grid     , .  choose the vCPU',

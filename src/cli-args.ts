@@ -8,7 +8,7 @@ import type { SpecRequest } from './spec/resolve.js';
 
 export const GLOBAL_OPTIONS = ['root', 'connect', 'no-color', 'debug', 'help', 'version'] as const;
 export const SPEC_OPTIONS = [
-  'preset', 'spec', 'name', 'vcpus', 'memory', 'hugepages', 'accel', 'disk', 'net', 'strategy',
+  'preset', 'spec', 'name', 'vcpus', 'memory', 'hugepages', 'accel', 'disk', 'net', 'strategy', 'guest',
 ] as const;
 
 /** A libvirt URI as virsh -c takes it: a scheme, then no white space or control characters. */
@@ -33,6 +33,7 @@ export const OPTION_TYPES = {
   disk: { type: 'string', multiple: true },
   net: { type: 'string' },
   strategy: { type: 'string' },
+  guest: { type: 'string' },
   format: { type: 'string' },
   'qemu-version': { type: 'string' },
   'libvirt-version': { type: 'string' },
@@ -116,6 +117,7 @@ export function specRequestFromArgs(args: ParsedArgs): SpecRequest {
       disks,
       net: text('net'),
       strategy: text('strategy'),
+      guest: text('guest'),
     },
   };
 }

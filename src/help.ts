@@ -32,6 +32,8 @@ Overrides:
   --accel auto|kvm|tcg (auto, the presets' choice: kvm where the host has /dev/kvm, else tcg)
   --disk PATH (repeatable)
   --net user|none|tap[:IFNAME]  --strategy compact|spread
+  --guest linux|windows|other (windows: UEFI with secure boot, TPM 2.0, Hyper-V
+                 enlightenments under KVM, RTC in local time; the others: BIOS, RTC in UTC)
 
 Global options:
   --root DIR     see the host as captured under DIR (DIR/sys, DIR/proc, DIR/dev), e.g. by dump-host

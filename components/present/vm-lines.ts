@@ -99,11 +99,24 @@ export function memoryLine(plan: Plan, topology: Topology, memory: HostMemoryAns
   return { text: `memory ${formatSizeMiB(sizeMiB)} ${backing} ${where}: ${parts.join(', ')}${host}${warning}`, color: short ? 'yellow' : undefined };
 }
 
-/** Name, network, disk and memory lines of the VM step, wrapped to `width`. */
+/** The guest OS and what it chose of the platform. */
+export function guestLine(plan: Plan): VmLine {
+  const guest = plan.spec.guest;
+  const platform = [
+    guest.firmware === 'uefi' ? `UEFI${guest.secureBoot ? ' with secure boot' : ''}` : 'BIOS',
+    ...(guest.tpm ? ['TPM 2.0'] : []),
+    ...(guest.hyperv ? [plan.spec.accel === 'kvm' ? 'Hyper-V enlightenments' : 'Hyper-V enlightenments (KVM only: off under TCG)'] : []),
+    `RTC ${guest.clock === 'localtime' ? 'in local time' : 'in UTC'}`,
+  ];
+  return { text: `guest ${guest.os} (o: change) · ${platform.join(', ')}` };
+}
+
+/** Name, guest OS, network, disk and memory lines of the VM step, wrapped to `width`. */
 export function buildVmLines(input: VmLinesInput): VmLine[] {
   const { plan, width } = input;
   const lines: VmLine[] = [
     { text: `name ${plan.spec.name} (N: rename)` },
+    guestLine(plan),
     ...networkLine(plan, input.interfaces),
     diskLine(plan, input.disk),
     memoryLine(plan, input.topology, input.memory),

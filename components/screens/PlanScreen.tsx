@@ -110,7 +110,7 @@ export function PlanScreen(props: PlanScreenProps) {
         if (at >= 0) setCursorIndex(at);
         setEditing(true);
       } else if (FIELD_KEYS[input] && props.onField) props.onField(FIELD_KEYS[input]!);
-      else if (input.length > 0 && [...input].every((char) => '+=-[]har'.includes(char))) {
+      else if (input.length > 0 && [...input].every((char) => '+=-[]haor'.includes(char))) {
         // Keys typed fast (or pasted) arrive as one chunk: each counts.
         for (const char of input) onSizingKey?.(char);
       }

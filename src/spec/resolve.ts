@@ -36,6 +36,8 @@ export interface SpecOverrides {
   disks?: readonly string[];
   net?: string;
   strategy?: string;
+  /** The guest OS (linux, windows, other): its platform defaults replace the spec's guest section. */
+  guest?: string;
   /**
    * A manual vCPU -> host CPU map (the core map's edits), one entry per vCPU; null: automatic
    * placement. Given with `strategy`, the map wins (the strategy is what x returns to).
@@ -215,6 +217,15 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
       // only applies to host passthrough.
       raw.cpu = { ...cpu, model: 'max', cachePassthrough: false };
     }
+    any = true;
+  }
+
+  const guest = overrides.guest;
+  if (guest !== undefined) {
+    if (guest !== 'linux' && guest !== 'windows' && guest !== 'other') throw new UsageError(`--guest: expected linux, windows or other, got "${guest}"`);
+    // The OS chooses the platform (firmware, secure boot, TPM, Hyper-V, clock): what the spec said
+    // for another OS does not carry over.
+    raw.guest = { os: guest };
     any = true;
   }
 

@@ -15,7 +15,10 @@ export const MEMORY_STEPS_MIB = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 3
 /** The h key's cycle, as --hugepages spells the sizes. */
 const HUGEPAGES = ['none', '2M', '1G'] as const;
 
-export const SIZING_KEYS = '+/- vCPUs ]/[ mem h hugepages a accel r reset';
+export const SIZING_KEYS = '+/- vCPUs ]/[ mem h hugepages a accel o guest OS r reset';
+
+/** The o key's cycle. */
+const GUEST_OSES = ['linux', 'windows', 'other'] as const;
 
 function memoryText(mib: number): string {
   return mib % 1024 === 0 ? `${mib / 1024}G` : `${mib}M`;
@@ -44,6 +47,8 @@ export function sizingOverrides(input: string, spec: VmSpec): SpecOverrides | nu
     }
     case 'a':
       return { accel: spec.accel === 'kvm' ? 'tcg' : 'kvm' };
+    case 'o':
+      return { guest: GUEST_OSES[(GUEST_OSES.indexOf(spec.guest.os) + 1) % GUEST_OSES.length] };
     default:
       return null;
   }

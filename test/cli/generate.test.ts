@@ -282,3 +282,20 @@ describe('generate writes for the QEMU and libvirt it is told (--qemu-version, -
     assert.match(result.stderr, /--libvirt-version must be a version such as 10\.0 or 9\.0\.0, got "ten"/);
   });
 });
+
+describe('generate --guest', () => {
+  it('windows: UEFI with secure boot, a TPM and local time in both outputs; a bad OS is exit 2', async () => {
+    const run = await generateInProcess(['--root', ROOT, '--preset', 'balanced', '--guest', 'windows', '--format', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as { argv: string[]; xml: string };
+    const argv = out.argv.join(' ');
+    assert.match(argv, /OVMF_CODE_4M\.ms\.fd|OVMF_CODE_4M\.secboot\.fd/, 'the secure-boot OVMF build');
+    assert.match(argv, /tpm-crb/);
+    assert.match(argv, /-rtc base=localtime/);
+    assert.match(out.xml, /<loader [^>]*secure="yes"/);
+    assert.match(out.xml, /<clock offset="localtime"/);
+    const bad = await generateInProcess(['--root', ROOT, '--preset', 'balanced', '--guest', 'macos', '--format', 'qemu']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim(), 'kvm-tui: --guest: expected linux, windows or other, got "macos"');
+  });
+});

@@ -28,6 +28,20 @@ describe('sizing keys', () => {
     assert.equal(sizingOverrides('x', tiny.spec), null, 'not a sizing key');
   });
 
+  it('o cycles the guest OS, and the platform follows it (the same as --guest)', () => {
+    const balanced = listPresets({ userDir: '/nonexistent/kvm-tui-presets' }).find((preset) => preset.name === 'balanced')!;
+    let overrides = {};
+    const press = () => {
+      overrides = { ...overrides, ...sizingOverrides('o', applyPresetOverrides(balanced, overrides)) };
+      return applyPresetOverrides(balanced, overrides).guest;
+    };
+    assert.equal(applyPresetOverrides(balanced, {}).guest.os, 'linux');
+    assert.deepEqual(press(), { os: 'windows', firmware: 'uefi', secureBoot: true, tpm: true, hyperv: true, clock: 'localtime' });
+    assert.deepEqual(press(), { os: 'other', firmware: 'bios', secureBoot: false, tpm: false, hyperv: false, clock: 'utc' });
+    assert.equal(press().os, 'linux');
+    assert.throws(() => applyPresetOverrides(balanced, { guest: 'macos' }), /^UsageError: --guest: expected linux, windows or other, got "macos"$|--guest: expected linux, windows or other, got "macos"/);
+  });
+
   it('never goes below 1 vCPU or off the memory steps', () => {
     const one = applyPresetOverrides(tiny, { vcpus: '1', memory: '128M' });
     assert.equal(sizingOverrides('-', one), null);
