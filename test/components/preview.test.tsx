@@ -107,7 +107,7 @@ describe('the Preview writes for the QEMU launch runs', () => {
 
   test('with this host\'s QEMU 7.2, memory is preallocated in a thread context on its node, as launch will run it', async () => {
     const frame = await previewFor({ qemu: { major: 7, minor: 2 } });
-    await waitFor(() => /-object thread-context,id=tc-mem0,node-affinity=\d/.test(frame()), 'the thread context', frame);
+    await waitFor(() => /-object thread-context,id=tc-mem0,node-affinity=\d/.test(frame()), 'the thread context');
     assert.match(frame(), /prealloc-context=tc-mem0/);
     cleanup();
     const unknown = await previewFor({ qemu: null });
