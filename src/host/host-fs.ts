@@ -43,6 +43,8 @@ export class HostFs {
   private readonly lastError = new Map<string, string>();
   private readonly record: boolean;
   private realRoot: string | null = null;
+  /** Real paths of the directories of a captured root resolved so far (see realPath). */
+  private readonly realDirs = new Map<string, string>();
 
   constructor(root = '/', options: HostFsOptions = {}) {
     this.root = path.resolve(root);
@@ -167,8 +169,26 @@ export class HostFs {
 
   private assertInside(resolved: string): void {
     this.realRoot ??= fs.realpathSync(this.root);
-    const real = fs.realpathSync(resolved);
+    const real = this.realPath(resolved);
     if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) throw new HostReadError('outside the captured root');
+  }
+
+  /**
+   * fs.realpathSync (the same path, the same errors), with each directory resolved once per
+   * HostFs: a captured topology reads thousands of files in a few hundred directories, and a
+   * whole-path realpath costs an lstat per component of every one (a 512-CPU capture, ~50,000).
+   * Only the last component is looked at afresh: a symlink there is resolved whole.
+   */
+  private realPath(resolved: string): string {
+    const dir = path.dirname(resolved);
+    if (dir === resolved) return fs.realpathSync(resolved);
+    let realDir = this.realDirs.get(dir);
+    if (realDir === undefined) {
+      realDir = this.realPath(dir);
+      this.realDirs.set(dir, realDir);
+    }
+    const candidate = path.join(realDir, path.basename(resolved));
+    return fs.lstatSync(candidate).isSymbolicLink() ? fs.realpathSync(candidate) : candidate;
   }
 }
 

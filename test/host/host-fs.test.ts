@@ -25,6 +25,7 @@ fs.symlinkSync(path.join(outside, 'secret'), path.join(root, 'proc/abs-link'));
 fs.symlinkSync('../../outside/secret', path.join(root, 'proc/rel-link'));
 fs.symlinkSync('cmdline', path.join(root, 'proc/inside-link'));
 fs.symlinkSync(outside, path.join(root, 'sys/out-dir'));
+fs.symlinkSync('../proc', path.join(root, 'sys/in-dir'));
 execFileSync('mkfifo', [path.join(root, 'proc/fifo')]);
 
 describe('HostFs under a captured root', () => {
@@ -33,10 +34,12 @@ describe('HostFs under a captured root', () => {
   it('reads files inside, through links that stay inside', () => {
     assert.equal(hostFs.read('/proc/cmdline'), 'quiet\n');
     assert.equal(hostFs.read('/proc/inside-link'), 'quiet\n');
+    // Through a linked directory that stays inside, as often as asked (its real path is kept).
+    for (let twice = 0; twice < 2; twice++) assert.equal(hostFs.read('/sys/in-dir/cmdline'), 'quiet\n');
   });
 
   it('never reads outside it: absolute or relative links, "..", linked directories', () => {
-    for (const hostPath of ['/proc/abs-link', '/proc/rel-link', '/../outside/secret', '/proc/../../outside/secret', '/sys/out-dir/secret']) {
+    for (const hostPath of ['/proc/abs-link', '/proc/rel-link', '/../outside/secret', '/proc/../../outside/secret', '/sys/out-dir/secret', '/sys/in-dir/abs-link', '/sys/in-dir/rel-link']) {
       assert.equal(hostFs.read(hostPath), null, hostPath);
       assert.equal(hostFs.why(hostPath), 'outside the captured root', hostPath);
       assert.equal(hostFs.exists(hostPath), false, hostPath);
