@@ -230,7 +230,7 @@ export function readTopology(hostFs: HostFs): Topology {
     }
   }
 
-  const cpuKinds = readCpuKinds(hostFs, onlineList);
+  const cpuKinds = readCpuKinds(hostFs, onlineList, byCpu);
   cpuKinds.forEach((kind, index) => {
     for (const cpu of kind.cpus) {
       const entry = byCpu.get(cpu);
@@ -345,9 +345,10 @@ function readHugepages(hostFs: HostFs, dir: string): Record<string, HugepagePool
 /**
  * CPU kinds on hybrid parts. Sources, best first: Intel's cpu_core/cpu_atom PMU devices,
  * per-CPU cpu_capacity (ARM), per-CPU "CPU part" in /proc/cpuinfo (ARM big.LITTLE), and
- * per-CPU maximum frequency. One kind only means "not hybrid": returns [].
+ * per-CPU maximum frequency, and last the L2 layout of an Intel hybrid (l2ClusterKinds). One kind
+ * only means "not hybrid": returns [].
  */
-function readCpuKinds(hostFs: HostFs, online: number[]): CpuKind[] {
+function readCpuKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<number, HostCpu>): CpuKind[] {
   const onlineSet = new Set(online);
   const pCores = hostFs.read('/sys/devices/cpu_core/cpus');
   const eCores = hostFs.read('/sys/devices/cpu_atom/cpus');
@@ -377,8 +378,54 @@ function readCpuKinds(hostFs: HostFs, online: number[]): CpuKind[] {
     byValue('cpu_capacity', (cpu) => hostFs.readLine(`${CPU_DIR}/cpu${cpu}/cpu_capacity`)) ??
     cpuPartKinds(hostFs, online) ??
     byValue('max frequency', (cpu) => hostFs.readLine(`${CPU_DIR}/cpu${cpu}/cpufreq/cpuinfo_max_freq`)) ??
+    l2ClusterKinds(hostFs, online, byCpu) ??
     []
   );
+}
+
+/**
+ * Intel's hybrid parts (Alder Lake and later) as their L2 caches show them when nothing else
+ * does (a capture without the PMU dirs and cpufreq, a VM that passes the cache leaves through):
+ * each performance core has an L2 of its own and two SMT threads, efficiency cores come in
+ * modules of several cores sharing one L2, one thread each. Only on a GenuineIntel CPU, only
+ * when every online CPU is one or the other and both are there; else null (not known).
+ */
+function l2ClusterKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<number, HostCpu>): CpuKind[] | null {
+  const vendor = /^vendor_id\s*:\s*(\S+)/m.exec(hostFs.read('/proc/cpuinfo') ?? '');
+  if (vendor?.[1] !== 'GenuineIntel') return null;
+  const performance: number[] = [];
+  const efficiency: number[] = [];
+  for (const cpu of online) {
+    const l2 = l2SharedCpus(hostFs, cpu);
+    const entry = byCpu.get(cpu);
+    if (l2 === null || !entry) return null;
+    const cores = new Set(l2.map((other) => Math.min(...(byCpu.get(other)?.siblings ?? [other]))));
+    if (cores.size === 1) performance.push(cpu);
+    else if (entry.siblings.length <= 1) efficiency.push(cpu);
+    else return null; // a shared L2 with SMT threads: not the hybrid layout
+  }
+  if (performance.length === 0 || efficiency.length === 0) return null;
+  return [
+    { label: 'efficiency', source: 'L2 clusters', value: 'L2 shared by a module of cores', rank: 0, cpus: efficiency },
+    { label: 'performance', source: 'L2 clusters', value: 'L2 of its own', rank: 1, cpus: performance },
+  ];
+}
+
+/** The CPUs sharing cpu's unified L2 (cache/indexN with level 2), or null when not readable. */
+function l2SharedCpus(hostFs: HostFs, cpu: number): number[] | null {
+  for (const index of hostFs.list(`${CPU_DIR}/cpu${cpu}/cache`)) {
+    if (!/^index\d+$/.test(index)) continue;
+    const dir = `${CPU_DIR}/cpu${cpu}/cache/${index}`;
+    if (hostFs.readLine(`${dir}/level`) !== '2') continue;
+    const list = hostFs.readLine(`${dir}/shared_cpu_list`);
+    if (list === null) return null;
+    try {
+      return parseCpuList(list);
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /** Values closer than this (relative to the smaller) are one kind, not two. */

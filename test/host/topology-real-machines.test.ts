@@ -193,24 +193,18 @@ for (const name of names) {
     }
 
     if (expected.cpukinds.length > 1) {
-      if (name === RAPTOR_LAKE) {
-        // hwloc tells P- from E-cores with CPUID (leaf 0x1a), which a file capture cannot hold;
-        // this capture has no cpu_core/cpu_atom PMU dirs, no cpufreq, no cpu_capacity. Any kinds
-        // we reported here would be invented, so we must report none ("not known").
-        test(`${name}: no CPU kinds reported (nothing in the capture tells P- from E-cores)`, () => {
-          assert.deepEqual(topology.cpuKinds, []);
-          assert.ok(topology.cpus.every((entry) => entry.kind === null));
-        });
-      } else {
-        test(`${name}: CPU kinds split as hwloc splits them, slowest first`, () => {
-          const wantKinds = [...expected.cpukinds].sort((a, b) => a.efficiency - b.efficiency).map((kind) => kind.cpus);
-          assert.deepEqual(topology.cpuKinds.map((kind) => kind.cpus), wantKinds);
-          assert.equal(topology.cpuKinds.at(-1)!.label, 'performance');
-          for (const [index, kind] of topology.cpuKinds.entries()) {
-            for (const cpu of kind.cpus) assert.equal(ours.get(cpu)!.kind, index, `cpu${cpu} kind`);
-          }
-        });
-      }
+      // Raptor Lake: hwloc tells P- from E-cores with CPUID (leaf 0x1a), which a file capture
+      // cannot hold, and the capture has no cpu_core/cpu_atom PMU dirs, cpufreq or cpu_capacity;
+      // its L2 layout (E-cores in modules sharing an L2, P-cores with their own and SMT) does.
+      if (name === RAPTOR_LAKE) test(`${name}: the kinds come from the L2 layout`, () => assert.ok(topology.cpuKinds.every((kind) => kind.source === 'L2 clusters')));
+      test(`${name}: CPU kinds split as hwloc splits them, slowest first`, () => {
+        const wantKinds = [...expected.cpukinds].sort((a, b) => a.efficiency - b.efficiency).map((kind) => kind.cpus);
+        assert.deepEqual(topology.cpuKinds.map((kind) => kind.cpus), wantKinds);
+        assert.equal(topology.cpuKinds.at(-1)!.label, 'performance');
+        for (const [index, kind] of topology.cpuKinds.entries()) {
+          for (const cpu of kind.cpus) assert.equal(ours.get(cpu)!.kind, index, `cpu${cpu} kind`);
+        }
+      });
     } else {
       test(`${name}: not hybrid, so no CPU kinds`, () => {
         assert.deepEqual(topology.cpuKinds, []);

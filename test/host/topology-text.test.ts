@@ -67,10 +67,11 @@ describe('formatTopologyTree', () => {
     assert.match(lines[1]!, /^node 0  64 GiB  cpus 0-31,256-287  hugepages 2M 1000\/1024 free, 1G 8\/8 free$/);
   });
 
-  test('Raptor Lake: P-cores with 2 threads and E-cores with 1 in one L3 are listed core by core', () => {
+  test('Raptor Lake: P-cores with 2 threads and E-cores with 1 in one L3 are listed core by core, with their kinds from the L2 layout', () => {
     const lines = treeOf('hwloc-20em64t-hybrid-1p6c2t+2ca4co1t');
     assert.ok(lines.includes('    L3 #0  cpus 0-19'), lines.join('\n'));
-    assert.match(lines.join('\n'), /c0\[0,1\] c4\[2,3\].* c24\[12\] c25\[13\]/s);
+    assert.match(lines.join('\n'), /c0P\[0,1\] c4P\[2,3\].* c24E\[12\]\s+c25E\[13\]/s);
+    assert.match(lines.join('\n'), /cpu kinds from L2 clusters: efficiency \(L2 shared by a module of cores\) 12-19;\s+performance \(L2 of its own\) 0-11/);
   });
 
   test('GB10: cores carry their kind letter, and the kinds line names the source and values', () => {

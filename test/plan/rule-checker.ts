@@ -719,7 +719,13 @@ function checkIssue10Rules(input: Issue10Input): void {
     }
     if (auto && groups.length === 1 && !input.onHousekeeping) {
       const fast = free.filter((cpu) => !housekeeping.has(cpu) && host.kind.get(cpu) === fastest);
-      const roomy = nodeIds.some((node) => fast.filter((cpu) => host.node.get(cpu) === node).length >= vcpuHosts.length);
+      // With siblings held idle a vCPU needs a whole fast core (every sibling free), not a thread.
+      const room = (cpus: number[]) => {
+        if (spec.pinning.siblings !== 'idle') return cpus.length;
+        const here = new Set(cpus);
+        return new Set(cpus.map((cpu) => host.core.get(cpu)!).filter((core) => core.every((sibling) => here.has(sibling))).map((core) => core.join(','))).size;
+      };
+      const roomy = nodeIds.some((node) => room(fast.filter((cpu) => host.node.get(cpu) === node)) >= vcpuHosts.length);
       const isolatedOnly = spec.pinning.preferIsolated && vcpuHosts.every((cpu) => host.isolated.has(cpu));
       if (roomy && !isolatedOnly && vcpuHosts.some((cpu) => host.kind.get(cpu) !== fastest)) bad('vCPUs on slower cores although the fast cores of one node could hold the VM');
     }
