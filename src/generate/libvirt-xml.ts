@@ -28,7 +28,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { pageKiB } from '../shared/page-sizes.js';
-import { diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, libvirtAtLeast, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, libvirtAtLeast, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -353,6 +353,8 @@ function addCpu(domain: XMLBuilder, plan: Plan): void {
     const name = libvirtFeatureName(feature.replace(/^[+-]/, ''));
     ele(cpu, 'feature', { policy: disable ? 'disable' : 'require', name });
   }
+  // The argv's tsc-deadline=on (vm-facts.ts tscDeadline).
+  if (tscDeadline(plan)) ele(cpu, 'feature', { policy: 'require', name: 'tsc-deadline' });
   const cells = plan.memory.guestNodes;
   if (cells.length > 0) {
     const numa = ele(cpu, 'numa');

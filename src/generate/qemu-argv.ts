@@ -26,7 +26,7 @@ import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import { checkIfname } from '../shared/ifname.js';
 import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
 import { runDirPaths, stateDirPaths } from '../shared/vm-paths.js';
-import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export interface QemuArgsOptions {
   /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
@@ -264,6 +264,7 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
   const pmu = pmuState(spec);
   if (pmu !== null) cpu.push(`pmu=${pmu}`);
   if (kvmHintDedicated(plan)) cpu.push('kvm-hint-dedicated=on');
+  if (tscDeadline(plan)) cpu.push('tsc-deadline=on');
   // A named model is the same CPU on every host or none: QEMU refuses what the host cannot give.
   if (cpuEnforced(spec)) cpu.push('enforce');
   add('-cpu', cpu.join(','));

@@ -229,6 +229,17 @@ export function kvmHintDedicated(plan: Plan): boolean {
   return plan.spec.accel === 'kvm' && plan.spec.pinning.requireDedicated && (plan.idleSiblings?.length ?? 0) > 0;
 }
 
+/**
+ * The TSC-deadline timer asked for explicitly where the hint is given (dedicated cores under
+ * KVM): the guest's local APIC timer is then armed with one TSC write instead of a periodic or
+ * one-shot count, the cheapest timer a real-time guest can have. `host` passes it when the host
+ * has it; asking makes its absence a warning at start, not a silent fallback. Not when the spec's
+ * cpu.features already say either way.
+ */
+export function tscDeadline(plan: Plan): boolean {
+  return kvmHintDedicated(plan) && !plan.spec.cpu.features.some((feature) => feature.slice(1) === 'tsc-deadline');
+}
+
 /** The virtual PMU as the spec asks: 'off', 'on', or null for QEMU's default. */
 export function pmuState(spec: VmSpec): 'on' | 'off' | null {
   return spec.cpu.pmu === false ? 'off' : spec.cpu.pmu === true ? 'on' : null;

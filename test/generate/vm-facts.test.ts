@@ -69,19 +69,22 @@ describe('vm-facts', () => {
 });
 
 describe('low-latency facts in both outputs', () => {
-  it('PMU off, the dedicated hint only with idle siblings under KVM, and FIFO vCPUs in the XML and the pin script', () => {
+  it('PMU off, the dedicated hint and the TSC-deadline timer only with idle siblings under KVM, and FIFO vCPUs in the XML and the pin script', () => {
     const spec = qemuSpec({ cpu: { model: 'host', pmu: false } });
     spec.vcpuScheduler = { policy: 'fifo', priority: 1 };
     spec.pinning = { ...spec.pinning, siblings: 'idle', requireDedicated: true };
     const idle: Plan = { ...qemuPlan(spec), idleSiblings: [10, 11, 12, 13] };
     const cpuOf = (plan: Plan) => valuesOf(buildQemuArgs(plan, { runDir: RUN }), '-cpu')[0]!;
-    assert.equal(cpuOf(idle), 'host,migratable=off,pmu=off,kvm-hint-dedicated=on');
+    assert.equal(cpuOf(idle), 'host,migratable=off,pmu=off,kvm-hint-dedicated=on,tsc-deadline=on');
     assert.equal(cpuOf({ ...idle, idleSiblings: undefined }), 'host,migratable=off,pmu=off', 'no idle siblings, no dedicated hint');
+    const asked: Plan = { ...idle, spec: { ...idle.spec, cpu: { ...idle.spec.cpu, features: ['-tsc-deadline'] } } };
+    assert.equal(cpuOf(asked), 'host,tsc-deadline=off,migratable=off,pmu=off,kvm-hint-dedicated=on', 'the spec\'s own word on tsc-deadline wins');
     const tcg: Plan = { ...idle, spec: { ...idle.spec, accel: 'tcg', cpu: { ...idle.spec.cpu, model: 'max' } } };
     assert.equal(cpuOf(tcg), 'max,migratable=off,pmu=off', 'the hint is KVM\'s');
     const xml = buildDomainXml(idle);
     assert.match(xml, /<vcpusched vcpus="0-3" scheduler="fifo" priority="1"\/>/);
     assert.match(xml, /<kvm>\s*<hint-dedicated state="on"\/>\s*<\/kvm>\s*<pmu state="off"\/>/);
+    assert.match(xml, /<feature policy="require" name="tsc-deadline"\/>/);
     const script = buildPinScript(idle, { runDir: RUN });
     assert.match(script, /^vcpu_policy=fifo$/m);
     assert.match(script, /^vcpu_priority=1$/m);
