@@ -14,7 +14,7 @@ import { planVm } from '../../src/plan/plan-vm.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
-import { pressUntil } from './wizard-helpers.js';
+import { pressOnce, pressUntil } from './wizard-helpers.js';
 
 afterEach(() => cleanup());
 
@@ -62,11 +62,9 @@ describe('wizard on a captured 2-socket Xeon', () => {
 
     await pressUntil(app.stdin, 'p', () => /Preset: ↑↓ Enter or its number/.test(frame()), 'the preset picker');
     // Arrows are not idempotent: let the picker subscribe first, then send each key once.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    app.stdin.write('\u001B[B');
+    await pressOnce(app.stdin, '\u001B[B');
     await waitFor(() => /❯ high-performance/.test(frame()), 'the cursor on high-performance');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    app.stdin.write('\r');
+    await pressOnce(app.stdin, '\r');
     await waitFor(() => /preset high-performance/.test(frame()), 'high-performance chosen');
 
     await pressUntil(app.stdin, '4', () => /qemu-system-x86_64/.test(frame()), 'the QEMU preview');
@@ -88,8 +86,7 @@ describe('wizard on a captured 2-socket Xeon', () => {
     const frame = () => plain(app.lastFrame());
     await waitFor(() => /preset balanced/.test(frame()), 'the plan screen');
     await pressUntil(app.stdin, 'p', () => /Preset: ↑↓ Enter or its number/.test(frame()), 'the preset picker');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    app.stdin.write('2');
+    await pressOnce(app.stdin, '2');
     await waitFor(() => new RegExp(`preset ${presets[1]!.name} `).test(frame()), `preset 2 (${presets[1]!.name}) chosen`);
     assert.match(frame(), /map: vN vCPU/, 'still on the plan screen');
   });
