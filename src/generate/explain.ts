@@ -8,6 +8,7 @@
  * over every preset and fixture host fails on it, so a new option cannot arrive without one.
  */
 import { formatCpuList } from '../host/cpulist.js';
+import { cpuPm } from './vm-facts.js';
 import type { Plan } from '../spec/types.js';
 
 type Props = Record<string, string>;
@@ -152,7 +153,10 @@ export function explainOption(option: string, value: string | undefined, plan: P
     case '-no-user-config':
       return 'ignore /etc/qemu/*.conf: the command line alone says what the VM is';
     case '-overcommit':
-      return 'mem-lock=on: guest memory is locked in RAM, never swapped out';
+      return [
+        ...(props['mem-lock'] === 'on' ? ['mem-lock=on: guest memory is locked in RAM, never swapped out'] : []),
+        ...(props['cpu-pm'] === 'on' ? ['cpu-pm=on: the guest idles (HLT/MWAIT) without exits on its dedicated cores'] : []),
+      ].join('; ') || null;
     case '-no-hpet':
       return 'no HPET: guests use the cheaper TSC / kvm-clock';
     default:
@@ -281,8 +285,12 @@ const ELEMENTS: Record<string, ElementReason> = {
   tpm: (attrs) => `${attrs.model}: the guest's TPM 2.0 (Windows 11 requires one)`,
   backend: (attrs) => `emulated by swtpm, TPM version ${attrs.version}`,
   memballoon: () => 'model=none: no balloon driver taking memory back from a pinned VM',
-  'qemu:commandline': () => "the spec's extraArgs, passed to QEMU as written",
-  'qemu:arg': (attrs) => `${attrs.value}: from the spec's extraArgs (kvm-tui does not check what it does)`,
+  'qemu:commandline': (_attrs, _text, plan) =>
+    cpuPm(plan) ? "QEMU arguments libvirt has no element for (cpu-pm; the domain is marked tainted: custom-argv), then the spec's extraArgs" : "the spec's extraArgs, passed to QEMU as written",
+  'qemu:arg': (attrs, _text, plan) =>
+    cpuPm(plan) && (attrs.value === '-overcommit' || attrs.value === 'cpu-pm=on')
+      ? `${attrs.value}: the guest idles (HLT/MWAIT) without exits on its dedicated cores; libvirt has no element for it`
+      : `${attrs.value}: from the spec's extraArgs (kvm-tui does not check what it does)`,
 };
 
 /** The reason for one element, by its parent and name; null when there is none. */

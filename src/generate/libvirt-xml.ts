@@ -28,7 +28,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { pageKiB } from '../shared/page-sizes.js';
-import { diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, libvirtAtLeast, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { cpuPm, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, libvirtAtLeast, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -221,7 +221,7 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
   const document = create();
   const domainAttributes: Record<string, string> = { type: spec.accel === 'kvm' ? 'kvm' : 'qemu' };
   // Only when used: a domain with <qemu:commandline> is marked "tainted" by libvirt.
-  if (spec.extraArgs.length > 0) domainAttributes['xmlns:qemu'] = QEMU_NAMESPACE;
+  if (spec.extraArgs.length > 0 || cpuPm(plan)) domainAttributes['xmlns:qemu'] = QEMU_NAMESPACE;
   const domain = ele(document, 'domain', domainAttributes);
   txt(ele(domain, 'name'), spec.name);
   txt(ele(domain, 'uuid'), vmUuid(spec));
@@ -271,11 +271,13 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
   txt(ele(domain, 'on_crash'), 'destroy');
 
   addDevices(domain, plan, emulatorBinary, opts);
-  if (spec.extraArgs.length > 0) {
+  if (spec.extraArgs.length > 0 || cpuPm(plan)) {
     // The spec's extra QEMU arguments, passed through as the argv passes them (dropping them
-    // would make the libvirt VM silently differ from the QEMU one).
+    // would make the libvirt VM silently differ from the QEMU one), after the argv's cpu-pm,
+    // which libvirt has no element for (vm-facts.ts cpuPm).
     const commandline = eleQemu(domain, 'qemu:commandline');
-    for (const arg of spec.extraArgs) eleQemu(commandline, 'qemu:arg', { value: arg });
+    const args = [...(cpuPm(plan) ? ['-overcommit', 'cpu-pm=on'] : []), ...spec.extraArgs];
+    for (const arg of args) eleQemu(commandline, 'qemu:arg', { value: arg });
   }
   return document.end({ prettyPrint: true, headless: true, indent: '  ' }) + '\n';
 }

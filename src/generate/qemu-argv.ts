@@ -26,7 +26,7 @@ import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 import { checkIfname } from '../shared/ifname.js';
 import { isHugepageBacking, PAGE_MIB, PAGE_OPTION } from '../shared/page-sizes.js';
 import { runDirPaths, stateDirPaths } from '../shared/vm-paths.js';
-import { CLOCK_FACTS, cpuEnforced, cpuMigratableOff, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { CLOCK_FACTS, cpuEnforced, cpuPm, cpuMigratableOff, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, MACHINE_FACTS, pmuState, preallocContext, qemuAtLeast, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export interface QemuArgsOptions {
   /** Per-VM runtime dir (src/run/run-dir.ts): QMP socket, pid file, serial log. */
@@ -299,7 +299,8 @@ export function buildQemuArgs(plan: Plan, opts: QemuArgsOptions): string[] {
       add('-numa', `node,nodeid=${index},${listProp('cpus', node.vcpus)},memdev=mem${index}`);
     });
   }
-  if (spec.memory.lock) add('-overcommit', 'mem-lock=on');
+  const overcommit = [...(spec.memory.lock ? ['mem-lock=on'] : []), ...(cpuPm(plan) ? ['cpu-pm=on'] : [])];
+  if (overcommit.length > 0) add('-overcommit', overcommit.join(','));
 
   for (const iothread of plan.iothreads) add('-object', `iothread,id=${iothread.id}`);
 

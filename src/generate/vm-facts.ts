@@ -240,6 +240,18 @@ export function tscDeadline(plan: Plan): boolean {
   return kvmHintDedicated(plan) && !plan.spec.cpu.features.some((feature) => feature.slice(1) === 'tsc-deadline');
 }
 
+/**
+ * `-overcommit cpu-pm=on` where the dedicated hint is given: the guest's HLT, MWAIT and PAUSE run
+ * without a VM exit (KVM_CAP_X86_DISABLE_EXITS; QEMU asks KVM and takes what this kernel gives),
+ * so an idle vCPU wakes in the guest instead of being scheduled back in by the host. Its core then
+ * looks busy to the host all the time, which a core held for one vCPU can afford. libvirt has no
+ * element for it: the XML passes it in `<qemu:commandline>` (libvirt marks such a domain
+ * "tainted: custom-argv"). Not when the spec's extraArgs already say cpu-pm.
+ */
+export function cpuPm(plan: Plan): boolean {
+  return kvmHintDedicated(plan) && !plan.spec.extraArgs.some((arg) => /(^|,)cpu-pm=/.test(arg));
+}
+
 /** The virtual PMU as the spec asks: 'off', 'on', or null for QEMU's default. */
 export function pmuState(spec: VmSpec): 'on' | 'off' | null {
   return spec.cpu.pmu === false ? 'off' : spec.cpu.pmu === true ? 'on' : null;

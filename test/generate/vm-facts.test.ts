@@ -85,6 +85,15 @@ describe('low-latency facts in both outputs', () => {
     assert.match(xml, /<vcpusched vcpus="0-3" scheduler="fifo" priority="1"\/>/);
     assert.match(xml, /<kvm>\s*<hint-dedicated state="on"\/>\s*<\/kvm>\s*<pmu state="off"\/>/);
     assert.match(xml, /<feature policy="require" name="tsc-deadline"\/>/);
+    // cpu-pm: HLT/MWAIT without exits on the dedicated cores; libvirt passes it through.
+    const overcommitOf = (plan: Plan) => valuesOf(buildQemuArgs(plan, { runDir: RUN }), '-overcommit');
+    assert.deepEqual(overcommitOf(idle), ['cpu-pm=on']);
+    assert.match(xml, /<qemu:commandline>\s*<qemu:arg value="-overcommit"\/>\s*<qemu:arg value="cpu-pm=on"\/>\s*<\/qemu:commandline>/);
+    assert.deepEqual(overcommitOf(tcg), [], 'KVM only');
+    assert.deepEqual(overcommitOf({ ...idle, idleSiblings: undefined }), [], 'only on dedicated cores');
+    const own: Plan = { ...idle, spec: { ...idle.spec, extraArgs: ['-overcommit', 'cpu-pm=off'] } };
+    assert.deepEqual(overcommitOf(own), ['cpu-pm=off'], "the spec's own cpu-pm wins");
+    assert.equal((buildDomainXml(own).match(/cpu-pm/g) ?? []).length, 1);
     const script = buildPinScript(idle, { runDir: RUN });
     assert.match(script, /^vcpu_policy=fifo$/m);
     assert.match(script, /^vcpu_priority=1$/m);

@@ -192,6 +192,7 @@ export interface VmFacts extends VmShape {
   bootStrict: boolean;
   uuid: string | null;
   memLock: boolean;
+  cpuPm: boolean;
   /** Device drivers, sorted, without PCI plumbing (root ports, bridges). */
   devices: string[];
   nics: Array<{ driver: string; mac: string | null }>;
@@ -328,7 +329,8 @@ export function vmFacts(argv: readonly string[]): VmFacts {
       const context = object.get('prealloc-context');
       return context === undefined ? null : (contexts.get(String(context)) ?? [-1]);
     });
-  const overcommit = parseKeyval(`x,${optionValues(argv, '-overcommit')[0] ?? ''}`);
+  // QEMU merges repeated -overcommit options (libvirt writes mem-lock, <qemu:commandline> cpu-pm).
+  const overcommit = parseKeyval(`x,${optionValues(argv, '-overcommit').join(',')}`);
   const tpmDevice = optionValues(argv, '-device').map(props).find((device) => device.head.startsWith('tpm-'));
   return {
     ...shape,
@@ -342,6 +344,7 @@ export function vmFacts(argv: readonly string[]): VmFacts {
     bootStrict: optionValues(argv, '-boot').some((value) => /(^|,)strict=on(,|$)/.test(value)),
     uuid: optionValues(argv, '-uuid')[0] ?? null,
     memLock: onOff(overcommit.pairs.find(([name]) => name === 'mem-lock')?.[1], false),
+    cpuPm: onOff(overcommit.pairs.find(([name]) => name === 'cpu-pm')?.[1], false),
     devices: devices.map((device) => device.head).filter((driver) => !PCI_PLUMBING.has(driver)).sort(),
     nics: devices.filter((device) => device.head.startsWith('virtio-net')).map((device) => ({ driver: device.head, mac: (device.get('mac') as string | undefined) ?? null })),
     serial,
