@@ -1,8 +1,10 @@
 // Runs tests with Node's test runner (Node 20's --test does not expand globs, so the files are
 // found here): with no arguments the fast suite (everything but test/real/); `--real` the
 // real-component tests (QEMU, libvirt, virt-host-validate: test/real/); or the files and folders given.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 function collect(path, out) {
@@ -27,11 +29,37 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
+// The unit tests of pure modules (no terminal, no processes of their own, no environment
+// changes) share a process per folder: Node 20's runner starts one process per file, and
+// starting tsx with the app's modules costs 0.3-1.3 s each, most of the suite's time on 2 cores.
+// Each batch is a file that imports its folder's test files; the runner reports them as usual.
+// Screens (Ink keeps process-wide state: colour, CI detection), the CLI, the package and the
+// real-component tests keep a process per file. KVM_TUI_TEST_BATCH=0 runs every file alone.
+const SHARED_FOLDERS = ['app', 'audit', 'backend', 'generate', 'host', 'monitor', 'plan', 'registry', 'run', 'shared', 'spec', 'state'];
+const batchable = (file) => !real && process.env.KVM_TUI_TEST_BATCH !== '0' && SHARED_FOLDERS.some((folder) => file.startsWith(join('test', folder) + sep));
+const batchDir = mkdtempSync(join(tmpdir(), 'kvm-tui-test-batches-'));
+const groups = new Map();
+for (const file of files.filter(batchable)) {
+  const folder = file.split(sep)[1];
+  if (!groups.has(folder)) groups.set(folder, []);
+  groups.get(folder).push(file);
+}
+const entries = [...files.filter((file) => !batchable(file))];
+for (const [folder, members] of groups) {
+  if (members.length === 1) {
+    entries.push(members[0]);
+    continue;
+  }
+  const batch = join(batchDir, `${folder}.test.mjs`);
+  writeFileSync(batch, members.map((file) => `await import(${JSON.stringify(pathToFileURL(resolve(file)).href)});`).join('\n') + '\n');
+  entries.push(batch);
+}
 const result = spawnSync(
   process.execPath,
   // The real tests share one libvirtd and one host's CPUs: a domain one file starts is held CPUs
   // (or a vanished domain) to another's plan, so they run one file at a time.
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? (real ? 1 : 2)}`, ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? (real ? 1 : 2)}`, ...entries],
   { stdio: 'inherit' },
 );
+rmSync(batchDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

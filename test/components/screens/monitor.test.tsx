@@ -18,6 +18,7 @@ import { RingBuffer } from '../../../src/shared/ring-buffer.js';
 import type { VmEventLine } from '../../../src/run/vm-control.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { plain, press, waitFor } from '../../helpers/ink.js';
+import { pressOnce } from '../wizard-helpers.js';
 import { fakeRecord } from '../../helpers/vm-records.js';
 
 afterEach(() => cleanup());
@@ -206,14 +207,24 @@ describe('MonitorScreen', () => {
   test('keys reach the control: p pauses then resumes, s sends ACPI, F needs y, r re-pins', async () => {
     const { app, control, feed } = harness(series);
     await feed(0);
-    await press(app.stdin, 'p');
+    // One key at a time, each once the pane has settled: a key sent while Ink re-subscribes its
+    // input handler (after every render) reaches the previous one, or none, on a busy machine.
+    const called = (name: string) => control.calls.includes(name);
+    await pressOnce(app.stdin, 'p');
     await waitFor(() => plain(app.lastFrame()).includes('[PAUSED]'), 'the paused state');
-    await press(app.stdin, 'p', 's');
-    await press(app.stdin, 'F');
+    await pressOnce(app.stdin, 'p');
+    await waitFor(() => called('resume'), 'the resume');
+    await pressOnce(app.stdin, 's');
+    await waitFor(() => called('powerdown'), 'the ACPI power-down');
+    await pressOnce(app.stdin, 'F');
     await waitFor(() => /Force quit: QEMU ends at once.*y to confirm/.test(plain(app.lastFrame())), 'the force-quit question');
-    await press(app.stdin, 'n');
+    await pressOnce(app.stdin, 'n');
     await waitFor(() => /force quit cancelled/.test(plain(app.lastFrame())), 'the cancel answer');
-    await press(app.stdin, 'F', 'y', 'r');
+    await pressOnce(app.stdin, 'F');
+    await waitFor(() => /Force quit: QEMU ends at once.*y to confirm/.test(plain(app.lastFrame())), 'the force-quit question again');
+    await pressOnce(app.stdin, 'y');
+    await waitFor(() => called('forceQuit'), 'the force quit');
+    await pressOnce(app.stdin, 'r');
     await waitFor(() => plain(app.lastFrame()).includes('re-pin: 1 thread back on plan'), 'the re-pin answer');
     assert.deepEqual(control.calls.filter((call) => call !== 'connect'), ['pause', 'resume', 'powerdown', 'forceQuit', 'repin']);
     assert.match(plain(app.lastFrame()), /did repin/, 'the event log shows what happened');
