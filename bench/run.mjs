@@ -5,7 +5,7 @@
 // time; the targets are printed beside the figures.
 //
 // Measured here:
-//   startup: the bundled CLI (--version, topology --json, plan --json, audit --json) against
+//   startup: the bundled CLI (--version, topology --json, plan --json, audit --json, generate) against
 //     `node -e 0`, audit against `virt-host-validate qemu`, the TUI's first frame (header and first
 //     audit rows visible in tmux at 80x24) against `node -e 'console.log(1)'`'s first output in the
 //     same tmux;
@@ -153,11 +153,15 @@ add('version', 'kvm-tui --version vs node -e 0', paired([node, BUNDLE, '--versio
 add('topology', 'topology --json vs node -e 0', paired([node, BUNDLE, 'topology', '--json'], nodeZero), '-');
 add('plan', 'plan --json vs node -e 0', paired([node, BUNDLE, 'plan', '--preset', 'tiny-test', '--json'], nodeZero), '<= 2x');
 add('audit', 'audit --json vs node -e 0', paired([node, BUNDLE, 'audit', '--json'], nodeZero), '<= 2x');
+add('generate', 'generate --format qemu vs node -e 0', paired([node, BUNDLE, 'generate', '--preset', 'tiny-test', '--format', 'qemu'], nodeZero), '<= 2x');
 const validate = which('virt-host-validate');
 if (validate) add('auditVsValidate', 'audit --json vs virt-host-validate qemu', paired([node, BUNDLE, 'audit', '--json'], [validate, 'qemu']), '-');
 else rows.push(['audit --json vs virt-host-validate qemu', 'not measured: virt-host-validate is not installed', '', '', '-']);
 if (which('tmux')) {
   add('firstFrame', 'TUI first frame (80x24 tmux) vs node first output', pairedScreen(`${node} ${BUNDLE}`, /Host audit/, `${node} -e 'console.log("ready")'`, /ready/), '<= 3x');
+  // The same on a captured host (--root): what a bug report's capture opens with.
+  const fixtureHost = path.join(REPO, 'test/fixtures/hosts/well-tuned');
+  add('firstFrameRoot', 'TUI first frame on a capture (--root) vs node first output', pairedScreen(`${node} ${BUNDLE} --root ${fixtureHost}`, /Host audit/, `${node} -e 'console.log("ready")'`, /ready/), '<= 3x');
 } else {
   rows.push(['TUI first frame', 'not measured: tmux is not installed', '', '', '<= 3x']);
 }
