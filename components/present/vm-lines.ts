@@ -57,9 +57,16 @@ export function diskLine(plan: Plan, disk: DiskSpaceAnswer | null): VmLine {
   if ('unknown' in disk) return { text: `${head} · free space unknown: ${disk.unknown}`, color: 'gray' };
   const image = disk.exists ? `${formatBytes(disk.sizeBytes ?? 0)} image` : `! new file: QEMU will not create it (qemu-img create -f ${disks[0]!.format} PATH 20G)`;
   return {
-    text: `${head} · ${image} · ${formatBytes(disk.availableBytes)} free of ${formatBytes(disk.totalBytes)} on ${disk.mount} (${disk.fsType})`,
+    text: `${head} · ${image} · ${formatBytes(disk.availableBytes)} free of ${formatBytes(disk.totalBytes)} on ${disk.mount} (${disk.fsType}${deviceText(disk.device)})`,
     color: disk.exists ? undefined : 'yellow',
   };
+}
+
+/** ", on nvme0n1 (NVMe, Samsung ...)" for the block device under the image; "" when not known. */
+function deviceText(device: { name: string; physical: string; model: string } | null | undefined): string {
+  if (!device) return '';
+  const what = [device.physical, device.model].filter((part) => part !== '').join(', ');
+  return `, on ${device.name}${what ? ` ${what}` : ''}`;
 }
 
 /**

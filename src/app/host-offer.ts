@@ -1,7 +1,7 @@
 /**
  * What the host offers the VM step: its network interfaces and bridges (for a tap on a bridge),
  * the free space of the filesystem that would hold a disk image, and its memory. Read through
- * systeminformation (networkInterfaces, fsSize, mem), which the wizard gets as a service so its
+ * systeminformation (networkInterfaces, fsSize, blockDevices, mem), which the wizard gets as a service so its
  * screens do no I/O; the bridge and tap facts systeminformation does not give (which interface is
  * a bridge, which is a tap, which bridge a port belongs to) come from /sys/class/net through the
  * host's HostFs. The CPU topology stays with the sysfs reader.
@@ -48,6 +48,11 @@ export interface DiskSpace {
   fsType: string;
   availableBytes: number;
   totalBytes: number;
+  /**
+   * The block device the filesystem is on (systeminformation's blockDevices): its name, what it
+   * is (SSD, HDD, NVMe...) and model; null when none matches (overlay, tmpfs, a network share).
+   */
+  device: { name: string; physical: string; model: string } | null;
 }
 
 export type DiskSpaceAnswer = DiskSpace | { file: string; unknown: string };
@@ -66,6 +71,7 @@ export interface SystemInfo {
   networkInterfaces(): Promise<unknown>;
   fsSize(): Promise<Array<{ fs: string; type: string; size: number; available: number; mount: string }>>;
   mem(): Promise<{ total: number; available: number }>;
+  blockDevices(): Promise<Array<{ name: string; type: string; physical: string; model: string; device?: string }>>;
 }
 
 export interface HostOfferDeps {
@@ -103,6 +109,9 @@ export function buildHostOffer(deps: HostOfferDeps): HostOffer {
         const filesystems = await (await deps.systemInfo()).fsSize();
         const holder = mountHolding(located.resolved, filesystems);
         if (!holder) return { file, unknown: `no mounted filesystem listed for ${located.resolved}` };
+        // What the image sits on (an HDD wants other cache/aio choices than NVMe); not knowing is fine.
+        const devices = await (await deps.systemInfo()).blockDevices().catch(() => []);
+        const device = devices.find((entry) => (entry.device ?? `/dev/${entry.name}`) === holder.fs || `/dev/${entry.name}` === holder.fs);
         return {
           file,
           resolved: located.resolved,
@@ -112,6 +121,7 @@ export function buildHostOffer(deps: HostOfferDeps): HostOffer {
           fsType: holder.type,
           availableBytes: holder.available,
           totalBytes: holder.size,
+          device: device ? { name: device.name, physical: device.physical, model: device.model.trim() } : null,
         };
       } catch (error) {
         return { file, unknown: (error as Error).message };

@@ -52,6 +52,13 @@ const fakeSi = (calls: string[], overrides: Partial<SystemInfo> = {}): SystemInf
     calls.push('mem');
     return { total: 32 * 2 ** 30, available: 20 * 2 ** 30 };
   },
+  blockDevices: async () => {
+    calls.push('blockDevices');
+    return [
+      { name: 'vda', type: 'disk', physical: 'HDD', model: '', device: '/dev/vda' },
+      { name: 'vdb', type: 'disk', physical: 'SSD', model: 'Virtio Block ', device: '/dev/vdb' },
+    ];
+  },
   ...overrides,
 });
 
@@ -80,6 +87,10 @@ test('disk space: the longest mount holding the path (symlinks resolved), whethe
   const there = await offer.diskSpace('disk.raw');
   assert.ok(!('unknown' in there), JSON.stringify(there));
   assert.deepEqual([there.exists, there.sizeBytes, there.fsType, there.availableBytes], [true, 4096, 'xfs', 321 * 2 ** 30]);
+  assert.deepEqual(there.device, { name: 'vdb', physical: 'SSD', model: 'Virtio Block' }, 'the block device under the filesystem (blockDevices)');
+  const blind = buildHostOffer({ systemInfo: async () => fakeSi([], { blockDevices: async () => { throw new Error('lsblk: not found'); } }), hostFs: new HostFs(dir), capturedRoot: false, cwd: dir });
+  const unseen = await blind.diskSpace(there.file);
+  assert.ok(!('unknown' in unseen) && unseen.device === null, 'no block device known is still an answer');
   const fresh = await offer.diskSpace('images/new/vm.qcow2');
   assert.ok(!('unknown' in fresh));
   assert.deepEqual([fresh.exists, fresh.sizeBytes, fresh.mount], [false, null, fs.realpathSync(dir)]);

@@ -4,7 +4,7 @@ import type { DiskSpaceAnswer, HostInterface, HostOffer } from '../../src/app/ho
 
 const GiB = 2 ** 30;
 
-/** A host with a bridge (br0 over eno1, no tap on it yet) and a lone tap; disks land on /srv (xfs, 321 GiB free). */
+/** A host with a bridge (br0 over eno1, no tap on it yet) and a lone tap; disks land on /srv (xfs, 321 GiB free, on an NVMe SSD). */
 export function fakeHostOffer(options: { disk?: (file: string) => DiskSpaceAnswer } = {}): HostOffer & { asked: string[] } {
   const asked: string[] = [];
   const iface = (name: string, kind: HostInterface['kind'], extra: Partial<HostInterface> = {}): HostInterface => ({ name, kind, bridge: null, up: true, ip4: null, isDefault: false, ...extra });
@@ -16,7 +16,7 @@ export function fakeHostOffer(options: { disk?: (file: string) => DiskSpaceAnswe
     },
     diskSpace: async (file) => {
       asked.push(`disk ${file}`);
-      return options.disk?.(file) ?? { file, resolved: `/srv/vm/${file.replace(/^\.\//, '')}`, exists: false, sizeBytes: null, mount: '/srv', fsType: 'xfs', availableBytes: 321 * GiB, totalBytes: 500 * GiB };
+      return options.disk?.(file) ?? { file, resolved: `/srv/vm/${file.replace(/^\.\//, '')}`, exists: false, sizeBytes: null, mount: '/srv', fsType: 'xfs', availableBytes: 321 * GiB, totalBytes: 500 * GiB, device: { name: 'nvme0n1', physical: 'SSD', model: 'Samsung SSD 980 PRO 1TB' } };
     },
     memory: async () => {
       asked.push('memory');

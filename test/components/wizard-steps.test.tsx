@@ -209,7 +209,7 @@ describe('the VM step offers what the host has', () => {
     await pressUntil(app.stdin, 'd', () => /Disk image \(Enter keeps it/.test(frame()), 'the disk prompt');
     assert.match(frame(), /Disk image .*: \.\/web1\.qcow2█/, 'a file named after the VM is proposed');
     await pressOnce(app.stdin, '\r');
-    await waitFor(() => /321 GiB free of 500 GiB on \/srv \(xfs\)/.test(frame()), 'the free space of its filesystem');
+    await waitFor(() => /321 GiB free of 500 GiB on \/srv \(xfs, on nvme0n1\s+SSD, Samsung SSD 980\s+PRO\s+1TB\)/.test(frame()), 'the free space of its filesystem');
     assert.match(frame(), /disk \.\/web1\.qcow2 \(d: change\) · ! new file: QEMU will not create it/);
     assert.ok(offer.asked.includes('disk ./web1.qcow2'));
 
