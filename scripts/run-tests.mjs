@@ -37,7 +37,16 @@ if (files.length === 0) {
 // real-component tests keep a process per file. KVM_TUI_TEST_BATCH=0 runs every file alone.
 const SHARED_FOLDERS = ['app', 'audit', 'backend', 'generate', 'host', 'monitor', 'plan', 'registry', 'run', 'shared', 'spec', 'state'];
 const batchable = (file) => !real && process.env.KVM_TUI_TEST_BATCH !== '0' && SHARED_FOLDERS.some((folder) => file.startsWith(join('test', folder) + sep));
-const batchDir = mkdtempSync(join(tmpdir(), 'kvm-tui-test-batches-'));
+let batchDir = null;
+const removeBatches = () => {
+  if (batchDir) rmSync(batchDir, { recursive: true, force: true });
+};
+// spawnSync blocks this process: an interrupt reaches the runner and the tests (one process
+// group) and ends them; the batch files go with it.
+process.on('SIGINT', () => {
+  removeBatches();
+  process.exit(130);
+});
 const groups = new Map();
 for (const file of files.filter(batchable)) {
   const folder = file.split(sep)[1];
@@ -50,16 +59,21 @@ for (const [folder, members] of groups) {
     entries.push(members[0]);
     continue;
   }
+  batchDir ??= mkdtempSync(join(tmpdir(), 'kvm-tui-test-batches-'));
   const batch = join(batchDir, `${folder}.test.mjs`);
   writeFileSync(batch, members.map((file) => `await import(${JSON.stringify(pathToFileURL(resolve(file)).href)});`).join('\n') + '\n');
   entries.push(batch);
 }
-const result = spawnSync(
-  process.execPath,
-  // The real tests share one libvirtd and one host's CPUs: a domain one file starts is held CPUs
-  // (or a vanished domain) to another's plan, so they run one file at a time.
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? (real ? 1 : 2)}`, ...entries],
-  { stdio: 'inherit' },
-);
-rmSync(batchDir, { recursive: true, force: true });
+let result;
+try {
+  result = spawnSync(
+    process.execPath,
+    // The real tests share one libvirtd and one host's CPUs: a domain one file starts is held CPUs
+    // (or a vanished domain) to another's plan, so they run one file at a time.
+    ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? (real ? 1 : 2)}`, ...entries],
+    { stdio: 'inherit' },
+  );
+} finally {
+  removeBatches();
+}
 process.exit(result.status ?? 1);

@@ -17,7 +17,7 @@ import { planVm } from '../plan/plan-vm.js';
 import { writeFileAtomic, WriteTargetError } from '../run/atomic-write.js';
 import { stateDirPaths, vmRunDir, vmStateDir } from '../shared/vm-paths.js';
 import { buildSwtpmArgs } from '../generate/swtpm.js';
-import { firmwareFacts, idleIothreads, IOTHREAD_VQ_MAPPING, libvirtAtLeast, qemuAtLeast, type OutputTarget } from '../generate/vm-facts.js';
+import { firmwareFacts, idleIothreads, IOTHREAD_VQ_MAPPING, libvirtAtLeast, qemuAtLeast, xmlSpreadsIothreads, type OutputTarget } from '../generate/vm-facts.js';
 import type { Plan } from '../spec/types.js';
 import { resolveSpecWithSource } from '../spec/resolve.js';
 
@@ -144,10 +144,15 @@ export function idleIothreadNote(plan: Plan, format: Format, target: OutputTarge
     format === 'xml'
       ? (['libvirt', target.libvirt ?? null, IOTHREAD_VQ_MAPPING.libvirt] as const)
       : (['QEMU', target.qemu, IOTHREAD_VQ_MAPPING.qemu] as const);
-  const spread = format === 'xml' ? libvirtAtLeast(target, needed[0], needed[1]) : qemuAtLeast(target, needed[0], needed[1]);
+  const spread = format === 'xml' ? xmlSpreadsIothreads(target) : qemuAtLeast(target, needed[0], needed[1]);
   const idle = idleIothreads(plan, spread);
   if (idle.length === 0) return null;
   const which = version ? `${program} ${version.major}.${version.minor}` : `an unknown ${program} (--${program === 'QEMU' ? 'qemu' : 'libvirt'}-version X.Y)`;
-  const why = spread ? 'more iothreads than the disks have queues (one per vCPU)' : `spreading a disk over several iothreads needs ${program} >= ${needed[0]}.${needed[1]} (${format === 'xml' ? '<driver><iothreads>' : 'virtio-blk iothread-vq-mapping'}), the output is for ${which}`;
+  const qemuToo = format === 'xml' && libvirtAtLeast(target, needed[0], needed[1]) ? `, with QEMU >= ${IOTHREAD_VQ_MAPPING.qemu[0]}.${IOTHREAD_VQ_MAPPING.qemu[1]} under it` : '';
+  const why = spread
+    ? 'more iothreads than the disks have queues (one per vCPU)'
+    : qemuToo
+      ? `spreading a disk over several iothreads needs libvirt's QEMU >= ${IOTHREAD_VQ_MAPPING.qemu[0]}.${IOTHREAD_VQ_MAPPING.qemu[1]} too (<driver><iothreads>), the output is for ${target.qemu ? `QEMU ${target.qemu.major}.${target.qemu.minor}` : 'an unknown QEMU (--qemu-version X.Y)'}`
+      : `spreading a disk over several iothreads needs ${program} >= ${needed[0]}.${needed[1]} (${format === 'xml' ? '<driver><iothreads>, with QEMU >= 9.0' : 'virtio-blk iothread-vq-mapping'}), the output is for ${which}`;
   return `iothread${idle.length === 1 ? '' : 's'} ${idle.join(', ')} serve${idle.length === 1 ? 's' : ''} no disk: ${why}`;
 }

@@ -8,7 +8,7 @@
  * over every preset and fixture host fails on it, so a new option cannot arrive without one.
  */
 import { formatCpuList } from '../host/cpulist.js';
-import { cpuPm } from './vm-facts.js';
+import { cpuPm, tscDeadline } from './vm-facts.js';
 import type { Plan } from '../spec/types.js';
 
 type Props = Record<string, string>;
@@ -57,7 +57,10 @@ export function explainOption(option: string, value: string | undefined, plan: P
         ? 'kvm: hardware virtualization, the guest runs on the host CPU at native speed'
         : 'tcg: QEMU emulates the CPU in software (no usable /dev/kvm, or asked for): slow, but runs anywhere';
     case '-cpu': {
-      const hyperv = Object.keys(props).some((name) => name.startsWith('hv-')) ? '; hv-*: Hyper-V enlightenments, so Windows asks the hypervisor instead of spinning on locks and polling timers' : '';
+      const hyperv =
+        (Object.keys(props).some((name) => name.startsWith('hv-')) ? '; hv-*: Hyper-V enlightenments, so Windows asks the hypervisor instead of spinning on locks and polling timers' : '') +
+        (props['kvm-hint-dedicated'] === 'on' ? '; kvm-hint-dedicated: the guest knows each vCPU has a core of its own (native spinlocks, idle polling)' : '') +
+        (props['tsc-deadline'] === 'on' && tscDeadline(plan) ? '; tsc-deadline: the guest arms its timer with one TSC write' : '');
       if (head === 'host') return `host: the guest sees every feature of the host CPU (fastest; it cannot move to a host with another CPU)${hyperv}`;
       if (head === 'max') return `max: every feature this accelerator can give (host passthrough's closest match under TCG)${hyperv}`;
       return `${head}: a named CPU model, so the guest sees the same CPU on every host it runs or migrates to${hyperv}`;
@@ -253,7 +256,10 @@ const ELEMENTS: Record<string, ElementReason> = {
   'cpu>topology': (attrs) => `${attrs.sockets} socket(s) x ${attrs.cores} core(s) x ${attrs.threads} thread(s): the guest topology follows where the vCPUs land`,
   'cpu>cache': () => 'mode=passthrough: the guest sees the host CPU caches as they are',
   'cpu>model': (_attrs, text) => `${text}: the named CPU model the guest sees`,
-  'cpu>feature': (attrs) => `${attrs.name} ${attrs.policy === 'disable' ? 'taken away' : 'required'}, as the spec's cpu.features say`,
+  'cpu>feature': (attrs, _text, plan) =>
+    attrs.name === 'tsc-deadline' && attrs.policy === 'require' && tscDeadline(plan)
+      ? 'tsc-deadline required: the guest arms its timer with one TSC write (vCPUs on cores of their own)'
+      : `${attrs.name} ${attrs.policy === 'disable' ? 'taken away' : 'required'}, as the spec's cpu.features say`,
   'cpu>numa': () => 'guest NUMA: the guest knows which memory is near which vCPU',
   cell: (attrs) => `guest node ${attrs.id}: vCPUs ${attrs.cpus}, ${attrs.memory} ${attrs.unit ?? ''} of memory`,
   clock: (attrs) => `offset=${attrs.offset}: the guest's clock counts ${attrs.offset === 'localtime' ? "local time (Windows' default)" : 'UTC (what Linux expects)'}`,

@@ -28,7 +28,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { formatCpuList } from '../host/cpulist.js';
 import type { Plan } from '../spec/types.js';
 import { pageKiB } from '../shared/page-sizes.js';
-import { cpuPm, diskIothreadSets, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, IOTHREAD_VQ_MAPPING, kvmHintDedicated, libvirtAtLeast, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
+import { cpuPm, diskIothreadSets, xmlSpreadsIothreads, firmwareFacts, HYPERV_CLOCK, hypervEnlightenments, kvmHintDedicated, MACHINE_FACTS, pmuState, rtcBase, TPM_FACTS, tscDeadline, UNKNOWN_TARGET, vmMac, vmUuid, type OutputTarget } from './vm-facts.js';
 
 export const DEFAULT_EMULATOR_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -276,7 +276,9 @@ export function buildDomainXml(plan: Plan, opts: DomainXmlOptions = {}): string 
     // would make the libvirt VM silently differ from the QEMU one), after the argv's cpu-pm,
     // which libvirt has no element for (vm-facts.ts cpuPm).
     const commandline = eleQemu(domain, 'qemu:commandline');
-    const args = [...(cpuPm(plan) ? ['-overcommit', 'cpu-pm=on'] : []), ...spec.extraArgs];
+    // Before QEMU 9.1 every -overcommit resets the keys it does not name: after libvirt's own
+    // -overcommit mem-lock=on (<locked/>), ours must say mem-lock again.
+    const args = [...(cpuPm(plan) ? ['-overcommit', spec.memory.lock ? 'mem-lock=on,cpu-pm=on' : 'cpu-pm=on'] : []), ...spec.extraArgs];
     for (const arg of args) eleQemu(commandline, 'qemu:arg', { value: arg });
   }
   return document.end({ prettyPrint: true, headless: true, indent: '  ' }) + '\n';
@@ -374,7 +376,7 @@ function addDevices(domain: XMLBuilder, plan: Plan, emulatorBinary: string, opts
   if (!MACHINE_FACTS.usb) ele(devices, 'controller', { type: 'usb', model: 'none' });
 
   const iothreadOfDisk = diskIothreads(plan);
-  const iothreadSets = diskIothreadSets(plan, libvirtAtLeast(opts.target ?? UNKNOWN_TARGET, ...IOTHREAD_VQ_MAPPING.libvirt));
+  const iothreadSets = diskIothreadSets(plan, xmlSpreadsIothreads(opts.target ?? UNKNOWN_TARGET));
   spec.disks.forEach((disk, index) => {
     const element = ele(devices, 'disk', { type: 'file', device: 'disk' });
     const driver: Record<string, string> = { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.aio };

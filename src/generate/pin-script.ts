@@ -247,9 +247,13 @@ if [[ -n $emulator_cpus ]]; then
       while read -r key value; do if [[ $key == PPid: ]]; then ppid=$value; fi; done 2>/dev/null <"$proc/status" || continue
       [[ $ppid == 2 ]] || continue
       role_of_tid[$tid]="vhost (kernel thread)"
+      # A kernel thread is root's: without the right to move it the VM is still pinned right.
+      if ! taskset -pc "$emulator_cpus" "$tid" >/dev/null 2>&1; then
+        echo "pin: vhost kernel thread $tid left where it is (it belongs to root: run this script as root to pin it)" >&2
+        continue
+      fi
       planned_of_tid[$tid]=$emulator_cpus
       kernel_tid[$tid]=1
-      taskset -pc "$emulator_cpus" "$tid" >/dev/null || die 1 "taskset -pc $emulator_cpus $tid (vhost kernel thread) failed"
     done
   fi
 fi

@@ -72,6 +72,11 @@ function versionAtLeast(version: { major: number; minor: number } | null, major:
  */
 export const IOTHREAD_VQ_MAPPING = { qemu: [9, 0], libvirt: [10, 0] } as const;
 
+/** The XML can spread a disk: libvirt 10.0 knows <driver><iothreads> and its QEMU (9.0) the property. */
+export function xmlSpreadsIothreads(target: OutputTarget): boolean {
+  return libvirtAtLeast(target, ...IOTHREAD_VQ_MAPPING.libvirt) && qemuAtLeast(target, ...IOTHREAD_VQ_MAPPING.qemu);
+}
+
 /**
  * Per disk, the plan's iothreads (indexes into plan.iothreads) serving it. Each disk asking for
  * one has the iothread the plan gives it (PlanIothread.disks, else round-robin); with `spread`,
@@ -232,9 +237,9 @@ export function kvmHintDedicated(plan: Plan): boolean {
 /**
  * The TSC-deadline timer asked for explicitly where the hint is given (dedicated cores under
  * KVM): the guest's local APIC timer is then armed with one TSC write instead of a periodic or
- * one-shot count, the cheapest timer a real-time guest can have. `host` passes it when the host
- * has it; asking makes its absence a warning at start, not a silent fallback. Not when the spec's
- * cpu.features already say either way.
+ * one-shot count, the cheapest timer a real-time guest can have. KVM's in-kernel LAPIC emulates
+ * it whatever the host CPU has, so for `host` this only states the intent; for a named model
+ * without it, it adds it. Not when the spec's cpu.features already say either way.
  */
 export function tscDeadline(plan: Plan): boolean {
   return kvmHintDedicated(plan) && !plan.spec.cpu.features.some((feature) => feature.slice(1) === 'tsc-deadline');
@@ -246,10 +251,13 @@ export function tscDeadline(plan: Plan): boolean {
  * so an idle vCPU wakes in the guest instead of being scheduled back in by the host. Its core then
  * looks busy to the host all the time, which a core held for one vCPU can afford. libvirt has no
  * element for it: the XML passes it in `<qemu:commandline>` (libvirt marks such a domain
- * "tainted: custom-argv"). Not when the spec's extraArgs already say cpu-pm.
+ * "tainted: custom-argv"). Not when the spec's extraArgs already say cpu-pm, and not with real-time
+ * vCPUs (vcpuScheduler): an idle vCPU that never exits is a SCHED_FIFO task at 100%, which the
+ * kernel's RT throttling (kernel.sched_rt_runtime_us, 95% by default) stops for 50 ms of every
+ * second; with sched_rt_runtime_us=-1 (tuned's realtime-virtual-host) extraArgs can add it.
  */
 export function cpuPm(plan: Plan): boolean {
-  return kvmHintDedicated(plan) && !plan.spec.extraArgs.some((arg) => /(^|,)cpu-pm=/.test(arg));
+  return kvmHintDedicated(plan) && !plan.spec.vcpuScheduler && !plan.spec.extraArgs.some((arg) => /(^|,)cpu-pm=/.test(arg));
 }
 
 /** The virtual PMU as the spec asks: 'off', 'on', or null for QEMU's default. */

@@ -7,7 +7,7 @@
  * are known for certain.
  *
  * Only ISA features are compared (CHECKED_FEATURES): features KVM emulates whatever the host has
- * (x2apic, tsc-deadline, arat, hypervisor, kvm*), the speculation-control bits (spec-ctrl,
+ * (x2apic, tsc-deadline, tsc-adjust, arat, umip on VMX, hypervisor, kvm*), the speculation-control bits (spec-ctrl,
  * ssbd, the arch-capabilities MSR's *-no bits: /proc/cpuinfo hides or renames them) and the
  * nested-virtualization features (vmx-* sub-features, svm, npt, nrip-save: KVM gives or drops
  * them by its nested setting, not by the host's flags; an AMD model with svm starts on an Intel
@@ -35,8 +35,8 @@ export const CHECKED_FEATURES: ReadonlySet<string> = new Set([
   'pni', 'pclmulqdq', 'ssse3', 'fma', 'cx16', 'sse4.1', 'sse4.2', 'movbe', 'popcnt', 'aes', 'xsave', 'avx', 'f16c', 'rdrand',
   'syscall', 'nx', 'pdpe1gb', 'rdtscp', 'lm', 'lahf-lm', 'abm', '3dnowprefetch',
   // Haswell .. Ice Lake / Sapphire Rapids
-  'fsgsbase', 'tsc-adjust', 'bmi1', 'hle', 'avx2', 'smep', 'bmi2', 'erms', 'invpcid', 'rtm', 'avx512f', 'avx512dq', 'rdseed', 'adx', 'smap',
-  'avx512ifma', 'clflushopt', 'clwb', 'avx512cd', 'sha-ni', 'avx512bw', 'avx512vl', 'avx512vbmi', 'umip', 'pku', 'avx512vbmi2', 'gfni', 'vaes',
+  'fsgsbase', 'bmi1', 'hle', 'avx2', 'smep', 'bmi2', 'erms', 'invpcid', 'rtm', 'avx512f', 'avx512dq', 'rdseed', 'adx', 'smap',
+  'avx512ifma', 'clflushopt', 'clwb', 'avx512cd', 'sha-ni', 'avx512bw', 'avx512vl', 'avx512vbmi', 'pku', 'avx512vbmi2', 'gfni', 'vaes',
   'vpclmulqdq', 'avx512vnni', 'avx512bitalg', 'avx512-vpopcntdq', 'la57', 'rdpid', 'cldemote', 'movdiri', 'movdir64b', 'fsrm', 'serialize', 'tsx-ldtrk',
   'amx-bf16', 'avx512-fp16', 'amx-tile', 'amx-int8', 'avx-vnni', 'avx512-bf16', 'waitpkg', 'xsaveopt', 'xsavec', 'xgetbv1', 'xsaves', 'wbnoinvd',
   // AMD

@@ -208,6 +208,13 @@ export async function launchVm(request: LaunchRequest, services: LaunchServices)
     for (const thread of threads) {
       if (thread.plannedAffinity.length === 0) continue;
       const problem = await setThreadAffinity(services.run, thread.tid, thread.plannedAffinity);
+      if (problem && thread.role === 'vhost' && thread.tgid !== undefined) {
+        // A kernel thread is root's: a user with /dev/kvm and /dev/vhost-net may not move it.
+        // The VM is still right without it; say so and leave it where it is.
+        report('pin', `${describeThread(thread)} (kernel thread ${thread.tid}) left where it is: ${problem} (vhost kernel threads belong to root: launch as root to pin them)`);
+        thread.plannedAffinity = [];
+        continue;
+      }
       if (problem) throw new LaunchError('pin', `${describeThread(thread)} (tid ${thread.tid}) to CPUs ${formatCpuList(thread.plannedAffinity)}: ${problem}`);
     }
     // Real-time vCPUs (spec.vcpuScheduler): set once pinned, still before the guest runs.

@@ -224,8 +224,9 @@ function applyOverrides(input: Raw, overrides: SpecOverrides): { raw: Raw; any: 
   if (guest !== undefined) {
     if (guest !== 'linux' && guest !== 'windows' && guest !== 'other') throw new UsageError(`--guest: expected linux, windows or other, got "${guest}"`);
     // The OS chooses the platform (firmware, secure boot, TPM, Hyper-V, clock): what the spec said
-    // for another OS does not carry over.
-    raw.guest = { os: guest };
+    // for another OS does not carry over; for the same OS (o cycled back to it) the spec's stays.
+    const current = typeof raw.guest === 'string' ? raw.guest : (section(raw, 'guest').os ?? 'linux');
+    if (current !== guest) raw.guest = { os: guest };
     any = true;
   }
 

@@ -93,6 +93,8 @@ describe('iothread-vq-mapping by target', () => {
   it('libvirt >= 10.0: <driver><iothreads> lists them (no iothread attribute); 9.0: the attribute', () => {
     const spread = buildDomainXml(planWith(1, 3), { target: NEW });
     assert.match(spread, /<driver name="qemu" type="raw" cache="none" io="threads">\s*<iothreads>\s*<iothread id="1"\/>\s*<iothread id="2"\/>\s*<iothread id="3"\/>\s*<\/iothreads>\s*<\/driver>/);
+    // libvirt 10.0 over QEMU 8.2 (Ubuntu 24.04): libvirt would refuse the list, so the attribute.
+    assert.match(buildDomainXml(planWith(1, 3), { target: { qemu: { major: 8, minor: 2 }, libvirt: { major: 10, minor: 0 } } }), /<driver name="qemu" type="raw" cache="none" io="threads" iothread="1"\/>/);
     const classic = buildDomainXml(planWith(1, 3), { target: DEBIAN12 });
     assert.match(classic, /<driver name="qemu" type="raw" cache="none" io="threads" iothread="1"\/>/);
     assert.doesNotMatch(classic, /<iothreads>\s*<iothread/);
@@ -104,10 +106,11 @@ describe('iothread-vq-mapping by target', () => {
       idleIothreadNote(planWith(1, 3), 'qemu', DEBIAN12),
       'iothreads io1, io2 serve no disk: spreading a disk over several iothreads needs QEMU >= 9.0 (virtio-blk iothread-vq-mapping), the output is for QEMU 7.2',
     );
-    assert.match(idleIothreadNote(planWith(1, 3), 'xml', UNKNOWN_TARGET)!, /needs libvirt >= 10\.0 \(<driver><iothreads>\), the output is for an unknown libvirt \(--libvirt-version X\.Y\)$/);
+    assert.match(idleIothreadNote(planWith(1, 3), 'xml', UNKNOWN_TARGET)!, /needs libvirt >= 10\.0 \(<driver><iothreads>, with QEMU >= 9\.0\), the output is for an unknown libvirt \(--libvirt-version X\.Y\)$/);
     assert.equal(idleIothreadNote(planWith(1, 3), 'qemu', NEW), null);
     assert.equal(idleIothreadNote(planWith(1, 4, 2), 'xml', NEW), 'iothreads io2, io3 serve no disk: more iothreads than the disks have queues (one per vCPU)');
     assert.equal(idleIothreadNote(planWith(2, 2), 'qemu', DEBIAN12), null);
+    assert.match(idleIothreadNote(planWith(1, 3), 'xml', { qemu: { major: 8, minor: 2 }, libvirt: { major: 10, minor: 0 } })!, /needs libvirt's QEMU >= 9\.0 too \(<driver><iothreads>\), the output is for QEMU 8\.2$/);
   });
 });
 

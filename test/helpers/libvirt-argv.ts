@@ -329,8 +329,9 @@ export function vmFacts(argv: readonly string[]): VmFacts {
       const context = object.get('prealloc-context');
       return context === undefined ? null : (contexts.get(String(context)) ?? [-1]);
     });
-  // QEMU merges repeated -overcommit options (libvirt writes mem-lock, <qemu:commandline> cpu-pm).
-  const overcommit = parseKeyval(`x,${optionValues(argv, '-overcommit').join(',')}`);
+  // Before QEMU 9.1 each -overcommit resets the keys it does not name: the last one is what runs
+  // (libvirt writes its mem-lock first, <qemu:commandline> may add another).
+  const overcommit = parseKeyval(`x,${optionValues(argv, '-overcommit').at(-1) ?? ''}`);
   const tpmDevice = optionValues(argv, '-device').map(props).find((device) => device.head.startsWith('tpm-'));
   return {
     ...shape,
