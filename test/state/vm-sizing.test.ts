@@ -39,6 +39,10 @@ describe('sizing keys', () => {
     assert.deepEqual(press(), { os: 'windows', firmware: 'uefi', secureBoot: true, tpm: true, hyperv: true, clock: 'localtime' });
     assert.deepEqual(press(), { os: 'other', firmware: 'bios', secureBoot: false, tpm: false, hyperv: false, clock: 'utc' });
     assert.equal(press().os, 'linux');
+    // The same OS keeps what the spec said of its platform (a cycle back to it loses nothing).
+    const spec = { ...balanced, input: { ...balanced.input, guest: { os: 'linux', firmware: 'uefi' } } };
+    assert.equal(applyPresetOverrides(spec, { guest: 'linux' }).guest.firmware, 'uefi');
+    assert.equal(applyPresetOverrides(spec, { guest: 'windows' }).guest.secureBoot, true);
     assert.throws(() => applyPresetOverrides(balanced, { guest: 'macos' }), /^UsageError: --guest: expected linux, windows or other, got "macos"$|--guest: expected linux, windows or other, got "macos"/);
   });
 
