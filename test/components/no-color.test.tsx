@@ -18,7 +18,7 @@ import { FleetScreen, type FleetModel } from '../../components/screens/FleetScre
 import { applyColorChoice } from '../../components/terminal/screen.js';
 import type { MonitorServices } from '../../src/app/monitor-services.js';
 import type { FleetHostState } from '../../src/monitor/fleet.js';
-import { RingBuffer } from '../../src/shared/ring-buffer.js';
+import { idleMonitorControl } from '../helpers/fake-monitor-control.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { waitFor } from '../helpers/ink.js';
 import { fakeRecord } from '../helpers/vm-records.js';
@@ -163,22 +163,13 @@ describe('colour off: every screen is plain text and its marks are in text', () 
     applyColorChoice(false);
     const record = fakeRecord('/run/kvm-tui/vms/balanced-1', { name: 'balanced' });
     const listeners = new Set<() => void>();
-    const control = {
-      state: 'running' as string | null,
-      events: new RingBuffer<never>(10),
-      connect: async () => null,
+    const control = idleMonitorControl({
       onChange: (listener: () => void) => (listeners.add(listener), () => void listeners.delete(listener)),
       pause: async () => {
         control.state = 'paused';
         for (const listener of listeners) listener();
       },
-      resume: async () => undefined,
-      powerdown: async () => undefined,
-      forceQuit: async () => undefined,
-      repin: async () => '',
-      blockstats: async () => [],
-      close: () => undefined,
-    };
+    });
     const monitorServices = (): MonitorServices => ({
       // Timers run at once: the pane's redraw for a control change is not held back.
       clock: { now: () => record.startedAtMs, setTimeout: (callback: () => void) => (setImmediate(callback), 0), clearTimeout: () => undefined, sleep: async () => undefined },

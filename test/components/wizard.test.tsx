@@ -12,6 +12,7 @@ import { buildCoreMapLines } from '../../components/present/core-map-lines.js';
 import { planMarks } from '../../components/present/plan-marks.js';
 import { planVm } from '../../src/plan/plan-vm.js';
 import { fixtureRoot } from '../helpers/fixture-root.js';
+import { idleMonitorControl } from '../helpers/fake-monitor-control.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
 import { pressOnce, pressUntil } from './wizard-helpers.js';
@@ -242,7 +243,6 @@ describe('wizard launch and monitor steps', () => {
   test('Enter launches the planned VM, shows its steps, then the live pane of the VM it started', async () => {
     const { services, host } = setup();
     const { fakeRecord } = await import('../helpers/vm-records.js');
-    const { RingBuffer } = await import('../../src/shared/ring-buffer.js');
     const launchedSpecs: string[] = [];
     let finish: (() => void) | null = null;
     const record = fakeRecord('/run/kvm-tui/vms/balanced-1', { name: 'balanced' });
@@ -260,19 +260,7 @@ describe('wizard launch and monitor steps', () => {
           },
           monitorServices: () => ({
             clock: { now: () => record.startedAtMs, setTimeout: () => 0, clearTimeout: () => undefined, sleep: async () => undefined },
-            control: {
-              state: 'running',
-              events: new RingBuffer(10),
-              connect: async () => null,
-              onChange: () => () => undefined,
-              pause: async () => undefined,
-              resume: async () => undefined,
-              powerdown: async () => undefined,
-              forceQuit: async () => undefined,
-              repin: async () => '',
-              blockstats: async () => [],
-              close: () => undefined,
-            },
+            control: idleMonitorControl(),
             startSampler: () => () => undefined,
             cleanUpExited: () => null,
           }),

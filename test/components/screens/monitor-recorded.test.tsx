@@ -16,9 +16,8 @@ import { HostFs } from '../../../src/host/host-fs.js';
 import { readVmSample } from '../../../src/monitor/sample.js';
 import { Sampler } from '../../../src/monitor/sampler.js';
 import { parseVmRecord } from '../../../src/registry/vm-record.js';
-import { RingBuffer } from '../../../src/shared/ring-buffer.js';
-import type { VmEventLine } from '../../../src/run/vm-control.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
+import { idleMonitorControl } from '../../helpers/fake-monitor-control.js';
 import { plain, waitFor } from '../../helpers/ink.js';
 
 afterEach(() => cleanup());
@@ -31,19 +30,7 @@ test('a recorded real VM: both busy vCPUs on their pinned CPUs, no drift, the em
   assert.ok(record, 'the recorded vm.json reads');
   const clock = new FakeClock(record.startedAtMs + 30_000);
   let next = 0;
-  const control = {
-    state: 'running' as string | null,
-    events: new RingBuffer<VmEventLine>(10),
-    connect: async () => null,
-    onChange: () => () => undefined,
-    pause: async () => undefined,
-    resume: async () => undefined,
-    powerdown: async () => undefined,
-    forceQuit: async () => undefined,
-    repin: async () => '',
-    blockstats: async () => [],
-    close: () => undefined,
-  };
+  const control = idleMonitorControl();
   const services: MonitorServices = {
     clock,
     control,

@@ -19,7 +19,7 @@ import type { ThreadSample, VmSample } from '../../../src/monitor/sample.js';
 import type { MonitorSnapshot } from '../../../src/monitor/sampler.js';
 import { planVm } from '../../../src/plan/plan-vm.js';
 import type { VmRecord } from '../../../src/registry/vm-record.js';
-import { RingBuffer } from '../../../src/shared/ring-buffer.js';
+import { idleMonitorControl } from '../../helpers/fake-monitor-control.js';
 import { scratchDir } from '../../helpers/fixture-root.js';
 import { plain, waitFor } from '../../helpers/ink.js';
 import { fakeRecord } from '../../helpers/vm-records.js';
@@ -95,19 +95,7 @@ function launchedOn(host: HostFacts, spec: Parameters<typeof planVm>[0]['spec'])
 function monitorServices(record: VmRecord, series: MonitorSnapshot[]): MonitorServices {
   return {
     clock: { now: () => record.startedAtMs + 61_000, setTimeout: () => 0, clearTimeout: () => undefined, sleep: async () => undefined },
-    control: {
-      state: 'running',
-      events: new RingBuffer(10),
-      connect: async () => null,
-      onChange: () => () => undefined,
-      pause: async () => undefined,
-      resume: async () => undefined,
-      powerdown: async () => undefined,
-      forceQuit: async () => undefined,
-      repin: async () => '',
-      blockstats: async () => [],
-      close: () => undefined,
-    },
+    control: idleMonitorControl(),
     startSampler: (_vm, onSnapshot) => {
       for (const snapshot of series) onSnapshot(snapshot);
       return () => undefined;
