@@ -163,6 +163,7 @@ export function readTopology(hostFs: HostFs): Topology {
   // Per-CPU topology and caches.
   const l3ByKey = new Map<string, { cacheId: number | null; cpus: number[] }>();
   const l3KeyOfCpu = new Map<number, string>();
+  const l2DirOfCpu = new Map<number, string>();
   const cpus: HostCpu[] = known.map((cpu) => {
     const base = `${CPU_DIR}/cpu${cpu}`;
     if (!onlineSet.has(cpu)) {
@@ -181,7 +182,8 @@ export function readTopology(hostFs: HostFs): Topology {
       notes.push(`cpu${cpu}: its sibling list does not contain itself; treated as a single thread`);
       siblings = [cpu];
     }
-    const l3 = readL3(hostFs, base, notes);
+    const { l3, l2Dir } = readCaches(hostFs, base, notes);
+    if (l2Dir !== null) l2DirOfCpu.set(cpu, l2Dir);
     if (l3) {
       const shared = keepOnline(l3.cpus);
       // Without a usable shared list, the cache id (unique per package at least) keys it; the
@@ -230,7 +232,7 @@ export function readTopology(hostFs: HostFs): Topology {
     }
   }
 
-  const cpuKinds = readCpuKinds(hostFs, onlineList, byCpu);
+  const cpuKinds = readCpuKinds(hostFs, onlineList, byCpu, l2DirOfCpu);
   cpuKinds.forEach((kind, index) => {
     for (const cpu of kind.cpus) {
       const entry = byCpu.get(cpu);
@@ -277,18 +279,26 @@ function readListOrMask(
   }
 }
 
-function readL3(hostFs: HostFs, cpuBase: string, notes: string[]): { cacheId: number | null; cpus: number[] } | null {
+/**
+ * A CPU's L3 (id and sharing CPUs), and on the way the directory of its L2 (the index dirs come
+ * level by level, so the L2 is passed before the L3): the hybrid fallback reads its sharing list
+ * only when it needs it (l2ClusterKinds).
+ */
+function readCaches(hostFs: HostFs, cpuBase: string, notes: string[]): { l3: { cacheId: number | null; cpus: number[] } | null; l2Dir: string | null } {
   const cacheDir = `${cpuBase}/cache`;
+  let l2Dir: string | null = null;
   for (const index of hostFs.list(cacheDir)) {
     if (!/^index\d+$/.test(index)) continue;
     const dir = `${cacheDir}/${index}`;
-    if (hostFs.readInt(`${dir}/level`) !== 3) continue;
+    const level = hostFs.readInt(`${dir}/level`);
+    if (level === 2) l2Dir ??= dir;
+    if (level !== 3) continue;
     const type = hostFs.readLine(`${dir}/type`);
     if (type !== null && type !== 'Unified' && type !== 'Data') continue;
     const cpus = readListOrMask(hostFs, `${dir}/shared_cpu_list`, `${dir}/shared_cpu_map`, notes) ?? [];
-    return { cacheId: hostFs.readInt(`${dir}/id`), cpus };
+    return { l3: { cacheId: hostFs.readInt(`${dir}/id`), cpus }, l2Dir };
   }
-  return null;
+  return { l3: null, l2Dir };
 }
 
 function readNodeMemMiB(hostFs: HostFs, file: string): number | null {
@@ -348,7 +358,7 @@ function readHugepages(hostFs: HostFs, dir: string): Record<string, HugepagePool
  * per-CPU maximum frequency, and last the L2 layout of an Intel hybrid (l2ClusterKinds). One kind
  * only means "not hybrid": returns [].
  */
-function readCpuKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<number, HostCpu>): CpuKind[] {
+function readCpuKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<number, HostCpu>, l2DirOfCpu: ReadonlyMap<number, string>): CpuKind[] {
   const onlineSet = new Set(online);
   const pCores = hostFs.read('/sys/devices/cpu_core/cpus');
   const eCores = hostFs.read('/sys/devices/cpu_atom/cpus');
@@ -378,7 +388,7 @@ function readCpuKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<numbe
     byValue('cpu_capacity', (cpu) => hostFs.readLine(`${CPU_DIR}/cpu${cpu}/cpu_capacity`)) ??
     cpuPartKinds(hostFs, online) ??
     byValue('max frequency', (cpu) => hostFs.readLine(`${CPU_DIR}/cpu${cpu}/cpufreq/cpuinfo_max_freq`)) ??
-    l2ClusterKinds(hostFs, online, byCpu) ??
+    l2ClusterKinds(hostFs, online, byCpu, l2DirOfCpu) ??
     []
   );
 }
@@ -390,13 +400,13 @@ function readCpuKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<numbe
  * modules of several cores sharing one L2, one thread each. Only on a GenuineIntel CPU, only
  * when every online CPU is one or the other and both are there; else null (not known).
  */
-function l2ClusterKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<number, HostCpu>): CpuKind[] | null {
+function l2ClusterKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<number, HostCpu>, l2DirOfCpu: ReadonlyMap<number, string>): CpuKind[] | null {
   const vendor = /^vendor_id\s*:\s*(\S+)/m.exec(hostFs.read('/proc/cpuinfo') ?? '');
   if (vendor?.[1] !== 'GenuineIntel') return null;
   const performance: number[] = [];
   const efficiency: number[] = [];
   for (const cpu of online) {
-    const l2 = l2SharedCpus(hostFs, cpu);
+    const l2 = l2SharedCpus(hostFs, l2DirOfCpu.get(cpu));
     const entry = byCpu.get(cpu);
     if (l2 === null || !entry) return null;
     const cores = new Set(l2.map((other) => Math.min(...(byCpu.get(other)?.siblings ?? [other]))));
@@ -411,21 +421,15 @@ function l2ClusterKinds(hostFs: HostFs, online: number[], byCpu: ReadonlyMap<num
   ];
 }
 
-/** The CPUs sharing cpu's unified L2 (cache/indexN with level 2), or null when not readable. */
-function l2SharedCpus(hostFs: HostFs, cpu: number): number[] | null {
-  for (const index of hostFs.list(`${CPU_DIR}/cpu${cpu}/cache`)) {
-    if (!/^index\d+$/.test(index)) continue;
-    const dir = `${CPU_DIR}/cpu${cpu}/cache/${index}`;
-    if (hostFs.readLine(`${dir}/level`) !== '2') continue;
-    const list = hostFs.readLine(`${dir}/shared_cpu_list`);
-    if (list === null) return null;
-    try {
-      return parseCpuList(list);
-    } catch {
-      return null;
-    }
+/** The CPUs sharing an L2 (its cache/indexN dir, found by readCaches), or null when not readable. */
+function l2SharedCpus(hostFs: HostFs, dir: string | undefined): number[] | null {
+  const list = dir === undefined ? null : hostFs.readLine(`${dir}/shared_cpu_list`);
+  if (list === null) return null;
+  try {
+    return parseCpuList(list);
+  } catch {
+    return null;
   }
-  return null;
 }
 
 /** Values closer than this (relative to the smaller) are one kind, not two. */
