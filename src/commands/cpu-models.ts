@@ -88,9 +88,15 @@ async function captureFacts(ctx: CommandContext, spec: VmSpec, binary: string): 
 
 /** A key for answers that depend on the QEMU binary only; null when it cannot be stat'ed. */
 function binaryKey(binary: string, what: string): string | null {
+  const stamp = binaryStamp(binary);
+  return stamp && createHash('sha256').update([what, ...stamp].join('\u0000')).digest('hex');
+}
+
+/** What identifies a QEMU binary's answers: its path, size, mtime and inode; null when it cannot be stat'ed. */
+function binaryStamp(binary: string): Array<string | number> | null {
   try {
     const stat = fs.statSync(binary);
-    return createHash('sha256').update([what, binary, stat.size, Math.floor(stat.mtimeMs), stat.ino].join('\u0000')).digest('hex');
+    return [binary, stat.size, Math.floor(stat.mtimeMs), stat.ino];
   } catch {
     return null;
   }
@@ -103,12 +109,8 @@ export function cpuModelCachePath(env: NodeJS.ProcessEnv, home: string | null): 
 
 /** Everything QEMU's answer depends on, hashed; null when part of it cannot be read (then no cache). */
 export function cacheKey(ctx: Pick<CommandContext, 'hostFs'>, binary: string, accel: string): string | null {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(binary);
-  } catch {
-    return null;
-  }
+  const stamp = binaryStamp(binary);
+  if (stamp === null) return null;
   const cpuinfo = ctx.hostFs.read('/proc/cpuinfo');
   const release = ctx.hostFs.read('/proc/sys/kernel/osrelease');
   const modules = ctx.hostFs.read('/proc/modules');
@@ -116,7 +118,7 @@ export function cacheKey(ctx: Pick<CommandContext, 'hostFs'>, binary: string, ac
   const kvmModules = (modules ?? '').split('\n').filter((line) => /^kvm/.test(line)).map((line) => line.split(' ')[0]).sort().join(',');
   const stableCpuinfo = cpuinfo.split('\n').filter((line) => !/^cpu MHz\s*:/.test(line)).join('\n');
   return createHash('sha256')
-    .update([binary, stat.size, Math.floor(stat.mtimeMs), stat.ino, accel, release.trim(), kvmModules, stableCpuinfo].join('\u0000'))
+    .update([...stamp, accel, release.trim(), kvmModules, stableCpuinfo].join('\u0000'))
     .digest('hex');
 }
 
