@@ -18,6 +18,7 @@ import { VmPicker } from './screens/VmPicker.js';
 import type { VmRecord } from '../src/registry/vm-record.js';
 
 import { runFullScreen } from './terminal/full-screen.js';
+import { inkSink, PaneWriter } from './terminal/pane-writer.js';
 import { Fleet } from '../src/monitor/fleet.js';
 import { FleetScreen } from './screens/FleetScreen.js';
 import { fleetHostsFile, readFleetHosts } from '../src/monitor/fleet-hosts.js';
@@ -115,8 +116,16 @@ export async function runMonitor(ctx: CommandContext, name: string): Promise<num
   const services = buildMonitorServices(ctx, record);
   let code = 0;
   const ascii = ctx.env.TERM === 'dumb';
+  // The pane draws its rows itself (only those that changed each second); Ink, which runs the
+  // keys and the effects, draws into a sink that only reports the terminal's size.
+  const writer = new PaneWriter((text) => void ui.stdout.write(text));
+  const sink = inkSink(ui.stdout);
   // The VM is in its own session: whatever ends the pane, it keeps running.
-  await runFullScreen(ctx, ui, <MonitorScreen record={record} services={services} ascii={ascii} color={ctx.color} onExit={(status) => (code = status)} />);
+  try {
+    await runFullScreen(ctx, ui, <MonitorScreen record={record} services={services} ascii={ascii} color={ctx.color} writer={writer} onExit={(status) => (code = status)} />, { inkStdout: sink.stream });
+  } finally {
+    sink.dispose();
+  }
   if (code === 0) ctx.stdout(`detached from ${JSON.stringify(name)}; it keeps running (kvm-tui monitor ${JSON.stringify(name)} re-attaches, kvm-tui stop ${JSON.stringify(name)} stops it)\n`);
   return code;
 }

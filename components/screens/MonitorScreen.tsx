@@ -11,6 +11,7 @@ import { useMonitor, type MonitorServices } from '../hooks/use-monitor.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { PaneLines } from '../widgets/PaneLines.js';
 import { buildMonitorLines } from '../present/monitor-lines.js';
+import type { PaneWriter } from '../terminal/pane-writer.js';
 
 /** How long after the ACPI button the pane offers to force the VM off. */
 export const POWERDOWN_WAIT_MS = 30_000;
@@ -26,6 +27,12 @@ export interface MonitorScreenProps {
   size?: { columns: number; rows: number };
   /** Told when the force-quit question or the pane's help opens or closes: Esc is theirs then (in the wizard). */
   onModalChange?: (open: boolean) => void;
+  /**
+   * Draw the lines with this writer straight on the terminal (the standalone pane, whose Ink
+   * output goes to a sink) instead of through Ink: the once-a-second redraw then costs a few
+   * changed rows, not Ink's whole-frame output stage.
+   */
+  writer?: PaneWriter;
 }
 
 interface UiState {
@@ -47,7 +54,7 @@ function uiReducer(state: UiState, action: UiAction): UiState {
   }
 }
 
-export function MonitorScreen({ record, services, ascii = false, color = true, onExit, size, onModalChange }: MonitorScreenProps): React.ReactElement {
+export function MonitorScreen({ record, services, ascii = false, color = true, onExit, size, onModalChange, writer }: MonitorScreenProps): React.ReactElement {
   const { exit } = useApp();
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
@@ -128,7 +135,10 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     nowMs: live.nowMs,
     ascii,
   });
-  return <PaneLines lines={lines} color={color} />;
+  useLayoutEffect(() => {
+    writer?.draw(lines, columns, rows, color);
+  });
+  return writer ? <></> : <PaneLines lines={lines} color={color} />;
 }
 
 export type { MonitorSnapshot };

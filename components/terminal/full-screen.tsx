@@ -12,13 +12,18 @@ import { ALT_SCREEN_OFF, ALT_SCREEN_ON, applyColorChoice } from './screen.js';
 
 type Streams = NonNullable<CommandContext['terminal']['streams']>;
 
-export async function runFullScreen(ctx: CommandContext, ui: Streams, app: React.ReactElement): Promise<void> {
+export interface FullScreenOptions {
+  /** Where Ink draws instead of the terminal (a sink, when the app draws the screen itself). */
+  inkStdout?: NodeJS.WriteStream;
+}
+
+export async function runFullScreen(ctx: CommandContext, ui: Streams, app: React.ReactElement, options: FullScreenOptions = {}): Promise<void> {
   applyColorChoice(ctx.color);
   ui.stdout.write(ALT_SCREEN_ON);
   let untrap: (() => void) | null = null;
   const restoreWrite = keepScrollback(ui.stdout);
   try {
-    const instance = render(<ErrorBoundary>{app}</ErrorBoundary>, { stdin: ui.stdin, stdout: ui.stdout, stderr: ui.stderr, exitOnCtrlC: false });
+    const instance = render(<ErrorBoundary>{app}</ErrorBoundary>, { stdin: ui.stdin, stdout: options.inkStdout ?? ui.stdout, stderr: ui.stderr, exitOnCtrlC: false });
     // Killed or hung up: raw mode off and the main screen back before the process ends.
     untrap = ctx.trapSignals(async () => {
       instance.unmount();

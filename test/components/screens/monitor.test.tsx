@@ -20,6 +20,7 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { plain, press, waitFor } from '../../helpers/ink.js';
 import { pressOnce } from '../wizard-helpers.js';
 import { fakeRecord } from '../../helpers/vm-records.js';
+import { PaneWriter } from '../../../components/terminal/pane-writer.js';
 
 afterEach(() => cleanup());
 
@@ -103,7 +104,7 @@ class FakeControl implements MonitorControl {
   }
 }
 
-function harness(series: MonitorSnapshot[]) {
+function harness(series: MonitorSnapshot[], writer?: PaneWriter) {
   const clock = new FakeClock(record.startedAtMs);
   const control = new FakeControl(clock);
   let push: ((snapshot: MonitorSnapshot) => void) | null = null;
@@ -124,7 +125,7 @@ function harness(series: MonitorSnapshot[]) {
     },
   };
   const exits: number[] = [];
-  const app = render(<MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} />);
+  const app = render(<MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} {...(writer ? { writer } : {})} />);
   const feed = async (index: number) => {
     await waitFor(() => push !== null, 'the sampler to start');
     push!(series[index]!);
@@ -149,6 +150,27 @@ describe('MonitorScreen', () => {
     assert.match(frame, /p pause\/resume {2}s shutdown {2}F force quit {2}r re-pin {2}q detach {2}\? help/);
     // ink-testing-library's terminal is 100 columns wide.
     for (const line of frame.split('\n')) assert.ok(line.length <= 100, `wider than the terminal: ${line}`);
+  });
+
+  test('with a pane writer (kvm-tui monitor) the rows go to the writer, only those that changed, and Ink draws nothing', async () => {
+    const writes: string[] = [];
+    const { app, feed, control } = harness(series, new PaneWriter((text) => writes.push(text)));
+    await feed(0);
+    await feed(1);
+    assert.equal(plain(app.lastFrame()).trim(), '', 'Ink draws nothing of its own');
+    const all = writes.join('');
+    assert.match(all, /web {2}\[RUNNING\]/);
+    assert.match(all, /vCPU 0 +4250 +99\.0/);
+    assert.match(all, /p pause\/resume/);
+    // ink-testing-library's terminal is 100x24: every row addressed is on it.
+    for (const [, row] of all.matchAll(/\u001B\[(\d+);1H/g)) assert.ok(Number(row) <= 24, `row ${row}`);
+    const before = writes.length;
+    await pressOnce(app.stdin, 'p');
+    await waitFor(() => control.calls.includes('pause'), 'the pause to reach the control');
+    await waitFor(() => writes.slice(before).join('').includes('pausing...') || writes.slice(before).join('').includes('did pause'), 'the answer row');
+    const after = writes.slice(before).join('');
+    assert.doesNotMatch(after, /\u001B\[2J/, 'a key redraws rows, not the screen');
+    assert.doesNotMatch(after, /vCPU 1 +4251/, 'an unchanged row is not written again');
   });
 
   test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
