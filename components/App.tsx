@@ -28,7 +28,8 @@ export interface WizardScreen {
 }
 
 export interface AppProps {
-  hostSummary: string;
+  /** The host in one line, or in forms from the longest to the shortest: the title shows the longest that fits. */
+  hostSummary: string | readonly string[];
   screens: WizardScreen[];
   /** The active screen's id. */
   screen: string;
@@ -61,6 +62,16 @@ export function wrapHelpLine(line: string, width: number): string[] {
   const textColumn = run ? run.index! + run[0].length : 0;
   if (textColumn === 0 || textColumn > width / 2) return wrapText(line, width, '    ');
   return wrapText(line.slice(textColumn), width - textColumn).map((text, index) => (index === 0 ? line.slice(0, textColumn) : ' '.repeat(textColumn)) + text);
+}
+
+const TITLE = 'kvm-tui';
+const TITLE_SEPARATOR = ' · ';
+
+/** The title line's host summary: the longest of `forms` that fits `width` after the title (else the shortest, cut). */
+export function titleSummary(forms: string | readonly string[], width: number): string {
+  const list = typeof forms === 'string' ? [forms] : forms;
+  const room = width - TITLE.length - TITLE_SEPARATOR.length;
+  return list.find((form) => [...form].length <= room) ?? list.at(-1) ?? '';
 }
 
 /** The footer: how to move between steps from `index` of `count` (what the keys do here). */
@@ -123,8 +134,11 @@ export function App({ hostSummary, screens, screen: activeId, onNavigationKey, b
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
-        <Text bold color="cyan">kvm-tui</Text>
-        <Text color="gray"> · {hostSummary}</Text>
+        <Text bold color="cyan">{TITLE}</Text>
+        <Text color="gray">
+          {TITLE_SEPARATOR}
+          {titleSummary(hostSummary, width)}
+        </Text>
       </Text>
       {/* One line that never wraps: on a narrow terminal the other steps show their number only.
           Brackets mark the current step in text; colour only adds to them. */}

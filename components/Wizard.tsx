@@ -11,7 +11,7 @@ import { DEFAULT_FIX_SCRIPT } from '../src/audit/fix-script.js';
 import { generateAll } from '../src/generate/index.js';
 import { explainArgvLines, explainXmlLines } from '../src/generate/explain.js';
 import { formatShellPreview } from '../src/shared/shell-quote.js';
-import { summarizeTopology } from '../src/host/topology-text.js';
+import { summarizeTopologyForms } from '../src/host/topology-text.js';
 import { planVm } from '../src/plan/plan-vm.js';
 import { applyPresetOverrides, specInputWithOverrides, type SpecOverrides } from '../src/spec/resolve.js';
 import { TextPrompt } from './widgets/TextPrompt.js';
@@ -34,6 +34,7 @@ import { useOutputTarget } from './hooks/use-output-target.js';
 import { useHostOffer } from './hooks/use-host-offer.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { buildVmLines } from './present/vm-lines.js';
+import { heldMarks, topologyHeadLines } from './present/map-legend.js';
 import type { VmField } from './screens/PlanScreen.js';
 import { networkChoices, networkNote, netValue } from '../src/state/vm-offer.js';
 import { clearVcpu as clearMapVcpu, cursorOrder, mapOfPlan, toggleCpu } from '../src/state/core-map-edit.js';
@@ -84,7 +85,11 @@ export const WIZARD_HELP: Record<string, readonly string[]> = {
     '  w                     write every fix into a script to review and run',
     '  a                     apply the selected runtime fix (asks y/n first)',
   ],
-  topology: ['Topology', '  Up/Down, j/k, Space, PgUp/PgDn   scroll the core map'],
+  topology: [
+    'Topology',
+    '  Up/Down, j/k, Space, PgUp/PgDn   scroll the core map',
+    '  above the map         the host in full (the title may be shorter), every VM that holds CPUs (X) with all of them',
+  ],
   plan: [
     'Plan (the VM)',
     '  p                     pick a preset (Up/Down, Enter; / filters the list)',
@@ -379,7 +384,13 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
         />
       ),
     },
-    { id: 'topology', title: 'Topology', render: ({ width, height }) => <CoreMap topology={topology} width={width} height={height} /> },
+    {
+      id: 'topology',
+      title: 'Topology',
+      // The host's whole summary and every VM that holds CPUs head the map: the title line and
+      // the Plan step's legend may show them shorter.
+      render: ({ width, height }) => <CoreMap topology={topology} width={width} height={height} marks={heldMarks(taken)} header={topologyHeadLines(topology, taken, width)} />,
+    },
     {
       id: 'plan',
       title: 'Plan',
@@ -442,7 +453,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   ];
   return (
     <App
-      hostSummary={summarizeTopology(topology)}
+      hostSummary={summarizeTopologyForms(topology)}
       screens={screens}
       screen={state.screen}
       onNavigationKey={(key, screenIds) => {

@@ -13,13 +13,13 @@ import { Box, Text, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import type { Topology } from '../../src/host/topology.js';
 import { formatCpuList } from '../../src/host/cpulist.js';
-import { heldCpusByVm } from '../../src/host/topology-text.js';
 import type { Plan, Preset } from '../../src/spec/types.js';
-import { CoreMap } from '../widgets/CoreMap.js';
+import { CoreMap, SegmentLine } from '../widgets/CoreMap.js';
+import { mapLegendLines } from '../present/map-legend.js';
 import { planMarks } from '../present/plan-marks.js';
 import type { VmLine } from '../present/vm-lines.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
-import { printable, wrapText } from '../../src/shared/text.js';
+import { wrapText } from '../../src/shared/text.js';
 import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
 import { buildCoreMapLines, cursorStep } from '../present/core-map-lines.js';
 import { editFilter, matchesFilter } from '../../src/state/text-filter.js';
@@ -201,7 +201,10 @@ export function PlanScreen(props: PlanScreenProps) {
   const vmLines = props.vmLines ?? [];
   // The placement summary wraps too: its end (memory, iothreads) is not less important.
   const summaryLines = wrapText(summary, Math.max(20, width), '  ');
-  const fixedRows = 2 + summaryLines.length + keyLines.length + messageRows + (hidden > 0 ? 1 : 0);
+  // The map's legend wraps, in a sixth of the pane (2 rows at least: at 60x20 the VM's lines keep
+  // theirs); the VMs that hold X CPUs past those rows are counted (the Topology step lists them all).
+  const legendLines = mapLegendLines(taken ?? new Map(), Math.max(20, width), Math.max(2, Math.floor(height / 6)));
+  const fixedRows = 1 + legendLines.length + summaryLines.length + keyLines.length + messageRows + (hidden > 0 ? 1 : 0);
   const vmRoom = Math.max(1, height - fixedRows - 4);
   const vmRows = vmLines.length <= vmRoom ? vmLines.length : Math.max(1, vmRoom - 1);
   const vmHidden = vmLines.length - vmRows;
@@ -242,16 +245,9 @@ export function PlanScreen(props: PlanScreenProps) {
           … {hidden} more line{hidden === 1 ? '' : 's'} of warnings (5 Launch and kvm-tui plan show them all)
         </Text>
       ) : null}
-      <Text color="gray" wrap="truncate-end">
-        map: <Text color="green">vN vCPU</Text> <Text color="yellow">E emulator</Text> <Text color="blue">IN iothread</Text>{' '}
-        <Text color="magenta">N* isolated</Text> Nh housekeeping
-        {taken && taken.size > 0 ? (
-          <>
-            {' '}
-            <Text color="red">X held: {heldSummary(taken)}</Text>
-          </>
-        ) : null}
-      </Text>
+      {legendLines.map((line, index) => (
+        <SegmentLine key={`legend-${index}`} line={line} />
+      ))}
       <CoreMap topology={topology} width={width} height={mapHeight} marks={marks} housekeeping={housekeeping} cursor={editing ? cursorCpu : null} active={!editing} />
     </Box>
   );
@@ -260,9 +256,4 @@ export function PlanScreen(props: PlanScreenProps) {
 /** The editor's key line: which vCPU goes where. */
 function EDIT_KEYS(vcpu: number, cpu: number | null): string {
   return `edit vCPU ${vcpu} (,/.) → CPU ${cpu ?? '-'} (arrows/hjkl) · Enter assign (swaps) · u clear vCPU · E emulator · I iothreads here/off · a/s auto compact/spread · x all auto · Esc done`;
-}
-
-/** Who holds which CPUs, short: `web 2,3; db 4` (names cleaned of control characters). */
-function heldSummary(taken: ReadonlyMap<number, string>): string {
-  return heldCpusByVm(taken).map(([who, cpus]) => `${printable(who)} ${formatCpuList(cpus)}`).join('; ');
 }

@@ -2,9 +2,9 @@
 import React, { useEffect, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import type { Topology } from '../../src/host/topology.js';
-import { buildCoreMapLines, type CpuMark, type SegmentTone } from '../present/core-map-lines.js';
+import { buildCoreMapLines, type CoreMapLine, type CpuMark, type SegmentTone } from '../present/core-map-lines.js';
 
-const TONE_COLOR: Record<SegmentTone, string | undefined> = {
+export const TONE_COLOR: Record<SegmentTone, string | undefined> = {
   plain: undefined,
   dim: 'gray',
   heading: 'cyan',
@@ -26,17 +26,32 @@ export interface CoreMapProps {
   cursor?: number | null;
   /** The host's housekeeping CPUs (the plan's), marked "h". */
   housekeeping?: ReadonlySet<number>;
+  /** Lines drawn above the map that scroll with it (the Topology step's host summary and held CPUs). */
+  header?: readonly CoreMapLine[];
 }
 
-export function CoreMap({ topology, width, height, marks, active = true, cursor = null, housekeeping }: CoreMapProps) {
-  const lines = buildCoreMapLines(topology, width, marks, cursor, housekeeping);
+/** One line of coloured segments, cut at the pane's edge (the layout already fits it). */
+export function SegmentLine({ line }: { line: CoreMapLine }) {
+  return (
+    <Text wrap="truncate-end">
+      {line.map((segment, segmentIndex) => (
+        <Text key={segmentIndex} color={TONE_COLOR[segment.tone]} bold={segment.tone === 'heading'}>
+          {segment.text}
+        </Text>
+      ))}
+    </Text>
+  );
+}
+
+export function CoreMap({ topology, width, height, marks, active = true, cursor = null, housekeeping, header = [] }: CoreMapProps) {
+  const lines = [...header, ...buildCoreMapLines(topology, width, marks, cursor, housekeeping)];
   const [top, setTop] = useState(0);
   // When the map is taller than the pane, one row goes to the position footer.
   const scrolling = lines.length > height;
   const rowsForLines = scrolling ? Math.max(1, height - 1) : height;
   const maxTop = Math.max(0, lines.length - rowsForLines);
   // Keep the editor's cursor in view on a map taller than the pane.
-  const cursorLine = cursor === null ? -1 : lines.findIndex((line) => line.some((segment) => segment.text.startsWith('>')));
+  const cursorLine = cursor === null ? -1 : lines.findIndex((line) => line.some((segment) => segment.cpu !== undefined && segment.text.startsWith('>')));
   useEffect(() => {
     if (cursorLine < 0) return;
     setTop((value) => (cursorLine < value ? cursorLine : cursorLine >= value + rowsForLines ? Math.min(maxTop, cursorLine - rowsForLines + 1) : value));
@@ -57,13 +72,7 @@ export function CoreMap({ topology, width, height, marks, active = true, cursor 
   return (
     <Box flexDirection="column">
       {visible.map((line, index) => (
-        <Text key={start + index} wrap="truncate-end">
-          {line.map((segment, segmentIndex) => (
-            <Text key={segmentIndex} color={TONE_COLOR[segment.tone]} bold={segment.tone === 'heading'}>
-              {segment.text}
-            </Text>
-          ))}
-        </Text>
+        <SegmentLine key={start + index} line={line} />
       ))}
       {scrolling ? (
         <Text color="gray">

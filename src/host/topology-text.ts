@@ -20,22 +20,53 @@ export function formatGiB(mib: number | null): string {
 
 /** One-line summary of a topology ("32 CPUs online, 2 NUMA nodes, 2 packages, ..."). */
 export function summarizeTopology(topology: Topology): string {
+  return summarizeTopologyForms(topology)[0]!;
+}
+
+/**
+ * The summary in forms from the longest to the shortest, for a line of fixed width (the
+ * wizard's title): the whole one, then the same with short words ("8 nodes, 2 pkgs, 16 L3s"),
+ * then without the L3 groups, the packages, the cores (the CPU count and SMT say most of it),
+ * then the isolated CPUs as a count. The CPU count, the nodes and SMT are in every form;
+ * `formatTopologyTree` (the Topology step's head, kvm-tui topology) always has the whole one.
+ */
+export function summarizeTopologyForms(topology: Topology): string[] {
   const online = topology.cpus.filter((entry) => entry.online);
   const cores = new Set(online.map((entry) => entry.siblings.join(',')));
   const packageIds = new Set(online.map((entry) => entry.socket));
   const maxThreads = Math.max(1, ...online.map((entry) => entry.siblings.length));
   const offline = topology.cpus.length - online.length;
-  const parts = [
+  const smt = maxThreads > 1 ? `SMT${maxThreads}` : 'no SMT';
+  const isolated = topology.isolated.length ? formatCpuList(topology.isolated) : null;
+  // Package id -1 (POWER, some VMs) says nothing about how many packages there are.
+  const packages = (short: boolean) => (packageIds.has(null) ? (short ? 'pkgs ?' : 'packages unknown') : short ? `${packageIds.size} pkg${packageIds.size === 1 ? '' : 's'}` : plural(packageIds.size, 'package'));
+  const full = [
     `${online.length} CPUs online${offline ? ` (${offline} offline)` : ''}`,
     plural(topology.nodes.length, 'NUMA node'),
-    // Package id -1 (POWER, some VMs) says nothing about how many packages there are.
-    packageIds.has(null) ? 'packages unknown' : plural(packageIds.size, 'package'),
+    packages(false),
     plural(topology.l3Groups.length, 'L3 group'),
     plural(cores.size, 'core'),
-    maxThreads > 1 ? `SMT${maxThreads}` : 'no SMT',
+    smt,
+    ...(isolated ? [`isolated ${isolated}`] : []),
   ];
-  if (topology.isolated.length) parts.push(`isolated ${formatCpuList(topology.isolated)}`);
-  return parts.join(', ');
+  const short = (drop: { l3?: boolean; packages?: boolean; cores?: boolean; isolatedCount?: boolean }) => [
+    `${online.length} CPUs${offline ? ` (${offline} offline)` : ''}`,
+    plural(topology.nodes.length, 'node'),
+    ...(drop.packages ? [] : [packages(true)]),
+    ...(drop.l3 ? [] : [`${topology.l3Groups.length} L3${topology.l3Groups.length === 1 ? '' : 's'}`]),
+    ...(drop.cores ? [] : [plural(cores.size, 'core')]),
+    smt,
+    ...(isolated ? [drop.isolatedCount ? `${topology.isolated.length} isolated` : `isolated ${isolated}`] : []),
+  ];
+  const forms = [
+    full,
+    short({}),
+    short({ l3: true }),
+    short({ l3: true, packages: true }),
+    short({ l3: true, packages: true, cores: true }),
+    short({ l3: true, packages: true, cores: true, isolatedCount: true }),
+  ].map((parts) => parts.join(', '));
+  return forms.filter((form, index) => forms.indexOf(form) === index);
 }
 
 function plural(count: number, word: string): string {

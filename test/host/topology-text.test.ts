@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HostFs } from '../../src/host/host-fs.js';
 import { readTopology, type HostCpu, type Topology } from '../../src/host/topology.js';
-import { formatTopologyTree, summarizeTopology } from '../../src/host/topology-text.js';
+import { formatTopologyTree, summarizeTopology, summarizeTopologyForms } from '../../src/host/topology-text.js';
 import { fixtureRoot, scratchDir, topologyFixtureNames } from '../helpers/fixture-root.js';
 import { writeSyntheticHost } from '../make-synthetic-host.js';
 
@@ -111,4 +111,31 @@ describe('formatTopologyTree', () => {
   test('a narrow terminal wraps long lines instead of overflowing them', () => {
     for (const line of treeOf('hwloc-memorysidecaches', 60)) assert.ok(line.length <= 60, line);
   });
+});
+
+describe('summarizeTopologyForms', () => {
+  test('from the whole summary to shorter ones; each keeps the CPUs, the nodes and SMT', () => {
+    const root = scratchDir('summary-forms');
+    writeSyntheticHost(root);
+    const topology = readTopology(new HostFs(root));
+    const forms = summarizeTopologyForms(topology);
+    assert.equal(forms[0], summarizeTopology(topology));
+    assert.equal(forms[0], '512 CPUs online, 8 NUMA nodes, 2 packages, 16 L3 groups, 256 cores, SMT2');
+    assert.equal(forms[1], '512 CPUs, 8 nodes, 2 pkgs, 16 L3s, 256 cores, SMT2');
+    assert.equal(forms.at(-1), '512 CPUs, 8 nodes, SMT2');
+    for (const [index, form] of forms.entries()) {
+      assert.match(form, /^512 CPUs\b.*\b8 (NUMA )?nodes\b.*\bSMT2$/);
+      if (index > 0) assert.ok(form.length < forms[index - 1]!.length, `${form} is shorter than the one before`);
+    }
+  });
+
+  for (const name of topologyFixtureNames()) {
+    test(`${name}: the shortest form keeps the online CPUs and the isolated ones, at least as a count`, () => {
+      const topology = readTopology(new HostFs(fixtureRoot(name)));
+      const forms = summarizeTopologyForms(topology);
+      assert.ok(forms.at(-1)!.startsWith(`${topology.online.length} CPUs`), forms.at(-1));
+      if (topology.isolated.length) assert.match(forms.at(-1)!, new RegExp(`\\b${topology.isolated.length} isolated$`));
+      assert.ok(forms.at(-1)!.length <= 50, `fits a 60-column title: ${forms.at(-1)}`);
+    });
+  }
 });
