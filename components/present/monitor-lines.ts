@@ -10,7 +10,7 @@ import type { DiskRates, ThreadFigures } from '../../src/monitor/rates.js';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
 import type { VmEventLine } from '../../src/run/vm-control.js';
-import { fit } from '../../src/shared/text.js';
+import { fit, wrapText } from '../../src/shared/text.js';
 
 export interface MonitorLine {
   text: string;
@@ -34,6 +34,8 @@ export interface MonitorView {
   /** Waiting for y/n on a force quit. */
   confirmForce: boolean;
   help: boolean;
+  /** The help's page shown (when it needs more than one at this size). */
+  helpPage?: number;
   width: number;
   height: number;
   nowMs: number;
@@ -62,6 +64,9 @@ function uptime(ms: number): string {
 const num = (value: number | null, width: number, digits = 1): string => (value === null ? '-' : value.toFixed(digits)).padStart(width);
 
 export const MONITOR_KEYS = 'p pause/resume  s shutdown  F force quit  r re-pin  q detach  ? help';
+/** The keys line for narrow terminals (the long one is 67 columns). */
+const MONITOR_KEYS_SHORT = 'p pause  s shutdown  F force  r re-pin  q detach  ? help';
+const MONITOR_KEYS_SHORTEST = 'p s F r: pause shutdown force re-pin  q ?';
 
 export const MONITOR_HELP = [
   'Keys',
@@ -71,7 +76,7 @@ export const MONITOR_HELP = [
   '  r      re-pin: put every thread back on its planned CPUs, checked in /proc',
   '  q d    detach: leave the monitor, the VM keeps running (kvm-tui monitor NAME re-attaches)',
   '  Ctrl-C detach (exit status 130)',
-  '  ?      this help (any key closes it)',
+  '  ?      this help (any key closes it; on a small terminal space turns its pages)',
   '',
   'Columns',
   '  cpu%       time on a host CPU per second (100 = one host CPU)',
@@ -80,6 +85,26 @@ export const MONITOR_HELP = [
   '  migr/s     moves between host CPUs per second (0 when pinned to one CPU)',
   '  pinned     the CPUs it may run on now; DRIFT when that differs from the plan',
 ];
+
+/**
+ * The help wrapped at `width` (each entry's continuation under its description) in pages of
+ * `rows` lines: one page when it all fits, else pages of `rows - 1` under a page line.
+ */
+export function monitorHelpPages(width: number, rows: number): string[][] {
+  const wrapped: string[] = [];
+  let indent = '';
+  for (const text of MONITOR_HELP) {
+    const lead = /^(\s+\S+(?: \S+)*?\s{2,})/.exec(text)?.[1];
+    if (lead) indent = ' '.repeat(lead.length);
+    else if (!text.startsWith(' ')) indent = '';
+    wrapped.push(...(text === '' ? [''] : wrapText(text, Math.max(1, width), indent.length < width - 8 ? indent : '', 'cut', { keepSpacing: true })));
+  }
+  if (wrapped.length <= rows) return [wrapped];
+  const per = Math.max(1, rows - 1);
+  const pages: string[][] = [];
+  for (let i = 0; i < wrapped.length; i += per) pages.push(wrapped.slice(i, i + per));
+  return pages;
+}
 
 export function buildMonitorLines(view: MonitorView): MonitorLine[] {
   const { record, snapshot, width } = view;
@@ -95,7 +120,10 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
     color: !alive ? 'red' : state === 'RUNNING' ? 'green' : 'yellow',
   });
   if (view.help) {
-    for (const text of MONITOR_HELP) lines.push({ text: fit(text, width) });
+    const pages = monitorHelpPages(width, view.height - lines.length);
+    const page = Math.min(view.helpPage ?? 0, pages.length - 1);
+    for (const text of pages[page]!) lines.push({ text: fit(text, width) });
+    if (pages.length > 1) lines.push({ text: fit(`help ${page + 1}/${pages.length}: space for the ${page + 1 < pages.length ? 'next page' : 'first page'}, any other key closes`, width), inverse: true });
     return lines;
   }
   if (!alive) {
@@ -129,7 +157,7 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
   const footer: MonitorLine[] = [];
   if (view.confirmForce) footer.push({ text: fit('Force quit: QEMU ends at once, the guest is not shut down. y to confirm, any other key cancels.', width), color: 'yellow', bold: true });
   else if (view.message) footer.push({ text: fit(view.message, width), color: 'cyan' });
-  footer.push({ text: fit(MONITOR_KEYS, width), inverse: true });
+  footer.push({ text: fit(width >= MONITOR_KEYS.length ? MONITOR_KEYS : width >= MONITOR_KEYS_SHORT.length ? MONITOR_KEYS_SHORT : MONITOR_KEYS_SHORTEST, width), inverse: true });
 
   // Host CPU strip: every host CPU's load; "*" marks CPUs this VM's vCPUs and iothreads are planned on.
   if (figures && figures.hostCpus.length > 0) {

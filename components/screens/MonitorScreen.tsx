@@ -10,7 +10,7 @@ import type { VmRecord } from '../../src/registry/vm-record.js';
 import { useMonitor, type MonitorServices } from '../hooks/use-monitor.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { PaneLines } from '../widgets/PaneLines.js';
-import { buildMonitorLines } from '../present/monitor-lines.js';
+import { buildMonitorLines, monitorHelpPages } from '../present/monitor-lines.js';
 import type { PaneWriter } from '../terminal/pane-writer.js';
 
 /** How long after the ACPI button the pane offers to force the VM off. */
@@ -38,15 +38,18 @@ export interface MonitorScreenProps {
 interface UiState {
   confirmForce: boolean;
   help: boolean;
+  helpPage: number;
   message: string | null;
 }
 
-type UiAction = { type: 'help'; open: boolean } | { type: 'confirm'; open: boolean } | { type: 'message'; text: string | null };
+type UiAction = { type: 'help'; open: boolean } | { type: 'help-page'; page: number } | { type: 'confirm'; open: boolean } | { type: 'message'; text: string | null };
 
 function uiReducer(state: UiState, action: UiAction): UiState {
   switch (action.type) {
     case 'help':
-      return { ...state, help: action.open };
+      return { ...state, help: action.open, helpPage: 0 };
+    case 'help-page':
+      return { ...state, helpPage: action.page };
     case 'confirm':
       return { ...state, confirmForce: action.open, message: action.open ? null : state.message };
     case 'message':
@@ -59,7 +62,7 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
   const live = useMonitor(record, services);
-  const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, message: null });
+  const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, helpPage: 0, message: null });
   const modal = ui.confirmForce || ui.help;
   useEffect(() => {
     onModalChange?.(modal);
@@ -84,7 +87,12 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return leave(130);
-    if (ui.help) return dispatch({ type: 'help', open: false });
+    if (ui.help) {
+      // Space turns the help's pages (at sizes where it needs more than one); any other key closes it.
+      const pages = monitorHelpPages(columns, rows - 1).length;
+      if (input === ' ' && pages > 1) return dispatch({ type: 'help-page', page: (ui.helpPage + 1) % pages });
+      return dispatch({ type: 'help', open: false });
+    }
     if (ui.confirmForce) {
       dispatch({ type: 'confirm', open: false });
       if (input === 'y') {
@@ -130,6 +138,7 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     message: ui.message,
     confirmForce: ui.confirmForce,
     help: ui.help,
+    helpPage: ui.helpPage,
     width: columns,
     height: rows,
     nowMs: live.nowMs,

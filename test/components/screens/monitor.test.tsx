@@ -104,7 +104,7 @@ class FakeControl implements MonitorControl {
   }
 }
 
-function harness(series: MonitorSnapshot[], writer?: PaneWriter) {
+function harness(series: MonitorSnapshot[], writer?: PaneWriter, size?: { columns: number; rows: number }) {
   const clock = new FakeClock(record.startedAtMs);
   const control = new FakeControl(clock);
   let push: ((snapshot: MonitorSnapshot) => void) | null = null;
@@ -125,7 +125,7 @@ function harness(series: MonitorSnapshot[], writer?: PaneWriter) {
     },
   };
   const exits: number[] = [];
-  const app = render(<MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} {...(writer ? { writer } : {})} />);
+  const app = render(<MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} {...(writer ? { writer } : {})} {...(size ? { size } : {})} />);
   const feed = async (index: number) => {
     await waitFor(() => push !== null, 'the sampler to start');
     push!(series[index]!);
@@ -250,6 +250,29 @@ describe('MonitorScreen', () => {
     await waitFor(() => plain(app.lastFrame()).includes('re-pin: 1 thread back on plan'), 'the re-pin answer');
     assert.deepEqual(control.calls.filter((call) => call !== 'connect'), ['pause', 'resume', 'powerdown', 'forceQuit', 'repin']);
     assert.match(plain(app.lastFrame()), /did repin/, 'the event log shows what happened');
+  });
+
+  test('at 60x20 the keys line and the help are whole: a shorter keys line, the help wrapped and in pages that space turns', async () => {
+    const { app, feed } = harness(series, undefined, { columns: 60, rows: 20 });
+    await feed(0);
+    const frame = plain(app.lastFrame());
+    assert.match(frame, /^p pause {2}s shutdown {2}F force {2}r re-pin {2}q detach {2}\? help *$/m);
+    await pressOnce(app.stdin, '?');
+    const first = plain(app.lastFrame());
+    assert.match(first, /help 1\/2: space for the next page, any other key closes/);
+    assert.match(first, /^ {2}r {6}re-pin: put every thread back on its planned CPUs,$/m, 'an entry wraps at a word');
+    assert.match(first, /^ {9}checked in \/proc$/m, 'its rest is under its description');
+    await pressOnce(app.stdin, ' ');
+    const second = plain(app.lastFrame());
+    assert.match(second, /help 2\/2: space for the first page/);
+    assert.match(second, /^ {2}pinned {5}the CPUs it may run on now; DRIFT when that$/m);
+    assert.match(second, /^ {13}differs from the plan$/m);
+    const all = first + '\n' + second;
+    for (const word of ['steal time', 'force quit', 're-attaches', 'migr/s', 'exit status 130']) assert.ok(all.includes(word), `the help says ${word}`);
+    for (const line of all.split('\n')) assert.ok(line.length <= 60, `wider than 60 columns: ${line}`);
+    assert.ok(first.split('\n').length <= 20 && second.split('\n').length <= 20);
+    await pressOnce(app.stdin, 'x');
+    assert.doesNotMatch(plain(app.lastFrame()), /help \d\/2/, 'any other key closes it');
   });
 
   test('? opens the help, any key closes it', async () => {
