@@ -316,35 +316,109 @@ describe('kvm-tui launch / status / stop (real QEMU, TCG, test guest)', () => {
     assert.equal(qemuOf(name), '', 'no QEMU left');
   });
 
-  it('the wizard walks from the audit to a launched, monitored VM by keystrokes (tmux, 80x24); quitting leaves it running and the scrollback intact', async () => {
-    const name = `${PREFIX}wiz`;
-    launched.add(name);
-    const file = specFile(name, { vcpus: 1 });
-    const session = `kvmtui-wiz-${process.pid}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'CI=true', `seq -f 'HISTORY-%g' 1 40; echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 60`]);
-    const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
-    // The whole history, not only the visible screen: the 40 lines scrolled out must survive.
-    const history = () => spawnSync('tmux', ['capture-pane', '-p', '-S', '-', '-t', session], { encoding: 'utf8' }).stdout;
-    const keys = (...list: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...list]);
-    try {
-      await waitFor(() => /Host audit/.test(pane()), () => `the audit; the pane:\n${pane()}`);
-      assert.ok(!/BEFORE-WIZARD/.test(pane()), 'the wizard draws on the alternate screen');
-      keys('5');
-      await waitFor(() => /Enter \(or L\) launches it/.test(pane()), () => `the launch step; the pane:\n${pane()}`);
-      assert.match(pane(), new RegExp(`VM "${name}": 1 vCPUs`));
-      keys('Enter');
-      await waitFor(() => /\[6 Monitor\]/.test(pane()) && /\[RUNNING\]/.test(pane()) && /vCPU 0 +\d+/.test(pane()), () => `the live pane; the pane:\n${pane()}`, 60_000);
-      keys('q');
-      await waitFor(() => /EXIT=0/.test(pane()), () => `the exit; the pane:\n${pane()}`);
-      const after = pane();
-      assert.match(after, /^BEFORE-WIZARD$/m, 'the screen is as it was');
-      const kept = history();
-      assert.ok(kept.includes('HISTORY-1\n') && kept.includes('HISTORY-40\n'), `the scrollback is as it was:\n${kept.slice(0, 400)}`);
-      assert.match(after.replace(/\n/g, ''), /keeps running: kvm-tui monitor ".*wiz" watches it again/, 'the line wraps at 80 columns');
-      assert.equal((await status(name)).state, 'running');
-      assert.equal((await runCli(['stop', name, '--force'])).code, 0);
-    } finally {
-      spawnSync('tmux', ['kill-session', '-t', session]);
-    }
-  });
+  for (const [columns, rows] of [[80, 24], [200, 50]] as const) {
+    it(`the wizard at ${columns}x${rows} by keystrokes on this host: size the VM, move the emulator on the core map and see the warning change, preview, launch, watch the pane update; q leaves it running and the scrollback intact; monitor re-attaches; stop ends it`, async () => {
+      const name = `${PREFIX}wiz${columns}`;
+      launched.add(name);
+      const file = specFile(name, { vcpus: 1 });
+      const session = `kvmtui-wiz-${columns}-${process.pid}`;
+      const tmux = (...args: string[]) => spawnSync('tmux', args, { encoding: 'utf8' });
+      tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', String(rows), '-e', 'CI=true', `seq -f 'HISTORY-%g' 1 60; echo BEFORE-WIZARD; ${process.execPath} ${BUNDLE} --spec ${file}; echo EXIT=$?; sleep 120`);
+      const pane = () => tmux('capture-pane', '-p', '-t', session).stdout;
+      // The whole history, not only the visible screen: the 60 lines scrolled out must survive.
+      const history = () => tmux('capture-pane', '-p', '-S', '-', '-t', session).stdout;
+      const keys = (...list: string[]) => void tmux('send-keys', '-t', session, ...list);
+      const joined = () => pane().replace(/\n/g, ' ').replace(/ {2,}/g, ' ');
+      const fits = (what: string) => {
+        const screen = pane().split('\n');
+        for (const line of screen) assert.ok([...line].length <= columns, `${what}: wider than ${columns}: ${line}`);
+      };
+      try {
+        await waitFor(() => /Host audit/.test(pane()), () => `the audit; the pane:\n${pane()}`);
+        assert.ok(!/BEFORE-WIZARD|HISTORY-/.test(pane()), 'the wizard draws on the alternate screen');
+        fits('the audit');
+
+        // The VM step: the spec's 1 vCPU, then one more: on a 2-CPU host the second takes the
+        // housekeeping CPU, and the planner says so.
+        keys('3');
+        await waitFor(() => /\[3 Plan\]/.test(pane()) && /^1 vCPUs \(1s\/1c\/1t\) · on 1 · emulator 0 /m.test(pane()), () => `the plan; the pane:\n${pane()}`);
+        assert.match(pane(), new RegExp(`^name ${name} \\(N: rename\\)`, 'm'));
+        assert.doesNotMatch(pane(), /^warn: /m);
+        keys('+');
+        await waitFor(() => /^2 vCPUs \(1s\/2c\/1t\) · on 0,1 · emulator 0 /m.test(pane()), () => `two vCPUs; the pane:\n${pane()}`);
+        await waitFor(() => /the host is too small to keep housekeeping CPUs free/.test(joined()), () => `the housekeeping warning; the pane:\n${pane()}`);
+        // The core map: e edits (the cursor on vCPU 0's CPU 1), E puts the emulator there too,
+        // beside a vCPU: a second warning says what that costs.
+        keys('e');
+        await waitFor(() => /\[>1:v0\]/.test(pane()), () => `the editor on CPU 1; the pane:\n${pane()}`);
+        keys('E');
+        await waitFor(() => /\[>1:v0\+E\]/.test(pane()) && /emulator\.cpus puts the emulator thread on host CPU 1, where vCPU 0 runs/.test(joined()), () => `the emulator on CPU 1 and its warning; the pane:\n${pane()}`);
+        assert.match(pane(), /^2 vCPUs .* · emulator 1 · /m);
+        fits('the core map');
+        keys('Escape');
+        await waitFor(() => /^size: \+\/- vCPUs/m.test(pane()), () => `the editor closed; the pane:\n${pane()}`);
+
+        // The preview follows: two vCPUs.
+        keys('4');
+        await waitFor(() => /\[4 Preview\]/.test(pane()) && /qemu-system-x86_64/.test(pane()), () => `the preview; the pane:\n${pane()}`);
+        assert.match(pane(), /^ {2}-smp 2,sockets=1,dies=1,cores=2,threads=1,maxcpus=2 \\$/m);
+        assert.match(pane(), new RegExp(`^ {2}-name guest=${name},debug-threads=on \\\\$`, 'm'));
+        fits('the preview');
+
+        keys('5');
+        await waitFor(() => /Enter \(or L\) launches it/.test(pane()), () => `the launch step; the pane:\n${pane()}`);
+        assert.match(joined(), new RegExp(`VM "${name}": 2 vCPUs \\(0->1 1->0\\), 128 MiB ram on node 0, accel tcg`));
+        assert.match(joined(), /emulator threads on CPUs 1\b/);
+        assert.match(joined(), /\[helper-on-vcpu\]/);
+        keys('Enter');
+        await waitFor(() => /\[6 Monitor\]/.test(pane()) && /\[RUNNING\]/.test(pane()) && /^vCPU 1 +\d+/m.test(pane()), () => `the live pane; the pane:\n${pane()}`, 60_000);
+        // The pane updates: the uptime moves on, and the vCPUs' CPU% is read from /proc.
+        const uptime = () => /\bup (\d+:\d\d:\d\d)\b/.exec(pane())?.[1] ?? '';
+        const first = uptime();
+        await waitFor(() => uptime() !== '' && uptime() !== first && /^vCPU 1 +\d+ +\d+\.\d /m.test(pane()), () => `the pane to update past ${first} with figures; the pane:\n${pane()}`);
+        assert.match(pane(), /^vCPU 0 +\d+ +\d+\.\d +.*\b1$/m, 'vCPU 0 pinned to CPU 1, as planned');
+        assert.match(pane(), /^vCPU 1 +\d+ +\d+\.\d +.*\b0$/m, 'vCPU 1 pinned to CPU 0');
+        assert.doesNotMatch(pane(), /DRIFT/);
+        fits('the live pane');
+        const pid = record(name).pid;
+
+        keys('q');
+        await waitFor(() => /^EXIT=\d+/m.test(pane()), () => `the exit; the pane:\n${pane()}`);
+        const after = pane();
+        assert.match(after, /^EXIT=0\s*$/m, 'q exits 0');
+        assert.match(after, /^BEFORE-WIZARD$/m, 'the screen is as it was');
+        assert.doesNotMatch(after, /Host audit|\[\d \w+\]/, 'nothing of the wizard is left on the main screen');
+        const kept = history();
+        for (let line = 1; line <= 60; line++) assert.ok(kept.includes(`HISTORY-${line}\n`), `HISTORY-${line} is still in the scrollback:\n${kept.slice(0, 600)}`);
+        assert.match(after.replace(/\n/g, ''), new RegExp(`keeps running: kvm-tui monitor "${name}" watches it again`));
+        assert.ok(alive(pid), 'quitting leaves the VM running');
+        assert.equal((await status(name)).state, 'running');
+
+        // Re-attach at the same size: the pane on the same VM, the same pins.
+        tmux('kill-session', '-t', session);
+        tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', String(rows), '-e', 'CI=true', `echo BEFORE-MONITOR; ${process.execPath} ${BUNDLE} monitor ${name}; echo EXIT=$?; sleep 120`);
+        await waitFor(() => /\[RUNNING\]/.test(pane()) && /^vCPU 1 +\d+ +\d+\.\d /m.test(pane()), () => `the re-attached pane; it shows:\n${pane()}`);
+        assert.match(pane(), new RegExp(`pid ${pid}\\b`));
+        assert.match(pane(), /^vCPU 0 +\d+ +\d+\.\d +.*\b1$/m);
+        const again = uptime();
+        await waitFor(() => uptime() !== again, () => `the re-attached pane to update; it shows:\n${pane()}`);
+        fits('the re-attached pane');
+        keys('q');
+        await waitFor(() => /^EXIT=0\s*$/m.test(pane()), () => `the monitor to leave; it shows:\n${pane()}`);
+        assert.match(pane(), /^BEFORE-MONITOR$/m);
+        assert.match(pane().replace(/\n/g, ''), new RegExp(`detached from "${name}"; it keeps running`));
+
+        // Stop: the ACPI button ends the tiny guest (it powers off); nothing is left.
+        const stopped = await runCli(['stop', name]);
+        assert.equal(stopped.code, 0, stopped.stderr);
+        assert.ok(!alive(pid), 'QEMU is gone');
+        assert.equal(qemuOf(name), '');
+        assert.ok(!fs.existsSync(vmRunDir(name, { uid: 0 })), 'its run dir is removed');
+      } finally {
+        tmux('kill-session', '-t', session);
+        // A walk that failed half-way must not hold this host's CPUs for the next one.
+        if (qemuOf(name) !== '') await runCli(['stop', name, '--force']);
+      }
+    });
+  }
 });
