@@ -8,8 +8,9 @@
 import { allowOnly, maxPositionals, SPEC_OPTIONS, specRequestFromArgs } from '../cli-args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { generateAll, type GeneratedVm } from '../generate/index.js';
-import { DomainXmlError } from '../generate/libvirt-xml.js';
+import { generateChecked } from '../generate/checked-outputs.js';
+import type { GeneratedVm } from '../generate/index.js';
+import { DomainXmlError } from '../generate/domain-xml-checks.js';
 import { QemuArgsError } from '../generate/qemu-argv.js';
 import { commentText, formatShellPreview, quoteShellWord } from '../shared/shell-quote.js';
 import { openHostBackend } from '../backend/host-backend.js';
@@ -54,7 +55,11 @@ export async function runGenerate(ctx: CommandContext): Promise<number> {
   const stateDir = vmStateDir(plan.spec.name, { env: ctx.env, uid: ctx.identity.uid });
   let generated: GeneratedVm;
   try {
-    generated = generateAll(plan, { runDir, stateDir, target });
+    // Every format is refused where any output would be (generateAll's checks); the XML itself,
+    // and the builder with xmlbuilder2, only for the formats that print it.
+    const { argv, script } = generateChecked(plan, { runDir, stateDir, target });
+    const xml = format === 'xml' || format === 'json' ? (await import('../generate/libvirt-xml.js')).buildDomainXml(plan, { target }) : '';
+    generated = { argv, xml, script, plan };
   } catch (error) {
     if (error instanceof QemuArgsError) {
       ctx.stderr(error.problems.map((problem) => `kvm-tui: generate: ${problem.message} [${problem.code}]\n`).join(''));
