@@ -15,7 +15,7 @@ import * as z from 'zod';
 import { UsageError } from '../errors.js';
 import { BUILTIN_PRESET_FILES } from './builtin-presets.js';
 import type { Preset } from './types.js';
-import { formatPath, parseVmSpec, SpecError } from './vm-spec.js';
+import { formatPath, PARSE_ONCE, parseVmSpec, SpecError } from './vm-spec.js';
 
 export interface PresetOptions {
   /** Directory of the user's presets; default from env (XDG_CONFIG_HOME, HOME), then `home`. */
@@ -59,7 +59,7 @@ export function userPresetDir(env: NodeJS.ProcessEnv, home: string | null): stri
 
 /** Validates one preset file's content; `source` names it in errors. */
 export function parsePreset(data: unknown, source: string): Preset {
-  const result = PresetFileSchema.safeParse(data);
+  const result = PresetFileSchema.safeParse(data, PARSE_ONCE);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const at = formatPath(issue.path);

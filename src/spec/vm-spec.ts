@@ -218,12 +218,20 @@ export interface SpecHostFacts {
   notes?: string[];
 }
 
+/**
+ * How every spec and preset is parsed: without zod's compiled fast path. Each object schema's first
+ * parse would compile a parser of its own (`new Function`), which pays only over many parses; a
+ * process parses a handful (one spec, the builtin presets), and compiling them was about half of
+ * zod's share of `plan`'s start-up. The same checks, in the same order, with the same issues.
+ */
+export const PARSE_ONCE = { jitless: true } as const;
+
 export function parseVmSpec(input: unknown, source: string, host: SpecHostFacts = {}): VmSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new SpecError(source, '', 'must be a JSON object');
   }
   const expanded = expandShorthands(input as Record<string, unknown>, source);
-  const result = SpecInputSchema.safeParse(expanded);
+  const result = SpecInputSchema.safeParse(expanded, PARSE_ONCE);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const base = formatPath(issue.path);
