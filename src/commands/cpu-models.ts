@@ -10,7 +10,6 @@
  * kernel release, the loaded KVM modules and /proc/cpuinfo (its changing "cpu MHz" lines
  * aside; microcode and flags included). Any change is a new key, so a stale answer is never used.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CommandContext } from '../context.js';
@@ -20,6 +19,7 @@ import { parseCpuDefinitions, probeCpuModels, type CpuModelFacts } from '../host
 import { captureModelFacts, parseModelExpansions, probeModelFeatures } from '../host/cpu-model-features.js';
 import { readCpuInfo } from '../host/cpuinfo.js';
 import { readRegularFile } from '../host/host-fs.js';
+import { sha256Hex } from '../shared/sha256.js';
 import { writeFileAtomic } from '../run/atomic-write.js';
 import { findExecutable } from '../run/run-command.js';
 import type { VmSpec } from '../spec/types.js';
@@ -89,7 +89,7 @@ async function captureFacts(ctx: CommandContext, spec: VmSpec, binary: string): 
 /** A key for answers that depend on the QEMU binary only; null when it cannot be stat'ed. */
 function binaryKey(binary: string, what: string): string | null {
   const stamp = binaryStamp(binary);
-  return stamp && createHash('sha256').update([what, ...stamp].join('\u0000')).digest('hex');
+  return stamp && sha256Hex([what, ...stamp].join('\u0000'));
 }
 
 /** What identifies a QEMU binary's answers: its path, size, mtime and inode; null when it cannot be stat'ed. */
@@ -117,9 +117,7 @@ export function cacheKey(ctx: Pick<CommandContext, 'hostFs'>, binary: string, ac
   if (cpuinfo === null || release === null) return null;
   const kvmModules = (modules ?? '').split('\n').filter((line) => /^kvm/.test(line)).map((line) => line.split(' ')[0]).sort().join(',');
   const stableCpuinfo = cpuinfo.split('\n').filter((line) => !/^cpu MHz\s*:/.test(line)).join('\n');
-  return createHash('sha256')
-    .update([...stamp, accel, release.trim(), kvmModules, stableCpuinfo].join('\u0000'))
-    .digest('hex');
+  return sha256Hex([...stamp, accel, release.trim(), kvmModules, stableCpuinfo].join('\u0000'));
 }
 
 function readCache(file: string): Record<string, string> {

@@ -32,7 +32,7 @@
  *   only under KVM: QEMU's TCG refuses them ("kernel doesn't allow setting HyperV VP_INDEX",
  *   measured with 7.2). The RTC counts local time for Windows (its default), UTC otherwise.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../shared/sha256.js';
 import type { Plan, VmSpec } from '../spec/types.js';
 import { roundRobinDiskIothreads } from '../shared/disk-iothreads.js';
 
@@ -201,7 +201,7 @@ export function cpuMigratableOff(spec: VmSpec): boolean {
 }
 
 function nameDigest(name: string, purpose: string): Buffer {
-  return createHash('sha256').update(`kvm-tui ${purpose}\u0000${name}`).digest();
+  return Buffer.from(sha256(`kvm-tui ${purpose}\u0000${name}`));
 }
 
 /** A UUID (RFC 4122 form, version 4 and variant bits set) stable for a VM name. */

@@ -14,7 +14,6 @@
  *   mode (a 0600 file stays 0600) and, for root, its owner.
  * The temp file is removed whenever anything fails.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActionError } from '../errors.js';
@@ -51,7 +50,9 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
   const existing = lstatOrNull(absolute);
   if (existing) assertReplaceable(absolute, existing, options.overwrite === true);
 
-  const temp = path.join(dir, `.${path.basename(absolute)}.${randomBytes(6).toString('hex')}.tmp`);
+  // The global Web Crypto loads node:crypto only here, when a file is written (an import of it is
+  // 3-8 ms of every start that might write: `generate`, `plan` with its CPU-model cache).
+  const temp = path.join(dir, `.${path.basename(absolute)}.${Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex')}.tmp`);
   let fd: number | null = null;
   let created = false;
   try {

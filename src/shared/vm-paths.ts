@@ -10,7 +10,7 @@
  * (spaces, quotes, "../", unicode) never reaches a path, and two names that clean up to the same
  * ASCII ("vm 1" / "vm_1") still get different directories.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './sha256.js';
 import * as path from 'node:path';
 import { ActionError } from '../errors.js';
 
@@ -21,7 +21,7 @@ const SLUG_TEXT_MAX = 24;
 
 /** @example vmSlug("web 1") // "web-1-3f2a9c0d" */
 export function vmSlug(name: string): string {
-  const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 8);
+  const hash = sha256Hex(name).slice(0, 8);
   const text = name
     .normalize('NFKD')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
