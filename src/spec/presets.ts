@@ -109,6 +109,13 @@ function userPresets(dir: string | null): Preset[] {
 
 /** Builtin presets followed by the user's; a user preset replaces a builtin of the same name. */
 export function listPresets(opts: PresetOptions = {}): Preset[] {
+  const user = checkedUserPresets(opts);
+  const userNames = new Set(user.map((preset) => preset.name));
+  return [...builtinPresets().filter((preset) => !userNames.has(preset.name)), ...user];
+}
+
+/** Every user preset, each validated, with no two of one name. */
+function checkedUserPresets(opts: PresetOptions): Preset[] {
   const dir = opts.userDir ?? userPresetDir(opts.env ?? {}, opts.home ?? null);
   const user = userPresets(dir);
   const seen = new Map<string, string>();
@@ -117,12 +124,20 @@ export function listPresets(opts: PresetOptions = {}): Preset[] {
     if (earlier) throw new SpecError(preset.source, 'name', `"${preset.name}" is also the name of ${earlier}`);
     seen.set(preset.name, preset.source);
   }
-  const userNames = new Set(user.map((preset) => preset.name));
-  return [...builtinPresets().filter((preset) => !userNames.has(preset.name)), ...user];
+  return user;
 }
 
-/** The preset of that name, or a UsageError listing the valid names. */
+/**
+ * The preset of that name, or a UsageError listing the valid names. Every user preset is
+ * validated (a broken one is an error whichever is asked for); of the builtins only the one asked
+ * for is parsed (they are bundled and tested: each spec parse is start-up time of `plan`).
+ */
 export function findPreset(name: string, opts: PresetOptions = {}): Preset {
+  const user = checkedUserPresets(opts);
+  const own = user.find((preset) => preset.name === name);
+  if (own) return own;
+  const builtin = BUILTIN_PRESET_FILES.find(({ data }) => (data as { name?: unknown }).name === name);
+  if (builtin) return parsePreset(builtin.data, `presets/${builtin.file}.json`);
   const presets = listPresets(opts);
   const found = presets.find((preset) => preset.name === name);
   if (!found) {
