@@ -29,14 +29,26 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-// The unit tests of pure modules (no terminal, no processes of their own, no environment
-// changes) share a process per folder: Node 20's runner starts one process per file, and
-// starting tsx with the app's modules costs 0.3-1.3 s each, most of the suite's time on 2 cores.
-// Each batch is a file that imports its folder's test files; the runner reports them as usual.
-// Screens (Ink keeps process-wide state: colour, CI detection), the CLI, the package and the
-// real-component tests keep a process per file. KVM_TUI_TEST_BATCH=0 runs every file alone.
-const SHARED_FOLDERS = ['app', 'audit', 'backend', 'generate', 'host', 'monitor', 'plan', 'registry', 'run', 'shared', 'spec', 'state'];
-const batchable = (file) => !real && process.env.KVM_TUI_TEST_BATCH !== '0' && SHARED_FOLDERS.some((folder) => file.startsWith(join('test', folder) + sep));
+// Test files share a process per folder (per half folder for the big ones): Node 20's runner
+// starts one process per file, and starting tsx with the app's modules (Ink and React for the
+// screens) costs 0.3-1.3 s each, most of the suite's time on 2 cores. Each batch is a file that
+// imports its folder's test files; the runner reports them as usual. A file keeps a process of
+// its own when it changes what is process-wide: the environment before Ink loads (scrollback:
+// CI), colour (no-color: chalk's level), or spawns and times whole runs of the executable
+// (hostile-inputs, hardening, e2e-bundle, npm-pack); the real-component tests too.
+// KVM_TUI_TEST_BATCH=0 runs every file alone.
+const SHARED_FOLDERS = ['app', 'audit', 'backend', 'cli', 'components', 'generate', 'host', 'monitor', 'package', 'plan', 'registry', 'run', 'shared', 'spec', 'state'];
+const OWN_PROCESS = new Set([
+  'components/scrollback.test.tsx',
+  'components/no-color.test.tsx',
+  'cli/hostile-inputs.test.ts',
+  'cli/hardening.test.ts',
+  'cli/e2e-bundle.test.ts',
+  'package/npm-pack.test.ts',
+].map((file) => join('test', file)));
+/** Folders whose batch is split in two, so both cores work on them. */
+const HALVED = new Set(['components', 'plan']);
+const batchable = (file) => !real && process.env.KVM_TUI_TEST_BATCH !== '0' && !OWN_PROCESS.has(file) && SHARED_FOLDERS.some((folder) => file.startsWith(join('test', folder) + sep));
 let batchDir = null;
 const removeBatches = () => {
   if (batchDir) rmSync(batchDir, { recursive: true, force: true });
@@ -53,17 +65,24 @@ for (const file of files.filter(batchable)) {
   if (!groups.has(folder)) groups.set(folder, []);
   groups.get(folder).push(file);
 }
-const entries = [...files.filter((file) => !batchable(file))];
+/** Entries with their test files' size, a rough cost: the runner starts them in this order. */
+const weighed = files.filter((file) => !batchable(file)).map((file) => ({ entry: file, bytes: statSync(file).size }));
 for (const [folder, members] of groups) {
   if (members.length === 1) {
-    entries.push(members[0]);
+    weighed.push({ entry: members[0], bytes: statSync(members[0]).size });
     continue;
   }
+  const parts = HALVED.has(folder) && members.length >= 4 ? [members.filter((_, i) => i % 2 === 0), members.filter((_, i) => i % 2 === 1)] : [members];
   batchDir ??= mkdtempSync(join(tmpdir(), 'kvm-tui-test-batches-'));
-  const batch = join(batchDir, `${folder}.test.mjs`);
-  writeFileSync(batch, members.map((file) => `await import(${JSON.stringify(pathToFileURL(resolve(file)).href)});`).join('\n') + '\n');
-  entries.push(batch);
+  parts.forEach((part, index) => {
+    const batch = join(batchDir, `${folder}${parts.length > 1 ? `-${index + 1}` : ''}.test.mjs`);
+    writeFileSync(batch, part.map((file) => `await import(${JSON.stringify(pathToFileURL(resolve(file)).href)});`).join('\n') + '\n');
+    weighed.push({ entry: batch, bytes: part.reduce((sum, file) => sum + statSync(file).size, 0) });
+  });
 }
+// The biggest first, so that two processes finish near together instead of one long batch
+// starting last while the other core idles.
+const entries = (real ? weighed : weighed.sort((a, b) => b.bytes - a.bytes)).map((item) => item.entry);
 let result;
 try {
   result = spawnSync(
