@@ -66,6 +66,19 @@ export class HostFs {
   readBytes(hostPath: string): Buffer | null {
     this.note(hostPath);
     try {
+      if (this.root === '/') return readBounded(hostPath);
+      // Under a captured root: the file in its directory's real path (checked inside the root),
+      // opened without following a symlink there, so the common case costs one open and no
+      // lstat; a symlink (ELOOP) is resolved whole and checked, as for any other read.
+      const resolved = this.resolve(hostPath);
+      const leaf = resolved === this.root ? null : this.leafInside(resolved);
+      if (leaf !== null) {
+        try {
+          return readBounded(leaf, MAX_READ_BYTES, true);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+        }
+      }
       return readBounded(this.confined(hostPath));
     } catch (error) {
       this.fail(hostPath, error);
@@ -167,9 +180,19 @@ export class HostFs {
     return resolved;
   }
 
+  /** `resolved`'s last component joined to its directory's real path, that directory checked inside the root. */
+  private leafInside(resolved: string): string {
+    const realDir = this.realDir(path.dirname(resolved));
+    this.checkInside(realDir);
+    return path.join(realDir, path.basename(resolved));
+  }
+
   private assertInside(resolved: string): void {
+    this.checkInside(this.realPath(resolved));
+  }
+
+  private checkInside(real: string): void {
     this.realRoot ??= fs.realpathSync(this.root);
-    const real = this.realPath(resolved);
     if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep)) throw new HostReadError('outside the captured root');
   }
 
@@ -182,13 +205,18 @@ export class HostFs {
   private realPath(resolved: string): string {
     const dir = path.dirname(resolved);
     if (dir === resolved) return fs.realpathSync(resolved);
-    let realDir = this.realDirs.get(dir);
-    if (realDir === undefined) {
-      realDir = this.realPath(dir);
-      this.realDirs.set(dir, realDir);
-    }
-    const candidate = path.join(realDir, path.basename(resolved));
+    const candidate = path.join(this.realDir(dir), path.basename(resolved));
     return fs.lstatSync(candidate).isSymbolicLink() ? fs.realpathSync(candidate) : candidate;
+  }
+
+  /** A directory's real path, resolved once per HostFs. */
+  private realDir(dir: string): string {
+    let real = this.realDirs.get(dir);
+    if (real === undefined) {
+      real = this.realPath(dir);
+      this.realDirs.set(dir, real);
+    }
+    return real;
   }
 }
 
