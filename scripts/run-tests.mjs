@@ -83,6 +83,14 @@ for (const [folder, members] of groups) {
 // The biggest first, so that two processes finish near together instead of one long batch
 // starting last while the other core idles.
 const entries = (real ? weighed : weighed.sort((a, b) => b.bytes - a.bytes)).map((item) => item.entry);
+// The bundle the end-to-end tests run, built once here (test/helpers/bundle.ts): files that run
+// at the same time then never rebuild dist/ under each other, and none tests a stale one.
+const build = spawnSync(process.execPath, [join('scripts', 'build.mjs')], { stdio: ['ignore', 'inherit', 'inherit'] });
+if (build.status !== 0) {
+  removeBatches();
+  console.error('run-tests: scripts/build.mjs failed');
+  process.exit(1);
+}
 let result;
 try {
   result = spawnSync(
@@ -90,7 +98,7 @@ try {
     // The real tests share one libvirtd and one host's CPUs: a domain one file starts is held CPUs
     // (or a vanished domain) to another's plan, so they run one file at a time.
     ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? (real ? 1 : 2)}`, ...entries],
-    { stdio: 'inherit' },
+    { stdio: 'inherit', env: { ...process.env, KVM_TUI_TEST_BUNDLE_BUILT: '1' } },
   );
 } finally {
   removeBatches();

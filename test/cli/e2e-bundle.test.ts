@@ -6,14 +6,14 @@
  * command's result into the process's exit code.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
 import { REPO, runCli, type CliResult } from '../helpers/run-cli.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 
-const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const scratch = scratchDir('e2e-bundle');
 // No user presets, and a runtime dir of our own: only the builtins and this test's paths are seen.
 const ENV: NodeJS.ProcessEnv = {
@@ -36,7 +36,7 @@ function runBundle(args: string[]): CliResult {
 
 describe('the bundled CLI (dist/kvm-tui.js)', () => {
   before(() => {
-    execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    ensureBundle();
     assert.ok(fs.statSync(BUNDLE).isFile());
   });
 

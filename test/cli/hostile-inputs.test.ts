@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { REPO } from '../helpers/run-cli.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 
-const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const BARE = path.join(REPO, 'test/fixtures/hosts/bare');
 const LIMIT_MS = 15_000;
 
 before(() => {
-  execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  ensureBundle();
 });
 
 interface Run {

@@ -18,12 +18,12 @@ import { parseVmRecord, type VmRecord } from '../../src/registry/vm-record.js';
 import { runDirPaths, vmRunDir } from '../../src/shared/vm-paths.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { QEMU_BINARY, requireTool } from '../helpers/qemu-process.js';
-import { REPO, runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
 import { guestBootArgs, testGuest } from '../helpers/test-guest.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 
 const PREFIX = `kvmtui-launch-${process.pid}-`;
 const work = scratchDir('launch');
-const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const launched = new Set<string>();
 
 /** One VM of `status --json` (the shape src/commands/status.ts writes). */
@@ -94,7 +94,7 @@ before(() => {
   requireTool('taskset', 'util-linux');
   requireTool('tmux', 'tmux');
   testGuest();
-  if (!fs.existsSync(BUNDLE)) execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO });
+  ensureBundle();
 });
 
 after(async () => {

@@ -9,8 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LibvirtBackend } from '../../src/backend/libvirt-backend.js';
 import { HostFs } from '../../src/host/host-fs.js';
@@ -19,11 +17,10 @@ import { realClock } from '../../src/run/real-services.js';
 import { runCommand } from '../../src/run/run-command.js';
 import { buildCoreMapLines } from '../../components/present/core-map-lines.js';
 import { connectTestLibvirt, LIBVIRT_URI, RUN_ID, TEST_DOMAIN_PREFIX, trackDomain, removeTestDomains, requireTool } from '../helpers/libvirt-real.js';
-import { REPO } from '../helpers/run-cli.js';
 import { secondLibvirt, type SecondLibvirt } from '../helpers/second-libvirt.js';
 import type { Virsh } from '../../src/run/virsh.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 
-const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const cli = (args: string[]) => {
   const result = spawnSync(process.execPath, [BUNDLE, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 180_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -36,7 +33,7 @@ let second: SecondLibvirt | null = null;
 before(async () => {
   requireTool('tmux', 'tmux');
   virsh = await connectTestLibvirt();
-  if (!fs.existsSync(BUNDLE)) execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO });
+  ensureBundle();
 });
 
 after(async () => {

@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { REPO } from '../helpers/run-cli.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 
-const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const cli = (args: string[]) => spawnSync(process.execPath, [BUNDLE, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
 
 describe('QEMU processes kvm-tui did not start', () => {
@@ -19,7 +17,7 @@ describe('QEMU processes kvm-tui did not start', () => {
   });
 
   it('one pinned to CPU 1 holds it: topology names it, plan avoids it', async () => {
-    if (spawnSync(process.execPath, [BUNDLE, '--version']).status !== 0) spawnSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO });
+    ensureBundle();
     const name = `foreign-${process.pid}`;
     // No machine, stopped before it runs: a live QEMU process with every thread on CPU 1.
     qemu = spawn('taskset', ['-c', '1', 'qemu-system-x86_64', '-name', `guest=${name},debug-threads=on`, '-machine', 'none', '-nodefaults', '-no-user-config', '-display', 'none', '-S', '-monitor', 'none'], { stdio: 'ignore' });

@@ -9,15 +9,14 @@
  * no VM is started. Each run has a tmux server of its own (-L), killed after.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fixtureRoot } from '../helpers/fixture-root.js';
 import { requireTool } from '../helpers/qemu-process.js';
-import { REPO } from '../helpers/run-cli.js';
+import { BUNDLE, ensureBundle } from '../helpers/bundle.js';
 
-const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 const XEON = 'hwloc-32intel64-2p8co2t+8ve';
 const SOCKET = `kvmtui-wizard-${process.pid}`;
 let root = '';
@@ -25,7 +24,7 @@ let root = '';
 before(() => {
   requireTool('tmux', 'tmux');
   root = fixtureRoot(XEON);
-  if (!fs.existsSync(BUNDLE)) execFileSync(process.execPath, [path.join(REPO, 'scripts/build.mjs')], { cwd: REPO });
+  ensureBundle();
 });
 
 after(() => {
