@@ -109,7 +109,10 @@ export function ChecklistView(props: ChecklistViewProps) {
 
   const counts = countStatuses(finished);
   // The filter first: on a narrow terminal the summary's end is what gets cut.
-  const header = `Host audit${view.filter ? ` · /${view.filter}: ${visible.length} shown` : ''} · ${formatSummary(counts, pending)}${view.onlyProblems ? ' · problems only' : ''}`;
+  const fullHeader = `Host audit${view.filter ? ` · /${view.filter}: ${visible.length} shown` : ''} · ${formatSummary(counts, pending)}${view.onlyProblems ? ' · problems only' : ''}`;
+  // Narrow terminals: the same counts in fewer words ("Audit · /kvm: 3 shown · 35: 16 pass 7 warn ..."),
+  // so that the counts at the end are not what is cut.
+  const header = fullHeader.length + (pending > 0 ? 2 : 0) <= width ? fullHeader : fullHeader.replace(/^Host audit/, 'Audit').replace(/ checks: /, ': ').replace(/, (\d+ )/g, ' $1').replace(' · problems only', ' · problems');
   const helpKeys = ['↑↓ move', '⏎ details', '/ filter', `p ${view.onlyProblems ? 'all rows' : 'problems'}`, 'w fix script', 'a apply', ...(props.canContinue ? ['c continue'] : []), ...(props.canExit ? ['esc back'] : [])];
   // Two spaces between keys where they fit, one on a narrow terminal (60 columns hold them all).
   const help = helpKeys.join('  ').length <= width ? helpKeys.join('  ') : helpKeys.join(' ');

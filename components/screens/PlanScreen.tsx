@@ -222,7 +222,7 @@ export function PlanScreen(props: PlanScreenProps) {
       ))}
       {vmHidden > 0 ? (
         <Text color="gray" wrap="truncate-end">
-          … {vmHidden} more line{vmHidden === 1 ? '' : 's'} about the VM (a taller terminal shows them; 5 Launch sums up)
+          {vmHiddenNote(vmHidden, width)}
         </Text>
       ) : null}
       {summaryLines.map((line, index) => (
@@ -256,4 +256,11 @@ export function PlanScreen(props: PlanScreenProps) {
 /** The editor's key line: which vCPU goes where. */
 function EDIT_KEYS(vcpu: number, cpu: number | null): string {
   return `edit vCPU ${vcpu} (,/.) → CPU ${cpu ?? '-'} (arrows/hjkl) · Enter assign (swaps) · u clear vCPU · E emulator · I iothreads here/off · a/s auto compact/spread · x all auto · Esc done`;
+}
+
+/** What the VM lines that did not fit say where to find them, in the widest form that fits. */
+export function vmHiddenNote(count: number, width: number): string {
+  const lines = `line${count === 1 ? '' : 's'}`;
+  const forms = [`… ${count} more ${lines} about the VM (a taller terminal shows them; 5 Launch sums up)`, `… ${count} more VM ${lines}: a taller terminal, or 5 Launch`];
+  return forms.find((form) => form.length <= width) ?? forms[1]!;
 }

@@ -117,7 +117,7 @@ export function PreviewScreen({ artefacts, reasons = {}, width, height, view: gi
   const about = note
     ? wrapText(note, Math.max(20, width), '  ')
     : shown === null
-      ? ['↑↓ j k put the cursor on a line to see why it is there · ←→ h l scroll sideways']
+      ? [CURSOR_HINT.length <= width ? CURSOR_HINT : '↑↓ jk: why a line is there · ←→ hl: sideways']
       : wrapText(`line ${shown + 1}: ${reason}`, Math.max(20, width), '  ');
   // Always reasonRows rows, so the text above does not jump as the cursor moves.
   const cut = about.length > reasonRows ? [...about.slice(0, reasonRows - 1), about[reasonRows - 1]!.slice(0, Math.max(1, width - 1)) + '…'] : about;
@@ -147,10 +147,22 @@ export function PreviewScreen({ artefacts, reasons = {}, width, height, view: gi
         </Text>
       ))}
       <Text color="gray" wrap="truncate-end">
-        {`y copy (OSC 52)${onWrite ? ' · w write to a file' : ''} · kvm-tui generate --format qemu|xml|script --out FILE`}
+        {copyKeysLine(width, onWrite !== undefined)}
       </Text>
     </Box>
   );
+}
+
+const CURSOR_HINT = '↑↓ j k put the cursor on a line to see why it is there · ←→ h l scroll sideways';
+
+/** The copy and write keys, and the command that writes the same files, in the widest form that fits. */
+function copyKeysLine(width: number, canWrite: boolean): string {
+  const forms = [
+    `y copy (OSC 52)${canWrite ? ' · w write to a file' : ''} · kvm-tui generate --format qemu|xml|script --out FILE`,
+    `y copy (OSC 52)${canWrite ? ' · w write to a file' : ''} · or: kvm-tui generate --out FILE`,
+    `y copy (OSC 52)${canWrite ? ' · w write to a file' : ''}`,
+  ];
+  return forms.find((form) => form.length <= width) ?? forms[forms.length - 1]!;
 }
 
 /**

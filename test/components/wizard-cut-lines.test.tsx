@@ -12,6 +12,7 @@ import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { Wizard } from '../../components/Wizard.js';
+import { vmHiddenNote } from '../../components/screens/PlanScreen.js';
 import { mapLegendLines } from '../../components/present/map-legend.js';
 import { applyColorChoice } from '../../components/terminal/screen.js';
 import { formatCpuList } from '../../src/host/cpulist.js';
@@ -189,5 +190,28 @@ describe('without colour', () => {
     assert.doesNotMatch(frame(), /\u001B\[/, 'no escape sequence');
     assert.match(joined(legendOf(frame())), /X held by 3 other VMs: kvm-tui-web-01 0-15; kvm-tui-db-primary 16-47; kvm-tui-batch 256-300,302,304/);
     assert.match(frame(), /\[\s*16:X\|272:X\]/);
+  });
+});
+
+describe('the one-line summaries at 60x20 take a shorter form instead of being cut', () => {
+  const size = { columns: 60, rows: 20 };
+
+  test("the audit's counts", async () => {
+    const { frame } = start(size, 'audit');
+    await waitFor(() => /^Audit · \d+: \d+ pass \d+ warn \d+ fail \d+ info \d+ skip$/m.test(frame()), `the audit's whole counts:\n${frame()}`);
+    assertFits(frame(), size.columns, size.rows, 'the audit');
+  });
+
+  test("the plan's note on the VM lines that do not fit", () => {
+    assert.equal(vmHiddenNote(2, 80), '… 2 more lines about the VM (a taller terminal shows them; 5 Launch sums up)');
+    assert.equal(vmHiddenNote(2, 60), '… 2 more VM lines: a taller terminal, or 5 Launch');
+    assert.equal(vmHiddenNote(1, 60), '… 1 more VM line: a taller terminal, or 5 Launch');
+  });
+
+  test("the preview's cursor hint and its copy keys", async () => {
+    const { frame } = start(size, 'preview');
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the preview');
+    assert.match(frame(), /^↑↓ jk: why a line is there · ←→ hl: sideways$/m);
+    assert.match(frame(), /^y copy \(OSC 52\)( · w write to a file)?( · or: kvm-tui generate --out FILE)?$/m);
   });
 });

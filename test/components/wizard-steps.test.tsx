@@ -62,7 +62,7 @@ describe('step bar', () => {
   for (const [columns, rows] of [[80, 24], [60, 20]] as const) {
     test(`at ${columns}x${rows} the bar marks the step in text on every screen, and nothing is wider or taller`, async () => {
       const { app, frame } = start({ size: { columns, rows } });
-      await waitFor(() => /Host audit/.test(frame()), 'the audit');
+      await waitFor(() => /^(Host audit|Audit) · /m.test(frame()), 'the audit');
       for (const [index, title] of TITLES.entries()) {
         await pressUntil(app.stdin, String(index + 1), () => bar(frame()).includes(`[${index + 1} ${title}]`), `step ${index + 1}`, frame);
         assertFits(frame(), columns, rows, `step ${title} at ${columns}x${rows}`);
