@@ -8,6 +8,7 @@ import type { HostFs } from '../host/host-fs.js';
 import { parseTaskSched, parseTaskSchedstat, parseTaskStat, parseTaskStatus } from '../host/proc-task.js';
 import type { RecordThread, ThreadRole, VmRecord } from '../registry/vm-record.js';
 import { isRecordAlive } from '../registry/registry.js';
+import { isVhostKernelThreadOf } from '../host/vhost-thread.js';
 
 export interface ThreadSample {
   role: ThreadRole;
@@ -73,6 +74,8 @@ export function readVmSample(procFs: HostFs, record: VmRecord, atMs: number): Vm
     // vhost-net kernel threads (Linux < 6.4) are their own processes, outside QEMU's task list.
     for (const thread of record.threads) {
       if (thread.tgid === undefined || thread.tgid === record.pid) continue;
+      // Gone (its tid perhaps another process's now): not this VM's to show.
+      if (!isVhostKernelThreadOf(procFs, thread.tid, record.pid)) continue;
       const sample = readThread(procFs, thread.tgid, thread);
       if (sample) threads.push(sample);
     }

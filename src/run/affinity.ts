@@ -5,6 +5,7 @@
 import { formatCpuList } from '../host/cpulist.js';
 import type { HostFs } from '../host/host-fs.js';
 import { parseTaskStat, parseTaskStatus } from '../host/proc-task.js';
+import { isVhostKernelThreadOf } from '../host/vhost-thread.js';
 import type { RunCommand } from './run-command.js';
 
 /** Sets one thread's affinity. Resolves with null, or the error text taskset printed. */
@@ -47,12 +48,13 @@ export function vhostWorkers(procFs: HostFs, pid: number): Array<{ tid: number; 
   for (const entry of procFs.list('/proc')) {
     const other = Number(entry);
     if (!Number.isInteger(other) || other <= 2 || other === pid) continue;
-    if (procFs.read(`/proc/${other}/comm`)?.trim() !== name) continue;
-    if (parseTaskStatus(procFs.read(`/proc/${other}/status`) ?? '')?.ppid !== 2) continue;
+    if (!isVhostKernelThreadOf(procFs, other, pid)) continue;
     kernel.push({ tid: other, tgid: other });
   }
   return kernel;
 }
+
+export { isVhostKernelThreadOf };
 
 export { sameCpus } from '../host/cpulist.js';
 

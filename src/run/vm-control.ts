@@ -11,7 +11,7 @@ import type { HostFs } from '../host/host-fs.js';
 import type { VmRecord } from '../registry/vm-record.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import { runDirPaths } from '../shared/vm-paths.js';
-import { listThreads, readThreadAffinity, sameCpus, setThreadAffinity } from './affinity.js';
+import { isVhostKernelThreadOf, listThreads, readThreadAffinity, sameCpus, setThreadAffinity } from './affinity.js';
 import { describeThread } from './launch.js';
 import { QmpClient, type QmpEvent } from './qmp-client.js';
 import type { RunCommand } from './run-command.js';
@@ -122,7 +122,8 @@ export class VmControl {
         (tid, index) => recorded.get(tid) ?? { role: 'emulator' as const, index: this.record.threads.length + index, tid, plannedAffinity: [...this.record.plan.emulator] },
       ),
       // vhost-net kernel threads (Linux < 6.4): their own processes, not in QEMU's task list.
-      ...this.record.threads.filter((thread) => thread.tgid !== undefined && thread.tgid !== this.record.pid),
+      // Only while each is still this VM's worker: a gone worker's tid may be another process now.
+      ...this.record.threads.filter((thread) => thread.tgid !== undefined && thread.tgid !== this.record.pid && isVhostKernelThreadOf(this.services.procFs, thread.tid, this.record.pid)),
     ];
     for (const thread of current) {
       if (thread.plannedAffinity.length === 0) continue;

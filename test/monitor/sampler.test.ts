@@ -64,6 +64,19 @@ describe('readVmSample', () => {
     assert.deepEqual(sample.threads.map((t) => t.role), ['vcpu', 'vcpu', 'vhost', 'emulator', 'emulator'], 'vhost rows sort after the iothreads, before the emulator');
   });
 
+  it('a recorded vhost kernel thread whose tid is now another process (or another QEMU\'s worker) is not shown as this VM\'s', () => {
+    const { root, procFs } = fakeHost();
+    const base = fakeRecord(path.join(root, 'run'));
+    const record = { ...base, threads: [...base.threads, { role: 'vhost' as const, index: 0, tid: 4300, tgid: 4300, plannedAffinity: [0] }, { role: 'vhost' as const, index: 1, tid: 4301, tgid: 4301, plannedAffinity: [0] }] };
+    writeFakeProcess(root, record.pid, record.startTicks, threads(0));
+    // The worker exited and the kernel gave its number to a user's shell; 4301 serves another QEMU.
+    writeFakeKernelThread(root, 4300, 'bash', { ppid: 1 });
+    writeFakeKernelThread(root, 4301, 'vhost-999');
+    const sample = readVmSample(procFs, record, 5);
+    assert.deepEqual(sample.threads.filter((t) => t.role === 'vhost'), []);
+    assert.deepEqual(sample.threads.map((t) => t.tid).sort(), [4242, 4250, 4251, 4260]);
+  });
+
   it('is not alive when the pid is gone or belongs to another process (start time differs)', () => {
     const { root, procFs } = fakeHost();
     const record = fakeRecord(path.join(root, 'run'));

@@ -17,6 +17,7 @@ import { runDirPaths } from '../../src/shared/vm-paths.js';
 import { SteppingClock } from '../helpers/fake-clock.js';
 import { closeFakeQmp, fakeQmp } from '../helpers/fake-qmp.js';
 import { failed, ok } from '../helpers/fake-runner.js';
+import { writeFakeKernelThread } from '../helpers/fake-proc.js';
 import { scratchDir } from '../helpers/fixture-root.js';
 import { fakeRecord } from '../helpers/vm-records.js';
 
@@ -103,5 +104,24 @@ describe('VmControl', () => {
     // Once the new thread can be moved too, a second re-pin finds everything on plan but it.
     proc.set(4260, '0');
     assert.equal(await control.repin(), 're-pin: every thread already on plan');
+  });
+
+  it('re-pin moves a recorded vhost kernel thread only while it is still this VM\'s worker: a reused tid is never touched', async () => {
+    const proc = fakeProc(4242, { 4242: '0', 4250: '1', 4251: '2' });
+    const base = fakeRecord(scratchDir('vm-control-vhost'));
+    const record = { ...base, threads: [...base.threads, { role: 'vhost' as const, index: 0, tid: 4300, tgid: 4300, plannedAffinity: [0] }, { role: 'vhost' as const, index: 1, tid: 4301, tgid: 4301, plannedAffinity: [0] }] };
+    const root = proc.procFs.root;
+    writeFakeKernelThread(root, 4300, 'vhost-4242', { cpus: '0-3' });
+    // 4301's worker is gone; the number now belongs to someone's shell, off the VM's CPUs.
+    writeFakeKernelThread(root, 4301, 'bash', { ppid: 1, cpus: '0-3' });
+    const calls: string[] = [];
+    const run: RunCommand = async (argv) => {
+      calls.push(argv.join(' '));
+      writeFakeKernelThread(root, Number(argv.at(-1)), 'vhost-4242', { cpus: argv[argv.indexOf('--cpu-list') + 1]! });
+      return ok();
+    };
+    const control = new VmControl(record, { clock: realClock, run, procFs: proc.procFs });
+    assert.equal(await control.repin(), 're-pin: 1 thread back on plan');
+    assert.deepEqual(calls, ['taskset --pid --cpu-list 0 4300']);
   });
 });
