@@ -4,9 +4,9 @@
  */
 import type { Clock } from '../context.js';
 import type { HostFs } from '../host/host-fs.js';
-import { readCpuInfo } from '../host/cpuinfo.js';
+import { readCpuInfo, type CpuInfo } from '../host/cpuinfo.js';
 import { readDistro } from '../host/os-release.js';
-import { readTopology } from '../host/topology.js';
+import { readTopology, type Topology } from '../host/topology.js';
 import { findExecutable, type RunCommand } from '../run/run-command.js';
 import type { AuditUser, ProbeContext } from './types.js';
 import { makeVersionOf, versionCachePath } from './version-cache.js';
@@ -31,17 +31,21 @@ export interface ProbeContextOptions {
   versionCacheFile?: string | null;
   /** The user's home (the context's `home`) where env has no HOME; absent with neither: no cache. */
   home?: string | null;
+  /** Host facts the caller has just read from the same root (the wizard's first audit): not read again. */
+  known?: { topology: Topology; cpuInfo: CpuInfo };
 }
 
 export function buildProbeContext(options: ProbeContextOptions): ProbeContext {
   const { hostFs, capturedRoot, env } = options;
-  const cpuInfo = readCpuInfo(hostFs);
-  let topology = null;
+  const cpuInfo = options.known?.cpuInfo ?? readCpuInfo(hostFs);
+  let topology = options.known?.topology ?? null;
   let topologyError: string | null = null;
-  try {
-    topology = readTopology(hostFs);
-  } catch (error) {
-    topologyError = (error as Error).message;
+  if (topology === null) {
+    try {
+      topology = readTopology(hostFs);
+    } catch (error) {
+      topologyError = (error as Error).message;
+    }
   }
   const run = capturedRoot ? null : (options.run ?? null);
   const runDisabledReason = capturedRoot ? CAPTURED_HOST_REASON : (options.runDisabledReason ?? 'commands disabled');
