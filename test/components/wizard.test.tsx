@@ -11,7 +11,9 @@ import { Wizard } from '../../components/Wizard.js';
 import { buildCoreMapLines } from '../../components/present/core-map-lines.js';
 import { planMarks } from '../../components/present/plan-marks.js';
 import { planVm } from '../../src/plan/plan-vm.js';
+import * as path from 'node:path';
 import { fixtureRoot } from '../helpers/fixture-root.js';
+import { REPO } from '../helpers/run-cli.js';
 import { idleMonitorControl } from '../helpers/fake-monitor-control.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
@@ -308,5 +310,39 @@ describe('core map layout', () => {
         assert.equal(count, 1, `cpu ${cpu} drawn ${count} times at width ${width}`);
       }
     }
+  });
+});
+
+describe('the audit inside the wizard reads the host once at start, and afresh after a fix', () => {
+  test('its first run takes the facts the wizard opened with; the rerun after a fix is applied reads the host again', async () => {
+    // The bare fixture host: its CPU governor is a problem with commands kvm-tui can apply.
+    const base = capturedHostServices(path.join(REPO, 'test/fixtures/hosts/bare'));
+    const calls: Array<'opening facts' | 'fresh read'> = [];
+    const host = base.readHost();
+    const services = {
+      ...base,
+      makeProbeContext: (known?: Parameters<typeof base.makeProbeContext>[0]) => {
+        calls.push(known === undefined ? 'fresh read' : 'opening facts');
+        if (known) assert.equal(known.topology, host.topology, 'the very facts the wizard opened with');
+        return base.makeProbeContext(known);
+      },
+      // A captured host applies nothing; here a fake applier "fixes" whatever is asked.
+      applyFix: async () => ({ ok: true, log: [], error: null }),
+      applyDisabledReason: null,
+    };
+    const app = render(<Wizard services={services} host={host} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Host audit · 35 checks: \d+ pass, \d+ warn, \d+ fail, \d+ info, \d+ skip$/m.test(frame()), 'every check done');
+    assert.deepEqual(calls, ['opening facts']);
+    await pressUntil(app.stdin, 'p', () => /problems only/.test(frame()), 'problems only', frame);
+    // Down the problems to the first whose fix kvm-tui can apply.
+    for (let row = 0; row < 12 && !/y run these commands/.test(frame()); row++) {
+      await pressOnce(app.stdin, 'a');
+      if (!/y run these commands/.test(frame())) await pressOnce(app.stdin, 'j');
+    }
+    assert.match(frame(), /y run these commands/, `a problem with a fix to apply:\n${frame()}`);
+    await pressOnce(app.stdin, 'y');
+    await waitFor(() => calls.length === 2, 'the rerun');
+    assert.deepEqual(calls, ['opening facts', 'fresh read']);
   });
 });
