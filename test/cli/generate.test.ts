@@ -1,6 +1,6 @@
 /**
  * `kvm-tui generate` as a user runs it, on a captured host (--root) so the plans are the same
- * everywhere. Most cases call the command in-process (spawning tsx costs seconds each on a small
+ * everywhere. Most cases call the command in-process (spawning a process costs far more on a small
  * machine); the exit-code wiring of the real executable is checked by spawning it too.
  */
 import assert from 'node:assert/strict';
@@ -34,7 +34,7 @@ interface Result {
 const generateInProcess = (args: string[]): Promise<Result> => runMain(['generate', ...args], { env: ENV });
 
 /**
- * The real executable (src/bin.ts through tsx), kept spawned: its test checks the exit code as
+ * The real executable (the built bundle), kept spawned: its test checks the exit code as
  * bin.ts sets it (process.exitCode), which an in-process main() never reaches.
  */
 const kvmTui = (args: string[]): Result => runCliProcess(args, ENV);

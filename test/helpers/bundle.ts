@@ -6,7 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { REPO } from './run-cli.js';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 export const BUNDLE = path.join(REPO, 'dist', 'kvm-tui.js');
 
