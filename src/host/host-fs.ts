@@ -267,6 +267,9 @@ function readBounded(file: string, maxBytes = MAX_READ_BYTES, noFollow = false):
       total += n;
       if (total > maxBytes) throw new HostReadError(tooLarge(maxBytes));
       chunks.push(Buffer.from(SCRATCH.subarray(0, n)));
+      // A file on disk (a capture's) says its size: once that much is read, a read more would
+      // only return 0. procfs and sysfs say 0 or 4096, more than they give: read on to EOF.
+      if (stat.size > 0 && total === stat.size && n < SCRATCH.length) break;
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
