@@ -47,7 +47,10 @@ export interface WizardServices {
   /** Reads topology and CPU facts afresh (after a fix reserved huge pages, say). */
   readHost(): HostFacts;
   /** A fresh probe context per audit run: a re-check must see new values, not cached errors. */
-  /** The audit's host facts; `known`: the topology and cpuinfo just read by readHost, not read again. */
+  /**
+   * The audit's host facts; `known`: the topology and cpuinfo just read by readHost, not read
+   * again (an unreadable cpuinfo is read again, so that the checks can say why it is unreadable).
+   */
   makeProbeContext(known?: Pick<HostFacts, 'topology' | 'cpuInfo'>): ProbeContext;
   /** Runs a fix's runtime steps; null on a captured host (`applyDisabledReason` says why). */
   applyFix: ApplyFix | null;
@@ -103,7 +106,7 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
     capturedRoot: ctx.capturedRoot,
     readHost,
     makeProbeContext: (known) =>
-      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, home: ctx.home, clock: ctx.clock, run: ctx.run, user: ctx.identity, ...(known ? { known: { topology: known.topology, cpuInfo: known.cpuInfo } } : {}) }),
+      buildProbeContext({ hostFs: new HostFs(ctx.hostFs.root), capturedRoot: ctx.capturedRoot, env: ctx.env, home: ctx.home, clock: ctx.clock, run: ctx.run, user: ctx.identity, ...(known && known.cpuInfo.readable ? { known: { topology: known.topology, cpuInfo: known.cpuInfo } } : {}) }),
     applyFix: ctx.capturedRoot ? null : makeApplyFix(ctx.run),
     applyDisabledReason: ctx.capturedRoot ? 'captured host (--root): fixes cannot be applied to it; w writes them to a script' : null,
     writeScript: (file, content, options) => writeFixScript(file, content, options),

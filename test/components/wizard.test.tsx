@@ -12,7 +12,8 @@ import { buildCoreMapLines } from '../../components/present/core-map-lines.js';
 import { planMarks } from '../../components/present/plan-marks.js';
 import { planVm } from '../../src/plan/plan-vm.js';
 import * as path from 'node:path';
-import { fixtureRoot } from '../helpers/fixture-root.js';
+import * as fs from 'node:fs';
+import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
 import { REPO } from '../helpers/run-cli.js';
 import { idleMonitorControl } from '../helpers/fake-monitor-control.js';
 import { plain, waitFor } from '../helpers/ink.js';
@@ -345,4 +346,16 @@ describe('the audit inside the wizard reads the host once at start, and afresh a
     await waitFor(() => calls.length === 2, 'the rerun');
     assert.deepEqual(calls, ['opening facts', 'fresh read']);
   });
+});
+
+test('a capture without /proc/cpuinfo: the wizard\'s first audit says why, as kvm-tui audit does ("missing", not "unreadable")', async () => {
+  const root = path.join(scratchDir('no-cpuinfo'), 'host');
+  fs.cpSync(path.join(REPO, 'test/fixtures/hosts/bare'), root, { recursive: true });
+  fs.rmSync(path.join(root, 'proc/cpuinfo'));
+  const services = capturedHostServices(root);
+  const app = render(<Wizard services={services} host={services.readHost()} size={{ columns: 200, rows: 50 }} />);
+  const frame = () => plain(app.lastFrame());
+  await waitFor(() => /Host audit · 35 checks: \d+ pass, \d+ warn, \d+ fail, \d+ info, \d+ skip$/m.test(frame()), 'every check done');
+  assert.match(frame(), /\/proc\/cpuinfo: missing/);
+  assert.doesNotMatch(frame(), /\/proc\/cpuinfo: unreadable/);
 });
