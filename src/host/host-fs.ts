@@ -66,12 +66,13 @@ export class HostFs {
   readBytes(hostPath: string): Buffer | null {
     this.note(hostPath);
     try {
-      if (this.root === '/') return readBounded(hostPath);
+      if (this.root === '/') return readBounded(this.resolve(hostPath));
       // Under a captured root: the file in its directory's real path (checked inside the root),
       // opened without following a symlink there, so the common case costs one open and no
       // lstat; a symlink (ELOOP) is resolved whole and checked, as for any other read.
       const resolved = this.resolve(hostPath);
-      const leaf = resolved === this.root ? null : this.leafInside(resolved);
+      // The root itself ("/" under it): the whole check below, which says what it is.
+      const leaf = path.resolve(resolved) === this.root ? null : this.leafInside(resolved);
       if (leaf !== null) {
         try {
           return readBounded(leaf, MAX_READ_BYTES, true);

@@ -48,6 +48,19 @@ describe('HostFs under a captured root', () => {
     assert.deepEqual(hostFs.list('/sys/out-dir'), []);
   });
 
+  it('the root itself is a directory (not "outside"); a link to a FIFO is refused at once; a capture file larger than one read is read whole', () => {
+    for (const hostPath of ['/', '/proc/..']) {
+      assert.equal(hostFs.read(hostPath), null, hostPath);
+      assert.equal(hostFs.why(hostPath), 'is a directory', hostPath);
+    }
+    fs.symlinkSync('fifo', path.join(root, 'proc/fifo-link'));
+    assert.equal(hostFs.read('/proc/fifo-link'), null);
+    assert.equal(hostFs.why('/proc/fifo-link'), 'not a regular file');
+    const text = 'x'.repeat(100_000);
+    fs.writeFileSync(path.join(root, 'proc/long'), text);
+    assert.equal(hostFs.read('/proc/long'), text);
+  });
+
   it('refuses a FIFO at once instead of hanging, and a file over the bound', () => {
     assert.equal(hostFs.read('/proc/fifo'), null);
     assert.equal(hostFs.why('/proc/fifo'), 'not a regular file');
@@ -78,5 +91,13 @@ describe('HostFs on the live root', () => {
     const text = live.read('/proc/self/status');
     assert.match(text ?? '', /^Name:/);
     assert.match(text ?? '', /Cpus_allowed_list:/);
+  });
+});
+
+describe('HostFs paths on the live root', () => {
+  it('takes absolute host paths only: a relative one is refused, never read from the working directory', () => {
+    const live = new HostFs('/', { record: false });
+    assert.equal(live.read('package.json'), null);
+    assert.match(live.why('package.json') ?? '', /must be absolute/);
   });
 });
