@@ -119,7 +119,7 @@ export async function runMonitor(ctx: CommandContext, name: string): Promise<num
   // The pane draws its rows itself (only those that changed each second); Ink, which runs the
   // keys and the effects, draws into a sink that only reports the terminal's size.
   const writer = new PaneWriter((text) => void ui.stdout.write(text));
-  const sink = inkSink(ui.stdout);
+  const sink = inkSink(ui.stdout, () => writer.invalidate());
   // The VM is in its own session: whatever ends the pane, it keeps running.
   try {
     await runFullScreen(ctx, ui, <MonitorScreen record={record} services={services} ascii={ascii} color={ctx.color} writer={writer} onExit={(status) => (code = status)} />, { inkStdout: sink.stream });

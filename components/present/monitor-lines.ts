@@ -76,6 +76,7 @@ export const MONITOR_HELP = [
   '  r      re-pin: put every thread back on its planned CPUs, checked in /proc',
   '  q d    detach: leave the monitor, the VM keeps running (kvm-tui monitor NAME re-attaches)',
   '  Ctrl-C detach (exit status 130)',
+  '  Ctrl-L redraw the screen',
   '  ?      this help (any key closes it; on a small terminal space turns its pages)',
   '',
   'Columns',

@@ -40,9 +40,11 @@ interface UiState {
   help: boolean;
   helpPage: number;
   message: string | null;
+  /** Ctrl-L presses: each draws the pane whole again. */
+  redraws: number;
 }
 
-type UiAction = { type: 'help'; open: boolean } | { type: 'help-page'; page: number } | { type: 'confirm'; open: boolean } | { type: 'message'; text: string | null };
+type UiAction = { type: 'help'; open: boolean } | { type: 'help-page'; page: number } | { type: 'redraw' } | { type: 'confirm'; open: boolean } | { type: 'message'; text: string | null };
 
 function uiReducer(state: UiState, action: UiAction): UiState {
   switch (action.type) {
@@ -50,6 +52,8 @@ function uiReducer(state: UiState, action: UiAction): UiState {
       return { ...state, help: action.open, helpPage: 0 };
     case 'help-page':
       return { ...state, helpPage: action.page };
+    case 'redraw':
+      return { ...state, redraws: state.redraws + 1 };
     case 'confirm':
       return { ...state, confirmForce: action.open, message: action.open ? null : state.message };
     case 'message':
@@ -62,7 +66,7 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
   const live = useMonitor(record, services);
-  const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, helpPage: 0, message: null });
+  const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, helpPage: 0, message: null, redraws: 0 });
   const modal = ui.confirmForce || ui.help;
   useEffect(() => {
     onModalChange?.(modal);
@@ -87,6 +91,11 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return leave(130);
+    if (key.ctrl && input === 'l') {
+      // Redraw: after anything else wrote on the terminal (a message of another program).
+      writer?.invalidate();
+      return dispatch({ type: 'redraw' });
+    }
     if (ui.help) {
       // Space turns the help's pages (at sizes where it needs more than one); any other key closes it.
       const pages = monitorHelpPages(columns, rows - 1).length;

@@ -23,6 +23,13 @@ const ERASE_LINE_END = `${CSI}K`;
 const CLEAR_SCREEN = `${CSI}2J`;
 const HOME = `${CSI}H`;
 const HIDE_CURSOR = `${CSI}?25l`;
+/**
+ * Autowrap off while the pane owns the screen (ALT_SCREEN_OFF turns it back on): a row that the
+ * terminal measures wider than string-width did (an ambiguous-width character, an emoji with a
+ * variation selector) is then cut by the terminal at its edge instead of wrapping onto the next
+ * row or scrolling the screen from the bottom one.
+ */
+const AUTOWRAP_OFF = `${CSI}?7l`;
 
 /**
  * Text of one cell per character: printable ASCII and Latin, general punctuation ("…", "·"),
@@ -89,7 +96,7 @@ export class PaneWriter {
       const narrow = cells(text) < columns;
       next.push(styled(line, text, color) + (narrow ? ERASE_LINE_END : ''));
     }
-    let out = full ? HIDE_CURSOR + CLEAR_SCREEN : '';
+    let out = full ? HIDE_CURSOR + AUTOWRAP_OFF + CLEAR_SCREEN : '';
     for (let row = 0; row < rows; row++) {
       if (!full && next[row] === this.rows[row]) continue;
       if (full && (next[row] === '' || next[row] === ERASE_LINE_END)) continue;
@@ -100,7 +107,7 @@ export class PaneWriter {
     if (out !== '') this.write(out + HOME);
   }
 
-  /** The next frame is drawn whole (after something else wrote on the terminal). */
+  /** The next frame is drawn whole (after a resize, Ctrl-L, or anything else written on the terminal). */
   invalidate(): void {
     this.size = null;
   }
@@ -109,8 +116,9 @@ export class PaneWriter {
 /**
  * The stream Ink draws into while a PaneWriter owns the terminal: it swallows Ink's output and
  * reports the real terminal's size, and its resize events, so the screen still lays out for it.
+ * `onResize` runs first (the writer redraws whole after any resize, even one back to the same size).
  */
-export function inkSink(terminal: NodeJS.WriteStream): { stream: NodeJS.WriteStream; dispose: () => void } {
+export function inkSink(terminal: NodeJS.WriteStream, onResize: () => void = () => undefined): { stream: NodeJS.WriteStream; dispose: () => void } {
   const sink = new Writable({
     write(_chunk, _encoding, done) {
       done();
@@ -121,7 +129,10 @@ export function inkSink(terminal: NodeJS.WriteStream): { stream: NodeJS.WriteStr
     columns: { get: () => terminal.columns },
     rows: { get: () => terminal.rows },
   });
-  const onResize = () => sink.emit('resize');
-  terminal.on('resize', onResize);
-  return { stream: sink as unknown as NodeJS.WriteStream, dispose: () => void terminal.off('resize', onResize) };
+  const resized = () => {
+    onResize();
+    sink.emit('resize');
+  };
+  terminal.on('resize', resized);
+  return { stream: sink as unknown as NodeJS.WriteStream, dispose: () => void terminal.off('resize', resized) };
 }

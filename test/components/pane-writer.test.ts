@@ -59,6 +59,7 @@ describe('PaneWriter', () => {
     assert.equal(writes.length, 1);
     assert.ok(writes[0]!.includes('\u001B[2J'), 'cleared');
     assert.ok(writes[0]!.endsWith('\u001B[H'), 'cursor parked top-left');
+    assert.ok(writes[0]!.includes('\u001B[?7l'), 'autowrap off: a row the terminal finds wider is cut there, never wrapped');
     assert.deepEqual(screen(writes, 20, 5), ['header', 'vCPU 0', 'keys', '', '']);
   });
 
@@ -148,5 +149,12 @@ describe('PaneWriter', () => {
     sink.dispose();
     terminal.emit('resize');
     assert.equal(resized, 1, 'disposed: no longer follows the terminal');
+    // The writer hears of a resize before Ink does, even one back to the same size.
+    const order: string[] = [];
+    const again = inkSink(terminal, () => order.push('writer'));
+    again.stream.on('resize', () => order.push('ink'));
+    terminal.emit('resize');
+    assert.deepEqual(order, ['writer', 'ink']);
+    again.dispose();
   });
 });

@@ -171,6 +171,11 @@ describe('MonitorScreen', () => {
     const after = writes.slice(before).join('');
     assert.doesNotMatch(after, /\u001B\[2J/, 'a key redraws rows, not the screen');
     assert.doesNotMatch(after, /vCPU 1 +4251/, 'an unchanged row is not written again');
+    // Ctrl-L: the whole pane again (after another program wrote on the terminal).
+    const beforeRedraw = writes.length;
+    await pressOnce(app.stdin, '\u000C');
+    await waitFor(() => writes.slice(beforeRedraw).join('').includes('\u001B[2J'), 'a whole redraw');
+    assert.match(writes.slice(beforeRedraw).join(''), /vCPU 1 +4251/);
   });
 
   test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
