@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
+import chalk from 'chalk';
 import { cleanup, render } from 'ink-testing-library';
 import { Wizard } from '../../components/Wizard.js';
 import { vmHiddenNote } from '../../components/screens/PlanScreen.js';
@@ -178,9 +179,13 @@ describe('the legend as data', () => {
   });
 });
 
-// Last: colour off is process-wide (chalk's level).
+// Colour off is process-wide (chalk's level), and this file shares its process: put back after.
 describe('without colour', () => {
-  test('the legend and the map mark held CPUs in text, and the frame has no escape', async () => {
+  test('the legend and the map mark held CPUs in text, and the frame has no escape', async (t) => {
+    const level = chalk.level;
+    t.after(() => {
+      chalk.level = level;
+    });
     applyColorChoice(false);
     const base = { ...capturedHostServices(root), hostOffer: fakeHostOffer() };
     const services = { ...base, readHost: () => ({ ...base.readHost(), taken: heldBy(THREE_BIG) }) };

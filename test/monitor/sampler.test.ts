@@ -72,6 +72,9 @@ describe('readVmSample', () => {
     // The worker exited and the kernel gave its number to a user's shell; 4301 serves another QEMU.
     writeFakeKernelThread(root, 4300, 'bash', { ppid: 1 });
     writeFakeKernelThread(root, 4301, 'vhost-999');
+    // 4302: a user process that only names itself like this VM's worker (its parent is not kthreadd).
+    writeFakeKernelThread(root, 4302, 'vhost-4242', { ppid: 1 });
+    record.threads.push({ role: 'vhost' as const, index: 2, tid: 4302, tgid: 4302, plannedAffinity: [0] });
     const sample = readVmSample(procFs, record, 5);
     assert.deepEqual(sample.threads.filter((t) => t.role === 'vhost'), []);
     assert.deepEqual(sample.threads.map((t) => t.tid).sort(), [4242, 4250, 4251, 4260]);
