@@ -7,7 +7,6 @@
  * which lists every VM with all its CPUs). Without colour the marks are still letters.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
 import chalk from 'chalk';
@@ -18,20 +17,16 @@ import { mapLegendLines } from '../../components/present/map-legend.js';
 import { applyColorChoice } from '../../components/terminal/screen.js';
 import { formatCpuList } from '../../src/host/cpulist.js';
 import { summarizeTopology, summarizeTopologyForms } from '../../src/host/topology-text.js';
-import { scratchDir } from '../helpers/fixture-root.js';
+import { syntheticHostRoot } from '../helpers/fixture-root.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
-import { writeSyntheticHost } from '../make-synthetic-host.js';
 import { assertFits, fakeHostOffer, pressUntil } from './wizard-helpers.js';
 
 afterEach(() => cleanup());
 
 let root = '';
 before(() => {
-  // In the scratch dir (tmpfs where there is room, removed at exit): its 5,000 small files take
-  // seconds to write and remove on a VM's disk.
-  root = path.join(scratchDir('synthetic-512'), 'host');
-  writeSyntheticHost(root);
+  root = syntheticHostRoot();
 });
 
 const SIZES = [

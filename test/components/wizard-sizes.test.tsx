@@ -6,25 +6,20 @@
  * kept in view, the lists fit.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { Wizard } from '../../components/Wizard.js';
-import { fixtureRoot, scratchDir } from '../helpers/fixture-root.js';
+import { fixtureRoot, syntheticHostRoot } from '../helpers/fixture-root.js';
 import { plain, waitFor } from '../helpers/ink.js';
 import { capturedHostServices } from '../helpers/wizard-services.js';
-import { writeSyntheticHost } from '../make-synthetic-host.js';
 import { assertFits, fakeHostOffer, pressOnce, pressUntil } from './wizard-helpers.js';
 
 afterEach(() => cleanup());
 
 let syntheticRoot = '';
 before(() => {
-  // In the scratch dir (tmpfs where there is room, removed at exit): its 5,000 small files take
-  // seconds to write and remove on a VM's disk.
-  syntheticRoot = path.join(scratchDir('synthetic-512'), 'host');
-  writeSyntheticHost(syntheticRoot);
+  syntheticRoot = syntheticHostRoot();
 });
 
 const HOSTS = [

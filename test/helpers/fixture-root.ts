@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSyntheticHost } from '../make-synthetic-host.js';
 
 export const TOPOLOGY_FIXTURE_DIR = fileURLToPath(new URL('../fixtures/topologies/', import.meta.url));
 
@@ -80,4 +81,20 @@ export function fixtureRoot(name: string): string {
 export function scratchDir(label: string): string {
   const dir = fs.mkdtempSync(path.join(tempDir(), `${label}-`));
   return dir;
+}
+
+let syntheticRoot: string | null = null;
+
+/**
+ * The synthetic 512-thread, 8-node host (test/make-synthetic-host.ts), written at most once per
+ * test process into the scratch dir (tmpfs where there is room: its 5,000 small files take
+ * seconds to write and remove on a VM's disk). For tests that only read it; files batched into
+ * one process share it.
+ */
+export function syntheticHostRoot(): string {
+  if (syntheticRoot === null) {
+    syntheticRoot = path.join(scratchDir('synthetic-512'), 'host');
+    writeSyntheticHost(syntheticRoot);
+  }
+  return syntheticRoot;
 }

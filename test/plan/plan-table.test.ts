@@ -17,8 +17,7 @@ import { planVm } from '../../src/plan/plan-vm.js';
 import { listPresets } from '../../src/spec/presets.js';
 import { resolveSpec } from '../../src/spec/resolve.js';
 import type { Plan, VmSpec } from '../../src/spec/types.js';
-import { fixtureRoot, scratchDir, topologyFixtureNames } from '../helpers/fixture-root.js';
-import { writeSyntheticHost } from '../make-synthetic-host.js';
+import { fixtureRoot, scratchDir, syntheticHostRoot, topologyFixtureNames } from '../helpers/fixture-root.js';
 import { x86CpuInfo } from './_topology-builder.js';
 import { checkPlan } from './rule-checker.js';
 
@@ -33,9 +32,7 @@ function loadHosts(): Host[] {
     const hostFs = new HostFs(fixtureRoot(name));
     return { name, topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs) };
   });
-  const syntheticRoot = path.join(scratchDir('synthetic-512'), 'host');
-  writeSyntheticHost(syntheticRoot);
-  const hostFs = new HostFs(syntheticRoot);
+  const hostFs = new HostFs(syntheticHostRoot());
   hosts.push({ name: 'synthetic-512', topology: readTopology(hostFs), cpuInfo: readCpuInfo(hostFs) });
   return hosts;
 }

@@ -6,7 +6,6 @@
  * pins, why launch is off or what Enter does, the live pane's header, rows and keys.
  */
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { afterEach, before, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
@@ -20,21 +19,17 @@ import type { MonitorSnapshot } from '../../../src/monitor/sampler.js';
 import { planVm } from '../../../src/plan/plan-vm.js';
 import type { VmRecord } from '../../../src/registry/vm-record.js';
 import { idleMonitorControl } from '../../helpers/fake-monitor-control.js';
-import { scratchDir } from '../../helpers/fixture-root.js';
+import { syntheticHostRoot } from '../../helpers/fixture-root.js';
 import { plain, waitFor } from '../../helpers/ink.js';
 import { fakeRecord } from '../../helpers/vm-records.js';
 import { capturedHostServices } from '../../helpers/wizard-services.js';
-import { writeSyntheticHost } from '../../make-synthetic-host.js';
 import { assertFits, fakeHostOffer, pressUntil } from '../wizard-helpers.js';
 
 afterEach(() => cleanup());
 
 let root = '';
 before(() => {
-  // In the scratch dir (tmpfs where there is room, removed at exit): its 5,000 small files take
-  // seconds to write and remove on a VM's disk.
-  root = path.join(scratchDir('synthetic-512'), 'host');
-  writeSyntheticHost(root);
+  root = syntheticHostRoot();
 });
 
 const SIZES = [
