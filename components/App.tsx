@@ -11,7 +11,7 @@ import type { Banner } from '../src/state/app-state.js';
 import type { KeyPress } from '../src/state/keys.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { stepBar } from './present/step-bar.js';
-import { wrapText } from '../src/shared/text.js';
+import { widestThatFits, wrapText } from '../src/shared/text.js';
 
 export interface ScreenSize {
   width: number;
@@ -71,7 +71,7 @@ const TITLE_SEPARATOR = ' · ';
 export function titleSummary(forms: string | readonly string[], width: number): string {
   const list = typeof forms === 'string' ? [forms] : forms;
   const room = width - TITLE.length - TITLE_SEPARATOR.length;
-  return list.find((form) => [...form].length <= room) ?? list.at(-1) ?? '';
+  return widestThatFits(list, room);
 }
 
 /** The footer: how to move between steps from `index` of `count` (what the keys do here). */

@@ -10,7 +10,7 @@ import type { DiskRates, ThreadFigures } from '../../src/monitor/rates.js';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
 import type { VmEventLine } from '../../src/run/vm-control.js';
-import { fit, wrapText } from '../../src/shared/text.js';
+import { fit, widestThatFits, wrapText } from '../../src/shared/text.js';
 
 export interface MonitorLine {
   text: string;
@@ -158,7 +158,7 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
   const footer: MonitorLine[] = [];
   if (view.confirmForce) footer.push({ text: fit('Force quit: QEMU ends at once, the guest is not shut down. y to confirm, any other key cancels.', width), color: 'yellow', bold: true });
   else if (view.message) footer.push({ text: fit(view.message, width), color: 'cyan' });
-  footer.push({ text: fit(width >= MONITOR_KEYS.length ? MONITOR_KEYS : width >= MONITOR_KEYS_SHORT.length ? MONITOR_KEYS_SHORT : MONITOR_KEYS_SHORTEST, width), inverse: true });
+  footer.push({ text: fit(widestThatFits([MONITOR_KEYS, MONITOR_KEYS_SHORT, MONITOR_KEYS_SHORTEST], width), width), inverse: true });
 
   // Host CPU strip: every host CPU's load; "*" marks CPUs this VM's vCPUs and iothreads are planned on.
   if (figures && figures.hostCpus.length > 0) {

@@ -19,7 +19,7 @@ import { mapLegendLines } from '../present/map-legend.js';
 import { planMarks } from '../present/plan-marks.js';
 import type { VmLine } from '../present/vm-lines.js';
 import { SIZING_KEYS } from '../../src/state/vm-sizing.js';
-import { wrapText } from '../../src/shared/text.js';
+import { widestThatFits, wrapText } from '../../src/shared/text.js';
 import { assignVcpu, cursorOrder, mapOfPlan } from '../../src/state/core-map-edit.js';
 import { buildCoreMapLines, cursorStep } from '../present/core-map-lines.js';
 import { editFilter, matchesFilter } from '../../src/state/text-filter.js';
@@ -262,5 +262,5 @@ function EDIT_KEYS(vcpu: number, cpu: number | null): string {
 export function vmHiddenNote(count: number, width: number): string {
   const lines = `line${count === 1 ? '' : 's'}`;
   const forms = [`… ${count} more ${lines} about the VM (a taller terminal shows them; 5 Launch sums up)`, `… ${count} more VM ${lines}: a taller terminal, or 5 Launch`];
-  return forms.find((form) => form.length <= width) ?? forms[1]!;
+  return widestThatFits(forms, width);
 }

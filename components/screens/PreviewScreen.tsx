@@ -9,7 +9,7 @@
 import React, { useLayoutEffect, useRef, useState } from 'react';
 import { Box, Text, useInput, useStdout } from 'ink';
 import { osc52Copy } from '../../src/shared/osc52.js';
-import { wrapText } from '../../src/shared/text.js';
+import { widestThatFits, wrapText } from '../../src/shared/text.js';
 
 export type PreviewFormat = 'qemu' | 'xml' | 'script';
 
@@ -117,7 +117,7 @@ export function PreviewScreen({ artefacts, reasons = {}, width, height, view: gi
   const about = note
     ? wrapText(note, Math.max(20, width), '  ')
     : shown === null
-      ? [CURSOR_HINT.length <= width ? CURSOR_HINT : '↑↓ jk: why a line is there · ←→ hl: sideways']
+      ? [widestThatFits([CURSOR_HINT, '↑↓ jk: why a line is there · ←→ hl: sideways'], width)]
       : wrapText(`line ${shown + 1}: ${reason}`, Math.max(20, width), '  ');
   // Always reasonRows rows, so the text above does not jump as the cursor moves.
   const cut = about.length > reasonRows ? [...about.slice(0, reasonRows - 1), about[reasonRows - 1]!.slice(0, Math.max(1, width - 1)) + '…'] : about;
@@ -162,7 +162,7 @@ function copyKeysLine(width: number, canWrite: boolean): string {
     `y copy (OSC 52)${canWrite ? ' · w write to a file' : ''} · or: kvm-tui generate --out FILE`,
     `y copy (OSC 52)${canWrite ? ' · w write to a file' : ''}`,
   ];
-  return forms.find((form) => form.length <= width) ?? forms[forms.length - 1]!;
+  return widestThatFits(forms, width);
 }
 
 /**

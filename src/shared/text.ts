@@ -63,6 +63,11 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/** The first of `forms` (widest first) that fits `width` columns, else the last (the shortest). */
+export function widestThatFits(forms: readonly string[], width: number): string {
+  return forms.find((form) => [...form].length <= width) ?? forms.at(-1) ?? '';
+}
+
 /** Cut to `width` with an ellipsis, or pad to it. */
 export function fit(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
