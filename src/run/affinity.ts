@@ -54,8 +54,6 @@ export function vhostWorkers(procFs: HostFs, pid: number): Array<{ tid: number; 
   return kernel;
 }
 
-export { isVhostKernelThreadOf };
-
 export { sameCpus } from '../host/cpulist.js';
 
 /** Linux's numbers for the real-time policies (sched(7)), as /proc/PID/task/TID/stat field 41 gives them. */
