@@ -181,9 +181,12 @@ describe('MonitorScreen', () => {
   test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
     const { app, clock, feed } = harness(series);
     await feed(0);
+    // The first sample's frame is in (on a busy machine it can land after feed's wait).
+    await waitFor(() => /^vCPU 0 /m.test(plain(app.lastFrame())), 'the first sample drawn');
     const before = app.frames.length;
     await feed(1);
     await feed(2);
+    await waitFor(() => /up 0:01:02/.test(plain(app.lastFrame())), 'the third sample drawn');
     assert.ok(app.frames.length - before <= 2, `${app.frames.length - before} frames for 2 samples`);
     const idle = app.frames.length;
     await clock.advance(5000);
