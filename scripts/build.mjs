@@ -6,7 +6,7 @@
 // So the entry holds only the dispatcher (argument parsing, help, the command table); each command
 // in src/commands/table.ts is a dynamic import, and esbuild's code splitting makes each one a file
 // of its own with the code several commands share in shared chunks (one copy on disk, loaded once
-// per process). `--version` compiles ~10 KB, `audit` adds the audit code, `plan` zod and the
+// per process). `--version` compiles ~10 KB, `audit` adds the audit code, `plan` the spec checks and the
 // planner, the wizard Ink, React and yoga: nothing a command does not import.
 //
 // The chunks are real files imported by file: URL, relative to the entry (import.meta.url is the

@@ -11,11 +11,11 @@
 import * as fs from 'node:fs';
 import { readRegularFile } from '../host/host-fs.js';
 import * as path from 'node:path';
-import * as z from 'zod';
+import * as v from './check.js';
 import { UsageError } from '../errors.js';
 import { BUILTIN_PRESET_FILES } from './builtin-presets.js';
 import type { Preset } from './types.js';
-import { formatPath, PARSE_ONCE, parseVmSpec, SpecError } from './vm-spec.js';
+import { parseVmSpec, SpecError } from './vm-spec.js';
 
 export interface PresetOptions {
   /** Directory of the user's presets; default from env (XDG_CONFIG_HOME, HOME), then `home`. */
@@ -27,16 +27,15 @@ export interface PresetOptions {
 
 const PRESET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const PresetFileSchema = z.strictObject(
+const PresetFileSchema = v.object(
   {
-    name: z.string({ error: 'must be a string' }).regex(PRESET_NAME_RE, {
-      error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
-    }),
-    description: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
-    reasoning: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
-    spec: z.record(z.string(), z.unknown(), { error: 'must be an object (a spec)' }),
+    name: v.string('must be a string', (name) =>
+      PRESET_NAME_RE.test(name) ? null : 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+    description: v.string('must be a string', (text) => (text.length >= 1 ? null : 'must not be empty')),
+    reasoning: v.string('must be a string', (text) => (text.length >= 1 ? null : 'must not be empty')),
+    spec: v.record('must be an object (a spec)'),
   },
-  { error: 'must be an object with name, description, reasoning and spec' },
+  'must be an object with name, description, reasoning and spec',
 );
 
 /**
@@ -59,15 +58,10 @@ export function userPresetDir(env: NodeJS.ProcessEnv, home: string | null): stri
 
 /** Validates one preset file's content; `source` names it in errors. */
 export function parsePreset(data: unknown, source: string): Preset {
-  const result = PresetFileSchema.safeParse(data, PARSE_ONCE);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const at = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') throw new SpecError(source, at ? `${at}.${issue.keys[0]}` : issue.keys[0]!, 'unknown field');
-    throw new SpecError(source, at, issue.message);
-  }
-  const { name, description, reasoning } = result.data;
-  const input = { name, ...result.data.spec };
+  const issue = v.firstIssue(PresetFileSchema, data);
+  if (issue) throw new SpecError(source, v.issueField(issue), issue.message);
+  const { name, description, reasoning, spec: specInput } = data as v.Infer<typeof PresetFileSchema>;
+  const input = { name, ...specInput };
   let spec;
   try {
     spec = parseVmSpec(input, source);

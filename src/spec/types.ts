@@ -1,7 +1,7 @@
 /**
  * The resolved VM spec (after preset + spec file + CLI overrides + validation) and the Plan the
  * planner makes from it. These two shapes are the contract between spec/, plan/, generate/ and
- * run/. The zod schema in vm-spec.ts produces VmSpec; plan/ produces Plan.
+ * run/. The schema in vm-spec.ts (checked by check.ts) produces VmSpec; plan/ produces Plan.
  */
 
 export type Accel = 'kvm' | 'tcg';

@@ -1,5 +1,5 @@
 /**
- * The spec file format: a partial VmSpec in JSON, validated with zod and completed with defaults.
+ * The spec file format: a partial VmSpec in JSON, validated (./check.ts) and completed with defaults.
  *
  * Shorthands people reach for are accepted and expanded before validation, so every error can
  * name one field: `"vcpus": 8` = `{"count": 8}`, `"memory": "16G"` = `{"size": "16G"}`,
@@ -11,7 +11,7 @@
  * to the characters those options allow, so a spec cannot smuggle ",opt=value" into an option.
  * The VM name is free-form apart from "/" and control characters: generators must quote it.
  */
-import * as z from 'zod';
+import * as v from './check.js';
 import { UsageError } from '../errors.js';
 import { parseCpuList, CpuListError } from '../host/cpulist.js';
 import { formatSizeMiB, parseSizeMiB } from './size.js';
@@ -67,114 +67,106 @@ const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex
 const XML_FORBIDDEN_CONTROL_RE = /[\u0001-\u0008\u000b\u000c\u000e-\u001f]/;
 
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
-const bool = () => z.boolean({ error: 'must be true or false' });
-const str = () => z.string({ error: 'must be a string' });
-const int = (min: number, max: number) =>
-  z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
-const size = () =>
-  z.union([z.string(), z.number()], { error: 'must be a size like "4G", "4096M" or a number of MiB' });
-const list = <T extends z.ZodType>(item: T) => z.array(item, { error: 'must be a list' });
-const obj = <T extends z.ZodRawShape>(shape: T, error = 'must be an object') => z.strictObject(shape, { error });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => v.oneOf(values, `must be one of ${values.join(', ')}`);
+const bool = () => v.boolean('must be true or false');
+const str = () => v.string('must be a string');
+const int = v.integer;
+const size = () => v.union([v.string(''), v.number('')], 'must be a size like "4G", "4096M" or a number of MiB');
+const list = <T>(item: v.Schema<T>) => v.list(item, 'must be a list');
+const obj = <S extends Record<string, v.Schema<unknown>>>(shape: S, error = 'must be an object') => v.object(shape, error);
+const opt = v.optional;
+const hostCpus = () => opt(v.union([list(int(0, 1 << 20)), v.nullValue('')], 'must be a list of host CPU numbers or null'));
+const hostNode = () => opt(v.union([int(0, 65535), v.nullValue('')], 'must be a host node id or null'));
 
 const DiskInput = obj({
   path: str(),
-  format: oneOf(DISK_FORMATS).optional(),
-  cache: oneOf(DISK_CACHES).optional(),
-  aio: oneOf(DISK_AIOS).optional(),
-  iothread: bool().optional(),
-  readonly: bool().optional(),
+  format: opt(oneOf(DISK_FORMATS)),
+  cache: opt(oneOf(DISK_CACHES)),
+  aio: opt(oneOf(DISK_AIOS)),
+  iothread: opt(bool()),
+  readonly: opt(bool()),
 }, 'must be a path or an object with a path');
 
 /** The raw (partial) spec, after shorthand expansion. Every field optional: defaults fill in. */
 export const SpecInputSchema = obj({
-  name: str().optional(),
-  accel: oneOf(SPEC_ACCELS).optional(),
-  machine: str().optional(),
-  cpu: obj({
-    model: str().optional(),
-    features: list(str()).optional(),
-    cachePassthrough: bool().optional(),
-    pmu: bool().optional(),
-  }, 'must be a CPU model name or an object').optional(),
-  vcpus: obj({
-    count: int(1, MAX_VCPUS).optional(),
-    sockets: int(1, MAX_VCPUS).optional(),
-    dies: int(1, MAX_VCPUS).optional(),
-    cores: int(1, MAX_VCPUS).optional(),
-    threads: int(1, 16).optional(),
-  }, 'must be a number of vCPUs or an object like {"count": 8, "threads": 2}').optional(),
-  memory: obj({
-    size: size().optional(),
-    backing: oneOf(BACKINGS).optional(),
-    prealloc: bool().optional(),
-    lock: bool().optional(),
-    share: bool().optional(),
-  }, 'must be a size like "4G" or an object like {"size": "4G", "backing": "hugepages-2M"}').optional(),
-  numa: z
-    .union([
-      obj({ nodes: int(1, 64) }),
-      list(
-        obj({
-          vcpus: z.union([list(int(0, MAX_VCPUS - 1)), z.string()], {
-            error: 'must be a list of vCPU numbers or a cpulist like "0-3"',
-          }),
-          memory: size(),
-          hostNode: z.union([int(0, 65535), z.null()], { error: 'must be a host node id or null' }).optional(),
-        }),
-      ),
-    ], { error: 'must be {"nodes": N} or a list of guest nodes' })
-    .optional(),
-  disks: list(DiskInput).optional(),
-  diskDefaults: obj({
-    format: oneOf(DISK_FORMATS).optional(),
-    cache: oneOf(DISK_CACHES).optional(),
-    aio: oneOf(DISK_AIOS).optional(),
-    iothread: bool().optional(),
-  }).optional(),
-  network: obj({
-    mode: oneOf(NET_MODES).optional(),
-    ifname: z.union([str(), z.null()], { error: 'must be an interface name or null' }).optional(),
-    vhost: z.union([z.boolean(), z.literal('auto')], { error: 'must be true, false or "auto"' }).optional(),
-    queues: z.union([int(1, 64), z.literal('auto')], { error: 'must be a number of queues (1-64) or "auto"' }).optional(),
-    mac: z.union([str(), z.null()], { error: 'must be a MAC address or null' }).optional(),
-  }).optional(),
-  pinning: obj({
-    strategy: oneOf(STRATEGIES).optional(),
-    map: z.union([list(int(0, 1 << 20)), z.null()], { error: 'must be a list of host CPU numbers or null' }).optional(),
-    housekeepingPerSocket: int(0, 64).optional(),
-    preferIsolated: bool().optional(),
-    requireDedicated: bool().optional(),
-    hostNode: z.union([int(0, 65535), z.null()], { error: 'must be a host node id or null' }).optional(),
-    siblings: oneOf(['share', 'idle'] as const).optional(),
-  }).optional(),
-  emulator: obj({
-    placement: oneOf(EMULATOR_PLACEMENTS).optional(),
-    cpus: z.union([list(int(0, 1 << 20)), z.null()], { error: 'must be a list of host CPU numbers or null' }).optional(),
-  }).optional(),
-  iothreads: obj({
-    count: int(0, 64).optional(),
-    placement: oneOf(IOTHREAD_PLACEMENTS).optional(),
-    cpus: z.union([list(int(0, 1 << 20)), z.null()], { error: 'must be a list of host CPU numbers or null' }).optional(),
-  }).optional(),
-  extraArgs: list(str()).optional(),
-  vcpuScheduler: z.union([obj({ policy: oneOf(['fifo', 'rr'] as const), priority: int(1, 99).optional() }), z.null()], { error: 'must be {"policy": "fifo"|"rr", "priority": 1-99} or null' }).optional(),
-  guest: obj({
-    os: oneOf(GUEST_OSES).optional(),
-    firmware: oneOf(GUEST_FIRMWARES).optional(),
-    secureBoot: bool().optional(),
-    tpm: bool().optional(),
-    hyperv: bool().optional(),
-    clock: oneOf(GUEST_CLOCKS).optional(),
-  }, 'must be a guest OS (linux, windows, other) or an object like {"os": "windows", "tpm": false}').optional(),
+  name: opt(str()),
+  accel: opt(oneOf(SPEC_ACCELS)),
+  machine: opt(str()),
+  cpu: opt(obj({
+    model: opt(str()),
+    features: opt(list(str())),
+    cachePassthrough: opt(bool()),
+    pmu: opt(bool()),
+  }, 'must be a CPU model name or an object')),
+  vcpus: opt(obj({
+    count: opt(int(1, MAX_VCPUS)),
+    sockets: opt(int(1, MAX_VCPUS)),
+    dies: opt(int(1, MAX_VCPUS)),
+    cores: opt(int(1, MAX_VCPUS)),
+    threads: opt(int(1, 16)),
+  }, 'must be a number of vCPUs or an object like {"count": 8, "threads": 2}')),
+  memory: opt(obj({
+    size: opt(size()),
+    backing: opt(oneOf(BACKINGS)),
+    prealloc: opt(bool()),
+    lock: opt(bool()),
+    share: opt(bool()),
+  }, 'must be a size like "4G" or an object like {"size": "4G", "backing": "hugepages-2M"}')),
+  numa: opt(v.union([
+    obj({ nodes: int(1, 64) }),
+    list(
+      obj({
+        vcpus: v.union([list(int(0, MAX_VCPUS - 1)), v.string('')], 'must be a list of vCPU numbers or a cpulist like "0-3"'),
+        memory: size(),
+        hostNode: hostNode(),
+      }),
+    ),
+  ], 'must be {"nodes": N} or a list of guest nodes')),
+  disks: opt(list(DiskInput)),
+  diskDefaults: opt(obj({
+    format: opt(oneOf(DISK_FORMATS)),
+    cache: opt(oneOf(DISK_CACHES)),
+    aio: opt(oneOf(DISK_AIOS)),
+    iothread: opt(bool()),
+  })),
+  network: opt(obj({
+    mode: opt(oneOf(NET_MODES)),
+    ifname: opt(v.union([str(), v.nullValue('')], 'must be an interface name or null')),
+    vhost: opt(v.union([v.boolean(''), v.literal('auto', '')], 'must be true, false or "auto"')),
+    queues: opt(v.union([int(1, 64), v.literal('auto', '')], 'must be a number of queues (1-64) or "auto"')),
+    mac: opt(v.union([str(), v.nullValue('')], 'must be a MAC address or null')),
+  })),
+  pinning: opt(obj({
+    strategy: opt(oneOf(STRATEGIES)),
+    map: opt(v.union([list(int(0, 1 << 20)), v.nullValue('')], 'must be a list of host CPU numbers or null')),
+    housekeepingPerSocket: opt(int(0, 64)),
+    preferIsolated: opt(bool()),
+    requireDedicated: opt(bool()),
+    hostNode: hostNode(),
+    siblings: opt(oneOf(['share', 'idle'] as const)),
+  })),
+  emulator: opt(obj({
+    placement: opt(oneOf(EMULATOR_PLACEMENTS)),
+    cpus: hostCpus(),
+  })),
+  iothreads: opt(obj({
+    count: opt(int(0, 64)),
+    placement: opt(oneOf(IOTHREAD_PLACEMENTS)),
+    cpus: hostCpus(),
+  })),
+  extraArgs: opt(list(str())),
+  vcpuScheduler: opt(v.union([obj({ policy: oneOf(['fifo', 'rr'] as const), priority: opt(int(1, 99)) }), v.nullValue('')], 'must be {"policy": "fifo"|"rr", "priority": 1-99} or null')),
+  guest: opt(obj({
+    os: opt(oneOf(GUEST_OSES)),
+    firmware: opt(oneOf(GUEST_FIRMWARES)),
+    secureBoot: opt(bool()),
+    tpm: opt(bool()),
+    hyperv: opt(bool()),
+    clock: opt(oneOf(GUEST_CLOCKS)),
+  }, 'must be a guest OS (linux, windows, other) or an object like {"os": "windows", "tpm": false}')),
 });
 
-export type SpecInput = z.infer<typeof SpecInputSchema>;
+export type SpecInput = v.Infer<typeof SpecInputSchema>;
 
 /** Checks a VM name; returns what is wrong or null. */
 export function checkVmName(name: string): string | null {
@@ -218,40 +210,15 @@ export interface SpecHostFacts {
   notes?: string[];
 }
 
-/**
- * How every spec and preset is parsed: without zod's compiled fast path. Each object schema's first
- * parse would compile a parser of its own (`new Function`), which pays only over many parses; a
- * process parses a handful (one spec, the builtin presets), and compiling them was about half of
- * zod's share of `plan`'s start-up. The same checks, in the same order, with the same issues.
- */
-export const PARSE_ONCE = { jitless: true } as const;
-
 export function parseVmSpec(input: unknown, source: string, host: SpecHostFacts = {}): VmSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new SpecError(source, '', 'must be a JSON object');
   }
   const expanded = expandShorthands(input as Record<string, unknown>, source);
-  const result = SpecInputSchema.safeParse(expanded, PARSE_ONCE);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const base = formatPath(issue.path);
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0]!;
-      throw new SpecError(source, base ? `${base}.${key}` : key, 'unknown field');
-    }
-    throw new SpecError(source, base, issue.message);
-  }
-  return completeSpec(result.data, new Fail(source), host);
-}
-
-/** Formats a zod path the way people write it: disks[0].aio */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
+  const issue = v.firstIssue(SpecInputSchema, expanded);
+  if (issue) throw new SpecError(source, v.issueField(issue), issue.message);
+  // A copy: the spec must not share lists with the caller's input (zod's parse returned one too).
+  return completeSpec(structuredClone(expanded) as SpecInput, new Fail(source), host);
 }
 
 class Fail {
