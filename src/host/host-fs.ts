@@ -59,6 +59,15 @@ export class HostFs {
 
   /** Whole file as text, or null when missing/unreadable (see `why`). */
   read(hostPath: string): string | null {
+    if (this.root === '/' && KERNEL_TEXT_RE.test(hostPath)) {
+      this.note(hostPath);
+      try {
+        return readKernelText(hostPath);
+      } catch (error) {
+        this.fail(hostPath, error);
+        return null;
+      }
+    }
     return this.readBytes(hostPath)?.toString('utf8') ?? null;
   }
 
@@ -246,6 +255,40 @@ export function readRegularFile(file: string, maxBytes = MAX_SPEC_BYTES, options
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP' && options.noFollow) throw new Error('is a symlink, not a regular file');
     throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message);
+  }
+}
+
+/**
+ * The live host's per-process and per-thread counters the 1 Hz sampler reads (stat, status,
+ * schedstat, sched, and /proc/stat): files procfs makes itself, never a FIFO, device or symlink
+ * (unlike /proc/PID/fd/N or /proc/PID/cwd), each generated whole on the first read. On a live
+ * root these are read by `readKernelText`.
+ */
+const KERNEL_TEXT_RE = /^\/proc\/(?:stat|\d+\/(?:stat|status)|\d+\/task\/\d+\/(?:stat|status|schedstat|sched))$/;
+
+/**
+ * One of KERNEL_TEXT_RE's files as text, at one open and one read: procfs builds such a file
+ * whole when it is first read and hands over what fits, so a read that does not fill the buffer
+ * has it all (no fstat, no second read to see EOF, no copy). The sampler reads four of these per
+ * thread per second. A file that fills the buffer is read on, as any other, to MAX_READ_BYTES.
+ */
+function readKernelText(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  try {
+    const n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
+    if (n < SCRATCH.length) return SCRATCH.toString('utf8', 0, n);
+    const chunks = [Buffer.from(SCRATCH)];
+    let total = n;
+    for (;;) {
+      const more = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
+      if (more === 0) break;
+      total += more;
+      if (total > MAX_READ_BYTES) throw new HostReadError(tooLarge(MAX_READ_BYTES));
+      chunks.push(Buffer.from(SCRATCH.subarray(0, more)));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -92,6 +92,26 @@ describe('HostFs on the live root', () => {
     assert.match(text ?? '', /^Name:/);
     assert.match(text ?? '', /Cpus_allowed_list:/);
   });
+
+  it("reads the sampler's per-thread files at one read each, whole, as the kernel gives them", () => {
+    const live = new HostFs('/', { record: false });
+    const tid = fs.readdirSync(`/proc/${process.pid}/task`)[0]!;
+    for (const file of ['stat', 'status', 'schedstat', 'sched']) {
+      const hostPath = `/proc/${process.pid}/task/${tid}/${file}`;
+      const text = live.read(hostPath);
+      // Both read the kernel's text of the same thread: the same lines (counters may move between).
+      assert.equal(text?.split('\n').length, fs.readFileSync(hostPath, 'utf8').split('\n').length, hostPath);
+      assert.ok(text?.endsWith('\n'), hostPath);
+    }
+    assert.match(live.read('/proc/stat') ?? '', /^cpu /);
+    assert.match(live.read(`/proc/${process.pid}/stat`) ?? '', new RegExp(`^${process.pid} \\(`));
+  });
+
+  it('says a vanished thread is missing', () => {
+    const live = new HostFs('/', { record: false });
+    assert.equal(live.read(`/proc/${process.pid}/task/999999999/stat`), null);
+    assert.equal(live.why(`/proc/${process.pid}/task/999999999/stat`), 'missing');
+  });
 });
 
 describe('HostFs paths on the live root', () => {
