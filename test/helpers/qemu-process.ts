@@ -45,6 +45,13 @@ export async function startQemu(argv: string[], qmpSocket: string, timeoutMs = 1
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  // 'exit' can come before the last of stderr is read (QEMU's refusal is its last line): the
+  // failure message waits for the pipe's end, for at most 2 s.
+  const stderrEnded = new Promise<void>((resolve) => {
+    child.stderr!.once('close', resolve);
+    child.stderr!.once('end', resolve);
+  });
+  const drained = () => Promise.race([stderrEnded, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
@@ -60,7 +67,8 @@ export async function startQemu(argv: string[], qmpSocket: string, timeoutMs = 1
   });
   const qmp = await Promise.race([
     QmpClient.connect(qmpSocket, { clock: realClock, timeoutMs }),
-    exited.then((code) => {
+    exited.then(async (code) => {
+      await drained();
       throw new Error(`QEMU exited (code ${code}) before QMP answered:\n${stderr}\nargv: ${JSON.stringify(argv)}`);
     }),
   ]).catch((error: unknown) => {
