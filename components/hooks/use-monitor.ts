@@ -5,7 +5,7 @@
  * fake clock); nothing here reads the host itself.
  */
 import { useEffect, useState } from 'react';
-import { computeDiskRates, type DiskRates } from '../../src/monitor/rates.js';
+import { computeDiskRates, type DiskCounterSample, type DiskRates } from '../../src/monitor/rates.js';
 import type { MonitorServices } from '../../src/app/monitor-services.js';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
@@ -29,6 +29,12 @@ export interface LiveMonitor {
 export const REDRAW_MIN_MS = 100;
 /** How long a sample waits for QMP's disk counters before it is drawn without new ones. */
 export const DISKS_WAIT_MS = 250;
+/**
+ * After QEMU answered that it has no disks, the pane asks again only every this many samples (a
+ * disk can be hot-plugged) instead of every second: a query costs QEMU and the pane a wake-up and
+ * a socket round trip each, the larger part of the pane's QMP work on a diskless VM.
+ */
+export const NO_DISKS_ASK_EVERY = 10;
 
 export function useMonitor(record: VmRecord, services: MonitorServices): LiveMonitor {
   // One state for one sample: the pane draws once per sample, with its disk rates (drawing the
@@ -39,7 +45,8 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
   useEffect(() => {
     const { control } = services;
     let closed = false;
-    let lastDisks: { atMs: number; counters: Awaited<ReturnType<typeof control.blockstats>> } | null = null;
+    let lastDisks: { atMs: number; counters: DiskCounterSample[] } | null = null;
+    let samplesSinceNoDisks = 0;
     // QMP events can come in bursts: redraw for them at most every REDRAW_MIN_MS.
     let pending: unknown = null;
     const unsubscribe = control.onChange(() => {
@@ -58,6 +65,11 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
         return;
       }
       const atMs = next.figures.atMs;
+      if (lastDisks !== null && lastDisks.counters.length === 0 && ++samplesSinceNoDisks < NO_DISKS_ASK_EVERY) {
+        if (!closed) setLive({ snapshot: next, disks: [] });
+        return;
+      }
+      samplesSinceNoDisks = 0;
       // Drawn when the disk counters are in, or without them when QMP is slow to answer.
       let drawn = false;
       const draw = (rates?: DiskRates[]) => {
@@ -70,6 +82,7 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
       control.blockstats().then(
         (counters) => {
           if (closed) return;
+          if (counters === null) return draw();
           const rates = lastDisks ? computeDiskRates(lastDisks.counters, counters, (atMs - lastDisks.atMs) / 1000) : undefined;
           lastDisks = { atMs, counters };
           draw(rates);

@@ -22,7 +22,8 @@ export interface MonitorControl {
   powerdown(): Promise<void>;
   forceQuit(): Promise<void>;
   repin(): Promise<string>;
-  blockstats(): Promise<DiskCounters[]>;
+  /** Every disk's counters; null when QMP gave no answer (not connected, gone, an error). */
+  blockstats(): Promise<DiskCounters[] | null>;
   close(): void;
 }
 

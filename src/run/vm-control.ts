@@ -97,12 +97,15 @@ export class VmControl {
     if ((await this.command('quit')) !== undefined) this.log('QEMU told to quit');
   }
 
-  /** Every disk's I/O counters (QMP query-blockstats); [] when QMP does not answer. */
-  async blockstats(): Promise<DiskCounters[]> {
-    // Asked every tick: before QMP answers (or after it went away) there is simply no reading.
-    if (!this.client || this.client.closed) return [];
+  /**
+   * Every disk's I/O counters (QMP query-blockstats): [] when QEMU has no disk, null when QMP gave
+   * no answer (before it answers, after it went away, on an error: simply no reading).
+   */
+  async blockstats(): Promise<DiskCounters[] | null> {
+    if (!this.client || this.client.closed) return null;
     const stats = await this.command<Array<{ device?: string; qdev?: string; 'node-name'?: string; stats?: Record<string, number> }>>('query-blockstats', true);
-    return (stats ?? []).map((entry) => ({
+    if (!Array.isArray(stats)) return null;
+    return stats.map((entry) => ({
       device: entry.qdev || entry.device || entry['node-name'] || '?',
       rdBytes: entry.stats?.rd_bytes ?? 0,
       wrBytes: entry.stats?.wr_bytes ?? 0,

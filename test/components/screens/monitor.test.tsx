@@ -97,9 +97,13 @@ class FakeControl implements MonitorControl {
   close() {
     this.calls.push('close');
   }
-  private reads = 0;
+  /** What query-blockstats answers: one disk, no disk at all, or nothing (QMP not answering). */
+  disks: 'one' | 'none' | 'no-answer' = 'one';
+  reads = 0;
   async blockstats() {
     this.reads += 1;
+    if (this.disks === 'none') return [];
+    if (this.disks === 'no-answer') return null;
     return [{ device: 'virtio-disk0', rdBytes: this.reads * 1024 * 1024, wrBytes: 0, rdOps: this.reads * 16, wrOps: 0 }];
   }
 }
@@ -200,6 +204,19 @@ describe('MonitorScreen', () => {
     await feed(1);
     await waitFor(() => /disk I\/O/.test(plain(app.lastFrame())), 'the disk line');
     assert.match(plain(app.lastFrame()), /^disk I\/O {2}virtio-disk0 {2}read 1\.0 MiB\/s \(16 op\/s\) {2}write 0 B\/s \(0 op\/s\)$/m);
+  });
+
+  test('a VM without disks is asked for them every 10th sample, one whose QMP does not answer yet every sample', async () => {
+    const long = snapshots(Array.from({ length: 21 }, (_, index) => sample(record.startedAtMs + 60_000 + index * 1000, index + 1)));
+    for (const [answer, expected] of [['none', 3], ['no-answer', 21], ['one', 21]] as const) {
+      const { app, control, feed } = harness(long);
+      control.disks = answer;
+      for (let index = 0; index < long.length; index += 1) await feed(index);
+      await waitFor(() => /up 0:01:20/.test(plain(app.lastFrame())), 'the last sample drawn');
+      assert.equal(control.reads, expected, `${answer}: ${control.reads} blockstats queries for ${long.length} samples`);
+      assert.doesNotMatch(plain(app.lastFrame()), answer === 'one' ? /^$/ : /disk I\/O/, 'no disk line without disks');
+      cleanup();
+    }
   });
 
   test('after the ACPI button, a guest still running 30 s later gets the offer to force it', async () => {
