@@ -1,10 +1,10 @@
 // The live pane's cost next to htop's: `kvm-tui monitor NAME` and `htop -d 10 -p QEMU_PID` (both a
 // 1 s refresh) watching the same running TCG VM at the same time, each in its own 80x24 tmux
-// session. From /proc of each process: CPU seconds (user + system) over a window that starts when
-// both have drawn, CPU spent getting to the first frame, peak RSS (VmHWM), and VmRSS sampled
-// through a longer run for growth. The VM is the tiny test guest (scripts/build-test-guest.sh)
-// booted from a spec file made of the tiny-test preset; it is stopped, and both sessions killed,
-// whatever happens.
+// session. From /proc of each process: CPU seconds (user + system) over back-to-back windows that
+// start when both have drawn (their median, min and max, and the ratio of their totals), CPU spent
+// getting to the first frame, peak RSS (VmHWM), and VmRSS sampled through a longer run for
+// growth. The VM is the tiny test guest (scripts/build-test-guest.sh) booted from a spec file made
+// of the tiny-test preset; it is stopped, and both sessions killed, whatever happens.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +13,11 @@ import * as path from 'node:path';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value, places = 2) => Math.round(value * 10 ** places) / 10 ** places;
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return round(sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2);
+};
 
 /** user + system CPU seconds of a live process (its own; the pane and htop reap no children). */
 export function cpuSeconds(pid) {
@@ -115,26 +120,48 @@ export async function monitorOverhead({ repo, bundle, vcpus, seconds, totalSecon
     const series = [];
     const sample = () => series.push({ atSeconds: round((Date.now() - begin.at) / 1000, 1), monitorRssMiB: statusMiB(pids.monitor, 'VmRSS'), ...(withHtop ? { htopRssMiB: statusMiB(pids.htop, 'VmRSS') } : {}) });
     sample();
-    let window = null;
+    // Back-to-back windows of `seconds` while both run (one, or several over a longer RSS run):
+    // each figure is their median, with min and max, and the ratio is of the totals.
+    const windows = [];
+    let mark = begin;
     const total = Math.max(seconds, totalSeconds);
     const step = total > 120 ? 10 : 5;
     for (let elapsed = 0; elapsed < total; ) {
-      const next = Math.min(total, elapsed + step, elapsed < seconds ? seconds : Infinity);
+      const next = Math.min(total, elapsed + step, Math.ceil((elapsed + 0.001) / seconds) * seconds);
       await sleep((next - elapsed) * 1000);
       elapsed = next;
       sample();
-      if (elapsed === seconds) {
-        const wall = (Date.now() - begin.at) / 1000;
-        window = {
-          wallSeconds: round(wall, 1),
-          monitorCpuSeconds: round(cpuSeconds(pids.monitor) - begin.monitor),
-          htopCpuSeconds: withHtop ? round(cpuSeconds(pids.htop) - begin.htop) : null,
-          qemuCpuSeconds: round(cpuSeconds(qemuPid) - begin.qemu),
-        };
-        log(`CPU over ${window.wallSeconds} s: monitor ${window.monitorCpuSeconds} s${withHtop ? `, htop ${window.htopCpuSeconds} s` : ''}`);
+      if (elapsed % seconds === 0) {
+        const now = { at: Date.now(), monitor: cpuSeconds(pids.monitor), qemu: cpuSeconds(qemuPid), ...(withHtop ? { htop: cpuSeconds(pids.htop) } : {}) };
+        windows.push({
+          wallSeconds: round((now.at - mark.at) / 1000, 1),
+          monitorCpuSeconds: round(now.monitor - mark.monitor),
+          htopCpuSeconds: withHtop ? round(now.htop - mark.htop) : null,
+          qemuCpuSeconds: round(now.qemu - mark.qemu),
+        });
+        mark = now;
+        const last = windows.at(-1);
+        log(`CPU over ${last.wallSeconds} s (window ${windows.length}): monitor ${last.monitorCpuSeconds} s${withHtop ? `, htop ${last.htopCpuSeconds} s` : ''}`);
       }
       if (total > 120 && elapsed % 60 === 0) log(`${elapsed} s: monitor RSS ${series.at(-1).monitorRssMiB} MiB${withHtop ? `, htop ${series.at(-1).htopRssMiB} MiB` : ''}`);
     }
+    const spread = (key) => {
+      const values = windows.map((entry) => entry[key]).filter((value) => value !== null);
+      return values.length === 0 ? null : { median: median(values), min: Math.min(...values), max: Math.max(...values), total: round(values.reduce((sum, value) => sum + value, 0)) };
+    };
+    const monitorCpu = spread('monitorCpuSeconds');
+    const htopCpu = spread('htopCpuSeconds');
+    const window = {
+      wallSeconds: median(windows.map((entry) => entry.wallSeconds)),
+      windows: windows.length,
+      monitorCpuSeconds: monitorCpu.median,
+      monitorCpuRange: [monitorCpu.min, monitorCpu.max],
+      htopCpuSeconds: htopCpu ? htopCpu.median : null,
+      htopCpuRange: htopCpu ? [htopCpu.min, htopCpu.max] : null,
+      qemuCpuSeconds: spread('qemuCpuSeconds').median,
+      ratioOfTotals: htopCpu && htopCpu.total > 0 ? round(monitorCpu.total / htopCpu.total) : null,
+      each: windows,
+    };
     const peak = { monitorPeakRssMiB: statusMiB(pids.monitor, 'VmHWM'), htopPeakRssMiB: withHtop ? statusMiB(pids.htop, 'VmHWM') : null };
     // Growth: RSS at the end against RSS one window in (start-up's allocations are done by then).
     const atWindow = series.find((entry) => entry.atSeconds >= seconds - 0.5) ?? series[0];

@@ -10,7 +10,8 @@
 //     audit rows visible in tmux at 80x24) against `node -e 'console.log(1)'`'s first output in the
 //     same tmux;
 //   monitor: `kvm-tui monitor` against `htop -d 10 -p QEMU_PID` on one running 4-vCPU TCG VM
-//     (bench/monitor.mjs): CPU over --monitor-seconds, peak RSS, RSS growth over --growth-seconds;
+//     (bench/monitor.mjs): CPU per --monitor-seconds window (the median of the back-to-back windows
+//     of the --growth-seconds run), peak RSS, RSS growth over --growth-seconds;
 //   scale: the planner (test/plan/bench-512.ts) and a core-map frame (bench/core-map-frame.tsx)
 //     on the synthetic 512-thread host, and the pane on a --big-vcpus TCG VM.
 //
@@ -169,6 +170,8 @@ if (which('tmux')) {
 
 const mib = (value) => (value === null || value === undefined ? '-' : `${value} MiB`);
 const cpu = (value) => (value === null || value === undefined ? '-' : `${value} s`);
+/** A median with its min-max when there were several windows. */
+const cpuRange = (value, range) => (range && range[0] !== range[1] ? `${cpu(value)} (${range[0]}-${range[1]})` : cpu(value));
 const missing = ['tmux', 'htop', 'qemu-system-x86_64'].filter((binary) => !which(binary));
 if (ONLY.has('monitor')) {
   if (missing.length > 0) {
@@ -178,7 +181,7 @@ if (ONLY.has('monitor')) {
     const figure = await monitorOverhead({ repo: REPO, bundle: BUNDLE, vcpus: 4, seconds: MONITOR_SECONDS, totalSeconds: GROWTH_SECONDS, log });
     results.monitor = figure;
     const window = figure.window;
-    addRow('monitorCpu', `monitor CPU, ${window.wallSeconds} s at 1 s, 4 vCPUs`, { monitorCpuSeconds: window.monitorCpuSeconds, htopCpuSeconds: window.htopCpuSeconds }, cpu(window.monitorCpuSeconds), `htop ${cpu(window.htopCpuSeconds)}`, window.htopCpuSeconds > 0 ? `${Math.round((window.monitorCpuSeconds / window.htopCpuSeconds) * 10) / 10}x` : '-', '<= htop');
+    addRow('monitorCpu', `monitor CPU per ${window.wallSeconds} s at 1 s, 4 vCPUs (${window.windows} window${window.windows === 1 ? '' : 's'})`, window, cpuRange(window.monitorCpuSeconds, window.monitorCpuRange), `htop ${cpuRange(window.htopCpuSeconds, window.htopCpuRange)}`, window.ratioOfTotals === null ? '-' : `${window.ratioOfTotals}x`, '<= htop');
     addRow('monitorPeakRss', 'monitor peak RSS (VmHWM)', { monitorPeakRssMiB: figure.monitorPeakRssMiB, htopPeakRssMiB: figure.htopPeakRssMiB }, mib(figure.monitorPeakRssMiB), `htop ${mib(figure.htopPeakRssMiB)}`, '', '<= 120 MiB');
     if (figure.growth) {
       addRow('monitorRssGrowth', `monitor RSS growth, ${figure.growth.fromSeconds}-${figure.growth.toSeconds} s`, figure.growth, mib(figure.growth.monitorMiB), `htop ${mib(figure.growth.htopMiB)}`, '', 'none over 600 s');
@@ -209,7 +212,7 @@ if (ONLY.has('scale')) {
       const figure = await monitorOverhead({ repo: REPO, bundle: BUNDLE, vcpus: BIG_VCPUS, seconds: Math.min(MONITOR_SECONDS, 30) || 30, totalSeconds: 0, log });
       results.bigMonitor = figure;
       const window = figure.window;
-      addRow('bigMonitorCpu', `monitor CPU, ${window.wallSeconds} s, ${BIG_VCPUS} vCPUs${figure.booted ? '' : ' (booting)'}`, window, cpu(window.monitorCpuSeconds), `htop ${cpu(window.htopCpuSeconds)}`, window.htopCpuSeconds > 0 ? `${Math.round((window.monitorCpuSeconds / window.htopCpuSeconds) * 10) / 10}x` : '-', '-');
+      addRow('bigMonitorCpu', `monitor CPU, ${window.wallSeconds} s, ${BIG_VCPUS} vCPUs${figure.booted ? '' : ' (booting)'}`, window, cpu(window.monitorCpuSeconds), `htop ${cpu(window.htopCpuSeconds)}`, window.ratioOfTotals === null ? '-' : `${window.ratioOfTotals}x`, '-');
       addRow('bigMonitorPeakRss', `monitor peak RSS, ${BIG_VCPUS} vCPUs`, { monitorPeakRssMiB: figure.monitorPeakRssMiB }, mib(figure.monitorPeakRssMiB), `htop ${mib(figure.htopPeakRssMiB)}`, '', '<= 120 MiB');
     } catch (error) {
       rows.push([`monitor, ${BIG_VCPUS} vCPUs`, `not measured: ${error.message}`, '', '', '-']);
