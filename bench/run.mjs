@@ -47,6 +47,7 @@ const BIG_VCPUS = Number(options['big-vcpus']);
 for (const [flag, value] of [['runs', RUNS], ['monitor-seconds', MONITOR_SECONDS], ['growth-seconds', GROWTH_SECONDS], ['big-vcpus', BIG_VCPUS]]) {
   if (!Number.isInteger(value) || value < 0) throw new Error(`--${flag} takes a whole number, not ${JSON.stringify(String(value))}`);
 }
+if (MONITOR_SECONDS === 0) throw new Error('--monitor-seconds takes a whole number above 0');
 for (const part of ONLY) if (!['startup', 'monitor', 'scale'].includes(part)) throw new Error(`--only: no part called ${JSON.stringify(part)} (startup, monitor, scale)`);
 
 function median(values) {

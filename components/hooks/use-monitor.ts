@@ -47,6 +47,7 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     let closed = false;
     let lastDisks: { atMs: number; counters: DiskCounterSample[] } | null = null;
     let samplesSinceNoDisks = 0;
+    let unanswered = 0;
     // QMP events can come in bursts: redraw for them at most every REDRAW_MIN_MS.
     let pending: unknown = null;
     const unsubscribe = control.onChange(() => {
@@ -82,7 +83,14 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
       control.blockstats().then(
         (counters) => {
           if (closed) return;
-          if (counters === null) return draw();
+          if (counters === null) {
+            // No answer: asked again at the next sample, even after an earlier "no disks". One
+            // missing answer (a slow QMP) keeps the last rates on screen; a second one in a row
+            // (QMP gone, and VmControl does not reconnect) takes them away.
+            samplesSinceNoDisks = NO_DISKS_ASK_EVERY - 1;
+            return draw(++unanswered >= 2 ? [] : undefined);
+          }
+          unanswered = 0;
           const rates = lastDisks ? computeDiskRates(lastDisks.counters, counters, (atMs - lastDisks.atMs) / 1000) : undefined;
           lastDisks = { atMs, counters };
           draw(rates);

@@ -61,7 +61,9 @@ export function parsePreset(data: unknown, source: string): Preset {
   const issue = v.firstIssue(PresetFileSchema, data);
   if (issue) throw new SpecError(source, v.issueField(issue), issue.message);
   const { name, description, reasoning, spec: specInput } = data as v.Infer<typeof PresetFileSchema>;
-  const input = { name, ...specInput };
+  // A "__proto__" key of the file's spec is left out, as zod's record() left it out (a spread
+  // would make it an own field, and the spec check would call it unknown).
+  const input = { name, ...Object.fromEntries(Object.entries(specInput).filter(([key]) => key !== '__proto__')) };
   let spec;
   try {
     spec = parseVmSpec(input, source);

@@ -137,6 +137,15 @@ describe('user presets', () => {
     }
   });
 
+  test('a "__proto__" key in its spec is left out, as before (zod\'s record left it out), and changes nothing', () => {
+    const dir = userDir({ 'build-box.json': '{"name":"build-box","description":"A big builder.","reasoning":"r","spec":{"__proto__":{"vcpus":99,"color":"red"},"vcpus":16,"memory":"32G"}}' });
+    const preset = findPreset('build-box', { userDir: dir });
+    assert.equal(preset.spec.vcpus.count, 16);
+    assert.equal(preset.spec.memory.sizeMiB, 32768);
+    assert.equal(Object.hasOwn(preset.input ?? {}, '__proto__'), false);
+    assert.equal(({} as Record<string, unknown>).vcpus, undefined, 'no prototype was touched');
+  });
+
   test('two user files with one name are an error', () => {
     const dir = userDir({ 'a.json': mine, 'b.json': mine });
     assert.throws(() => listPresets({ userDir: dir }), /b\.json: name: "build-box" is also the name of .*a\.json/);

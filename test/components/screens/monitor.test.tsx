@@ -214,7 +214,38 @@ describe('MonitorScreen', () => {
       for (let index = 0; index < long.length; index += 1) await feed(index);
       await waitFor(() => /up 0:01:20/.test(plain(app.lastFrame())), 'the last sample drawn');
       assert.equal(control.reads, expected, `${answer}: ${control.reads} blockstats queries for ${long.length} samples`);
-      assert.doesNotMatch(plain(app.lastFrame()), answer === 'one' ? /^$/ : /disk I\/O/, 'no disk line without disks');
+      if (answer === 'one') assert.match(plain(app.lastFrame()), /^disk I\/O {2}virtio-disk0/m, 'the disk line');
+      else assert.doesNotMatch(plain(app.lastFrame()), /disk I\/O/, 'no disk line without disks');
+      cleanup();
+    }
+  });
+
+  test('a QMP that stops answering is asked every sample, also after "no disks"; two missed answers in a row take the disk line away', async () => {
+    {
+      // Sample 0: no disks; 1-9 are not asked; 10 is, and gets no answer; 11-13 are asked again.
+      const long = snapshots(Array.from({ length: 14 }, (_, index) => sample(record.startedAtMs + 60_000 + index * 1000, index + 1)));
+      const { control, feed } = harness(long);
+      control.disks = 'none';
+      for (let index = 0; index < 10; index += 1) await feed(index);
+      control.disks = 'no-answer';
+      for (let index = 10; index < long.length; index += 1) await feed(index);
+      assert.equal(control.reads, 5, `${control.reads} blockstats queries`);
+      cleanup();
+    }
+    const long = snapshots(Array.from({ length: 4 }, (_, index) => sample(record.startedAtMs + 60_000 + index * 1000, index + 1)));
+    {
+      const { app, control, feed } = harness(long);
+      control.disks = 'one';
+      await feed(0);
+      await feed(1);
+      await waitFor(() => /disk I\/O/.test(plain(app.lastFrame())), 'the disk line');
+      control.disks = 'no-answer';
+      await feed(2);
+      await waitFor(() => /up 0:01:02/.test(plain(app.lastFrame())), 'sample 2 drawn');
+      assert.match(plain(app.lastFrame()), /disk I\/O/, 'one missed answer keeps the last rates');
+      await feed(3);
+      await waitFor(() => /up 0:01:03/.test(plain(app.lastFrame())), 'sample 3 drawn');
+      assert.doesNotMatch(plain(app.lastFrame()), /disk I\/O/, 'a second missed answer takes them away');
       cleanup();
     }
   });
