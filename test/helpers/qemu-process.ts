@@ -65,11 +65,19 @@ export async function startQemu(argv: string[], qmpSocket: string, timeoutMs = 1
       resolve(code);
     });
   });
+  const exitError = async (code: number | null) => {
+    await drained();
+    return new Error(`QEMU exited (code ${code}) before QMP answered:\n${stderr}\nargv: ${JSON.stringify(argv)}`);
+  };
   const qmp = await Promise.race([
-    QmpClient.connect(qmpSocket, { clock: realClock, timeoutMs }),
+    // A QEMU that refuses after it opened its socket resets the connection (ECONNRESET) as it
+    // exits: when it has exited within 2 s of a failed connect, its exit and stderr are the error.
+    QmpClient.connect(qmpSocket, { clock: realClock, timeoutMs }).catch(async (error: unknown) => {
+      const code = await Promise.race([exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 2000).unref())]);
+      throw code === 'running' ? error : await exitError(code);
+    }),
     exited.then(async (code) => {
-      await drained();
-      throw new Error(`QEMU exited (code ${code}) before QMP answered:\n${stderr}\nargv: ${JSON.stringify(argv)}`);
+      throw await exitError(code);
     }),
   ]).catch((error: unknown) => {
     killNow(pid);
