@@ -13,7 +13,13 @@
  * them by its nested setting, not by the host's flags; an AMD model with svm starts on an Intel
  * host) are left out, and so is sep: Linux drops
  * it from an AMD host's flags (no SYSENTER in long mode) while KVM still gives it, as every AMD
- * host running qemu64 shows. A feature that cannot be read for certain is never reported missing.
+ * host running qemu64 shows. Two ISA features are left out for the same reason: la57, which
+ * Linux clears from the flags when it runs with 4-level paging while KVM reads the hardware's CPUID
+ * for it (kvm_set_cpu_caps: "Set LA57 based on hardware capability"), and topoext, which QEMU
+ * turns on under KVM whatever the kernel says (kvm_arch_get_supported_cpuid: "safe to enable
+ * TOPOEXT even if it's not returned by GET_SUPPORTED_CPUID"); a host whose flags lack both was
+ * seen giving both to Icelake-Server and EPYC. A feature that cannot be read for certain is never
+ * reported missing.
  */
 import type { RunCommand } from '../run/run-command.js';
 import type { Accel } from '../spec/types.js';
@@ -37,11 +43,11 @@ export const CHECKED_FEATURES: ReadonlySet<string> = new Set([
   // Haswell .. Ice Lake / Sapphire Rapids
   'fsgsbase', 'bmi1', 'hle', 'avx2', 'smep', 'bmi2', 'erms', 'invpcid', 'rtm', 'avx512f', 'avx512dq', 'rdseed', 'adx', 'smap',
   'avx512ifma', 'clflushopt', 'clwb', 'avx512cd', 'sha-ni', 'avx512bw', 'avx512vl', 'avx512vbmi', 'pku', 'avx512vbmi2', 'gfni', 'vaes',
-  'vpclmulqdq', 'avx512vnni', 'avx512bitalg', 'avx512-vpopcntdq', 'la57', 'rdpid', 'cldemote', 'movdiri', 'movdir64b', 'fsrm', 'serialize', 'tsx-ldtrk',
+  'vpclmulqdq', 'avx512vnni', 'avx512bitalg', 'avx512-vpopcntdq', 'rdpid', 'cldemote', 'movdiri', 'movdir64b', 'fsrm', 'serialize', 'tsx-ldtrk',
   'amx-bf16', 'avx512-fp16', 'amx-tile', 'amx-int8', 'avx-vnni', 'avx512-bf16', 'waitpkg', 'xsaveopt', 'xsavec', 'xgetbv1', 'xsaves', 'wbnoinvd',
   // AMD
   'mmxext', 'fxsr-opt', '3dnowext', '3dnow', 'cmp-legacy', 'extapic', 'cr8legacy', 'sse4a', 'misalignsse', 'osvw', 'ibs', 'xop', 'skinit', 'wdt',
-  'lwp', 'fma4', 'tce', 'nodeid-msr', 'tbm', 'topoext', 'perfctr-core', 'perfctr-nb', 'clzero', 'xsaveerptr',
+  'lwp', 'fma4', 'tce', 'nodeid-msr', 'tbm', 'perfctr-core', 'perfctr-nb', 'clzero', 'xsaveerptr',
 ]);
 
 export function cpuinfoFlagOf(feature: string): string {

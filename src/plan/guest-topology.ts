@@ -44,8 +44,10 @@ export function hostCpuVendor(cpuInfo: CpuInfo): CpuVendor {
  * Whether vCPUs placed on SMT siblings are shown to the guest as threads of one core. Not under
  * TCG: its vCPU threads gain nothing from sharing a core, and QEMU's TCG cannot give an AMD-style
  * guest (qemu64, max) the topoext leaves it would need. Not for an AMD-style guest model on a
- * host that is not (KVM gives topoext only on AMD and Hygon hosts: QEMU would warn and the guest
- * would see single-thread cores anyway).
+ * host that is not: the kernel's KVM reports topoext only on AMD and Hygon hosts. QEMU sets it
+ * under KVM on any host (test/real/cpu-models.test.ts sees EPYC's topoext available on an Intel
+ * host), but whether a guest then sees real threads there is not proven, so such a guest is kept
+ * on single-thread cores: a choice that is never wrong, only less telling.
  */
 export function guestSeesSmt(cpuInfo: CpuInfo, spec: Pick<VmSpec, 'accel' | 'cpu'>): boolean {
   if (spec.accel !== 'kvm') return false;
@@ -119,8 +121,9 @@ export function chooseGuestDies(view: HostView, vcpuHost: number[], sockets: num
  * vendor, not the host's: qemu64 and EPYC are AMD models, Skylake-Server is Intel on any host)
  * learns its SMT from the topoext CPUID leaves; without them a guest with threads=2 sees
  * single-thread cores (QEMU warns, and Windows complains about the topology). So +topoext is added
- * for an AMD-style guest with threads > 1 under KVM on an AMD or Hygon host (the only hosts KVM
- * gives topoext on), unless the spec already toggles topoext either way. Returns a new list.
+ * for an AMD-style guest with threads > 1 under KVM on an AMD or Hygon host (the hosts whose KVM
+ * reports topoext; see guestSeesSmt), unless the spec already toggles topoext either way.
+ * Returns a new list.
  */
 export function guestCpuFeatures(cpuInfo: CpuInfo, spec: Pick<VmSpec, 'accel' | 'cpu'>, topology: GuestTopology): string[] {
   const features = spec.cpu.features;

@@ -53,7 +53,7 @@ describe('guestCpuFeatures', () => {
   test('the guest model\'s vendor decides, not the host\'s; never under TCG', () => {
     // An Intel model on an AMD host learns its threads from leaf 0xB: no topoext.
     assert.deepEqual(guestCpuFeatures(x86CpuInfo('amd'), spec('Skylake-Server'), smt), []);
-    // An AMD model on an Intel host: KVM cannot give topoext there (the guest is not shown SMT).
+    // An AMD model on an Intel host: its KVM reports no topoext (the guest is not shown SMT).
     assert.deepEqual(guestCpuFeatures(x86CpuInfo('intel'), spec('EPYC'), smt), []);
     // TCG has no topoext to give (qemu64 and max are AMD-style there).
     assert.deepEqual(guestCpuFeatures(x86CpuInfo('amd'), spec('qemu64', [], 'tcg'), smt), []);

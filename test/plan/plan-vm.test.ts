@@ -204,8 +204,8 @@ describe('host facts', () => {
 
   test('a named model of the other vendor is warned', () => {
     const result = plan(host, { cpu: 'EPYC' });
-    // An AMD model on this Intel host cannot be shown SMT (no topoext from KVM here): one thread
-    // per guest core, and the vCPUs on sibling pairs are said to compete unseen.
+    // An AMD model on this Intel host is not shown SMT (its KVM reports no topoext; see
+    // guestSeesSmt): one thread per guest core, and the vCPUs on sibling pairs are said to compete unseen.
     assert.deepEqual(codes(result.warnings), ['cpu-model-vendor', 'smt-hidden']);
     assert.equal(result.spec.vcpus.threads, 1);
     assert.ok(!result.spec.cpu.features.includes('+topoext'));

@@ -183,8 +183,8 @@ export function checkPlan(input: CheckInput): string[] {
   const threadsPerCore = topo.threads;
   const hasTopoext = plan.spec.cpu.features.some((feature) => feature.slice(1) === 'topoext');
   // The guest's vendor (QEMU's model table, checked against QEMU in test/real/cpu-models.test.ts)
-  // decides how it learns SMT: AMD-style guests through topoext, which only KVM on an AMD/Hygon
-  // host can give. Under TCG no SMT is shown at all.
+  // decides how it learns SMT: AMD-style guests through topoext, which the planner adds only under
+  // KVM on an AMD/Hygon host (the hosts whose KVM reports it). Under TCG no SMT is shown at all.
   const hostVendor = cpuInfo.vendorId === 'HygonGenuine' ? 'hygon' : cpuInfo.vendor;
   const amdStyle = (vendor: string | null) => vendor === 'amd' || vendor === 'hygon';
   const guestVendor = spec.cpu.model === 'host' ? hostVendor : spec.cpu.model === 'max' ? (spec.accel === 'kvm' ? hostVendor : 'amd') : namedModelVendor(spec.cpu.model);
