@@ -8,7 +8,6 @@ import type { WizardServices, HostFacts } from '../src/app/wizard-services.js';
 import { ALL_CHECKS } from '../src/audit/checks/index.js';
 import type { Check } from '../src/audit/types.js';
 import { DEFAULT_FIX_SCRIPT } from '../src/audit/fix-script.js';
-import { generateAll } from '../src/generate/index.js';
 import { explainArgvLines, explainXmlLines } from '../src/generate/explain.js';
 import { formatShellPreview } from '../src/shared/shell-quote.js';
 import { summarizeTopologyForms } from '../src/host/topology-text.js';
@@ -24,13 +23,14 @@ import { auditRows, useAudit } from './hooks/use-audit.js';
 import { useAuditEffects } from './hooks/use-audit-effects.js';
 import { ChecklistView } from './screens/Checklist.js';
 import { PlanScreen } from './screens/PlanScreen.js';
-import { PreviewScreen, type PreviewFormat, type PreviewScreenProps, type PreviewView } from './screens/PreviewScreen.js';
+import { PreviewScreen, previewTexts, type PreviewFormat, type PreviewScreenProps, type PreviewView } from './screens/PreviewScreen.js';
 import { LaunchScreen } from './screens/LaunchScreen.js';
 import { MonitorScreen } from './screens/MonitorScreen.js';
 import { Text } from 'ink';
 import { CoreMap } from './widgets/CoreMap.js';
 import { ChoiceList } from './widgets/ChoiceList.js';
 import { useOutputTarget } from './hooks/use-output-target.js';
+import { useGenerator } from './hooks/use-generator.js';
 import { useHostOffer } from './hooks/use-host-offer.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { buildVmLines } from './present/vm-lines.js';
@@ -244,11 +244,15 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   const closeField = useCallback(() => setField(null), []);
   // The Preview shows what launch will run: the same run and state dirs, this host's QEMU version.
   const target = useOutputTarget(services.outputTarget);
+  // The generators are loaded after the first frame (the audit does not wait for them).
+  const generator = useGenerator();
   // The Preview's texts, and why each of their lines is there (the line under its cursor).
   const { artefacts, reasons } = useMemo<{ artefacts: PreviewScreenProps['artefacts']; reasons: PreviewScreenProps['reasons'] }>(() => {
     if (plan.errors.length) return { artefacts: { error: plan.errors.map((entry) => entry.message).join('; ') }, reasons: {} };
+    if (generator === null) return { artefacts: { pending: true }, reasons: {} };
+    if ('error' in generator) return { artefacts: { error: generator.error, hint: 'This install of kvm-tui is incomplete: install it again.' }, reasons: {} };
     try {
-      const generated = generateAll(plan, { runDir: services.runDirFor(plan.spec.name), stateDir: services.stateDirFor(plan.spec.name), target });
+      const generated = generator.generateAll(plan, { runDir: services.runDirFor(plan.spec.name), stateDir: services.stateDirFor(plan.spec.name), target });
       return {
         artefacts: { qemu: formatShellPreview(generated.argv), xml: generated.xml, script: generated.script },
         reasons: { qemu: explainArgvLines(generated.argv, plan), xml: explainXmlLines(generated.xml, plan) },
@@ -256,7 +260,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
     } catch (error) {
       return { artefacts: { error: (error as Error).message }, reasons: {} };
     }
-  }, [plan, services, target]);
+  }, [plan, services, target, generator]);
 
   // One launch at a time, decided here rather than by a screen that may hold an old state.
   const launching = useRef(false);
@@ -287,7 +291,7 @@ export function Wizard({ services, host: initialHost, initialScreen, size, check
   const save = useCallback(
     (what: 'spec' | PreviewFormat, file: string, overwrite: boolean) => {
       try {
-        const text = what === 'spec' ? JSON.stringify(specInputWithOverrides(preset, state.overrides), null, 2) + '\n' : 'error' in artefacts ? null : artefacts[what];
+        const text = what === 'spec' ? JSON.stringify(specInputWithOverrides(preset, state.overrides), null, 2) + '\n' : (previewTexts(artefacts)?.[what] ?? null);
         if (text === null) return setSaving(null);
         const outcome = services.saveSpec(file, text, { overwrite });
         if ('exists' in outcome) return setSaving({ what, phase: 'exists', file });

@@ -14,8 +14,8 @@ import { widestThatFits, wrapText } from '../../src/shared/text.js';
 export type PreviewFormat = 'qemu' | 'xml' | 'script';
 
 export interface PreviewScreenProps {
-  /** Text per format, or the reason nothing can be generated. */
-  artefacts: Record<PreviewFormat, string> | { error: string };
+  /** Text per format, the reason nothing can be generated, or pending (the generators still load). */
+  artefacts: Record<PreviewFormat, string> | { error: string; hint?: string } | { pending: true };
   /** Why each line is there, per format (one entry per line; null: no note). */
   reasons?: Partial<Record<PreviewFormat, ReadonlyArray<string | null>>>;
   width: number;
@@ -61,8 +61,9 @@ export function PreviewScreen({ artefacts, reasons = {}, width, height, view: gi
   const { format, top } = view;
   const cursor = view.cursor ?? null;
   const left = view.left ?? 0;
-  const textOf = (which: PreviewFormat) => ('error' in artefacts ? '' : artefacts[which]);
-  const linesOf = (which: PreviewFormat) => ('error' in artefacts ? [] : textOf(which).replace(/\n$/, '').split('\n'));
+  const texts = previewTexts(artefacts);
+  const textOf = (which: PreviewFormat) => texts?.[which] ?? '';
+  const linesOf = (which: PreviewFormat) => (texts ? textOf(which).replace(/\n$/, '').split('\n') : []);
   const lines = linesOf(format);
   const reasonRows = height >= 12 ? 2 : 1;
   const rows = Math.max(1, height - 2 - reasonRows);
@@ -82,8 +83,9 @@ export function PreviewScreen({ artefacts, reasons = {}, width, height, view: gi
     const current = latest.current;
     const at = current.cursor ?? null;
     if (KEYS[input]) setView({ format: KEYS[input]!, top: 0, cursor: null, left: 0 });
-    else if (input === 'w' && onWrite && !('error' in artefacts)) onWrite(current.format);
-    else if (input === 'y' && !('error' in artefacts)) {
+    else if (!texts) return; // nothing shown to write, copy, scroll or point at
+    else if (input === 'w' && onWrite) onWrite(current.format);
+    else if (input === 'y') {
       const text = textOf(current.format);
       // Through Ink's stdout (the app's terminal): the sequence draws nothing on the screen.
       stdout.write(osc52Copy(text));
@@ -105,10 +107,11 @@ export function PreviewScreen({ artefacts, reasons = {}, width, height, view: gi
     return (
       <Box flexDirection="column">
         <Text color="red">Nothing to preview: {artefacts.error}</Text>
-        <Text color="gray">Pick another preset on the Plan tab.</Text>
+        <Text color="gray">{artefacts.hint ?? 'Pick another preset on the Plan tab.'}</Text>
       </Box>
     );
   }
+  if ('pending' in artefacts) return <Text color="gray">Preparing the QEMU command line, the libvirt XML and the pin script…</Text>;
   const start = Math.min(top, maxTop);
   const shownLeft = Math.min(left, maxLeft);
   const shown = cursor === null ? null : Math.min(cursor, lines.length - 1);
@@ -175,4 +178,9 @@ export function drawLine(line: string, width: number, left: number, cursor: bool
   let text = left > 0 ? (line.length > left ? '…' + line.slice(left + 1) : ' ') : line;
   if (cursor) text = text.startsWith(' ') ? '>' + text.slice(1) : '>' + text;
   return text.length > width ? text.slice(0, width - 1) + '…' : text;
+}
+
+/** The texts of the artefacts, or null when there are none (an error, or still pending). */
+export function previewTexts(artefacts: PreviewScreenProps['artefacts']): Record<PreviewFormat, string> | null {
+  return 'error' in artefacts || 'pending' in artefacts ? null : artefacts;
 }

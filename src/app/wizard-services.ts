@@ -4,7 +4,6 @@
  * runner or a host reader: they call these.
  */
 import * as fs from 'node:fs';
-import { prepareLaunch } from '../commands/launch.js';
 import { cpuModelFacts } from '../commands/cpu-models.js';
 import { outputTarget, qemuTarget } from '../commands/qemu-target.js';
 import type { OutputTarget } from '../generate/vm-facts.js';
@@ -120,7 +119,9 @@ export function buildWizardServices(ctx: CommandContext): WizardServices {
       ? null
       : async (spec, onStep) => {
           // The same facts `kvm-tui launch` plans with: this host's QEMU version and its CPU models
-          // (a note goes to the launch step's lines, not to stderr under the drawn screen).
+          // (a note goes to the launch step's lines, not to stderr under the drawn screen). Loaded
+          // here: the generators it carries are not part of the wizard's first frame.
+          const { prepareLaunch } = await import('../commands/launch.js');
           const prepared = prepareLaunch(ctx, spec, undefined, await qemuTarget(ctx, 'launch'), await cpuModelFacts({ ...ctx, stderr: (text) => onStep(text.replace(/^kvm-tui: /, '').trim()) }, spec));
           if ('problems' in prepared) throw new ActionError(prepared.problems.join('; '));
           const result = await launchVm({ ...prepared, onStep: (step, text) => onStep(`${step}: ${text}`) }, launchServices(ctx));

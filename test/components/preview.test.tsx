@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
-import { PreviewScreen, drawLine } from '../../components/screens/PreviewScreen.js';
+import { PreviewScreen, drawLine, type PreviewFormat } from '../../components/screens/PreviewScreen.js';
 import { Wizard } from '../../components/Wizard.js';
 import { explainArgvLines, explainXmlLines } from '../../src/generate/explain.js';
 import { generateAll } from '../../src/generate/index.js';
@@ -82,6 +82,30 @@ describe('preview', () => {
     assert.equal(drawLine('abcdefghij', 6, 0, false), 'abcde…');
     assert.equal(drawLine('abcdefghij', 6, 4, false), '…fghij');
     assert.equal(drawLine('abc', 6, 4, false), ' ', 'a short line keeps its row');
+  });
+
+  test('while the generators load: it says so, and w, y and the cursor do nothing until there is text', async () => {
+    const written: PreviewFormat[] = [];
+    const app = render(<PreviewScreen artefacts={{ pending: true }} width={80} height={20} onWrite={(format) => written.push(format)} />);
+    const frame = () => plain(app.lastFrame());
+    await waitFor(() => /Preparing the QEMU command line, the libvirt XML and the pin script/.test(frame()), 'the pending line');
+    for (const key of ['w', 'y', 'j']) app.stdin.write(key);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(written.length, 0, 'nothing written while pending');
+    assert.doesNotMatch(frame(), /copied|line 1/);
+    const { artefacts } = preview();
+    app.rerender(<PreviewScreen artefacts={artefacts} width={80} height={20} onWrite={(format) => written.push(format)} />);
+    await waitFor(() => /qemu-system-x86_64/.test(frame()), 'the text once loaded');
+    assert.doesNotMatch(frame(), /^>/m, 'no cursor was placed while pending');
+    app.stdin.write('w');
+    await waitFor(() => written.length === 1, 'w once there is text');
+  });
+
+  test('a generator that did not load is the reason, with its own hint', async () => {
+    const app = render(<PreviewScreen artefacts={{ error: 'the generators did not load: gone', hint: 'This install of kvm-tui is incomplete: install it again.' }} width={80} height={20} />);
+    await waitFor(() => /Nothing to preview: the generators did not load: gone/.test(plain(app.lastFrame())), 'the reason');
+    assert.match(plain(app.lastFrame()), /install it again/);
+    assert.doesNotMatch(plain(app.lastFrame()), /Pick another preset/);
   });
 
   test('in the wizard: the reasons come with the plan shown', async () => {

@@ -48,3 +48,39 @@ test('the CLI entry reaches the wizard and every command only through the table\
   for (const entry of lazy) assert.equal(entry.kind, 'dynamic-import', `${entry.path} is imported statically`);
   // Every light command's graph (what the start-up file holds) is free of UI modules: checked above per module.
 });
+
+test('the wizard\'s first frame does not wait for the generators\' XML library or systeminformation', async () => {
+  const result = await build({
+    entryPoints: ['components/run-wizard.tsx'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    packages: 'external',
+    logLevel: 'silent',
+  });
+  const inputs = result.metafile.inputs;
+  // The static graph from the wizard's entry: what is loaded before its first frame.
+  const reached = new Set(['components/run-wizard.tsx']);
+  const queue = ['components/run-wizard.tsx'];
+  const external = new Set<string>();
+  let dynamicToGenerators = false;
+  while (queue.length > 0) {
+    for (const entry of inputs[queue.shift()!]?.imports ?? []) {
+      if (entry.kind === 'dynamic-import') {
+        if (entry.path === 'src/generate/index.ts') dynamicToGenerators = true;
+        continue;
+      }
+      if (entry.external) external.add(entry.path);
+      else if (!reached.has(entry.path)) {
+        reached.add(entry.path);
+        queue.push(entry.path);
+      }
+    }
+  }
+  assert.ok(reached.has('components/Wizard.tsx') && reached.has('src/plan/plan-vm.ts'), 'the graph walk reaches the wizard and the planner');
+  assert.ok(dynamicToGenerators, 'the wizard loads the generators with a dynamic import');
+  assert.deepEqual([...external].filter((name) => /^(xmlbuilder2|systeminformation)(\/|$)/.test(name)), []);
+  assert.deepEqual([...reached].filter((file) => /^src\/generate\/(index|libvirt-xml|domain-xml-checks)\.ts$/.test(file)), []);
+});
