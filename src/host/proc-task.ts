@@ -93,34 +93,49 @@ export interface TaskStatus {
   nonvoluntaryCtxtSwitches: number;
 }
 
+/**
+ * A "Key:" line's value in /proc/.../status, trimmed (the first such line); undefined when there
+ * is none. The sampler parses one of these files (about 55 lines) per thread per second: a search
+ * for each wanted key costs far less than splitting every line.
+ */
+function statusValue(text: string, key: string): string | undefined {
+  const needle = `${key}:`;
+  let at: number;
+  if (text.startsWith(needle)) at = 0;
+  else {
+    const found = text.indexOf(`\n${needle}`);
+    if (found === -1) return undefined;
+    at = found + 1;
+  }
+  const start = at + needle.length;
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end === -1 ? text.length : end).trim();
+}
+
 /** /proc/.../status, the fields the monitor and the pin verification use. */
 export function parseTaskStatus(text: string): TaskStatus | null {
-  const fields = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  const cpus = fields.get('Cpus_allowed_list');
-  const tgid = Number(fields.get('Tgid'));
-  const pid = Number(fields.get('Pid'));
+  const cpus = statusValue(text, 'Cpus_allowed_list');
+  const tgid = Number(statusValue(text, 'Tgid'));
+  const pid = Number(statusValue(text, 'Pid'));
   if (cpus === undefined || !Number.isInteger(tgid) || !Number.isInteger(pid)) return null;
   let cpusAllowed: number[];
   let memsAllowed: number[];
   try {
     cpusAllowed = parseCpuList(cpus);
-    memsAllowed = parseCpuList(fields.get('Mems_allowed_list') ?? '');
+    memsAllowed = parseCpuList(statusValue(text, 'Mems_allowed_list') ?? '');
   } catch {
     return null;
   }
+  const ppid = statusValue(text, 'PPid');
   return {
-    name: fields.get('Name') ?? '',
+    name: statusValue(text, 'Name') ?? '',
     tgid,
     pid,
-    ppid: fields.has('PPid') && Number.isInteger(Number(fields.get('PPid'))) ? Number(fields.get('PPid')) : null,
+    ppid: ppid !== undefined && Number.isInteger(Number(ppid)) ? Number(ppid) : null,
     cpusAllowed,
     memsAllowed,
-    voluntaryCtxtSwitches: Number(fields.get('voluntary_ctxt_switches') ?? 0),
-    nonvoluntaryCtxtSwitches: Number(fields.get('nonvoluntary_ctxt_switches') ?? 0),
+    voluntaryCtxtSwitches: Number(statusValue(text, 'voluntary_ctxt_switches') ?? 0),
+    nonvoluntaryCtxtSwitches: Number(statusValue(text, 'nonvoluntary_ctxt_switches') ?? 0),
   };
 }
 
@@ -130,13 +145,13 @@ export interface TaskSched {
   nrSwitches: number;
 }
 
+const MIGRATIONS_RE = /^se\.nr_migrations\s*:\s*(\d+)/m;
+const SWITCHES_RE = /^nr_switches\s*:\s*(\d+)/m;
+
 /** /proc/.../sched (CONFIG_SCHED_DEBUG): "key : value" lines; null when the migration count is missing. */
 export function parseTaskSched(text: string): TaskSched | null {
-  const value = (key: string): number | null => {
-    const match = new RegExp(`^${key.replace(/[.]/g, '\\.')}\\s*:\\s*(\\d+)`, 'm').exec(text);
-    return match ? Number(match[1]) : null;
-  };
-  const migrations = value('se.nr_migrations');
+  const migrations = MIGRATIONS_RE.exec(text);
   if (migrations === null) return null;
-  return { migrations, nrSwitches: value('nr_switches') ?? 0 };
+  const switches = SWITCHES_RE.exec(text);
+  return { migrations: Number(migrations[1]), nrSwitches: switches ? Number(switches[1]) : 0 };
 }

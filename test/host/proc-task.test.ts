@@ -73,6 +73,26 @@ describe('parseTaskStatus', () => {
     assert.equal(parseTaskStatus(text.replace('2,4-5', '2,x')), null);
     assert.equal(parseTaskStatus(''), null);
   });
+
+  it('reads each field from its own line, whatever the name holds, and both switch counts apart', () => {
+    const live = fs.readFileSync('/proc/self/status', 'utf8');
+    const parsed = parseTaskStatus(live)!;
+    assert.equal(parsed.pid, process.pid);
+    assert.equal(parsed.ppid, process.ppid);
+    const real = (key: string) => Number(new RegExp(`^${key}:\\s*(\\d+)$`, 'm').exec(live)![1]);
+    assert.equal(parsed.voluntaryCtxtSwitches, real('voluntary_ctxt_switches'));
+    assert.equal(parsed.nonvoluntaryCtxtSwitches, real('nonvoluntary_ctxt_switches'));
+    // A name with a colon and a look-alike (the kernel escapes a newline in it as "\\n").
+    const text = fixture('node-thread.status').replace(/^Name:.*$/m, 'Name:\tPid: 1\\nTgid: 1').replace(/^voluntary_ctxt_switches:.*$/m, 'voluntary_ctxt_switches:\t7').replace(/^nonvoluntary_ctxt_switches:.*$/m, 'nonvoluntary_ctxt_switches:\t9');
+    const odd = parseTaskStatus(text)!;
+    assert.equal(odd.name, 'Pid: 1\\nTgid: 1');
+    assert.equal(odd.pid, 5441);
+    assert.equal(odd.tgid, 5435);
+    assert.equal(odd.voluntaryCtxtSwitches, 7);
+    assert.equal(odd.nonvoluntaryCtxtSwitches, 9);
+    // No PPid line: unknown, not 0.
+    assert.equal(parseTaskStatus(text.replace(/^PPid:.*\n/m, ''))!.ppid, null);
+  });
 });
 
 describe('parseTaskSched', () => {
