@@ -21,6 +21,12 @@ export const MAX_READ_BYTES = 16 * 1024 * 1024;
 export interface HostFsOptions {
   /** Record every path asked for in `touched` (default true; false for long-running readers). */
   record?: boolean;
+  /**
+   * On a live root, keep up to this many of the sampler's /proc counter files (KERNEL_TEXT_RE)
+   * open between reads and read them again from offset 0 (default 0: open and close each time).
+   * See KeptDescriptors; `endPass` and `closeKept` release them.
+   */
+  keepOpen?: number;
 }
 
 class HostReadError extends Error {
@@ -46,9 +52,36 @@ export class HostFs {
   /** Real paths of the directories of a captured root resolved so far (see realPath). */
   private readonly realDirs = new Map<string, string>();
 
+  private readonly kept: KeptDescriptors | null;
+
   constructor(root = '/', options: HostFsOptions = {}) {
     this.root = path.resolve(root);
     this.record = options.record ?? true;
+    this.kept = this.root === '/' && (options.keepOpen ?? 0) > 0 ? new KeptDescriptors(options.keepOpen!) : null;
+  }
+
+  /**
+   * A reader of the same root for a long-running sampler: unrecorded, and on a live root keeping
+   * up to `max` counter files open between reads (its owner calls `endPass` after each pass and
+   * `closeKept` when done). Under a captured root, a plain unrecorded HostFs.
+   */
+  keptOpen(max = defaultKeptOpen()): HostFs {
+    return new HostFs(this.root, { record: false, keepOpen: max });
+  }
+
+  /** After a pass of reads: closes the kept files that this pass did not read (threads that ended). */
+  endPass(): void {
+    this.kept?.endPass();
+  }
+
+  /** Closes every kept file (the sampler stopped). The next read opens afresh. */
+  closeKept(): void {
+    this.kept?.closeAll();
+  }
+
+  /** How many files are kept open now (tests). */
+  get keptCount(): number {
+    return this.kept?.size ?? 0;
   }
 
   /** The real path of a host path under this root (not yet checked against the boundary). */
@@ -62,7 +95,7 @@ export class HostFs {
     if (this.root === '/' && KERNEL_TEXT_RE.test(hostPath)) {
       this.note(hostPath);
       try {
-        return readKernelText(hostPath);
+        return this.kept ? this.kept.read(hostPath) : readKernelText(hostPath);
       } catch (error) {
         this.fail(hostPath, error);
         return null;
@@ -273,22 +306,115 @@ const KERNEL_TEXT_RE = /^\/proc\/(?:stat|\d+\/(?:stat|status)|\d+\/task\/\d+\/(?
  * thread per second. A file that fills the buffer is read on, as any other, to MAX_READ_BYTES.
  */
 function readKernelText(file: string): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  const fd = fs.openSync(file, KERNEL_TEXT_FLAGS);
   try {
-    const n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
-    if (n < SCRATCH.length) return SCRATCH.toString('utf8', 0, n);
-    const chunks = [Buffer.from(SCRATCH)];
-    let total = n;
-    for (;;) {
-      const more = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, null);
-      if (more === 0) break;
-      total += more;
-      if (total > MAX_READ_BYTES) throw new HostReadError(tooLarge(MAX_READ_BYTES));
-      chunks.push(Buffer.from(SCRATCH.subarray(0, more)));
-    }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return readWholeAt(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+const KERNEL_TEXT_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
+
+/** An open KERNEL_TEXT_RE file read whole from offset 0 (pread: its file position is not used). */
+function readWholeAt(fd: number): string {
+  const n = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, 0);
+  if (n < SCRATCH.length) return SCRATCH.toString('utf8', 0, n);
+  const chunks = [Buffer.from(SCRATCH)];
+  let total = n;
+  for (;;) {
+    const more = fs.readSync(fd, SCRATCH, 0, SCRATCH.length, total);
+    if (more === 0) break;
+    total += more;
+    if (total > MAX_READ_BYTES) throw new HostReadError(tooLarge(MAX_READ_BYTES));
+    chunks.push(Buffer.from(SCRATCH.subarray(0, more)));
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
+}
+
+/**
+ * Counter files a sampler keeps open: 4 per thread of a 256-thread VM (more are opened per read),
+ * and never more than a quarter of this process's limit on open files (Node raises its soft limit
+ * to the hard one; a hard limit of 1024 leaves room for everything else).
+ */
+function defaultKeptOpen(): number {
+  let limit = 1024;
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    if (line) limit = line[1] === 'unlimited' ? 1 << 30 : Number(line[1]);
+  } catch {
+    // No /proc/self/limits: keep the 1024-file assumption.
+  }
+  return Math.max(0, Math.min(1024, Math.floor(limit / 4)));
+}
+
+/**
+ * The sampler's counter files (KERNEL_TEXT_RE) kept open between passes: each is a seq_file that
+ * procfs builds afresh on a read from offset 0, so a pread of a kept descriptor reads what an
+ * open would, without the open and close (about half of a 64-vCPU VM's reading cost). A kept
+ * descriptor belongs to the task it was opened on: once that task has ended it reads nothing or
+ * fails (ESRCH), never another task's figures, even when its id is reused. Then the path is
+ * opened afresh, so the answer is whatever a fresh open gives (the new task, or missing).
+ */
+class KeptDescriptors {
+  private readonly open = new Map<string, { fd: number; pass: number }>();
+  private pass = 0;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  read(file: string): string {
+    const kept = this.open.get(file);
+    if (kept !== undefined) {
+      kept.pass = this.pass;
+      try {
+        const text = readWholeAt(kept.fd);
+        if (text.length > 0) return text;
+      } catch {
+        // The task has ended (ESRCH) or the read failed: open the path afresh below.
+      }
+      this.drop(file, kept.fd);
+    }
+    if (this.open.size >= this.max) return readKernelText(file);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, KERNEL_TEXT_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw error;
+      // Out of descriptors: give back every kept one and read this one the plain way.
+      this.closeAll();
+      return readKernelText(file);
+    }
+    try {
+      const text = readWholeAt(fd);
+      this.open.set(file, { fd, pass: this.pass });
+      return text;
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  endPass(): void {
+    for (const [file, kept] of this.open) if (kept.pass !== this.pass) this.drop(file, kept.fd);
+    this.pass += 1;
+  }
+
+  closeAll(): void {
+    for (const [file, kept] of this.open) this.drop(file, kept.fd);
+  }
+
+  private drop(file: string, fd: number): void {
+    this.open.delete(file);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Already closed: nothing to release.
+    }
   }
 }
 

@@ -44,7 +44,12 @@ export class Sampler {
   private stopped = false;
   private skipped = 0;
 
-  constructor(private readonly options: SamplerOptions) {}
+  /** The reader of every pass: on a live root, one that keeps the counter files open between passes. */
+  private readonly procFs: HostFs;
+
+  constructor(private readonly options: SamplerOptions) {
+    this.procFs = options.procFs.keptOpen();
+  }
 
   /** Takes a first sample now, then one every interval. */
   start(): void {
@@ -56,6 +61,8 @@ export class Sampler {
     this.stopped = true;
     if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
+    // A pass still reading closes them when it ends (see read).
+    if (!this.busy) this.procFs.closeKept();
   }
 
   get isStopped(): boolean {
@@ -85,12 +92,19 @@ export class Sampler {
       this.options.onError?.(error as Error);
     } finally {
       this.busy = false;
+      if (this.stopped) this.procFs.closeKept();
     }
   }
 
   private async read(): Promise<void> {
     const read = this.options.read ?? readVmSample;
-    const sample = await read(this.options.procFs, this.options.record, this.options.clock.now());
+    let sample: VmSample;
+    try {
+      sample = await read(this.procFs, this.options.record, this.options.clock.now());
+    } finally {
+      // The files of threads that ended are closed (once stopped, tick closes them all).
+      if (!this.stopped) this.procFs.endPass();
+    }
     if (this.stopped) return;
     const figures = computeFigures(this.previous, sample);
     this.previous = sample;

@@ -4,7 +4,8 @@
  * bounded size, and a non-recording mode for the long-running sampler.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -111,6 +112,110 @@ describe('HostFs on the live root', () => {
     const live = new HostFs('/', { record: false });
     assert.equal(live.read(`/proc/${process.pid}/task/999999999/stat`), null);
     assert.equal(live.why(`/proc/${process.pid}/task/999999999/stat`), 'missing');
+  });
+});
+
+describe('HostFs keeping the sampler\'s files open (keptOpen)', () => {
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const mainTid = String(process.pid);
+
+  it('reads a kept file afresh each time, through one descriptor', () => {
+    const live = new HostFs('/').keptOpen();
+    const file = `/proc/${process.pid}/task/${mainTid}/schedstat`;
+    const before = openFds();
+    const runNs = () => Number((live.read(file) ?? '').split(' ')[0]);
+    const first = runNs();
+    const spinUntil = Date.now() + 30;
+    while (Date.now() < spinUntil) Math.sqrt(Math.random());
+    const second = runNs();
+    assert.ok(second > first, `run time ${first} then ${second}: the second read must be the kernel's new text`);
+    assert.equal(live.keptCount, 1);
+    assert.equal(openFds(), before + 1, 'one descriptor for both reads');
+    assert.match(live.read(`/proc/${process.pid}/task/${mainTid}/status`) ?? '', /^Name:/);
+    assert.equal(live.keptCount, 2);
+    assert.equal(openFds(), before + 2);
+    live.closeKept();
+    assert.equal(live.keptCount, 0);
+    assert.equal(openFds(), before, 'closeKept closes them all');
+  });
+
+  it('says a task that ended is missing, and closes its descriptor', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    const live = new HostFs('/').keptOpen();
+    const before = openFds();
+    const file = `/proc/${pid}/task/${pid}/stat`;
+    assert.match(live.read(file) ?? '', new RegExp(`^${pid} \\(sleep\\)`));
+    assert.equal(live.keptCount, 1);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited; // and reaped: its /proc entry is gone
+    assert.equal(live.read(file), null);
+    assert.equal(live.why(file), 'missing');
+    assert.equal(live.keptCount, 0);
+    assert.equal(openFds(), before, 'its descriptor is closed');
+  });
+
+  it('closes at the end of a pass the files that pass did not read, and keeps at most its limit', () => {
+    const live = new HostFs('/').keptOpen(2);
+    const before = openFds();
+    const files = ['stat', 'status', 'schedstat'].map((name) => `/proc/${process.pid}/task/${mainTid}/${name}`);
+    for (const file of files) assert.ok((live.read(file) ?? '').length > 0, file);
+    assert.equal(live.keptCount, 2, 'the third is read by an open of its own');
+    assert.equal(openFds(), before + 2);
+    live.endPass();
+    assert.ok((live.read(files[0]!) ?? '').length > 0);
+    live.endPass();
+    assert.equal(live.keptCount, 1, 'the file the last pass did not read is closed');
+    assert.equal(openFds(), before + 1);
+    live.closeKept();
+    assert.equal(openFds(), before);
+  });
+
+  it('keeps at most a quarter of the open-file limit, and gives them all back when out of descriptors', () => {
+    const script = `
+      import * as fs from 'node:fs';
+      import { HostFs } from ${JSON.stringify(new URL('../../src/host/host-fs.ts', import.meta.url).href)};
+      const live = new HostFs('/').keptOpen();
+      const tids = fs.readdirSync('/proc/self/task');
+      const files = tids.flatMap((tid) => ['stat', 'status', 'schedstat', 'sched'].map((name) => '/proc/self/task/' + tid + '/' + name));
+      let read = 0;
+      for (const file of files) if ((live.read(file.replace('/self/', '/' + process.pid + '/')) ?? '').length > 0) read += 1;
+      const capped = live.keptCount;
+      live.closeKept();
+      // Two kept, the table filled, then a file not kept yet: read all the same, the kept ones given back.
+      live.read('/proc/' + process.pid + '/stat');
+      live.read('/proc/' + process.pid + '/status');
+      const before = live.keptCount;
+      const hogs = [];
+      try { for (;;) hogs.push(fs.openSync('/dev/null', 'r')); } catch {}
+      const text = live.read('/proc/' + process.pid + '/task/' + tids[0] + '/sched');
+      console.log(JSON.stringify({ files: files.length, read, capped, before, afterFull: live.keptCount, text: /nr_migrations/.test(text ?? '') }));
+    `;
+    const run = spawnSync('bash', ['-c', 'ulimit -n 64 && exec "$0" --import tsx --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    assert.ok(result.files > 16, `${result.files} files: more than the cap, to see it hold`);
+    assert.equal(result.read, result.files, 'every file read');
+    assert.equal(result.capped, 16, 'a quarter of 64');
+    assert.deepEqual([result.before, result.afterFull, result.text], [2, 0, true]);
+  });
+
+  it('keeps nothing open under a captured root, nor for files other than the counters', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-tui-kept-'));
+    try {
+      fs.mkdirSync(path.join(root, 'proc/42/task/42'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'proc/42/task/42/stat'), '42 (x) S 1\n');
+      const captured = new HostFs(root).keptOpen();
+      assert.equal(captured.read('/proc/42/task/42/stat'), '42 (x) S 1\n');
+      assert.equal(captured.keptCount, 0);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+    const live = new HostFs('/').keptOpen();
+    assert.match(live.read('/proc/self/status') ?? '', /^Name:/);
+    assert.match(live.read('/proc/cpuinfo') ?? '', /processor/);
+    assert.equal(live.keptCount, 0);
   });
 });
 

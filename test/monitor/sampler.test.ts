@@ -178,4 +178,28 @@ describe('Sampler', () => {
     await clock.advance(3000);
     assert.equal(snapshots.length, 2);
   });
+
+  it('on the live root keeps the counter files open between ticks and closes them all when stopped', async () => {
+    // This test process stands in for QEMU: its threads are "emulator" threads of the record.
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const record = fakeRecord('/nonexistent-run-dir', { pid: process.pid, startTicks, threads: [] });
+    const openFds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const clock = new FakeClock();
+    const snapshots: MonitorSnapshot[] = [];
+    const sampler = new Sampler({ procFs: new HostFs('/', { record: false }), record, clock, onSnapshot: (snapshot) => snapshots.push(snapshot) });
+    sampler.start();
+    await flushMicrotasks();
+    const threadCount = snapshots[0]!.figures.threads.length;
+    assert.ok(threadCount >= 1);
+    // /proc/PID/stat and status, /proc/stat, and four files per thread.
+    assert.equal(openFds() - before, 3 + 4 * threadCount, `descriptors kept for ${threadCount} threads`);
+    await clock.advance(1000);
+    assert.equal(snapshots.length, 2);
+    assert.ok(snapshots[1]!.figures.alive);
+    assert.equal(openFds() - before, 3 + 4 * snapshots[1]!.figures.threads.length, 'the second tick reads through the same descriptors, no more');
+    sampler.stop();
+    assert.equal(openFds(), before, 'stop closes every kept file');
+  });
 });
