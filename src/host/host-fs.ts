@@ -352,15 +352,15 @@ function defaultKeptOpen(): number {
  * The sampler's counter files (KERNEL_TEXT_RE) kept open between passes: each is a seq_file that
  * procfs builds afresh on a read from offset 0, so a pread of a kept descriptor reads what an
  * open would, without the open and close (about half of a 64-vCPU VM's reading cost). A kept
- * descriptor belongs to the task it was opened on: once that task has ended it reads nothing or
- * fails (ESRCH), never another task's figures, even when its id is reused. Then the path is
+ * descriptor belongs to the task it was opened on: once that task has been reaped its reads fail
+ * (ESRCH), never another task's figures, even when its id is reused. Then the path is
  * opened afresh, so the answer is whatever a fresh open gives (the new task, or missing).
  */
 class KeptDescriptors {
   private readonly open = new Map<string, { fd: number; pass: number }>();
   private pass = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(private max: number) {}
 
   get size(): number {
     return this.open.size;
@@ -378,16 +378,13 @@ class KeptDescriptors {
       }
       this.drop(file, kept.fd);
     }
-    if (this.open.size >= this.max) return readKernelText(file);
+    if (this.open.size >= this.max) return this.plain(file);
     let fd: number;
     try {
       fd = fs.openSync(file, KERNEL_TEXT_FLAGS);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EMFILE' && code !== 'ENFILE') throw error;
-      // Out of descriptors: give back every kept one and read this one the plain way.
-      this.closeAll();
-      return readKernelText(file);
+      if (!outOfDescriptors(error)) throw error;
+      return this.plain(file, true);
     }
     try {
       const text = readWholeAt(fd);
@@ -397,6 +394,24 @@ class KeptDescriptors {
       fs.closeSync(fd);
       throw error;
     }
+  }
+
+  /**
+   * A read without keeping. Out of descriptors (EMFILE, ENFILE): every kept one is given back and
+   * none is kept again for this reader's life, so the process stays below its limit for the rest
+   * (QMP, the re-pin's taskset).
+   */
+  private plain(file: string, outOf = false): string {
+    if (!outOf) {
+      try {
+        return readKernelText(file);
+      } catch (error) {
+        if (!outOfDescriptors(error)) throw error;
+      }
+    }
+    this.closeAll();
+    this.max = 0;
+    return readKernelText(file);
   }
 
   endPass(): void {
@@ -416,6 +431,11 @@ class KeptDescriptors {
       // Already closed: nothing to release.
     }
   }
+}
+
+function outOfDescriptors(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
 }
 
 /** A regular file's bytes, read non-blocking and bounded; anything else is refused. */

@@ -121,20 +121,23 @@ describe('HostFs keeping the sampler\'s files open (keptOpen)', () => {
 
   it('reads a kept file afresh each time, through one descriptor', () => {
     const live = new HostFs('/').keptOpen();
-    const file = `/proc/${process.pid}/task/${mainTid}/schedstat`;
     const before = openFds();
-    const runNs = () => Number((live.read(file) ?? '').split(' ')[0]);
-    const first = runNs();
-    const spinUntil = Date.now() + 30;
-    while (Date.now() < spinUntil) Math.sqrt(Math.random());
-    const second = runNs();
-    assert.ok(second > first, `run time ${first} then ${second}: the second read must be the kernel's new text`);
-    assert.equal(live.keptCount, 1);
-    assert.equal(openFds(), before + 1, 'one descriptor for both reads');
-    assert.match(live.read(`/proc/${process.pid}/task/${mainTid}/status`) ?? '', /^Name:/);
-    assert.equal(live.keptCount, 2);
-    assert.equal(openFds(), before + 2);
-    live.closeKept();
+    try {
+      const file = `/proc/${process.pid}/task/${mainTid}/status`;
+      const switches = () => Number(/^voluntary_ctxt_switches:\s*(\d+)$/m.exec(live.read(file) ?? '')?.[1]);
+      const first = switches();
+      // A sleep in the kernel is one voluntary switch at least.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      const second = switches();
+      assert.ok(second > first, `voluntary switches ${first} then ${second}: the second read must be the kernel's new text`);
+      assert.equal(live.keptCount, 1);
+      assert.equal(openFds(), before + 1, 'one descriptor for both reads');
+      assert.match(live.read(`/proc/${process.pid}/task/${mainTid}/stat`) ?? '', new RegExp(`^${process.pid} \\(`));
+      assert.equal(live.keptCount, 2);
+      assert.equal(openFds(), before + 2);
+    } finally {
+      live.closeKept();
+    }
     assert.equal(live.keptCount, 0);
     assert.equal(openFds(), before, 'closeKept closes them all');
   });
@@ -144,53 +147,65 @@ describe('HostFs keeping the sampler\'s files open (keptOpen)', () => {
     const pid = child.pid!;
     const live = new HostFs('/').keptOpen();
     const before = openFds();
-    const file = `/proc/${pid}/task/${pid}/stat`;
-    assert.match(live.read(file) ?? '', new RegExp(`^${pid} \\(sleep\\)`));
-    assert.equal(live.keptCount, 1);
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited; // and reaped: its /proc entry is gone
-    assert.equal(live.read(file), null);
-    assert.equal(live.why(file), 'missing');
-    assert.equal(live.keptCount, 0);
-    assert.equal(openFds(), before, 'its descriptor is closed');
+    try {
+      const file = `/proc/${pid}/task/${pid}/stat`;
+      assert.match(live.read(file) ?? '', new RegExp(`^${pid} \\(sleep\\)`));
+      assert.equal(live.keptCount, 1);
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited; // and reaped: its /proc entry is gone
+      assert.equal(live.read(file), null);
+      assert.equal(live.why(file), 'missing');
+      assert.equal(live.keptCount, 0);
+      assert.equal(openFds(), before, 'its descriptor is closed');
+    } finally {
+      child.kill('SIGKILL');
+      live.closeKept();
+    }
   });
 
   it('closes at the end of a pass the files that pass did not read, and keeps at most its limit', () => {
     const live = new HostFs('/').keptOpen(2);
     const before = openFds();
-    const files = ['stat', 'status', 'schedstat'].map((name) => `/proc/${process.pid}/task/${mainTid}/${name}`);
-    for (const file of files) assert.ok((live.read(file) ?? '').length > 0, file);
-    assert.equal(live.keptCount, 2, 'the third is read by an open of its own');
-    assert.equal(openFds(), before + 2);
-    live.endPass();
-    assert.ok((live.read(files[0]!) ?? '').length > 0);
-    live.endPass();
-    assert.equal(live.keptCount, 1, 'the file the last pass did not read is closed');
-    assert.equal(openFds(), before + 1);
-    live.closeKept();
+    try {
+      const files = [`/proc/${process.pid}/stat`, `/proc/${process.pid}/status`, '/proc/stat'];
+      for (const file of files) assert.ok((live.read(file) ?? '').length > 0, file);
+      assert.equal(live.keptCount, 2, 'the third is read by an open of its own');
+      assert.equal(openFds(), before + 2);
+      live.endPass();
+      assert.ok((live.read(files[0]!) ?? '').length > 0);
+      live.endPass();
+      assert.equal(live.keptCount, 1, 'the file the last pass did not read is closed');
+      assert.equal(openFds(), before + 1);
+    } finally {
+      live.closeKept();
+    }
     assert.equal(openFds(), before);
   });
 
-  it('keeps at most a quarter of the open-file limit, and gives them all back when out of descriptors', () => {
+  it('keeps at most a quarter of the open-file limit, and once out of descriptors gives them all back and keeps none again', () => {
     const script = `
       import * as fs from 'node:fs';
       import { HostFs } from ${JSON.stringify(new URL('../../src/host/host-fs.ts', import.meta.url).href)};
       const live = new HostFs('/').keptOpen();
+      const pid = process.pid;
       const tids = fs.readdirSync('/proc/self/task');
-      const files = tids.flatMap((tid) => ['stat', 'status', 'schedstat', 'sched'].map((name) => '/proc/self/task/' + tid + '/' + name));
+      const files = tids.flatMap((tid) => ['stat', 'status', 'schedstat', 'sched'].map((name) => '/proc/' + pid + '/task/' + tid + '/' + name)).filter((file) => fs.existsSync(file));
       let read = 0;
-      for (const file of files) if ((live.read(file.replace('/self/', '/' + process.pid + '/')) ?? '').length > 0) read += 1;
+      for (const file of files) if ((live.read(file) ?? '').length > 0) read += 1;
       const capped = live.keptCount;
       live.closeKept();
       // Two kept, the table filled, then a file not kept yet: read all the same, the kept ones given back.
-      live.read('/proc/' + process.pid + '/stat');
-      live.read('/proc/' + process.pid + '/status');
+      live.read('/proc/' + pid + '/stat');
+      live.read('/proc/' + pid + '/status');
       const before = live.keptCount;
       const hogs = [];
       try { for (;;) hogs.push(fs.openSync('/dev/null', 'r')); } catch {}
-      const text = live.read('/proc/' + process.pid + '/task/' + tids[0] + '/sched');
-      console.log(JSON.stringify({ files: files.length, read, capped, before, afterFull: live.keptCount, text: /nr_migrations/.test(text ?? '') }));
+      const text = live.read('/proc/' + pid + '/task/' + tids[0] + '/status');
+      const afterFull = live.keptCount;
+      for (const fd of hogs) fs.closeSync(fd);
+      live.read('/proc/' + pid + '/task/' + tids[0] + '/stat');
+      console.log(JSON.stringify({ files: files.length, read, capped, before, afterFull, text: /^Name:/.test(text ?? ''), keptAfter: live.keptCount }));
     `;
     const run = spawnSync('bash', ['-c', 'ulimit -n 64 && exec "$0" --import tsx --input-type=module -e "$1"', process.execPath, script], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);
@@ -198,7 +213,7 @@ describe('HostFs keeping the sampler\'s files open (keptOpen)', () => {
     assert.ok(result.files > 16, `${result.files} files: more than the cap, to see it hold`);
     assert.equal(result.read, result.files, 'every file read');
     assert.equal(result.capped, 16, 'a quarter of 64');
-    assert.deepEqual([result.before, result.afterFull, result.text], [2, 0, true]);
+    assert.deepEqual([result.before, result.afterFull, result.text, result.keptAfter], [2, 0, true, 0]);
   });
 
   it('keeps nothing open under a captured root, nor for files other than the counters', () => {

@@ -179,27 +179,85 @@ describe('Sampler', () => {
     assert.equal(snapshots.length, 2);
   });
 
-  it('on the live root keeps the counter files open between ticks and closes them all when stopped', async () => {
+  describe('on the live root', () => {
     // This test process stands in for QEMU: its threads are "emulator" threads of the record.
-    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const record = fakeRecord('/nonexistent-run-dir', { pid: process.pid, startTicks, threads: [] });
-    const openFds = () => fs.readdirSync('/proc/self/fd').length;
-    const before = openFds();
-    const clock = new FakeClock();
-    const snapshots: MonitorSnapshot[] = [];
-    const sampler = new Sampler({ procFs: new HostFs('/', { record: false }), record, clock, onSnapshot: (snapshot) => snapshots.push(snapshot) });
-    sampler.start();
-    await flushMicrotasks();
-    const threadCount = snapshots[0]!.figures.threads.length;
-    assert.ok(threadCount >= 1);
-    // /proc/PID/stat and status, /proc/stat, and four files per thread.
-    assert.equal(openFds() - before, 3 + 4 * threadCount, `descriptors kept for ${threadCount} threads`);
-    await clock.advance(1000);
-    assert.equal(snapshots.length, 2);
-    assert.ok(snapshots[1]!.figures.alive);
-    assert.equal(openFds() - before, 3 + 4 * snapshots[1]!.figures.threads.length, 'the second tick reads through the same descriptors, no more');
-    sampler.stop();
-    assert.equal(openFds(), before, 'stop closes every kept file');
+    const liveRecord = () => {
+      const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+      const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      return fakeRecord('/nonexistent-run-dir', { pid: process.pid, startTicks, threads: [] });
+    };
+    /** This process's descriptors: number -> what it is open on. */
+    const descriptors = () => new Map(fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [[fd, fs.readlinkSync(`/proc/self/fd/${fd}`)] as const];
+      } catch {
+        return []; // the readdir's own descriptor, closed by now
+      }
+    }));
+    /** What a pass keeps open: /proc/PID/stat and status, /proc/stat, and each thread's counter files there are. */
+    const expectedKept = (tids: number[]) => 3 + tids.flatMap((tid) => ['stat', 'status', 'schedstat', 'sched'].filter((name) => fs.existsSync(`/proc/${process.pid}/task/${tid}/${name}`))).length;
+
+    it('keeps the counter files open between ticks, reads them through the same descriptors, and closes them all when stopped', async () => {
+      const before = descriptors();
+      const clock = new FakeClock();
+      const snapshots: MonitorSnapshot[] = [];
+      const sampler = new Sampler({ procFs: new HostFs('/', { record: false }), record: liveRecord(), clock, onSnapshot: (snapshot) => snapshots.push(snapshot) });
+      try {
+        sampler.start();
+        await flushMicrotasks();
+        const tids = snapshots[0]!.figures.threads.map((thread) => thread.tid);
+        assert.ok(tids.length >= 1);
+        const first = descriptors();
+        assert.equal(first.size - before.size, expectedKept(tids), `descriptors kept for ${tids.length} threads`);
+        await clock.advance(1000);
+        assert.equal(snapshots.length, 2);
+        assert.ok(snapshots[1]!.figures.alive);
+        assert.deepEqual(descriptors(), first, 'the second tick reads through the same descriptors: none closed, none opened');
+      } finally {
+        sampler.stop();
+      }
+      assert.deepEqual(descriptors(), before, 'stop closes every kept file');
+    });
+
+    it('closes them when stopped in the middle of a pass, and when the reader fails', async () => {
+      const before = descriptors().size;
+      const clock = new FakeClock();
+      let release: () => void = () => undefined;
+      const sampler = new Sampler({
+        procFs: new HostFs('/', { record: false }),
+        record: liveRecord(),
+        clock,
+        onSnapshot: () => undefined,
+        read: async (procFs, record, atMs) => {
+          const sample = readVmSample(procFs, record, atMs);
+          await new Promise<void>((resolve) => (release = resolve));
+          return sample;
+        },
+      });
+      sampler.start();
+      await flushMicrotasks();
+      assert.ok(descriptors().size > before, 'a pass under way keeps its files');
+      sampler.stop();
+      release();
+      await flushMicrotasks();
+      assert.equal(descriptors().size, before, 'the pass that was under way closed them when it ended');
+
+      const failing = new Sampler({
+        procFs: new HostFs('/', { record: false }),
+        record: liveRecord(),
+        clock,
+        onSnapshot: () => undefined,
+        onError: () => undefined,
+        read: (procFs, record, atMs) => {
+          readVmSample(procFs, record, atMs);
+          throw new Error('reader failed');
+        },
+      });
+      failing.start();
+      await flushMicrotasks();
+      await clock.advance(1000);
+      failing.stop();
+      assert.equal(descriptors().size, before, 'a failing reader leaves none open once stopped');
+    });
   });
 });
