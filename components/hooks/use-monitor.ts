@@ -4,7 +4,7 @@
  * services come from the caller (the monitor command, or a test with recorded snapshots and a
  * fake clock); nothing here reads the host itself.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { computeDiskRates, type DiskCounterSample, type DiskRates } from '../../src/monitor/rates.js';
 import type { MonitorServices } from '../../src/app/monitor-services.js';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
@@ -36,12 +36,34 @@ export const DISKS_WAIT_MS = 250;
  */
 export const NO_DISKS_ASK_EVERY = 10;
 
-export function useMonitor(record: VmRecord, services: MonitorServices): LiveMonitor {
-  // One state for one sample: the pane draws once per sample, with its disk rates (drawing the
-  // snapshot and then again for the disks doubled the monitor's CPU).
-  const [{ snapshot, disks }, setLive] = useState<{ snapshot: MonitorSnapshot | null; disks: DiskRates[] }>({ snapshot: null, disks: [] });
+/**
+ * `drawSample`: given by a pane that draws itself (the standalone monitor's PaneWriter), called
+ * with each new sample instead of a React render; it returns whether it drew. A sample then costs
+ * the pane's own draw, not a render and commit of the tree and Ink's frame. Everything else (keys,
+ * QMP changes, the exit) still renders through React, which reads the same latest sample.
+ */
+export function useMonitor(record: VmRecord, services: MonitorServices, drawSample?: (live: LiveMonitor) => boolean): LiveMonitor {
+  // The latest sample and its disk rates: read by every render and by drawSample.
+  const latest = useRef<{ snapshot: MonitorSnapshot | null; disks: DiskRates[] }>({ snapshot: null, disks: [] });
+  const draw = useRef(drawSample);
+  draw.current = drawSample;
   const [exitNote, setExitNote] = useState<string | null>(null);
   const [, setVersion] = useState(0);
+  const current = (): LiveMonitor => {
+    const { snapshot, disks } = latest.current;
+    const alive = snapshot ? snapshot.figures.alive : true;
+    return {
+      snapshot,
+      state: alive ? services.control.state : 'exited',
+      events: services.control.events.toArray(),
+      alive,
+      nowMs: snapshot?.figures.atMs ?? services.clock.now(),
+      disks,
+      exitNote,
+    };
+  };
+  const view = useRef(current);
+  view.current = current;
   useEffect(() => {
     const { control } = services;
     let closed = false;
@@ -50,6 +72,12 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     let unanswered = 0;
     // QMP events can come in bursts: redraw for them at most every REDRAW_MIN_MS.
     let pending: unknown = null;
+    // One draw for one sample, with its disk rates (drawing the snapshot and then again for the
+    // disks doubled the monitor's CPU): by the pane itself where it can, else a render.
+    const publish = (next: MonitorSnapshot, disks: DiskRates[]) => {
+      latest.current = { snapshot: next, disks };
+      if (!draw.current?.(view.current())) setVersion((version) => version + 1);
+    };
     const unsubscribe = control.onChange(() => {
       if (pending !== null || closed) return;
       pending = services.clock.setTimeout(() => {
@@ -60,14 +88,15 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
     void control.connect();
     const stop = services.startSampler(record, (next) => {
       if (!next.figures.alive) {
-        setLive((live) => ({ ...live, snapshot: next }));
+        latest.current = { ...latest.current, snapshot: next };
+        setVersion((version) => version + 1);
         const said = services.cleanUpExited(record);
         setExitNote(said ?? 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed');
         return;
       }
       const atMs = next.figures.atMs;
       if (lastDisks !== null && lastDisks.counters.length === 0 && ++samplesSinceNoDisks < NO_DISKS_ASK_EVERY) {
-        if (!closed) setLive({ snapshot: next, disks: [] });
+        if (!closed) publish(next, []);
         return;
       }
       samplesSinceNoDisks = 0;
@@ -77,7 +106,7 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
         if (drawn || closed) return;
         drawn = true;
         services.clock.clearTimeout(fallback);
-        setLive((live) => ({ snapshot: next, disks: rates ?? live.disks }));
+        publish(next, rates ?? latest.current.disks);
       };
       const fallback = services.clock.setTimeout(() => draw(), DISKS_WAIT_MS);
       control.blockstats().then(
@@ -106,14 +135,5 @@ export function useMonitor(record: VmRecord, services: MonitorServices): LiveMon
       control.close();
     };
   }, [record, services]);
-  const alive = snapshot ? snapshot.figures.alive : true;
-  return {
-    snapshot,
-    state: alive ? services.control.state : 'exited',
-    events: services.control.events.toArray(),
-    alive,
-    nowMs: snapshot?.figures.atMs ?? services.clock.now(),
-    disks,
-    exitNote,
-  };
+  return current();
 }

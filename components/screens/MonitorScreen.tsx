@@ -7,7 +7,7 @@ import React, { useEffect, useLayoutEffect, useReducer, useRef } from 'react';
 import { useApp, useInput } from 'ink';
 import type { MonitorSnapshot } from '../../src/monitor/sampler.js';
 import type { VmRecord } from '../../src/registry/vm-record.js';
-import { useMonitor, type MonitorServices } from '../hooks/use-monitor.js';
+import { useMonitor, type LiveMonitor, type MonitorServices } from '../hooks/use-monitor.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { PaneLines } from '../widgets/PaneLines.js';
 import { buildMonitorLines, monitorHelpPages } from '../present/monitor-lines.js';
@@ -65,8 +65,19 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
   const { exit } = useApp();
   const terminal = useTerminalSize();
   const { columns, rows } = size ?? terminal;
-  const live = useMonitor(record, services);
   const [ui, dispatch] = useReducer(uiReducer, { confirmForce: false, help: false, helpPage: 0, message: null, redraws: 0 });
+  // With a writer, a new sample is drawn straight away with the keys' state and size of the last
+  // render (kept here), without rendering the tree: React only runs for keys and QMP changes.
+  const drawn = useRef({ ui, columns, rows });
+  drawn.current = { ui, columns, rows };
+  const drawSample = writer
+    ? (now: LiveMonitor): boolean => {
+        const at = drawn.current;
+        writer.draw(paneLines(record, now, at.ui, at.columns, at.rows, ascii), at.columns, at.rows, color);
+        return true;
+      }
+    : undefined;
+  const live = useMonitor(record, services, drawSample);
   const modal = ui.confirmForce || ui.help;
   useEffect(() => {
     onModalChange?.(modal);
@@ -137,7 +148,15 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     }
   });
 
-  const lines = buildMonitorLines({
+  const lines = paneLines(record, live, ui, columns, rows, ascii);
+  useLayoutEffect(() => {
+    writer?.draw(lines, columns, rows, color);
+  });
+  return writer ? <></> : <PaneLines lines={lines} color={color} />;
+}
+
+function paneLines(record: VmRecord, live: LiveMonitor, ui: UiState, columns: number, rows: number, ascii: boolean) {
+  return buildMonitorLines({
     record,
     snapshot: live.snapshot,
     state: live.state,
@@ -153,10 +172,6 @@ export function MonitorScreen({ record, services, ascii = false, color = true, o
     nowMs: live.nowMs,
     ascii,
   });
-  useLayoutEffect(() => {
-    writer?.draw(lines, columns, rows, color);
-  });
-  return writer ? <></> : <PaneLines lines={lines} color={color} />;
 }
 
 export type { MonitorSnapshot };

@@ -108,7 +108,7 @@ class FakeControl implements MonitorControl {
   }
 }
 
-function harness(series: MonitorSnapshot[], writer?: PaneWriter, size?: { columns: number; rows: number }) {
+function harness(series: MonitorSnapshot[], writer?: PaneWriter, size?: { columns: number; rows: number }, onCommit?: () => void) {
   const clock = new FakeClock(record.startedAtMs);
   const control = new FakeControl(clock);
   let push: ((snapshot: MonitorSnapshot) => void) | null = null;
@@ -129,7 +129,8 @@ function harness(series: MonitorSnapshot[], writer?: PaneWriter, size?: { column
     },
   };
   const exits: number[] = [];
-  const app = render(<MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} {...(writer ? { writer } : {})} {...(size ? { size } : {})} />);
+  const screen = <MonitorScreen record={record} services={services} color={false} onExit={(code) => exits.push(code)} {...(writer ? { writer } : {})} {...(size ? { size } : {})} />;
+  const app = render(onCommit ? <React.Profiler id="monitor" onRender={onCommit}>{screen}</React.Profiler> : screen);
   const feed = async (index: number) => {
     await waitFor(() => push !== null, 'the sampler to start');
     push!(series[index]!);
@@ -180,6 +181,27 @@ describe('MonitorScreen', () => {
     await pressOnce(app.stdin, '\u000C');
     await waitFor(() => writes.slice(beforeRedraw).join('').includes('\u001B[2J'), 'a whole redraw');
     assert.match(writes.slice(beforeRedraw).join(''), /vCPU 1 +4251/);
+  });
+
+  test('with a pane writer a sample is drawn by the writer alone: no render of the tree, whose state stays the same', async () => {
+    const writes: string[] = [];
+    let commits = 0;
+    const { app, feed } = harness(series, new PaneWriter((text) => writes.push(text)), undefined, () => (commits += 1));
+    await feed(0);
+    await waitFor(() => writes.join('').includes('vCPU 0 '), 'the first sample drawn');
+    assert.ok(commits > 0, 'the profiler counts commits');
+    const before = { commits, writes: writes.length };
+    await feed(1);
+    await feed(2);
+    await waitFor(() => writes.slice(before.writes).join('').includes('up 0:01:02'), 'the third sample drawn');
+    assert.equal(commits, before.commits, 'no commit for a sample');
+    assert.equal(writes.length - before.writes, 2, 'one write per sample');
+    // A key renders the tree, which draws the latest sample, not an older one: Ctrl-L draws it whole.
+    const beforeRedraw = writes.length;
+    await pressOnce(app.stdin, '\u000C');
+    await waitFor(() => writes.slice(beforeRedraw).join('').includes('\u001B[2J'), 'a whole redraw');
+    assert.ok(commits > before.commits, 'a commit for the key');
+    assert.match(writes.slice(beforeRedraw).join(''), /up 0:01:02/);
   });
 
   test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
