@@ -76,7 +76,14 @@ export function useMonitor(record: VmRecord, services: MonitorServices, drawSamp
     // disks doubled the monitor's CPU): by the pane itself where it can, else a render.
     const publish = (next: MonitorSnapshot, disks: DiskRates[]) => {
       latest.current = { snapshot: next, disks };
-      if (!draw.current?.(view.current())) setVersion((version) => version + 1);
+      let drew = false;
+      try {
+        drew = draw.current?.(view.current()) ?? false;
+      } catch {
+        // A draw that failed is left to a render, which fails the same way where React's error
+        // boundary shows it (not as a sampler error logged every second).
+      }
+      if (!drew) setVersion((version) => version + 1);
     };
     const unsubscribe = control.onChange(() => {
       if (pending !== null || closed) return;

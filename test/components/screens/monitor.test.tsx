@@ -204,6 +204,27 @@ describe('MonitorScreen', () => {
     assert.match(writes.slice(beforeRedraw).join(''), /up 0:01:02/);
   });
 
+  test('a sample whose draw by the writer throws is rendered through React instead', async () => {
+    const writes: string[] = [];
+    let commits = 0;
+    let fail = false;
+    const writer = new PaneWriter((text) => {
+      if (fail) {
+        fail = false;
+        throw new Error('draw failed');
+      }
+      writes.push(text);
+    });
+    const { feed } = harness(series, writer, undefined, () => (commits += 1));
+    await feed(0);
+    await waitFor(() => writes.join('').includes('vCPU 0 '), 'the first sample drawn');
+    const before = commits;
+    fail = true;
+    await feed(1);
+    await waitFor(() => commits > before, 'a render for the sample the writer failed on');
+    assert.equal(fail, false, 'the writer was asked first');
+  });
+
   test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
     const { app, clock, feed } = harness(series);
     await feed(0);
