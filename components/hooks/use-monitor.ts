@@ -75,6 +75,8 @@ export function useMonitor(record: VmRecord, services: MonitorServices, drawSamp
     // One draw for one sample, with its disk rates (drawing the snapshot and then again for the
     // disks doubled the monitor's CPU): by the pane itself where it can, else a render.
     const publish = (next: MonitorSnapshot, disks: DiskRates[]) => {
+      // A live sample's draw that waited for its disk rates never replaces the exit's.
+      if (latest.current.snapshot?.figures.alive === false) return;
       latest.current = { snapshot: next, disks };
       let drew = false;
       try {

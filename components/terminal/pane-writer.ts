@@ -104,7 +104,14 @@ export class PaneWriter {
     }
     this.rows = next;
     this.size = size;
-    if (out !== '') this.write(out + HOME);
+    if (out === '') return;
+    try {
+      this.write(out + HOME);
+    } catch (error) {
+      // What the terminal shows is unknown now: the next frame is drawn whole.
+      this.invalidate();
+      throw error;
+    }
   }
 
   /** The next frame is drawn whole (after a resize, Ctrl-L, or anything else written on the terminal). */

@@ -218,11 +218,14 @@ describe('MonitorScreen', () => {
     const { feed } = harness(series, writer, undefined, () => (commits += 1));
     await feed(0);
     await waitFor(() => writes.join('').includes('vCPU 0 '), 'the first sample drawn');
-    const before = commits;
+    const before = { commits, writes: writes.length };
     fail = true;
     await feed(1);
-    await waitFor(() => commits > before, 'a render for the sample the writer failed on');
+    await waitFor(() => commits > before.commits, 'a render for the sample the writer failed on');
     assert.equal(fail, false, 'the writer was asked first');
+    // The render draws that sample, whole: the failed write left the screen unknown.
+    await waitFor(() => writes.slice(before.writes).join('').includes('up 0:01:01'), 'the sample drawn by the render');
+    assert.match(writes.slice(before.writes).join(''), /\u001B\[2J/);
   });
 
   test('one frame per sample (with its disk rates), and none while nothing changes', async () => {
