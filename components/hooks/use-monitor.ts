@@ -100,7 +100,7 @@ export function useMonitor(record: VmRecord, services: MonitorServices, drawSamp
         latest.current = { ...latest.current, snapshot: next };
         setVersion((version) => version + 1);
         const said = services.cleanUpExited(record);
-        setExitNote(said ?? 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed');
+        setExitNote(said ?? exitWithoutMessage(control.events.toArray()));
         return;
       }
       const atMs = next.figures.atMs;
@@ -145,4 +145,14 @@ export function useMonitor(record: VmRecord, services: MonitorServices, drawSamp
     };
   }, [record, services]);
   return current();
+}
+
+/**
+ * What the pane says of an exit QEMU wrote nothing about: after its SHUTDOWN event (a QMP quit,
+ * the guest powering off) QEMU quit as told; without one it was killed (SIGKILL) or crashed.
+ */
+export function exitWithoutMessage(events: readonly { text: string }[]): string {
+  const shutdown = [...events].reverse().find((event) => event.text.startsWith('event SHUTDOWN'));
+  if (shutdown) return `QEMU quit after ${shutdown.text.slice('event '.length)}; its runtime dir is removed`;
+  return 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed';
 }

@@ -9,6 +9,7 @@ import { afterEach, describe, test } from 'node:test';
 import React from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { MonitorScreen } from '../../../components/screens/MonitorScreen.js';
+import { exitWithoutMessage } from '../../../components/hooks/use-monitor.js';
 import { buildMonitorLines, sparkline } from '../../../components/present/monitor-lines.js';
 import type { MonitorControl, MonitorServices } from '../../../src/app/monitor-services.js';
 import { computeFigures } from '../../../src/monitor/rates.js';
@@ -396,12 +397,23 @@ describe('MonitorScreen', () => {
     assert.deepEqual(cleaned, [record.runDir], 'the run dir of an exited VM is removed');
     assert.match(frame, /The VM has exited/);
     assert.match(frame, /qemu: qemu-system-x86_64: terminating on signal 15 from pid 99/, 'what QEMU last said');
+    assert.match(frame, /^q leave {2}\? help\s*$/m, 'the keys line offers only what still works');
+    assert.doesNotMatch(frame, /pause\/resume|re-pin/);
     await press(app.stdin, 'p');
     await waitFor(() => /the VM has exited: q leaves/.test(plain(app.lastFrame())), 'the refusal');
     assert.ok(!control.calls.includes('pause'));
     await press(app.stdin, 'q');
     await waitFor(() => exits.length > 0, 'the exit');
     assert.deepEqual(exits, [0]);
+  });
+
+  test('an exit QEMU wrote nothing about is told by its SHUTDOWN event, or else as a kill or crash', () => {
+    assert.equal(
+      exitWithoutMessage([{ text: 'paused (QMP stop)' }, { text: 'event SHUTDOWN (host-qmp-quit)' }, { text: 'QEMU told to quit' }]),
+      'QEMU quit after SHUTDOWN (host-qmp-quit); its runtime dir is removed',
+    );
+    assert.equal(exitWithoutMessage([{ text: 'event STOP' }]), 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed');
+    assert.equal(exitWithoutMessage([]), 'QEMU left no message (killed with SIGKILL, or it crashed); its runtime dir is removed');
   });
 
   test('q detaches (0) and Ctrl-C too (130); the sampler stops and QMP closes, the VM is not touched', async () => {
