@@ -64,8 +64,9 @@ function uptime(ms: number): string {
 const num = (value: number | null, width: number, digits = 1): string => (value === null ? '-' : value.toFixed(digits)).padStart(width);
 
 export const MONITOR_KEYS = 'p pause/resume  s shutdown  F force quit  r re-pin  q detach  ? help';
-/** The keys line for narrow terminals (the long one is 67 columns). */
+/** The keys line once the VM has exited: its controls are gone with it. */
 const MONITOR_KEYS_EXITED = 'q leave  ? help';
+/** The keys line for narrow terminals (the long one is 67 columns). */
 const MONITOR_KEYS_SHORT = 'p pause  s shutdown  F force  r re-pin  q detach  ? help';
 const MONITOR_KEYS_SHORTEST = 'p s F r: pause shutdown force re-pin  q ?';
 
@@ -159,7 +160,6 @@ export function buildMonitorLines(view: MonitorView): MonitorLine[] {
   const footer: MonitorLine[] = [];
   if (view.confirmForce) footer.push({ text: fit('Force quit: QEMU ends at once, the guest is not shut down. y to confirm, any other key cancels.', width), color: 'yellow', bold: true });
   else if (view.message) footer.push({ text: fit(view.message, width), color: 'cyan' });
-  // Once the VM is gone its controls are too: only leaving and the help are left.
   footer.push({ text: fit(alive ? widestThatFits([MONITOR_KEYS, MONITOR_KEYS_SHORT, MONITOR_KEYS_SHORTEST], width) : MONITOR_KEYS_EXITED, width), inverse: true });
 
   // Host CPU strip: every host CPU's load; "*" marks CPUs this VM's vCPUs and iothreads are planned on.

@@ -384,7 +384,7 @@ class KeptDescriptors {
       fd = fs.openSync(file, KERNEL_TEXT_FLAGS);
     } catch (error) {
       if (!outOfDescriptors(error)) throw error;
-      return this.plain(file, true);
+      return this.plain(file);
     }
     try {
       const text = readWholeAt(fd);
@@ -401,13 +401,11 @@ class KeptDescriptors {
    * none is kept again for this reader's life, so the process stays below its limit for the rest
    * (QMP, the re-pin's taskset).
    */
-  private plain(file: string, outOf = false): string {
-    if (!outOf) {
-      try {
-        return readKernelText(file);
-      } catch (error) {
-        if (!outOfDescriptors(error)) throw error;
-      }
+  private plain(file: string): string {
+    try {
+      return readKernelText(file);
+    } catch (error) {
+      if (!outOfDescriptors(error)) throw error;
     }
     this.closeAll();
     this.max = 0;

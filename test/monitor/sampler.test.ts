@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { HostFs } from '../../src/host/host-fs.js';
 import { parseProcStatCpus, readVmSample, type VmSample } from '../../src/monitor/sample.js';
 import { HISTORY_POINTS, Sampler, type MonitorSnapshot } from '../../src/monitor/sampler.js';
+import { processStartTicks } from '../../src/registry/registry.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fake-clock.js';
 import { writeFakeKernelThread, writeFakeProcess, writeFakeProcStat, writeFakeThread } from '../helpers/fake-proc.js';
 import { scratchDir } from '../helpers/fixture-root.js';
@@ -181,11 +182,7 @@ describe('Sampler', () => {
 
   describe('on the live root', () => {
     // This test process stands in for QEMU: its threads are "emulator" threads of the record.
-    const liveRecord = () => {
-      const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-      const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-      return fakeRecord('/nonexistent-run-dir', { pid: process.pid, startTicks, threads: [] });
-    };
+    const liveRecord = () => fakeRecord('/nonexistent-run-dir', { pid: process.pid, startTicks: processStartTicks(process.pid, new HostFs('/'))!, threads: [] });
     /** This process's descriptors: number -> what it is open on. */
     const descriptors = () => new Map(fs.readdirSync('/proc/self/fd').flatMap((fd) => {
       try {
